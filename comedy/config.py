@@ -1,0 +1,73 @@
+"""Settings from the environment and `.env`, with the API key kept secret."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dotenv import dotenv_values
+from pydantic import SecretStr
+
+from comedy.protocol import DEFAULT_MODEL
+
+DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{4,})|(Bearer\s+)\S+")
+
+
+def redact(text: str, *secrets: SecretStr | str | None) -> str:
+    """Return `text` with every given secret, and anything shaped like an API key, masked."""
+    for secret in secrets:
+        value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+        if value:
+            text = text.replace(value, "[redacted]")
+    return _KEY_PATTERN.sub(lambda m: (m.group(2) or "") + "[redacted]", text)
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment. `repr` never shows the key."""
+
+    api_key: SecretStr | None = None
+    realtime_url: str = DEFAULT_REALTIME_URL
+    model: str = DEFAULT_MODEL
+    prompt_id: str | None = None
+    prompt_version: str | None = None
+    max_sets: int = 20
+    max_set_seconds: float = 900.0
+
+    @property
+    def rehearsal(self) -> bool:
+        """True when no key is set: the app then talks to its own rehearsal server."""
+        return self.api_key is None
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env"
+    ) -> Settings:
+        """Read settings; real environment variables win over the `.env` file."""
+        env: dict[str, str] = {}
+        if dotenv_path and os.path.exists(dotenv_path):
+            env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+        key = env.get("OPENAI_API_KEY", "").strip()
+        return cls(
+            api_key=SecretStr(key) if key else None,
+            realtime_url=env.get("OPENAI_REALTIME_URL", "").strip() or DEFAULT_REALTIME_URL,
+            model=env.get("OPENAI_REALTIME_MODEL", "").strip() or DEFAULT_MODEL,
+            prompt_id=env.get("COMEDY_PROMPT_ID", "").strip() or None,
+            prompt_version=env.get("COMEDY_PROMPT_VERSION", "").strip() or None,
+            max_sets=int(_number(env, "COMEDY_MAX_SETS", 20)),
+            max_set_seconds=_number(env, "COMEDY_MAX_SET_SECONDS", 900.0),
+        )

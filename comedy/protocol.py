@@ -1,0 +1,271 @@
+"""The Realtime protocol without I/O: pure functions that build and read events.
+
+Both the session module (the client) and the rehearsal server (the server) use these, so the two
+sides cannot drift apart. Every event is a plain dict, exactly what goes on the wire as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Event = dict[str, Any]
+
+SAMPLE_RATE = 24_000
+BYTES_PER_SAMPLE = 2
+APPEND_LIMIT_BYTES = 15 * 1024 * 1024  # the API refuses a larger input_audio_buffer.append
+VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+TTS_ONLY_VOICES = ("onyx", "fable", "nova")
+MODELS = ("gpt-realtime", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-mini")
+DEFAULT_MODEL = "gpt-realtime"
+DEFAULT_VOICE = "marin"
+TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
+LOCAL_PREFIX = "local."  # events the session module makes itself; never sent on the wire
+
+
+class ProtocolError(ValueError):
+    """A frame that is not a valid Realtime event."""
+
+
+def new_id(prefix: str) -> str:
+    """An id shaped like the API's own (`item_…`, `resp_…`, `event_…`)."""
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+# --- client events -------------------------------------------------------------------------
+
+
+def server_vad(
+    threshold: float = 0.5,
+    prefix_padding_ms: int = 300,
+    silence_duration_ms: int = 500,
+    create_response: bool = True,
+    interrupt_response: bool = True,
+) -> Event:
+    """Turn detection by the server's voice activity detector."""
+    return {
+        "type": "server_vad",
+        "threshold": threshold,
+        "prefix_padding_ms": prefix_padding_ms,
+        "silence_duration_ms": silence_duration_ms,
+        "create_response": create_response,
+        "interrupt_response": interrupt_response,
+    }
+
+
+def prompt_reference(
+    prompt_id: str, variables: Mapping[str, str], version: str | None = None
+) -> Event:
+    """A stored prompt with its variables, each sent as an `input_text`."""
+    prompt: Event = {
+        "id": prompt_id,
+        "variables": {k: {"type": "input_text", "text": v} for k, v in variables.items()},
+    }
+    if version:
+        prompt["version"] = version
+    return prompt
+
+
+def session_update(
+    *,
+    voice: str = DEFAULT_VOICE,
+    instructions: str | None = None,
+    prompt: Event | None = None,
+    output_modalities: tuple[str, ...] = ("audio",),
+    turn_detection: Event | None = None,
+    transcription_model: str | None = TRANSCRIPTION_MODEL,
+    model: str | None = None,
+) -> Event:
+    """`session.update` for a GA realtime session: pcm16 at 24 kHz both ways."""
+    audio_format = {"type": "audio/pcm", "rate": SAMPLE_RATE}
+    audio_input: Event = {"format": audio_format, "turn_detection": turn_detection}
+    if transcription_model:
+        audio_input["transcription"] = {"model": transcription_model}
+    session: Event = {
+        "type": "realtime",
+        "output_modalities": list(output_modalities),
+        "audio": {"input": audio_input, "output": {"format": audio_format, "voice": voice}},
+    }
+    if model:
+        session["model"] = model
+    if instructions is not None:
+        session["instructions"] = instructions
+    if prompt is not None:
+        session["prompt"] = prompt
+    return {"type": "session.update", "session": session}
+
+
+def user_text(text: str) -> Event:
+    """A user message typed rather than spoken."""
+    return {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        },
+    }
+
+
+def audio_append(pcm16: bytes) -> Event:
+    """`input_audio_buffer.append` of raw little-endian pcm16 at 24 kHz."""
+    if len(pcm16) > APPEND_LIMIT_BYTES:
+        raise ValueError(f"an audio append may carry at most 15 MiB, not {len(pcm16)} bytes")
+    return {"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm16).decode("ascii")}
+
+
+def audio_commit() -> Event:
+    """Commit the input audio buffer as a user turn (when not using server VAD)."""
+    return {"type": "input_audio_buffer.commit"}
+
+
+def audio_clear() -> Event:
+    """Drop whatever is in the input audio buffer."""
+    return {"type": "input_audio_buffer.clear"}
+
+
+def response_create(instructions: str | None = None) -> Event:
+    """Ask the model to answer now."""
+    event: Event = {"type": "response.create"}
+    if instructions is not None:
+        event["response"] = {"instructions": instructions}
+    return event
+
+
+def response_cancel(response_id: str | None = None) -> Event:
+    """Stop the response in progress."""
+    event: Event = {"type": "response.cancel"}
+    if response_id:
+        event["response_id"] = response_id
+    return event
+
+
+def item_truncate(item_id: str, audio_end_ms: int, content_index: int = 0) -> Event:
+    """Cut an assistant item at the audio the listener actually heard."""
+    return {
+        "type": "conversation.item.truncate",
+        "item_id": item_id,
+        "content_index": content_index,
+        "audio_end_ms": max(0, int(audio_end_ms)),
+    }
+
+
+def merge_session(base: Event, update: Event) -> Event:
+    """`update` laid over `base` as the API applies a session.update: objects merge key by key,
+    except those the API replaces whole (a prompt, a turn detection, an audio format)."""
+    merged = dict(base)
+    for key, value in update.items():
+        whole = key in ("prompt", "turn_detection", "format")
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not whole:
+            merged[key] = merge_session(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def encode(event: Event) -> str:
+    """The JSON text of an event, as sent on the wire."""
+    return json.dumps(event, separators=(",", ":"))
+
+
+# --- reading events ------------------------------------------------------------------------
+
+
+def decode(raw: str | bytes) -> Event:
+    """Parse one frame into an event, or raise ProtocolError saying what is wrong with it."""
+    try:
+        event = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise ProtocolError("an event must be a JSON object")
+    if not isinstance(event.get("type"), str):
+        raise ProtocolError("an event needs a string 'type'")
+    return event
+
+
+def audio_of(event: Event) -> bytes:
+    """The pcm16 bytes carried by an audio delta or append event."""
+    data = event.get("delta", event.get("audio", ""))
+    try:
+        return base64.b64decode(data, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise ProtocolError(f"audio is not base64: {exc}") from None
+
+
+def local_event(kind: str, **fields: Any) -> Event:
+    """An event the client makes about its own connection (`local.disconnected`, …)."""
+    return {"type": LOCAL_PREFIX + kind, **fields}
+
+
+_RETRY_AFTER = re.compile(r"try again in\s+([0-9.]+)\s*(ms|s)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """An `error` event from the server, in words."""
+
+    type: str
+    code: str | None
+    message: str
+    param: str | None = None
+
+    @classmethod
+    def from_event(cls, event: Event) -> ApiError:
+        """Read the `error` object of an `error` event, tolerating missing fields."""
+        error = event.get("error") if isinstance(event.get("error"), dict) else {}
+        return cls(
+            type=str(error.get("type") or "error"),
+            code=error.get("code"),
+            message=str(error.get("message") or "the server reported an error"),
+            param=error.get("param"),
+        )
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the server asked us to wait ("try again in 1.5s"), if it said."""
+        match = _RETRY_AFTER.search(self.message)
+        if not match:
+            return None
+        value = float(match.group(1))
+        return value / 1000 if match.group(2).lower() == "ms" else value
+
+    @property
+    def retryable(self) -> bool:
+        """Rate limits and server faults pass; bad requests do not."""
+        return self.code in {"rate_limit_exceeded", "server_error"} or self.type in {
+            "server_error",
+            "rate_limit_error",
+        }
+
+    def __str__(self) -> str:
+        where = f" ({self.param})" if self.param else ""
+        return f"{self.message}{where} [{self.code or self.type}]"
+
+
+# --- server events (for the rehearsal server) --------------------------------------------
+
+
+def server_event(type_: str, **fields: Any) -> Event:
+    """A server event with a fresh `event_id`."""
+    return {"type": type_, "event_id": new_id("event"), **fields}
+
+
+def error_event(
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    type_: str = "invalid_request_error",
+    event_id: str | None = None,
+) -> Event:
+    """An `error` event; the socket stays open after it."""
+    return server_event(
+        "error",
+        error={"type": type_, "code": code, "message": message, "param": param, "event_id": event_id},
+    )

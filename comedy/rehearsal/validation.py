@@ -1,0 +1,118 @@
+"""What the rehearsal server accepts in `session.update`, checked as the real API checks it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from comedy.protocol import SAMPLE_RATE, VOICES
+
+SESSION_KEYS = {
+    "type", "model", "output_modalities", "instructions", "prompt", "audio", "include",
+    "max_output_tokens", "tools", "tool_choice", "tracing", "truncation", "reasoning",
+    "parallel_tool_calls",
+}
+AUDIO_KEYS = {"input", "output"}
+INPUT_KEYS = {"format", "transcription", "turn_detection", "noise_reduction"}
+OUTPUT_KEYS = {"format", "voice", "speed"}
+TURN_DETECTION_KEYS = {
+    "server_vad": {"type", "threshold", "prefix_padding_ms", "silence_duration_ms",
+                   "create_response", "interrupt_response", "idle_timeout_ms"},
+    "semantic_vad": {"type", "eagerness", "create_response", "interrupt_response"},
+}
+
+Problem = tuple[str, str, str]  # (code, message, param)
+
+
+def _unknown(obj: dict, allowed: set[str], where: str) -> Problem | None:
+    for key in obj:
+        if key not in allowed:
+            return ("unknown_parameter", f"Unknown parameter: '{where}.{key}'.", f"{where}.{key}")
+    return None
+
+
+def _invalid(value: Any, param: str, supported: tuple | None = None) -> Problem:
+    listing = f" Supported values are: {', '.join(repr(s) for s in supported)}." if supported else ""
+    return ("invalid_value", f"Invalid value: {value!r}.{listing}", param)
+
+
+def _check_format(fmt: Any, where: str) -> Problem | None:
+    if not isinstance(fmt, dict):
+        return ("invalid_type", f"Invalid type for '{where}': expected an object.", where)
+    if problem := _unknown(fmt, {"type", "rate"}, where):
+        return problem
+    kind = fmt.get("type", "audio/pcm")
+    if kind not in ("audio/pcm", "audio/pcmu", "audio/pcma"):
+        return _invalid(kind, f"{where}.type", ("audio/pcm", "audio/pcmu", "audio/pcma"))
+    if kind != "audio/pcm":
+        return ("unsupported_value", f"Rehearsal mode speaks only audio/pcm, not {kind}.", f"{where}.type")
+    if "rate" in fmt and fmt["rate"] != SAMPLE_RATE:
+        return _invalid(fmt["rate"], f"{where}.rate", (SAMPLE_RATE,))
+    return None
+
+
+def _check_turn_detection(td: Any, where: str) -> Problem | None:
+    if td is None:
+        return None
+    if not isinstance(td, dict) or td.get("type") not in TURN_DETECTION_KEYS:
+        return _invalid(td.get("type") if isinstance(td, dict) else td, f"{where}.type",
+                        tuple(TURN_DETECTION_KEYS))
+    if problem := _unknown(td, TURN_DETECTION_KEYS[td["type"]], where):
+        return problem
+    threshold = td.get("threshold", 0.5)
+    if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        return ("decimal_above_max_value" if isinstance(threshold, (int, float)) else "invalid_type",
+                f"Invalid '{where}.threshold': expected a number from 0 to 1.", f"{where}.threshold")
+    for key in ("prefix_padding_ms", "silence_duration_ms"):
+        value = td.get(key, 0)
+        if not isinstance(value, int) or value < 0:
+            return ("invalid_type", f"Invalid '{where}.{key}': expected a whole number >= 0.",
+                    f"{where}.{key}")
+    return None
+
+
+def check_session(session: Any) -> Problem | None:
+    """The first problem with a `session.update`'s `session`, or None when it is valid."""
+    if not isinstance(session, dict):
+        return ("invalid_type", "Invalid type for 'session': expected an object.", "session")
+    if problem := _unknown(session, SESSION_KEYS, "session"):
+        return problem
+    if session.get("type") != "realtime":
+        if "type" not in session:
+            return ("missing_required_parameter", "Missing required parameter: 'session.type'.",
+                    "session.type")
+        return _invalid(session["type"], "session.type", ("realtime",))
+    modalities = session.get("output_modalities", ["audio"])
+    if (not isinstance(modalities, list) or len(modalities) != 1
+            or modalities[0] not in ("audio", "text")):
+        return _invalid(modalities, "session.output_modalities", (["audio"], ["text"]))
+    if "instructions" in session and not isinstance(session["instructions"], str):
+        return ("invalid_type", "Invalid type for 'session.instructions': expected a string.",
+                "session.instructions")
+    prompt = session.get("prompt")
+    if prompt is not None and (not isinstance(prompt, dict) or not isinstance(prompt.get("id"), str)):
+        return ("missing_required_parameter", "Missing required parameter: 'session.prompt.id'.",
+                "session.prompt.id")
+    audio = session.get("audio") or {}
+    if not isinstance(audio, dict):
+        return ("invalid_type", "Invalid type for 'session.audio': expected an object.", "session.audio")
+    if problem := _unknown(audio, AUDIO_KEYS, "session.audio"):
+        return problem
+    audio_in = audio.get("input") or {}
+    audio_out = audio.get("output") or {}
+    if problem := (_unknown(audio_in, INPUT_KEYS, "session.audio.input")
+                   or _unknown(audio_out, OUTPUT_KEYS, "session.audio.output")):
+        return problem
+    for where, part in (("session.audio.input.format", audio_in), ("session.audio.output.format", audio_out)):
+        if "format" in part and (problem := _check_format(part["format"], where)):
+            return problem
+    if "turn_detection" in audio_in and (
+        problem := _check_turn_detection(audio_in["turn_detection"], "session.audio.input.turn_detection")
+    ):
+        return problem
+    if "voice" in audio_out and audio_out["voice"] not in VOICES:
+        return _invalid(audio_out["voice"], "session.audio.output.voice", VOICES)
+    speed = audio_out.get("speed", 1.0)
+    if not isinstance(speed, (int, float)) or not 0.25 <= speed <= 1.5:
+        return _invalid(speed, "session.audio.output.speed")
+    return None
+
