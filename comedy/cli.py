@@ -1,0 +1,202 @@
+"""`python -m comedy`: one joke from the command line, as a WAV file and a printed transcript.
+
+    python -m comedy "airports" --voice cedar --style witty --reaction laughing --out joke.wav
+    python -m comedy --listen question.wav --out answer.wav
+
+With no OPENAI_API_KEY it starts the rehearsal server itself on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from comedy import audio, prompts, protocol
+from comedy.config import Settings, redact
+from comedy.protocol import Event
+from comedy.realtime import RealtimeError, RealtimeSession
+from comedy.rehearsal import RehearsalServer
+
+REHEARSAL_KEY = "rehearsal"  # the rehearsal server wants a Bearer token, any will do
+MAX_TRIES = 3
+TRAILING_SILENCE_S = 1.0  # lets server VAD hear the end of a recording
+
+
+@dataclass
+class Answer:
+    """What the comedian said: 24 kHz pcm16 audio, its transcript, and the usage it reported."""
+
+    audio: bytearray = field(default_factory=bytearray)
+    transcript: str = ""
+    heard: str = ""
+    usage: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def realtime_endpoint(settings: Settings, pace: float = 0.0) -> AsyncIterator[tuple[str, str]]:
+    """(url, key) of OpenAI when a key is set, else of a rehearsal server started for the call."""
+    if not settings.rehearsal:
+        yield settings.realtime_url, settings.api_key.get_secret_value()
+        return
+    async with RehearsalServer(pace=pace) as server:
+        yield server.url, REHEARSAL_KEY
+
+
+def microphone_appends(path: str) -> list[Event]:
+    """A recording of any rate and channel count as 100 ms `input_audio_buffer.append` events."""
+    rate, samples = audio.read_audio_file(path)
+    mic = audio.MicrophonePath()
+    step = max(1, rate // 10)
+    chunks: list[bytes] = []
+    for start in range(0, len(samples), step):
+        chunks += mic.feed(rate, samples[start : start + step])
+    chunks += mic.flush()
+    return [protocol.audio_append(chunk) for chunk in chunks]
+
+
+async def ask(
+    session: RealtimeSession, content: list[Event], trigger: list[Event], on_text=print
+) -> Answer:
+    """Send `content` then `trigger`, and collect one full answer.
+
+    A rate-limited, failed or stalled answer is asked for again; after a dropped socket the new
+    session has no conversation, so the content is sent again too.
+    """
+    answer = Answer()
+    to_send = content + trigger
+    for attempt in range(1, MAX_TRIES + 1):
+        for event in to_send:
+            await session.send(event)
+        retry = await _collect(session, answer, on_text)
+        if retry is None:
+            return answer
+        answer.notes.append(retry.message)
+        on_text(f"\n[{retry.message}]" + (" Trying again." if attempt < MAX_TRIES else ""))
+        if retry.wait:
+            await asyncio.sleep(retry.wait)
+        if retry.resend_content:
+            to_send = content + (trigger or [protocol.response_create()])
+        else:
+            to_send = [protocol.response_cancel()] * retry.cancel_first + [protocol.response_create()]
+    raise RealtimeError(f"No answer after {MAX_TRIES} tries: {answer.notes[-1]}")
+
+
+@dataclass
+class _Retry:
+    message: str
+    wait: float = 0.0
+    resend_content: bool = False
+    cancel_first: bool = False
+
+
+async def _collect(session: RealtimeSession, answer: Answer, on_text) -> _Retry | None:
+    async for event in session:
+        kind = event["type"]
+        if kind == "response.created":
+            answer.audio.clear()
+            answer.transcript = ""
+        elif kind == "response.output_audio.delta":
+            try:
+                answer.audio += protocol.audio_of(event)
+            except protocol.ProtocolError as exc:
+                answer.notes.append(f"skipped an unreadable audio delta: {exc}")
+        elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
+            answer.transcript += event.get("delta", "")
+            on_text(event.get("delta", ""), end="", flush=True)
+        elif kind == "conversation.item.input_audio_transcription.completed":
+            answer.heard = event.get("transcript", "")
+        elif kind == "response.done":
+            response = event.get("response") or {}
+            if response.get("status") == "cancelled":
+                continue  # the answer we gave up on, not the one we are waiting for
+            answer.usage = response.get("usage") or {}
+            if response.get("status") == "failed":
+                details = (response.get("status_details") or {}).get("error") or {}
+                return _Retry(f"The answer failed: {details.get('message', 'no reason given')}", 1.0)
+            on_text("")
+            return None
+        elif kind == "error":
+            error = protocol.ApiError.from_event(event)
+            if not error.retryable:
+                raise RealtimeError(f"The Realtime API said: {error}")
+            return _Retry(f"The Realtime API said: {error}", error.retry_after or 1.0)
+        elif kind == "local.disconnected":
+            on_text(f"\n[{event['message']}]")
+        elif kind == "local.reconnected":
+            return _Retry(event["message"], resend_content=True)
+        elif kind == "local.gave_up":
+            raise RealtimeError(event["message"])
+        elif kind == "local.response_timeout":
+            return _Retry(event["message"], cancel_first=True)
+        elif kind == "local.protocol_error":
+            answer.notes.append(event["message"])
+    raise RealtimeError("The connection closed before the answer finished.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m comedy", description="Ask the AI stand-up comedian for a joke."
+    )
+    parser.add_argument("topic", nargs="?", default="", help="what the joke should be about")
+    parser.add_argument("--listen", metavar="WAV", help="send this recording as microphone audio")
+    parser.add_argument("--commit", action="store_true",
+                        help="with --listen: commit the audio yourself instead of server VAD")
+    parser.add_argument("--voice", default=protocol.DEFAULT_VOICE, choices=protocol.VOICES)
+    parser.add_argument("--style", default="witty", help=f"e.g. {', '.join(prompts.STYLES)}")
+    parser.add_argument("--reaction", default="laughing", help=f"e.g. {', '.join(prompts.REACTIONS)}")
+    parser.add_argument("--model", help="Realtime model (default: OPENAI_REALTIME_MODEL or gpt-realtime)")
+    parser.add_argument("--out", default="joke.wav", help="where to write the answer (24 kHz WAV)")
+    return parser
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> Answer:
+    """Tell one joke as the arguments ask."""
+    set_up = prompts.SetUp(voice=args.voice, style=args.style, reaction=args.reaction, topic=args.topic)
+    hands_free = bool(args.listen) and not args.commit
+    update = prompts.session_update(set_up, prompt_id=settings.prompt_id,
+                                    prompt_version=settings.prompt_version, hands_free=hands_free)
+    if args.listen:
+        content = microphone_appends(args.listen)
+        if hands_free:  # server VAD answers once it hears the silence after the speech
+            silence = np.zeros(int(protocol.SAMPLE_RATE * TRAILING_SILENCE_S), np.int16)
+            content.append(protocol.audio_append(audio.pcm16_bytes(silence)))
+            trigger = []
+        else:
+            trigger = [protocol.audio_commit(), protocol.response_create()]
+    else:
+        content = [protocol.user_text(prompts.joke_request(args.topic))]
+        trigger = [protocol.response_create()]
+    async with realtime_endpoint(settings) as (url, key):
+        async with RealtimeSession(url, key, args.model or settings.model) as session:
+            await session.send(update)
+            return await ask(session, content, trigger)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: prints the transcript, writes the WAV, returns an exit status."""
+    args = _parser().parse_args(argv)
+    settings = None
+    try:
+        settings = Settings.from_env()
+        mode = "rehearsal mode (no OPENAI_API_KEY)" if settings.rehearsal else settings.realtime_url
+        print(f"Comedian on {mode}", file=sys.stderr)
+        answer = asyncio.run(run(args, settings))
+        if answer.heard:
+            print(f"[heard: {answer.heard}]", file=sys.stderr)
+        audio.write_wav(args.out, audio.pcm16_array(bytes(answer.audio)))
+        seconds = len(answer.audio) / 2 / protocol.SAMPLE_RATE
+        print(f"Wrote {seconds:.1f} s of speech to {args.out}", file=sys.stderr)
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI's last word: a message, never a traceback or a key
+        key = settings.api_key if settings else None
+        print(redact(f"error: {exc}", key), file=sys.stderr)
+        return 1

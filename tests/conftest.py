@@ -1,0 +1,76 @@
+"""Shared fixtures: a real rehearsal server on 127.0.0.1 for every test that needs a socket."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from comedy import audio, protocol
+from comedy.rehearsal import RehearsalServer
+from comedy.rehearsal.voice import speak
+from tests.schema import check_server_event
+
+KEY = "sk-test-0123456789abcdef"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RehearsalServer]:
+    """An unpaced rehearsal server on a free loopback port."""
+    async with RehearsalServer(pace=0, seed=7) as running:
+        yield running
+
+
+class RawClient:
+    """A bare websocket client that validates every server event against the SDK's types."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.events: list[dict] = []
+
+    async def send(self, event: dict | str) -> None:
+        await self.ws.send(event if isinstance(event, str) else protocol.encode(event))
+
+    async def recv(self, timeout: float = 10.0) -> dict:
+        import asyncio
+
+        event = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        check_server_event(event)
+        self.events.append(event)
+        return event
+
+    async def until(self, kind: str, timeout: float = 20.0) -> list[dict]:
+        """Receive until an event of `kind`; return everything received on the way."""
+        seen = []
+        while True:
+            event = await self.recv(timeout)
+            seen.append(event)
+            if event["type"] == kind:
+                return seen
+
+
+@pytest.fixture
+async def raw(server: RehearsalServer) -> AsyncIterator[RawClient]:
+    """A raw, schema-checking client connected to the rehearsal server, past session.created."""
+    async with connect(f"{server.url}?model=gpt-realtime",
+                       additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+        client = RawClient(ws)
+        first = await client.recv()
+        assert first["type"] == "session.created"
+        yield client
+
+
+def spoken(text: str, voice: str = "alloy", silence_after: float = 1.0) -> np.ndarray:
+    """The rehearsal voice saying `text`, then silence: a visitor's turn as 24 kHz int16."""
+    speech = np.asarray(speak(text, voice), dtype=np.int16)
+    pad = np.zeros(int(protocol.SAMPLE_RATE * silence_after), np.int16)
+    return np.concatenate([pad[: protocol.SAMPLE_RATE // 4], speech, pad])
+
+
+def appends(pcm: np.ndarray) -> list[dict]:
+    """100 ms append events for 24 kHz int16 audio."""
+    step = audio.APPEND_SAMPLES
+    return [protocol.audio_append(audio.pcm16_bytes(pcm[i:i + step])) for i in range(0, len(pcm), step)]

@@ -1,0 +1,212 @@
+"""The rehearsal server speaks the Realtime protocol as the SDK's types define it, on a real socket."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from openai import AsyncOpenAI
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from comedy import prompts, protocol
+from comedy.rehearsal import RehearsalServer
+from tests.conftest import KEY, RawClient, appends, spoken
+
+RESPONSE_ORDER = [
+    "response.created",
+    "rate_limits.updated",
+    "response.output_item.added",
+    "conversation.item.added",
+    "response.content_part.added",
+]
+RESPONSE_END = [
+    "response.output_audio.done",
+    "response.output_audio_transcript.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "conversation.item.done",
+    "response.done",
+]
+
+
+def _kinds(events: list[dict]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+async def test_text_turn_gets_the_full_ordered_audio_answer(raw: RawClient) -> None:
+    await raw.send(prompts.session_update(prompts.SetUp(voice="cedar", style="dad jokes",
+                                                        reaction="groaning", topic="cats")))
+    assert (await raw.recv())["type"] == "session.updated"
+    await raw.send(protocol.user_text("Tell me a joke about cats"))
+    await raw.send(protocol.response_create())
+    events = await raw.until("response.done")
+    kinds = [k for k in _kinds(events) if k not in ("response.output_audio.delta",
+                                                     "response.output_audio_transcript.delta")]
+    assert kinds[:2] == ["conversation.item.added", "conversation.item.done"]
+    assert kinds[2:] == RESPONSE_ORDER + RESPONSE_END
+    audio = b"".join(base64.b64decode(e["delta"]) for e in events
+                     if e["type"] == "response.output_audio.delta")
+    deltas = [e for e in events if e["type"] == "response.output_audio.delta"]
+    assert len(audio) > 2 * protocol.SAMPLE_RATE  # over a second of speech
+    assert all(len(base64.b64decode(d["delta"])) <= 4800 for d in deltas)  # ~100 ms each
+    transcript = "".join(e["delta"] for e in events
+                         if e["type"] == "response.output_audio_transcript.delta")
+    done = events[-1]["response"]
+    assert done["status"] == "completed"
+    assert done["output"][0]["content"][0]["transcript"] == transcript
+    assert "cat" in transcript.lower() or "meow" in transcript.lower()
+    usage = done["usage"]
+    assert usage["output_token_details"]["audio_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+async def test_text_modality_answers_in_text(raw: RawClient) -> None:
+    update = protocol.session_update(voice="ash", instructions="Comedy style: dry.",
+                                     output_modalities=("text",))
+    await raw.send(update)
+    await raw.recv()
+    await raw.send(protocol.user_text("work"))
+    await raw.send(protocol.response_create())
+    events = await raw.until("response.done")
+    assert "response.output_audio.delta" not in _kinds(events)
+    text = "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta")
+    assert text and events[-1]["response"]["output"][0]["content"][0]["text"] == text
+
+
+async def test_server_vad_hears_real_speech_and_answers(raw: RawClient) -> None:
+    await raw.send(protocol.session_update(voice="marin", turn_detection=protocol.server_vad()))
+    await raw.recv()
+    for event in appends(spoken("tell me a joke about cats")):
+        await raw.send(event)
+    events = await raw.until("response.done")
+    kinds = _kinds(events)
+    started = next(e for e in events if e["type"] == "input_audio_buffer.speech_started")
+    stopped = next(e for e in events if e["type"] == "input_audio_buffer.speech_stopped")
+    assert 0 <= started["audio_start_ms"] < 400  # 250 ms of lead-in, minus prefix padding
+    assert 1200 < stopped["audio_end_ms"] - started["audio_start_ms"] < 4000
+    assert kinds.index("input_audio_buffer.committed") < kinds.index("response.created")
+    heard = next(e for e in events
+                 if e["type"] == "conversation.item.input_audio_transcription.completed")
+    assert heard["item_id"] == stopped["item_id"]
+
+
+async def test_silence_alone_starts_no_turn(raw: RawClient) -> None:
+    import numpy as np
+
+    await raw.send(protocol.session_update(turn_detection=protocol.server_vad()))
+    await raw.recv()
+    for event in appends(np.zeros(protocol.SAMPLE_RATE * 2, np.int16)):
+        await raw.send(event)
+    await raw.send(protocol.audio_clear())
+    assert (await raw.recv())["type"] == "input_audio_buffer.cleared"
+
+
+async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalServer) -> None:
+    server.pace = 4.0  # slow enough to cancel mid-answer
+    async with connect(f"{server.url}?model=gpt-realtime",
+                       additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+        raw = RawClient(ws)
+        await raw.recv()
+        await raw.send(protocol.user_text("airports"))
+        await raw.send(protocol.response_create())
+        events = await raw.until("response.output_audio.delta")
+        item_id = events[-1]["item_id"]
+        await raw.send(protocol.response_cancel())
+        done = (await raw.until("response.done"))[-1]["response"]
+        assert done["status"] == "cancelled"
+        assert done["status_details"] == {"type": "cancelled", "reason": "client_cancelled"}
+        await raw.send(protocol.item_truncate(item_id, 50))
+        truncated = (await raw.until("conversation.item.truncated"))[-1]
+        assert truncated["audio_end_ms"] == 50 and truncated["item_id"] == item_id
+        await raw.send(protocol.item_truncate(item_id, 999_999))
+        error = (await raw.until("error"))[-1]["error"]
+        assert error["param"] == "audio_end_ms"
+        await raw.send(protocol.response_cancel())
+        assert (await raw.until("error"))[-1]["error"]["code"] == "response_cancel_not_active"
+
+
+@pytest.mark.parametrize(
+    ("frame", "param", "code"),
+    [
+        (protocol.session_update(voice="onyx"), "session.audio.output.voice", "invalid_value"),
+        ({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
+            "format": {"type": "audio/pcm", "rate": 16000}}}}},
+         "session.audio.input.format.rate", "invalid_value"),
+        ({"type": "session.update", "session": {"type": "realtime", "temperature": 0.8}},
+         "session.temperature", "unknown_parameter"),
+        ({"type": "session.update", "session": {"modalities": ["text", "audio"]}},
+         "session.modalities", "unknown_parameter"),
+        ({"type": "response.audio.delta"}, "type", "invalid_value"),
+        ("{not json", None, "invalid_json"),
+    ],
+)
+async def test_bad_input_gets_an_error_naming_the_param_and_the_socket_stays_open(
+    raw: RawClient, frame: dict | str, param: str | None, code: str
+) -> None:
+    await raw.send(frame)
+    error = (await raw.recv())["error"]
+    assert error["param"] == param and error["code"] == code and error["message"]
+    await raw.send(protocol.session_update(voice="verse"))
+    assert (await raw.recv())["type"] == "session.updated"
+
+
+async def test_voice_is_fixed_once_the_model_has_spoken(raw: RawClient) -> None:
+    await raw.send(protocol.user_text("dogs"))
+    await raw.send(protocol.response_create())
+    await raw.until("response.done")
+    await raw.send(protocol.session_update(voice="shimmer"))
+    error = (await raw.until("error"))[-1]["error"]
+    assert error["param"] == "session.audio.output.voice"
+
+
+async def test_missing_key_is_refused_with_http_401(server: RehearsalServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{server.url}?model=gpt-realtime"):
+            pass
+    assert refused.value.response.status_code == 401
+
+
+async def test_beta_header_is_turned_away_as_the_real_api_does(server: RehearsalServer) -> None:
+    headers = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "realtime=v1"}
+    async with connect(f"{server.url}?model=gpt-realtime", additional_headers=headers) as ws:
+        raw = RawClient(ws)
+        assert (await raw.recv())["error"]["code"] == "beta_api_shape_disabled"
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd.code == 4000
+
+
+async def test_official_sdk_client_completes_text_to_audio(server: RehearsalServer) -> None:
+    client = AsyncOpenAI(api_key=KEY, websocket_base_url=server.url.removesuffix("/realtime"))
+    async with client.realtime.connect(model="gpt-realtime") as connection:
+        await connection.session.update(session={
+            "type": "realtime", "output_modalities": ["audio"],
+            "audio": {"output": {"voice": "coral"}}, "instructions": "Comedy style: absurd."})
+        await connection.conversation.item.create(item={
+            "type": "message", "role": "user",
+            "content": [{"type": "input_text", "text": "Tell me a joke about the moon"}]})
+        await connection.response.create()
+        audio = b""
+        async for event in connection:
+            if event.type == "response.output_audio.delta":
+                audio += base64.b64decode(event.delta)
+            if event.type == "response.done":
+                assert event.response.status == "completed"
+                break
+    assert len(audio) > protocol.SAMPLE_RATE  # at least half a second of speech
+
+
+async def test_faults_rate_limit_then_server_error_then_recovery(raw: RawClient,
+                                                                 server: RehearsalServer) -> None:
+    server.faults.error_code = "rate_limit_exceeded"
+    await raw.send(protocol.user_text("cats"))
+    await raw.send(protocol.response_create())
+    error = protocol.ApiError.from_event((await raw.until("error"))[-1])
+    assert error.code == "rate_limit_exceeded" and error.retry_after == pytest.approx(0.2)
+    server.faults.error_code = "server_error"
+    server.faults.times = 1
+    await raw.send(protocol.response_create())
+    assert (await raw.until("error"))[-1]["error"]["type"] == "server_error"
+    await raw.send(protocol.response_create())
+    assert (await raw.until("response.done"))[-1]["response"]["status"] == "completed"
