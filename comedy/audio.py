@@ -20,7 +20,7 @@ def _as_float(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind in "iu":
         info = np.iinfo(x.dtype)
         mid = (int(info.max) + int(info.min) + 1) / 2  # 0 for signed, 2**(bits-1) for unsigned
-        return (x.astype(np.float64) - mid) / (int(info.max) - mid)
+        return (x.astype(np.float64) - mid) / 2.0 ** (info.bits - 1)
     if x.dtype.kind == "c":
         return np.real(x).astype(np.float64)
     return x.astype(np.float64)
@@ -109,9 +109,7 @@ class MicrophonePath:
             self._resampler = StreamResampler(rate)
             self._pending = np.concatenate([self._pending, tail])
         if mono.size:
-            self._pending = np.concatenate(
-                [self._pending, float_to_pcm16(self._resampler.process(mono))]
-            )
+            self._pending = np.concatenate([self._pending, float_to_pcm16(self._resampler.process(mono))])
         return self._take(self.chunk_samples)
 
     def flush(self) -> list[bytes]:

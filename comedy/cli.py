@@ -61,9 +61,7 @@ def microphone_appends(path: str) -> list[Event]:
     return [protocol.audio_append(chunk) for chunk in chunks]
 
 
-async def ask(
-    session: RealtimeSession, content: list[Event], trigger: list[Event], on_text=print
-) -> Answer:
+async def ask(session: RealtimeSession, content: list[Event], trigger: list[Event], on_text=print) -> Answer:
     """Send `content` then `trigger`, and collect one full answer.
 
     A rate-limited, failed or stalled answer is asked for again; after a dropped socket the new
@@ -146,8 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("topic", nargs="?", default="", help="what the joke should be about")
     parser.add_argument("--listen", metavar="WAV", help="send this recording as microphone audio")
-    parser.add_argument("--commit", action="store_true",
-                        help="with --listen: commit the audio yourself instead of server VAD")
+    parser.add_argument(
+        "--commit", action="store_true", help="with --listen: commit the audio yourself instead of server VAD"
+    )
     parser.add_argument("--voice", default=protocol.DEFAULT_VOICE, choices=protocol.VOICES)
     parser.add_argument("--style", default="witty", help=f"e.g. {', '.join(prompts.STYLES)}")
     parser.add_argument("--reaction", default="laughing", help=f"e.g. {', '.join(prompts.REACTIONS)}")
@@ -160,8 +159,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     """Tell one joke as the arguments ask."""
     set_up = prompts.SetUp(voice=args.voice, style=args.style, reaction=args.reaction, topic=args.topic)
     hands_free = bool(args.listen) and not args.commit
-    update = prompts.session_update(set_up, prompt_id=settings.prompt_id,
-                                    prompt_version=settings.prompt_version, hands_free=hands_free)
+    update = prompts.session_update(
+        set_up, prompt_id=settings.prompt_id, prompt_version=settings.prompt_version, hands_free=hands_free
+    )
     if args.listen:
         content = microphone_appends(args.listen)
         if hands_free:  # server VAD answers once it hears the silence after the speech
@@ -173,10 +173,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     else:
         content = [protocol.user_text(prompts.joke_request(args.topic))]
         trigger = [protocol.response_create()]
-    async with realtime_endpoint(settings) as (url, key):
-        async with RealtimeSession(url, key, args.model or settings.model) as session:
-            await session.send(update)
-            return await ask(session, content, trigger)
+    model = args.model or settings.model
+    async with realtime_endpoint(settings) as (url, key), RealtimeSession(url, key, model) as session:
+        await session.send(update)
+        return await ask(session, content, trigger)
 
 
 def main(argv: list[str] | None = None) -> int:

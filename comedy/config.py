@@ -53,9 +53,7 @@ class Settings:
         return self.api_key is None
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env"
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
         """Read settings; real environment variables win over the `.env` file."""
         env: dict[str, str] = {}
         if dotenv_path and os.path.exists(dotenv_path):

@@ -50,9 +50,7 @@ def session_update(
     hands_free: bool = True,
 ) -> Event:
     """The `session.update` for a set-up: stored prompt with variables if an id is set."""
-    prompt = (
-        protocol.prompt_reference(prompt_id, set_up.variables(), prompt_version) if prompt_id else None
-    )
+    prompt = protocol.prompt_reference(prompt_id, set_up.variables(), prompt_version) if prompt_id else None
     return protocol.session_update(
         voice=set_up.voice,
         instructions=None if prompt else instructions(set_up),

@@ -58,9 +58,7 @@ def server_vad(
     }
 
 
-def prompt_reference(
-    prompt_id: str, variables: Mapping[str, str], version: str | None = None
-) -> Event:
+def prompt_reference(prompt_id: str, variables: Mapping[str, str], version: str | None = None) -> Event:
     """A stored prompt with its variables, each sent as an `input_text`."""
     prompt: Event = {
         "id": prompt_id,

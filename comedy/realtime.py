@@ -102,8 +102,15 @@ class RealtimeSession:
         headers = {"Authorization": f"Bearer {self._key.get_secret_value()}"}
         try:
             ws = await asyncio.wait_for(
-                connect(url, additional_headers=headers, max_size=None, open_timeout=None,
-                        ping_interval=20, ping_timeout=20, compression=None),
+                connect(
+                    url,
+                    additional_headers=headers,
+                    max_size=None,
+                    open_timeout=None,
+                    ping_interval=20,
+                    ping_timeout=20,
+                    compression=None,
+                ),
                 self.connect_timeout,
             )
         except InvalidStatus as exc:
@@ -114,13 +121,9 @@ class RealtimeSession:
                 ) from None
             raise ConnectionFailed(f"The Realtime API answered HTTP {status} at {self.url}.") from None
         except (TimeoutError, asyncio.TimeoutError):
-            raise ConnectionFailed(
-                f"Could not reach {self.url} within {self.connect_timeout:g} s."
-            ) from None
+            raise ConnectionFailed(f"Could not reach {self.url} within {self.connect_timeout:g} s.") from None
         except (OSError, InvalidHandshake, InvalidURI) as exc:
-            raise ConnectionFailed(
-                redact(f"Could not reach {self.url}: {exc}", self._key)
-            ) from None
+            raise ConnectionFailed(redact(f"Could not reach {self.url}: {exc}", self._key)) from None
         first = await self._first_event(ws)
         self._ws = ws
         return first
@@ -150,7 +153,7 @@ class RealtimeSession:
     async def _reconnect(self) -> None:
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(ConnectionFailed),
-            wait=tenacity.wait_exponential_jitter(self.backoff_initial, self.backoff_max),
+            wait=tenacity.wait_random_exponential(multiplier=self.backoff_initial, max=self.backoff_max),
             stop=tenacity.stop_after_attempt(self.reconnect_attempts),
             reraise=True,
         )
@@ -186,7 +189,8 @@ class RealtimeSession:
         """Send one client event; a `session.update` is remembered for reconnects."""
         if event["type"] == "session.update":
             self.session_settings = (
-                event if self.session_settings is None
+                event
+                if self.session_settings is None
                 else protocol.merge_session(self.session_settings, event)
             )
         if event["type"] in _ASKS:
@@ -239,22 +243,26 @@ class RealtimeSession:
         lost_answer = self._awaiting_answer
         self._awaiting_answer = False
         self._ws = None
-        self._pending.append(protocol.local_event(
-            "disconnected",
-            message=f"The connection to the Realtime API dropped ({exc.rcvd or 'no close frame'}).",
-            lost_answer=lost_answer,
-        ))
+        self._pending.append(
+            protocol.local_event(
+                "disconnected",
+                message=f"The connection to the Realtime API dropped ({exc.rcvd or 'no close frame'}).",
+                lost_answer=lost_answer,
+            )
+        )
         try:
             await self._reconnect()
         except RealtimeError as failure:
             self._closed = True
-            self._pending.append(protocol.local_event(
-                "gave_up", message=f"Could not reconnect: {failure}"))
+            self._pending.append(protocol.local_event("gave_up", message=f"Could not reconnect: {failure}"))
             return
-        self._pending.append(protocol.local_event(
-            "reconnected", message="Reconnected; the session settings were re-applied.",
-            lost_answer=lost_answer,
-        ))
+        self._pending.append(
+            protocol.local_event(
+                "reconnected",
+                message="Reconnected; the session settings were re-applied.",
+                lost_answer=lost_answer,
+            )
+        )
 
     def _track(self, event: Event) -> Event:
         kind = event["type"]
@@ -263,4 +271,3 @@ class RealtimeSession:
         elif kind in _ANSWER_ENDS:
             self._awaiting_answer = False
         return event
-

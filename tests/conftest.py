@@ -55,8 +55,9 @@ class RawClient:
 @pytest.fixture
 async def raw(server: RehearsalServer) -> AsyncIterator[RawClient]:
     """A raw, schema-checking client connected to the rehearsal server, past session.created."""
-    async with connect(f"{server.url}?model=gpt-realtime",
-                       additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+    async with connect(
+        f"{server.url}?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {KEY}"}
+    ) as ws:
         client = RawClient(ws)
         first = await client.recv()
         assert first["type"] == "session.created"
@@ -73,4 +74,4 @@ def spoken(text: str, voice: str = "alloy", silence_after: float = 1.0) -> np.nd
 def appends(pcm: np.ndarray) -> list[dict]:
     """100 ms append events for 24 kHz int16 audio."""
     step = audio.APPEND_SAMPLES
-    return [protocol.audio_append(audio.pcm16_bytes(pcm[i:i + step])) for i in range(0, len(pcm), step)]
+    return [protocol.audio_append(audio.pcm16_bytes(pcm[i : i + step])) for i in range(0, len(pcm), step)]

@@ -35,23 +35,29 @@ def _kinds(events: list[dict]) -> list[str]:
 
 
 async def test_text_turn_gets_the_full_ordered_audio_answer(raw: RawClient) -> None:
-    await raw.send(prompts.session_update(prompts.SetUp(voice="cedar", style="dad jokes",
-                                                        reaction="groaning", topic="cats")))
+    await raw.send(
+        prompts.session_update(
+            prompts.SetUp(voice="cedar", style="dad jokes", reaction="groaning", topic="cats")
+        )
+    )
     assert (await raw.recv())["type"] == "session.updated"
     await raw.send(protocol.user_text("Tell me a joke about cats"))
     await raw.send(protocol.response_create())
     events = await raw.until("response.done")
-    kinds = [k for k in _kinds(events) if k not in ("response.output_audio.delta",
-                                                     "response.output_audio_transcript.delta")]
+    kinds = [
+        k
+        for k in _kinds(events)
+        if k not in ("response.output_audio.delta", "response.output_audio_transcript.delta")
+    ]
     assert kinds[:2] == ["conversation.item.added", "conversation.item.done"]
     assert kinds[2:] == RESPONSE_ORDER + RESPONSE_END
-    audio = b"".join(base64.b64decode(e["delta"]) for e in events
-                     if e["type"] == "response.output_audio.delta")
+    audio = b"".join(
+        base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
+    )
     deltas = [e for e in events if e["type"] == "response.output_audio.delta"]
     assert len(audio) > 2 * protocol.SAMPLE_RATE  # over a second of speech
     assert all(len(base64.b64decode(d["delta"])) <= 4800 for d in deltas)  # ~100 ms each
-    transcript = "".join(e["delta"] for e in events
-                         if e["type"] == "response.output_audio_transcript.delta")
+    transcript = "".join(e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta")
     done = events[-1]["response"]
     assert done["status"] == "completed"
     assert done["output"][0]["content"][0]["transcript"] == transcript
@@ -62,8 +68,9 @@ async def test_text_turn_gets_the_full_ordered_audio_answer(raw: RawClient) -> N
 
 
 async def test_text_modality_answers_in_text(raw: RawClient) -> None:
-    update = protocol.session_update(voice="ash", instructions="Comedy style: dry.",
-                                     output_modalities=("text",))
+    update = protocol.session_update(
+        voice="ash", instructions="Comedy style: dry.", output_modalities=("text",)
+    )
     await raw.send(update)
     await raw.recv()
     await raw.send(protocol.user_text("work"))
@@ -86,8 +93,7 @@ async def test_server_vad_hears_real_speech_and_answers(raw: RawClient) -> None:
     assert 0 <= started["audio_start_ms"] < 400  # 250 ms of lead-in, minus prefix padding
     assert 1200 < stopped["audio_end_ms"] - started["audio_start_ms"] < 4000
     assert kinds.index("input_audio_buffer.committed") < kinds.index("response.created")
-    heard = next(e for e in events
-                 if e["type"] == "conversation.item.input_audio_transcription.completed")
+    heard = next(e for e in events if e["type"] == "conversation.item.input_audio_transcription.completed")
     assert heard["item_id"] == stopped["item_id"]
 
 
@@ -104,8 +110,9 @@ async def test_silence_alone_starts_no_turn(raw: RawClient) -> None:
 
 async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalServer) -> None:
     server.pace = 4.0  # slow enough to cancel mid-answer
-    async with connect(f"{server.url}?model=gpt-realtime",
-                       additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+    async with connect(
+        f"{server.url}?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {KEY}"}
+    ) as ws:
         raw = RawClient(ws)
         await raw.recv()
         await raw.send(protocol.user_text("airports"))
@@ -130,13 +137,27 @@ async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalSer
     ("frame", "param", "code"),
     [
         (protocol.session_update(voice="onyx"), "session.audio.output.voice", "invalid_value"),
-        ({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {
-            "format": {"type": "audio/pcm", "rate": 16000}}}}},
-         "session.audio.input.format.rate", "invalid_value"),
-        ({"type": "session.update", "session": {"type": "realtime", "temperature": 0.8}},
-         "session.temperature", "unknown_parameter"),
-        ({"type": "session.update", "session": {"modalities": ["text", "audio"]}},
-         "session.modalities", "unknown_parameter"),
+        (
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "audio": {"input": {"format": {"type": "audio/pcm", "rate": 16000}}},
+                },
+            },
+            "session.audio.input.format.rate",
+            "invalid_value",
+        ),
+        (
+            {"type": "session.update", "session": {"type": "realtime", "temperature": 0.8}},
+            "session.temperature",
+            "unknown_parameter",
+        ),
+        (
+            {"type": "session.update", "session": {"modalities": ["text", "audio"]}},
+            "session.modalities",
+            "unknown_parameter",
+        ),
         ({"type": "response.audio.delta"}, "type", "invalid_value"),
         ("{not json", None, "invalid_json"),
     ],
@@ -180,12 +201,21 @@ async def test_beta_header_is_turned_away_as_the_real_api_does(server: Rehearsal
 async def test_official_sdk_client_completes_text_to_audio(server: RehearsalServer) -> None:
     client = AsyncOpenAI(api_key=KEY, websocket_base_url=server.url.removesuffix("/realtime"))
     async with client.realtime.connect(model="gpt-realtime") as connection:
-        await connection.session.update(session={
-            "type": "realtime", "output_modalities": ["audio"],
-            "audio": {"output": {"voice": "coral"}}, "instructions": "Comedy style: absurd."})
-        await connection.conversation.item.create(item={
-            "type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": "Tell me a joke about the moon"}]})
+        await connection.session.update(
+            session={
+                "type": "realtime",
+                "output_modalities": ["audio"],
+                "audio": {"output": {"voice": "coral"}},
+                "instructions": "Comedy style: absurd.",
+            }
+        )
+        await connection.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "Tell me a joke about the moon"}],
+            }
+        )
         await connection.response.create()
         audio = b""
         async for event in connection:
@@ -197,8 +227,9 @@ async def test_official_sdk_client_completes_text_to_audio(server: RehearsalServ
     assert len(audio) > protocol.SAMPLE_RATE  # at least half a second of speech
 
 
-async def test_faults_rate_limit_then_server_error_then_recovery(raw: RawClient,
-                                                                 server: RehearsalServer) -> None:
+async def test_faults_rate_limit_then_server_error_then_recovery(
+    raw: RawClient, server: RehearsalServer
+) -> None:
     server.faults.error_code = "rate_limit_exceeded"
     await raw.send(protocol.user_text("cats"))
     await raw.send(protocol.response_create())

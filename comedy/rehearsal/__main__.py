@@ -14,13 +14,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m comedy.rehearsal", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
-    parser.add_argument("--pace", type=float, default=1.0,
-                        help="audio speed against real time; 0 sends as fast as possible")
-    parser.add_argument("--drop-after-deltas", type=int, default=None,
-                        help="fault: cut the socket after N audio deltas of the next answer")
+    parser.add_argument(
+        "--pace", type=float, default=1.0, help="audio speed against real time; 0 sends as fast as possible"
+    )
+    parser.add_argument(
+        "--drop-after-deltas",
+        type=int,
+        default=None,
+        help="fault: cut the socket after N audio deltas of the next answer",
+    )
     parser.add_argument("--stall", action="store_true", help="fault: the next answer never comes")
-    parser.add_argument("--error", choices=["rate_limit_exceeded", "server_error"],
-                        help="fault: answer the next response.create with this error")
+    parser.add_argument(
+        "--error",
+        choices=["rate_limit_exceeded", "server_error"],
+        help="fault: answer the next response.create with this error",
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:

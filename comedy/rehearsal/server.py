@@ -39,14 +39,24 @@ PATH = "/v1/realtime"
 DELTA_SAMPLES = SAMPLE_RATE // 10  # 100 ms of audio per delta, as the real API sends
 MIN_COMMIT_MS = 100
 ACCEPTED_MODELS = set(protocol.MODELS) | {
-    "gpt-realtime-2025-08-28", "gpt-realtime-mini-2025-10-06", "gpt-realtime-mini-2025-12-15",
-    "gpt-realtime-1.5", "gpt-realtime-2",
+    "gpt-realtime-2025-08-28",
+    "gpt-realtime-mini-2025-10-06",
+    "gpt-realtime-mini-2025-12-15",
+    "gpt-realtime-1.5",
+    "gpt-realtime-2",
 }
 CLIENT_EVENTS = (
-    "session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
-    "input_audio_buffer.clear", "conversation.item.create", "conversation.item.truncate",
-    "conversation.item.delete", "conversation.item.retrieve", "response.create",
-    "response.cancel", "output_audio_buffer.clear",
+    "session.update",
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
+    "conversation.item.create",
+    "conversation.item.truncate",
+    "conversation.item.delete",
+    "conversation.item.retrieve",
+    "response.create",
+    "response.cancel",
+    "output_audio_buffer.clear",
 )
 
 
@@ -134,6 +144,7 @@ class _Connection:
         self.vad = self._new_vad()
         self.speech_item_id: str | None = None
         self.response: _Response | None = None
+        self._last_task: asyncio.Task | None = None
         self.spoken_ms: dict[str, int] = {}
 
     # --- plumbing
@@ -142,8 +153,14 @@ class _Connection:
         self.server.sent.append(event["type"])
         await self.ws.send(protocol.encode(event))
 
-    async def error(self, code: str, message: str, param: str | None = None,
-                    event_id: str | None = None, type_: str = "invalid_request_error") -> None:
+    async def error(
+        self,
+        code: str,
+        message: str,
+        param: str | None = None,
+        event_id: str | None = None,
+        type_: str = "invalid_request_error",
+    ) -> None:
         await self.send(error_event(message, code=code, param=param, type_=type_, event_id=event_id))
 
     def _new_vad(self) -> EnergyVad | None:
@@ -177,15 +194,19 @@ class _Connection:
         self.server.received.append(kind)
         handler = getattr(self, "on_" + kind.replace(".", "_"), None)
         if kind not in CLIENT_EVENTS or handler is None:
-            await self.error("invalid_value", f"Invalid value: {kind!r}. Supported values are: "
-                             + ", ".join(repr(k) for k in CLIENT_EVENTS) + ".", "type",
-                             event.get("event_id"))
+            await self.error(
+                "invalid_value",
+                f"Invalid value: {kind!r}. Supported values are: "
+                + ", ".join(repr(k) for k in CLIENT_EVENTS)
+                + ".",
+                "type",
+                event.get("event_id"),
+            )
             return
         try:
             await handler(event)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            await self.error("invalid_request", f"Invalid '{kind}' event: {exc}", None,
-                             event.get("event_id"))
+            await self.error("invalid_request", f"Invalid '{kind}' event: {exc}", None, event.get("event_id"))
 
     # --- session
 
@@ -196,9 +217,12 @@ class _Connection:
             return
         new_voice = (update.get("audio") or {}).get("output", {}).get("voice")
         if new_voice and new_voice != self.session["audio"]["output"]["voice"] and self.audio_spoken:
-            await self.error("cannot_update_voice",
-                             "Cannot update a conversation's voice if assistant audio is present.",
-                             "session.audio.output.voice", event.get("event_id"))
+            await self.error(
+                "cannot_update_voice",
+                "Cannot update a conversation's voice if assistant audio is present.",
+                "session.audio.output.voice",
+                event.get("event_id"),
+            )
             return
         self.session = protocol.merge_session(self.session, update)
         self.server.session_updates.append(self.session)
@@ -222,15 +246,19 @@ class _Connection:
         for transition, at_ms in self.vad.feed(pcm):
             if transition == "started":
                 self.speech_item_id = new_id("item")
-                await self.send(server_event("input_audio_buffer.speech_started",
-                                             audio_start_ms=at_ms, item_id=self.speech_item_id))
+                await self.send(
+                    server_event(
+                        "input_audio_buffer.speech_started", audio_start_ms=at_ms, item_id=self.speech_item_id
+                    )
+                )
                 td = self.session["audio"]["input"]["turn_detection"] or {}
                 if self.response and td.get("interrupt_response", True):
                     self._cancel(self.response, "turn_detected")
             else:
                 item_id = self.speech_item_id or new_id("item")
-                await self.send(server_event("input_audio_buffer.speech_stopped",
-                                             audio_end_ms=at_ms, item_id=item_id))
+                await self.send(
+                    server_event("input_audio_buffer.speech_stopped", audio_end_ms=at_ms, item_id=item_id)
+                )
                 await self._commit(item_id)
                 td = self.session["audio"]["input"]["turn_detection"] or {}
                 if td.get("create_response", True):
@@ -239,10 +267,13 @@ class _Connection:
     async def on_input_audio_buffer_commit(self, event: Event) -> None:
         ms = self.input_samples * 1000 // SAMPLE_RATE
         if ms < MIN_COMMIT_MS:
-            await self.error("input_audio_buffer_commit_empty",
-                             f"Error committing input audio buffer: buffer too small. Expected at "
-                             f"least {MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",
-                             None, event.get("event_id"))
+            await self.error(
+                "input_audio_buffer_commit_empty",
+                f"Error committing input audio buffer: buffer too small. Expected at "
+                f"least {MIN_COMMIT_MS}ms of audio, but buffer only has {ms:.2f}ms of audio.",
+                None,
+                event.get("event_id"),
+            )
             return
         await self._commit(new_id("item"))
 
@@ -259,38 +290,57 @@ class _Connection:
         seconds = self.input_samples / SAMPLE_RATE
         self._clear_input()
         previous = self.items[-1]["id"] if self.items else None
-        await self.send(server_event("input_audio_buffer.committed", item_id=item_id,
-                                     previous_item_id=previous))
+        await self.send(
+            server_event("input_audio_buffer.committed", item_id=item_id, previous_item_id=previous)
+        )
         transcription = self.session["audio"]["input"].get("transcription")
-        item = {"id": item_id, "type": "message", "object": "realtime.item", "role": "user",
-                "status": "completed",
-                "content": [{"type": "input_audio", "transcript": None}], "_seconds": seconds}
+        item = {
+            "id": item_id,
+            "type": "message",
+            "object": "realtime.item",
+            "role": "user",
+            "status": "completed",
+            "content": [{"type": "input_audio", "transcript": None}],
+            "_seconds": seconds,
+        }
         self.items.append(item)
-        await self.send(server_event("conversation.item.added", previous_item_id=previous,
-                                     item=_public(item)))
-        await self.send(server_event("conversation.item.done", previous_item_id=previous,
-                                     item=_public(item)))
+        await self.send(
+            server_event("conversation.item.added", previous_item_id=previous, item=_public(item))
+        )
+        await self.send(server_event("conversation.item.done", previous_item_id=previous, item=_public(item)))
         if transcription:
             # The rehearsal room has no speech recogniser: it says honestly what it heard.
             transcript = f"({seconds:.1f} s of speech; rehearsal mode does not make out words)"
             item["content"][0]["transcript"] = transcript
-            await self.send(server_event(
-                "conversation.item.input_audio_transcription.completed", item_id=item_id,
-                content_index=0, transcript=transcript,
-                usage={"type": "duration", "seconds": round(seconds, 3)}))
+            await self.send(
+                server_event(
+                    "conversation.item.input_audio_transcription.completed",
+                    item_id=item_id,
+                    content_index=0,
+                    transcript=transcript,
+                    usage={"type": "duration", "seconds": round(seconds, 3)},
+                )
+            )
 
     # --- conversation
 
     async def on_conversation_item_create(self, event: Event) -> None:
         item = dict(event["item"])
         if item.get("type") != "message" or item.get("role") not in ("user", "assistant", "system"):
-            await self.error("invalid_value", "Only message items are supported in rehearsal mode.",
-                             "item.type", event.get("event_id"))
+            await self.error(
+                "invalid_value",
+                "Only message items are supported in rehearsal mode.",
+                "item.type",
+                event.get("event_id"),
+            )
             return
         if not isinstance(item.get("content"), list):
-            await self.error("missing_required_parameter",
-                             "Missing required parameter: 'item.content'.", "item.content",
-                             event.get("event_id"))
+            await self.error(
+                "missing_required_parameter",
+                "Missing required parameter: 'item.content'.",
+                "item.content",
+                event.get("event_id"),
+            )
             return
         item.setdefault("id", new_id("item"))
         item.update(object="realtime.item", status="completed")
@@ -302,8 +352,9 @@ class _Connection:
     async def on_conversation_item_delete(self, event: Event) -> None:
         item_id = event["item_id"]
         if not any(i["id"] == item_id for i in self.items):
-            await self.error("item_not_found", f"Item with item_id not found: {item_id}",
-                             "item_id", event.get("event_id"))
+            await self.error(
+                "item_not_found", f"Item with item_id not found: {item_id}", "item_id", event.get("event_id")
+            )
             return
         self.items = [i for i in self.items if i["id"] != item_id]
         await self.send(server_event("conversation.item.deleted", item_id=item_id))
@@ -311,8 +362,12 @@ class _Connection:
     async def on_conversation_item_retrieve(self, event: Event) -> None:
         item = next((i for i in self.items if i["id"] == event["item_id"]), None)
         if item is None:
-            await self.error("item_not_found", f"Item with item_id not found: {event['item_id']}",
-                             "item_id", event.get("event_id"))
+            await self.error(
+                "item_not_found",
+                f"Item with item_id not found: {event['item_id']}",
+                "item_id",
+                event.get("event_id"),
+            )
             return
         await self.send(server_event("conversation.item.retrieved", item=_public(item)))
 
@@ -320,27 +375,43 @@ class _Connection:
         item_id, end_ms = event["item_id"], event["audio_end_ms"]
         item = next((i for i in self.items if i["id"] == item_id), None)
         if item is None or item.get("role") != "assistant":
-            await self.error("invalid_value", f"Item with item_id not found or not an assistant "
-                             f"message: {item_id}", "item_id", event.get("event_id"))
+            await self.error(
+                "invalid_value",
+                f"Item with item_id not found or not an assistant message: {item_id}",
+                "item_id",
+                event.get("event_id"),
+            )
             return
         spoken = self.spoken_ms.get(item_id, 0)
         if not isinstance(end_ms, int) or end_ms < 0 or end_ms > spoken:
-            await self.error("invalid_value", f"Audio content of {spoken}ms is shorter than the "
-                             f"requested truncation point of {end_ms}ms.", "audio_end_ms",
-                             event.get("event_id"))
+            await self.error(
+                "invalid_value",
+                f"Audio content of {spoken}ms is shorter than the requested truncation point of {end_ms}ms.",
+                "audio_end_ms",
+                event.get("event_id"),
+            )
             return
         content = item["content"][event.get("content_index", 0)]
         words = (content.get("transcript") or "").split()
         kept = len(words) * end_ms // spoken if spoken else 0
         content["transcript"] = " ".join(words[:kept])
         self.spoken_ms[item_id] = end_ms
-        await self.send(server_event("conversation.item.truncated", item_id=item_id,
-                                     content_index=event.get("content_index", 0),
-                                     audio_end_ms=end_ms))
+        await self.send(
+            server_event(
+                "conversation.item.truncated",
+                item_id=item_id,
+                content_index=event.get("content_index", 0),
+                audio_end_ms=end_ms,
+            )
+        )
 
     async def on_output_audio_buffer_clear(self, event: Event) -> None:
-        await self.error("invalid_value", "output_audio_buffer.clear is only supported for WebRTC.",
-                         "type", event.get("event_id"))
+        await self.error(
+            "invalid_value",
+            "output_audio_buffer.clear is only supported for WebRTC.",
+            "type",
+            event.get("event_id"),
+        )
 
     # --- responses
 
@@ -350,87 +421,146 @@ class _Connection:
     async def on_response_cancel(self, event: Event) -> None:
         wanted = event.get("response_id")
         if self.response is None or (wanted and wanted != self.response.id):
-            await self.error("response_cancel_not_active",
-                             "Cancellation failed: no active response found", None,
-                             event.get("event_id"))
+            await self.error(
+                "response_cancel_not_active",
+                "Cancellation failed: no active response found",
+                None,
+                event.get("event_id"),
+            )
             return
         self._cancel(self.response, "client_cancelled")
 
     def _cancel(self, response: _Response, reason: str) -> None:
+        """Stop a response; it stops counting as active at once, as in the real API."""
         response.cancel_reason = reason
         response.cancel.set()
+        if self.response is response:
+            self.response = None
 
     async def _start_response(self, params: dict, event_id: str | None = None) -> None:
         if self.response is not None:
-            await self.error("conversation_already_has_active_response",
-                             f"Conversation already has an active response in progress: "
-                             f"{self.response.id}. Wait until the response is finished before "
-                             f"creating a new one.", None, event_id)
+            await self.error(
+                "conversation_already_has_active_response",
+                f"Conversation already has an active response in progress: "
+                f"{self.response.id}. Wait until the response is finished before "
+                f"creating a new one.",
+                None,
+                event_id,
+            )
             return
         faults = self.server.faults.fire()
         if faults and faults.error_code:
             if faults.error_code == "rate_limit_exceeded":
-                await self.error("rate_limit_exceeded",
-                                 f"Rate limit reached for {self.model}. Please try again in "
-                                 f"{faults.retry_after_s:.3f}s.", None, event_id, "rate_limit_error")
+                await self.error(
+                    "rate_limit_exceeded",
+                    f"Rate limit reached for {self.model}. Please try again in {faults.retry_after_s:.3f}s.",
+                    None,
+                    event_id,
+                    "rate_limit_error",
+                )
             else:
-                await self.error(faults.error_code, "The server had an error while processing "
-                                 "your request. Sorry about that!", None, event_id, "server_error")
+                await self.error(
+                    faults.error_code,
+                    "The server had an error while processing your request. Sorry about that!",
+                    None,
+                    event_id,
+                    "server_error",
+                )
             return
         modalities = params.get("output_modalities") or self.session["output_modalities"]
         voice_name = self.session["audio"]["output"]["voice"]
         response = _Response(new_id("resp"), new_id("item"), voice_name, list(modalities))
         self.response = response
-        response.task = asyncio.create_task(self._respond(response, params, faults))
+        previous, self._last_task = self._last_task, None
+        response.task = self._last_task = asyncio.create_task(
+            self._respond(response, params, faults, previous)
+        )
 
     def _choose_line(self, params: dict) -> str:
-        set_up = read_set_up(protocol.merge_session(self.session, {k: v for k, v in params.items()
-                                                   if k in ("instructions", "prompt")}))
+        set_up = read_set_up(
+            protocol.merge_session(
+                self.session, {k: v for k, v in params.items() if k in ("instructions", "prompt")}
+            )
+        )
         request = set_up.get("topic", "")
         for item in reversed(self.items):
             if item.get("role") == "user":
                 texts = [c.get("text") or "" for c in item.get("content", [])]
                 request = " ".join(texts) + " " + request
                 break
-        spoken = [c.get("transcript") or c.get("text") or "" for i in self.items
-                  if i.get("role") == "assistant" for c in i.get("content", [])]
+        spoken = [
+            c.get("transcript") or c.get("text") or ""
+            for i in self.items
+            if i.get("role") == "assistant"
+            for c in i.get("content", [])
+        ]
         book = load_joke_book()
         told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken))
-        return book.pick(request, set_up.get("comedy_style", ""),
-                         set_up.get("audience_reaction", ""), told, self.server.rng)
+        return book.pick(
+            request,
+            set_up.get("comedy_style", ""),
+            set_up.get("audience_reaction", ""),
+            told,
+            self.server.rng,
+        )
 
-    def _response_body(self, r: _Response, status: str, output: list, usage: dict | None,
-                       details: dict | None = None) -> dict:
+    def _response_body(
+        self, r: _Response, status: str, output: list, usage: dict | None, details: dict | None = None
+    ) -> dict:
         fmt = self.session["audio"]["output"]["format"]
         return {
-            "id": r.id, "object": "realtime.response", "status": status,
-            "status_details": details, "output": output, "conversation_id": "conv_rehearsal",
-            "output_modalities": r.modalities, "max_output_tokens": "inf",
-            "audio": {"output": {"format": fmt, "voice": r.voice}}, "usage": usage,
+            "id": r.id,
+            "object": "realtime.response",
+            "status": status,
+            "status_details": details,
+            "output": output,
+            "conversation_id": "conv_rehearsal",
+            "output_modalities": r.modalities,
+            "max_output_tokens": "inf",
+            "audio": {"output": {"format": fmt, "voice": r.voice}},
+            "usage": usage,
             "metadata": None,
         }
 
-    async def _respond(self, r: _Response, params: dict, faults: Faults | None) -> None:
+    async def _respond(
+        self, r: _Response, params: dict, faults: Faults | None, previous_task: asyncio.Task | None
+    ) -> None:
+        if previous_task is not None:  # a cancelled answer finishes its events first
+            with contextlib.suppress(Exception):
+                await previous_task
         audio_out = "audio" in r.modalities
         line = self._choose_line(params)
         previous = self.items[-1]["id"] if self.items else None
         part_type = "audio" if audio_out else "text"
-        item = {"id": r.item_id, "type": "message", "object": "realtime.item", "role": "assistant",
-                "status": "in_progress", "content": []}
+        item = {
+            "id": r.item_id,
+            "type": "message",
+            "object": "realtime.item",
+            "role": "assistant",
+            "status": "in_progress",
+            "content": [],
+        }
         ids = {"response_id": r.id, "item_id": r.item_id, "output_index": 0, "content_index": 0}
         sent_text: list[str] = []
         status, details = "completed", None
         try:
-            await self.send(server_event("response.created",
-                                         response=self._response_body(r, "in_progress", [], None)))
-            await self.send(server_event("rate_limits.updated", rate_limits=[
-                {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
-                {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5}]))
-            await self.send(server_event("response.output_item.added", response_id=r.id,
-                                         output_index=0, item=item))
+            await self.send(
+                server_event("response.created", response=self._response_body(r, "in_progress", [], None))
+            )
+            await self.send(
+                server_event(
+                    "rate_limits.updated",
+                    rate_limits=[
+                        {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+                        {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
+                    ],
+                )
+            )
+            await self.send(
+                server_event("response.output_item.added", response_id=r.id, output_index=0, item=item)
+            )
             self.items.append(item)
-            await self.send(server_event("conversation.item.added", previous_item_id=previous,
-                                         item=item))
+            await self.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
             empty_part = {"type": part_type, "transcript": ""} if audio_out else {"type": "text", "text": ""}
             await self.send(server_event("response.content_part.added", **ids, part=empty_part))
             if faults and faults.stall:
@@ -460,24 +590,25 @@ class _Connection:
         try:
             if audio_out:
                 await self.send(server_event("response.output_audio.done", **ids))
-                await self.send(server_event("response.output_audio_transcript.done", **ids,
-                                             transcript=text))
+                await self.send(server_event("response.output_audio_transcript.done", **ids, transcript=text))
             else:
                 await self.send(server_event("response.output_text.done", **ids, text=text))
             await self.send(server_event("response.content_part.done", **ids, part=part))
-            await self.send(server_event("response.output_item.done", response_id=r.id,
-                                         output_index=0, item=item))
-            await self.send(server_event("conversation.item.done", previous_item_id=previous,
-                                         item=item))
-            usage = self._usage(text, spoken_ms)
+            await self.send(
+                server_event("response.output_item.done", response_id=r.id, output_index=0, item=item)
+            )
+            await self.send(server_event("conversation.item.done", previous_item_id=previous, item=item))
+            usage = self._usage(text, spoken_ms, r.item_id)
             self.server.usages.append(usage)
-            await self.send(server_event("response.done",
-                                         response=self._response_body(r, status, [item], usage, details)))
+            await self.send(
+                server_event("response.done", response=self._response_body(r, status, [item], usage, details))
+            )
         except ConnectionClosed:
             return
 
-    async def _speak(self, r: _Response, line: str, ids: dict, sent_text: list[str],
-                     faults: Faults | None) -> None:
+    async def _speak(
+        self, r: _Response, line: str, ids: dict, sent_text: list[str], faults: Faults | None
+    ) -> None:
         pcm = await asyncio.to_thread(voice.speak, line, r.voice)
         words = _words(line)
         chunks = max(1, math.ceil(len(pcm) / DELTA_SAMPLES))
@@ -488,8 +619,9 @@ class _Connection:
             # The transcript runs a little ahead of the audio, as the real API's does.
             due_words = math.ceil(len(words) * min(1.0, (i + 2) / chunks))
             while next_word < due_words:
-                await self.send(server_event("response.output_audio_transcript.delta", **ids,
-                                             delta=words[next_word]))
+                await self.send(
+                    server_event("response.output_audio_transcript.delta", **ids, delta=words[next_word])
+                )
                 sent_text.append(words[next_word])
                 next_word += 1
             if faults and faults.drop_after_deltas is not None and i >= faults.drop_after_deltas:
@@ -501,17 +633,26 @@ class _Connection:
                     await asyncio.wait_for(r.cancel.wait(), max(0.0, due - time.monotonic()))
             if r.cancel.is_set():
                 return
-            chunk = pcm[i * DELTA_SAMPLES:(i + 1) * DELTA_SAMPLES]
-            await self.send(server_event("response.output_audio.delta", **ids,
-                                         delta=protocol.audio_append(chunk.tobytes())["audio"]))
+            chunk = pcm[i * DELTA_SAMPLES : (i + 1) * DELTA_SAMPLES]
+            await self.send(
+                server_event(
+                    "response.output_audio.delta",
+                    **ids,
+                    delta=protocol.audio_append(chunk.tobytes())["audio"],
+                )
+            )
             self.audio_spoken = True
             self.spoken_ms[r.item_id] = (i * DELTA_SAMPLES + len(chunk)) * 1000 // SAMPLE_RATE
 
-    def _usage(self, text: str, spoken_ms: int) -> dict:
+    def _usage(self, text: str, spoken_ms: int, answer_id: str) -> dict:
         """A usage object of the real shape, estimated from what this conversation holds."""
         instructions = self.session.get("instructions") or ""
         context_text = instructions + " ".join(
-            c.get("text") or c.get("transcript") or "" for i in self.items for c in i.get("content", []))
+            c.get("text") or c.get("transcript") or ""
+            for i in self.items
+            if i["id"] != answer_id
+            for c in i.get("content", [])
+        )
         audio_in_s = sum(i.get("_seconds", 0.0) for i in self.items)
         text_in, audio_in = _tokens(context_text), round(audio_in_s * 10)
         cached_text = (text_in // 64) * 64 if text_in >= 1024 else 0
@@ -521,10 +662,11 @@ class _Connection:
             "input_tokens": text_in + audio_in,
             "output_tokens": text_out + audio_out,
             "input_token_details": {
-                "text_tokens": text_in, "audio_tokens": audio_in, "image_tokens": 0,
+                "text_tokens": text_in,
+                "audio_tokens": audio_in,
+                "image_tokens": 0,
                 "cached_tokens": cached_text,
-                "cached_tokens_details": {"text_tokens": cached_text, "audio_tokens": 0,
-                                          "image_tokens": 0},
+                "cached_tokens_details": {"text_tokens": cached_text, "audio_tokens": 0, "image_tokens": 0},
             },
             "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
         }
@@ -547,8 +689,9 @@ class RehearsalServer:
     what happened, for tests and the UI.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, pace: float = 1.0,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, pace: float = 1.0, seed: int | None = None
+    ) -> None:
         self.host, self.port, self.pace = host, port, pace
         self.faults = Faults()
         self.rng = random.Random(seed)
@@ -568,9 +711,14 @@ class RehearsalServer:
         """Listen; with port 0 a free port is chosen and `port` updated."""
         voice.warm_up()
         load_joke_book()
-        self._server = await serve(self._handle, self.host, self.port,
-                                   process_request=self._check_request, max_size=16 * 1024 * 1024,
-                                   server_header="comedy-rehearsal")
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            process_request=self._check_request,
+            max_size=16 * 1024 * 1024,
+            server_header="comedy-rehearsal",
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -593,9 +741,11 @@ class RehearsalServer:
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             return _json_response(
-                http.HTTPStatus.UNAUTHORIZED, "invalid_api_key",
+                http.HTTPStatus.UNAUTHORIZED,
+                "invalid_api_key",
                 "You didn't provide an API key. You need to provide your API key in an "
-                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).")
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
@@ -603,23 +753,36 @@ class RehearsalServer:
         query = parse_qs(urlsplit(ws.request.path).query)
         model = (query.get("model") or [protocol.DEFAULT_MODEL])[0]
         if ws.request.headers.get("OpenAI-Beta", "").startswith("realtime"):
-            await ws.send(protocol.encode(error_event(
-                "The Realtime API beta interface has been shut down. Remove the 'OpenAI-Beta: "
-                "realtime=v1' header and use the GA interface.", code="beta_api_shape_disabled")))
+            await ws.send(
+                protocol.encode(
+                    error_event(
+                        "The Realtime API beta interface has been shut down. Remove the 'OpenAI-Beta: "
+                        "realtime=v1' header and use the GA interface.",
+                        code="beta_api_shape_disabled",
+                    )
+                )
+            )
             await ws.close(4000, "beta_api_shape_disabled")
             return
         if model not in ACCEPTED_MODELS:
-            await ws.send(protocol.encode(error_event(
-                f"The model '{model}' does not exist or you do not have access to it.",
-                code="model_not_found", param="model")))
+            await ws.send(
+                protocol.encode(
+                    error_event(
+                        f"The model '{model}' does not exist or you do not have access to it.",
+                        code="model_not_found",
+                        param="model",
+                    )
+                )
+            )
             await ws.close(1008, "model_not_found")
             return
         await _Connection(self, ws, model).run()
 
 
 def _json_response(status: http.HTTPStatus, code: str, message: str) -> Response:
-    body = protocol.encode({"error": {"message": message, "type": "invalid_request_error",
-                                      "param": None, "code": code}}).encode()
+    body = protocol.encode(
+        {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+    ).encode()
     headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return Response(status.value, status.phrase, headers, body)
 

@@ -7,16 +7,34 @@ from typing import Any
 from comedy.protocol import SAMPLE_RATE, VOICES
 
 SESSION_KEYS = {
-    "type", "model", "output_modalities", "instructions", "prompt", "audio", "include",
-    "max_output_tokens", "tools", "tool_choice", "tracing", "truncation", "reasoning",
+    "type",
+    "model",
+    "output_modalities",
+    "instructions",
+    "prompt",
+    "audio",
+    "include",
+    "max_output_tokens",
+    "tools",
+    "tool_choice",
+    "tracing",
+    "truncation",
+    "reasoning",
     "parallel_tool_calls",
 }
 AUDIO_KEYS = {"input", "output"}
 INPUT_KEYS = {"format", "transcription", "turn_detection", "noise_reduction"}
 OUTPUT_KEYS = {"format", "voice", "speed"}
 TURN_DETECTION_KEYS = {
-    "server_vad": {"type", "threshold", "prefix_padding_ms", "silence_duration_ms",
-                   "create_response", "interrupt_response", "idle_timeout_ms"},
+    "server_vad": {
+        "type",
+        "threshold",
+        "prefix_padding_ms",
+        "silence_duration_ms",
+        "create_response",
+        "interrupt_response",
+        "idle_timeout_ms",
+    },
     "semantic_vad": {"type", "eagerness", "create_response", "interrupt_response"},
 }
 
@@ -54,19 +72,26 @@ def _check_turn_detection(td: Any, where: str) -> Problem | None:
     if td is None:
         return None
     if not isinstance(td, dict) or td.get("type") not in TURN_DETECTION_KEYS:
-        return _invalid(td.get("type") if isinstance(td, dict) else td, f"{where}.type",
-                        tuple(TURN_DETECTION_KEYS))
+        return _invalid(
+            td.get("type") if isinstance(td, dict) else td, f"{where}.type", tuple(TURN_DETECTION_KEYS)
+        )
     if problem := _unknown(td, TURN_DETECTION_KEYS[td["type"]], where):
         return problem
     threshold = td.get("threshold", 0.5)
     if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-        return ("decimal_above_max_value" if isinstance(threshold, (int, float)) else "invalid_type",
-                f"Invalid '{where}.threshold': expected a number from 0 to 1.", f"{where}.threshold")
+        return (
+            "decimal_above_max_value" if isinstance(threshold, (int, float)) else "invalid_type",
+            f"Invalid '{where}.threshold': expected a number from 0 to 1.",
+            f"{where}.threshold",
+        )
     for key in ("prefix_padding_ms", "silence_duration_ms"):
         value = td.get(key, 0)
         if not isinstance(value, int) or value < 0:
-            return ("invalid_type", f"Invalid '{where}.{key}': expected a whole number >= 0.",
-                    f"{where}.{key}")
+            return (
+                "invalid_type",
+                f"Invalid '{where}.{key}': expected a whole number >= 0.",
+                f"{where}.{key}",
+            )
     return None
 
 
@@ -78,20 +103,28 @@ def check_session(session: Any) -> Problem | None:
         return problem
     if session.get("type") != "realtime":
         if "type" not in session:
-            return ("missing_required_parameter", "Missing required parameter: 'session.type'.",
-                    "session.type")
+            return (
+                "missing_required_parameter",
+                "Missing required parameter: 'session.type'.",
+                "session.type",
+            )
         return _invalid(session["type"], "session.type", ("realtime",))
     modalities = session.get("output_modalities", ["audio"])
-    if (not isinstance(modalities, list) or len(modalities) != 1
-            or modalities[0] not in ("audio", "text")):
+    if not isinstance(modalities, list) or len(modalities) != 1 or modalities[0] not in ("audio", "text"):
         return _invalid(modalities, "session.output_modalities", (["audio"], ["text"]))
     if "instructions" in session and not isinstance(session["instructions"], str):
-        return ("invalid_type", "Invalid type for 'session.instructions': expected a string.",
-                "session.instructions")
+        return (
+            "invalid_type",
+            "Invalid type for 'session.instructions': expected a string.",
+            "session.instructions",
+        )
     prompt = session.get("prompt")
     if prompt is not None and (not isinstance(prompt, dict) or not isinstance(prompt.get("id"), str)):
-        return ("missing_required_parameter", "Missing required parameter: 'session.prompt.id'.",
-                "session.prompt.id")
+        return (
+            "missing_required_parameter",
+            "Missing required parameter: 'session.prompt.id'.",
+            "session.prompt.id",
+        )
     audio = session.get("audio") or {}
     if not isinstance(audio, dict):
         return ("invalid_type", "Invalid type for 'session.audio': expected an object.", "session.audio")
@@ -99,8 +132,10 @@ def check_session(session: Any) -> Problem | None:
         return problem
     audio_in = audio.get("input") or {}
     audio_out = audio.get("output") or {}
-    if problem := (_unknown(audio_in, INPUT_KEYS, "session.audio.input")
-                   or _unknown(audio_out, OUTPUT_KEYS, "session.audio.output")):
+    if problem := (
+        _unknown(audio_in, INPUT_KEYS, "session.audio.input")
+        or _unknown(audio_out, OUTPUT_KEYS, "session.audio.output")
+    ):
         return problem
     for where, part in (("session.audio.input.format", audio_in), ("session.audio.output.format", audio_out)):
         if "format" in part and (problem := _check_format(part["format"], where)):
@@ -115,4 +150,3 @@ def check_session(session: Any) -> Problem | None:
     if not isinstance(speed, (int, float)) or not 0.25 <= speed <= 1.5:
         return _invalid(speed, "session.audio.output.speed")
     return None
-

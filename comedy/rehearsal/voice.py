@@ -60,8 +60,14 @@ class _Engine:
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         self.lib.espeak_Synth.argtypes = [
-            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         data_path = espeakng_loader.get_data_path().encode()
         self.rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
@@ -71,7 +77,7 @@ class _Engine:
         self._callback = _CALLBACK(self._collect)  # kept referenced: C holds the pointer
         self.lib.espeak_SetSynthCallback(self._callback)
 
-    def _collect(self, wav, count, _events) -> int:  # noqa: ANN001 (ctypes callback)
+    def _collect(self, wav, count, _events) -> int:
         if count > 0 and wav:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
         return 0

@@ -1,0 +1,75 @@
+"""`python -m comedy` end to end, as a user runs it: a subprocess, no key, real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import soxr
+
+from comedy import audio
+from tests.conftest import spoken
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COMEDY_"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "comedy", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def test_cli_tells_a_joke_with_no_key(tmp_path: Path) -> None:
+    result = _run(
+        ["airports", "--voice", "cedar", "--style", "witty", "--reaction", "laughing", "--out", "joke.wav"],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rehearsal mode" in result.stderr
+    assert len(result.stdout.strip()) > 20  # the transcript
+    data, rate = soundfile.read(tmp_path / "joke.wav", dtype="int16")
+    assert rate == 24_000 and data.ndim == 1
+    assert len(data) > 24_000 and audio.rms_dbfs(data) > -40
+
+
+def test_cli_listens_to_a_stereo_44k_recording(tmp_path: Path) -> None:
+    voice = spoken("tell me a joke about cats").astype(np.float32) / 32768
+    at_44k = soxr.resample(voice, 24_000, 44_100)
+    soundfile.write(tmp_path / "question.wav", np.stack([at_44k, at_44k * 0.5], axis=1), 44_100)
+    for extra in ([], ["--commit"]):
+        result = _run(["--listen", "question.wav", "--out", "answer.wav", *extra], tmp_path)
+        assert result.returncode == 0, result.stderr
+        data, rate = soundfile.read(tmp_path / "answer.wav", dtype="int16")
+        assert rate == 24_000 and len(data) > 24_000
+    assert "heard" in result.stderr
+
+
+def test_cli_failure_is_one_line_without_traceback_or_key(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    key = "sk-proj-DONOTPRINTME123456"
+    result = _run(
+        ["cats"], tmp_path, OPENAI_API_KEY=key, OPENAI_REALTIME_URL=f"ws://127.0.0.1:{port}/v1/realtime"
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and key not in result.stderr + result.stdout
+    assert "Could not reach" in result.stderr
+
+
+def test_cli_missing_file_is_a_message(tmp_path: Path) -> None:
+    result = _run(["--listen", "nope.wav"], tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "nope.wav" in result.stderr

@@ -1,0 +1,42 @@
+"""Settings come from the environment and .env, and never show the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from comedy.config import DEFAULT_REALTIME_URL, Settings, redact
+
+KEY = "sk-proj-SECRETSECRET1234567890"
+
+
+def test_defaults_mean_rehearsal_mode() -> None:
+    settings = Settings.from_env({}, dotenv_path=None)
+    assert settings.rehearsal and settings.realtime_url == DEFAULT_REALTIME_URL
+    assert settings.model == "gpt-realtime"
+
+
+def test_environment_wins_over_dotenv(tmp_path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"OPENAI_API_KEY={KEY}\nOPENAI_REALTIME_MODEL=gpt-realtime-mini\nCOMEDY_PROMPT_ID=pmpt_1\n"
+    )
+    settings = Settings.from_env({"OPENAI_REALTIME_MODEL": "gpt-realtime-2.1"}, dotenv_path=str(dotenv))
+    assert not settings.rehearsal and settings.model == "gpt-realtime-2.1"
+    assert settings.prompt_id == "pmpt_1"
+    assert settings.api_key.get_secret_value() == KEY
+
+
+def test_repr_and_str_never_show_the_key() -> None:
+    settings = Settings.from_env({"OPENAI_API_KEY": KEY}, dotenv_path=None)
+    assert KEY not in repr(settings) and KEY not in str(settings)
+
+
+def test_redact_masks_given_secrets_and_key_shapes() -> None:
+    text = f"failed with {KEY} and Bearer abc.def and sk-other-1234567"
+    cleaned = redact(text, "abc.def")
+    assert KEY not in cleaned and "abc.def" not in cleaned and "sk-other" not in cleaned
+
+
+def test_bad_number_is_named() -> None:
+    with pytest.raises(ValueError, match="COMEDY_MAX_SETS"):
+        Settings.from_env({"COMEDY_MAX_SETS": "lots"}, dotenv_path=None)
