@@ -110,6 +110,18 @@ def user_text(text: str) -> Event:
     }
 
 
+def assistant_text(text: str) -> Event:
+    """Something the comedian said earlier, re-told to a fresh session."""
+    return {
+        "type": "conversation.item.create",
+        "item": {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text}],
+        },
+    }
+
+
 def audio_append(pcm16: bytes) -> Event:
     """`input_audio_buffer.append` of raw little-endian pcm16 at 24 kHz."""
     if len(pcm16) > APPEND_LIMIT_BYTES:

@@ -19,6 +19,7 @@ CLIENT_EVENTS = [
     prompts.session_update(prompts.SetUp(voice="ash", style="dry", reaction="silent", topic="cats")),
     prompts.session_update(prompts.SetUp(), prompt_id="pmpt_123", prompt_version="4", hands_free=False),
     protocol.user_text("Tell me a joke about airports"),
+    protocol.assistant_text("Airports are the only place..."),
     protocol.audio_append(b"\x01\x00" * 2400),
     protocol.audio_commit(),
     protocol.audio_clear(),

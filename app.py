@@ -1,0 +1,246 @@
+"""The comedy club: a Gradio Blocks UI over `comedy.club`. No protocol code lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import gradio as gr
+
+from comedy import audio, prompts, protocol
+from comedy.club import Club, ClubFull, ComedySet, Endpoint
+from comedy.config import Settings
+from comedy.ffmpeg import ensure_ffmpeg
+from comedy.realtime import RealtimeError
+from comedy.rehearsal import RehearsalThread
+
+log = logging.getLogger("comedy.app")
+HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
+REHEARSAL_KEY = "rehearsal"
+
+CSS = """
+#status {font-size: 0.95em; opacity: 0.9}
+#mode-banner {text-align: center}
+"""
+
+
+class ClubApp:
+    """The app's state: settings, the rehearsal server when there is no key, and the sets."""
+
+    def __init__(self, settings: Settings, rehearsal: RehearsalThread | None) -> None:
+        self.settings = settings
+        self.rehearsal = rehearsal
+        self.club = Club(settings.max_sets)
+        self.visitor_keys: dict[str, str] = {}  # a visitor's own key, for their tab only
+
+    def endpoint(self, visitor: str, model: str) -> Endpoint:
+        """OpenAI with the visitor's or the owner's key; else the rehearsal server."""
+        key = self.visitor_keys.get(visitor) or (
+            self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        )
+        s = self.settings
+        if key:
+            return Endpoint(s.realtime_url, key, False, model, s.prompt_id, s.prompt_version)
+        if self.rehearsal is None:
+            raise RealtimeError("No API key is set and rehearsal mode is off.")
+        return Endpoint(self.rehearsal.url, REHEARSAL_KEY, True, model, s.prompt_id, s.prompt_version)
+
+    def open_set(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
+        """The visitor's set, opened with these choices if they have none."""
+        return self.club.open(
+            visitor,
+            lambda: ComedySet(
+                self.endpoint(visitor, model),
+                set_up,
+                hands_free=mode == HANDS_FREE,
+                max_seconds=self.settings.max_set_seconds,
+            ),
+        )
+
+    @property
+    def mode_banner(self) -> str:
+        """What the page says about where the comedian lives."""
+        if self.settings.rehearsal:
+            return (
+                "**Rehearsal mode**: no OpenAI key is set, so the house comedian performs from "
+                "its joke book with an offline voice. Paste your own key below to go live."
+            )
+        return f"**Live**: the comedian runs on OpenAI Realtime (`{self.settings.model}`)."
+
+
+def build(app: ClubApp) -> gr.Blocks:
+    """The Blocks UI, wired to `app`."""
+
+    def set_up_of(voice: str, style: str, reaction: str, topic: str = "") -> prompts.SetUp:
+        return prompts.SetUp(voice=voice, style=style, reaction=reaction, topic=topic.strip())
+
+    async def start(voice, style, reaction, model, mode, request: gr.Request):
+        try:
+            comedy_set = app.open_set(request.session_hash, set_up_of(voice, style, reaction), model, mode)
+            await comedy_set.start()
+            return comedy_set.status_line()
+        except (ClubFull, RealtimeError) as exc:
+            gr.Warning(str(exc))
+            return str(exc)
+
+    async def speaker(request: gr.Request) -> AsyncIterator[bytes]:
+        # One long-lived stream per tab: it plays each set the visitor starts, until they leave.
+        while (comedy_set := await app.club.next_set(request.session_hash)) is not None:
+            async for chunk in comedy_set.emit():
+                yield audio.wav_bytes(chunk)
+
+    async def tell(topic, voice, style, reaction, model, mode, request: gr.Request):
+        try:
+            comedy_set = app.open_set(
+                request.session_hash, set_up_of(voice, style, reaction, topic), model, mode
+            )
+            await comedy_set.tell(topic)
+            return comedy_set.status_line()
+        except (ClubFull, RealtimeError) as exc:
+            gr.Warning(str(exc))
+            return f"Not connected: {exc}"
+
+    async def change(topic, voice, style, reaction, model, mode, request: gr.Request):
+        comedy_set = app.club.get(request.session_hash)
+        if comedy_set is None:
+            return gr.skip()
+        await comedy_set.change(set_up_of(voice, style, reaction, topic), mode == HANDS_FREE, model)
+        return comedy_set.status_line()
+
+    def hear(chunk, request: gr.Request):
+        comedy_set = app.club.get(request.session_hash)
+        if chunk is not None and comedy_set is not None:
+            comedy_set.receive(*chunk)  # hands the chunk on and returns: nothing slow here
+
+    async def stop_talking(request: gr.Request):
+        comedy_set = app.club.get(request.session_hash)
+        if comedy_set is not None:
+            await comedy_set.stop_talking()
+
+    async def end(request: gr.Request):
+        ended = await app.club.hang_up(request.session_hash, "The set is over. Thanks for coming!")
+        return ended.status_line() if ended else "No set running."
+
+    def refresh(seen: int, request: gr.Request):
+        comedy_set = app.club.sets.get(request.session_hash)
+        if comedy_set is None or comedy_set.version == seen:
+            return gr.skip(), gr.skip(), gr.skip()
+        return comedy_set.messages(), comedy_set.status_line(), comedy_set.version
+
+    async def use_key(key: str, request: gr.Request):
+        key = (key or "").strip()
+        if not key:
+            app.visitor_keys.pop(request.session_hash, None)
+            return "", "Using the house setting again."
+        app.visitor_keys[request.session_hash] = key
+        await app.club.hang_up(request.session_hash, "Switching to your key")
+        return "", "Your key is kept for this tab only. Start the set to go live."
+
+    async def hang_up(request: gr.Request):
+        app.visitor_keys.pop(request.session_hash, None)
+        await app.club.hang_up(request.session_hash, "The visitor left", left=True)
+
+    with gr.Blocks(title="AI Stand-up Comedian") as demo:
+        gr.Markdown(
+            "# 🎤 AI Stand-up Comedian\nPick a voice and a style, then talk to the comedian "
+            "or give it a topic. Heckling is allowed."
+        )
+        gr.Markdown(app.mode_banner, elem_id="mode-banner")
+        with gr.Row():
+            voice = gr.Dropdown(list(protocol.VOICES), value=protocol.DEFAULT_VOICE, label="Voice")
+            style = gr.Dropdown(list(prompts.STYLES), value="witty", label="Comedy style")
+            reaction = gr.Dropdown(list(prompts.REACTIONS), value="laughing", label="Audience reaction")
+            model = gr.Dropdown(
+                list(protocol.MODELS),
+                value=app.settings.model if app.settings.model in protocol.MODELS else protocol.DEFAULT_MODEL,
+                label="Model",
+            )
+        with gr.Row():
+            topic = gr.Textbox(label="Topic", placeholder="airports, cats, computers…", scale=4)
+            tell_button = gr.Button("Tell a joke", variant="primary", scale=1)
+        with gr.Row():
+            with gr.Column():
+                mic = gr.Audio(sources=["microphone"], streaming=True, label="Your microphone")
+                mode = gr.Radio(
+                    [HANDS_FREE, PUSH_TO_TALK],
+                    value=HANDS_FREE,
+                    label="Microphone",
+                    info="Hands-free: the comedian answers when you pause. "
+                    "Push-to-talk: it answers when you stop recording.",
+                )
+            with gr.Column():
+                speaker_out = gr.Audio(
+                    streaming=True, autoplay=True, interactive=False, label="The comedian", elem_id="speaker"
+                )
+                with gr.Row():
+                    start_button = gr.Button("Start the set", variant="primary")
+                    end_button = gr.Button("End the set", variant="stop")
+        transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript")
+        status = gr.Markdown(
+            "Not started. Press **Start the set**, record, or tell a joke.", elem_id="status"
+        )
+        with gr.Accordion("Use your own OpenAI key", open=False, visible=app.settings.rehearsal):
+            key_box = gr.Textbox(
+                label="OpenAI API key",
+                type="password",
+                placeholder="sk-… (kept for this tab only, never shown or stored)",
+            )
+            key_button = gr.Button("Use my key")
+        seen = gr.State(-1)
+        timer = gr.Timer(0.5)
+
+        choices = [voice, style, reaction, model, mode]
+        gr.on(
+            [start_button.click, mic.start_recording],
+            start,
+            choices,
+            status,
+            concurrency_limit=None,
+            api_name="start",
+        )
+        demo.load(speaker, None, speaker_out, concurrency_limit=None, api_name="speaker")
+        gr.on(
+            [tell_button.click, topic.submit],
+            tell,
+            [topic, *choices],
+            status,
+            concurrency_limit=None,
+            api_name="tell",
+        )
+        gr.on(
+            [c.change for c in choices],
+            change,
+            [topic, *choices],
+            status,
+            concurrency_limit=None,
+            api_name="change",
+        )
+        mic.stream(
+            hear, [mic], None, stream_every=0.1, time_limit=None, concurrency_limit=None, api_name="hear"
+        )
+        mic.stop_recording(stop_talking, None, None, concurrency_limit=None)
+        end_button.click(end, None, status, concurrency_limit=None, api_name="end")
+        timer.tick(
+            refresh, seen, [transcript, status, seen], concurrency_limit=None, api_visibility="private"
+        )
+        key_button.click(use_key, key_box, [key_box, status], api_visibility="private")
+        demo.unload(hang_up)
+    return demo
+
+
+def main() -> None:
+    """`python app.py`: rehearsal mode with no key, OpenAI with one."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    ensure_ffmpeg()
+    rehearsal = None
+    if settings.rehearsal:
+        rehearsal = RehearsalThread().start()
+        log.info("Rehearsal mode: no OPENAI_API_KEY, the house comedian is on %s", rehearsal.url)
+    demo = build(ClubApp(settings, rehearsal))
+    demo.queue(default_concurrency_limit=None)
+    demo.launch(css=CSS)  # Gradio itself honours GRADIO_SERVER_NAME and GRADIO_SERVER_PORT
+
+
+if __name__ == "__main__":
+    main()
