@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -24,9 +25,7 @@ def ensure_ffmpeg() -> str:
     folder.mkdir(exist_ok=True)
     link = folder / "ffmpeg"
     if not link.exists():
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it first
             link.symlink_to(binary)
-        except FileExistsError:
-            pass
     os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
     return str(link)
