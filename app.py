@@ -70,6 +70,7 @@ class ClubApp:
 
 def build(app: ClubApp) -> gr.Blocks:
     """The Blocks UI, wired to `app`."""
+    ensure_ffmpeg()  # Gradio encodes the streamed speech with an ffmpeg subprocess
 
     def set_up_of(voice: str, style: str, reaction: str, topic: str = "") -> prompts.SetUp:
         return prompts.SetUp(voice=voice, style=style, reaction=reaction, topic=topic.strip())
@@ -218,7 +219,7 @@ def build(app: ClubApp) -> gr.Blocks:
         mic.stream(
             hear, [mic], None, stream_every=0.1, time_limit=None, concurrency_limit=None, api_name="hear"
         )
-        mic.stop_recording(stop_talking, None, None, concurrency_limit=None)
+        mic.stop_recording(stop_talking, None, None, concurrency_limit=None, api_name="stop_talking")
         end_button.click(end, None, status, concurrency_limit=None, api_name="end")
         timer.tick(
             refresh, seen, [transcript, status, seen], concurrency_limit=None, api_visibility="private"
@@ -232,7 +233,6 @@ def main() -> None:
     """`python app.py`: rehearsal mode with no key, OpenAI with one."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
-    ensure_ffmpeg()
     rehearsal = None
     if settings.rehearsal:
         rehearsal = RehearsalThread().start()

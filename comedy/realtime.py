@@ -120,7 +120,7 @@ class RealtimeSession:
                     f"The Realtime API refused the API key (HTTP {status}). Check OPENAI_API_KEY."
                 ) from None
             raise ConnectionFailed(f"The Realtime API answered HTTP {status} at {self.url}.") from None
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             raise ConnectionFailed(f"Could not reach {self.url} within {self.connect_timeout:g} s.") from None
         except (OSError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectionFailed(redact(f"Could not reach {self.url}: {exc}", self._key)) from None
@@ -132,7 +132,7 @@ class RealtimeSession:
         try:
             raw = await asyncio.wait_for(ws.recv(), self.connect_timeout)
             event = protocol.decode(raw)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             await ws.close()
             raise ConnectionFailed(f"{self.url} opened but sent no session.") from None
         except ConnectionClosed as exc:
@@ -221,7 +221,7 @@ class RealtimeSession:
             timeout = self.response_timeout if self._awaiting_answer else None
             try:
                 raw = await asyncio.wait_for(self._ws.recv(), timeout)
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 self._awaiting_answer = False
                 return protocol.local_event(
                     "response_timeout",

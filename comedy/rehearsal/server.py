@@ -716,6 +716,7 @@ class RehearsalServer:
             self.host,
             self.port,
             process_request=self._check_request,
+            close_timeout=2,
             max_size=16 * 1024 * 1024,
             server_header="comedy-rehearsal",
         )

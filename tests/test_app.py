@@ -1,0 +1,197 @@
+"""The club app launched on a free port in rehearsal mode, driven over Gradio's own HTTP protocol."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import soxr
+from gradio_client import Client
+
+import app as club_app
+from comedy import audio
+from comedy.config import Settings
+from comedy.rehearsal import RehearsalThread
+from tests.conftest import spoken
+from tests.visitor import Visitor
+
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime", "Hands-free"]
+
+
+@dataclass
+class Running:
+    url: str
+    app: club_app.ClubApp
+    rehearsal: RehearsalThread
+
+
+def _launch(**env: str) -> Iterator[Running]:
+    settings = Settings.from_env(env, dotenv_path=None)
+    rehearsal = RehearsalThread(pace=3.0).start()
+    app = club_app.ClubApp(settings, rehearsal)
+    demo = club_app.build(app)
+    demo.queue(default_concurrency_limit=None)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
+    try:
+        yield Running(url, app, rehearsal)
+    finally:
+        demo.close()
+        rehearsal.stop()
+
+
+@pytest.fixture(scope="module")
+def club() -> Iterator[Running]:
+    """The app with no key and no prompt id: rehearsal mode with inline instructions."""
+    yield from _launch()
+
+
+@pytest.fixture(scope="module")
+def club_with_prompt() -> Iterator[Running]:
+    """The app with a stored prompt id: choices travel as prompt variables."""
+    yield from _launch(COMEDY_PROMPT_ID="pmpt_test123", COMEDY_PROMPT_VERSION="3")
+
+
+async def _until_turn_done(running: Running, visitor: Visitor, answers: int = 1, timeout: float = 30):
+    """Wait until the visitor's set has `answers` finished comedian lines."""
+    async with asyncio.timeout(timeout):
+        while True:
+            comedy_set = running.app.club.sets.get(visitor.session_hash)
+            if comedy_set is not None:
+                done = [t for t in comedy_set.transcript if t.role == "assistant" and t.text]
+                if len(done) >= answers and comedy_set.status.endswith("your turn"):
+                    return comedy_set
+            await asyncio.sleep(0.1)
+
+
+async def _speech_heard(visitor: Visitor, seconds: float = 1.0, timeout: float = 20) -> np.ndarray:
+    async with asyncio.timeout(timeout):
+        while True:
+            heard = await visitor.heard_audio()
+            if len(heard) >= seconds * 24_000 and audio.rms_dbfs(heard) > -45:
+                return heard
+            await asyncio.sleep(0.3)
+
+
+async def test_page_and_api_are_up(club: Running) -> None:
+    client = Client(club.url, verbose=False)
+    api = client.view_api(return_format="dict", print_info=False)
+    assert {"/tell", "/start", "/change", "/end"} <= set(api["named_endpoints"])
+
+
+async def test_topic_button_gives_streamed_speech_and_a_transcript(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.join("speaker", [])
+        status = (await visitor.call("tell", ["cats", *CHOICES]))[0]
+        assert "Rehearsal mode" in status
+        comedy_set = await _until_turn_done(club, visitor)
+        heard = await _speech_heard(visitor)
+    lines = comedy_set.messages()
+    assert lines[0] == {"role": "user", "content": "Tell me a joke about cats."}
+    assert lines[1]["role"] == "assistant" and "cat" in lines[1]["content"].lower()
+    assert len(heard) > 24_000
+
+
+async def test_gradio_client_drives_the_button(club: Running) -> None:
+    client = Client(club.url, verbose=False)
+    status = await asyncio.to_thread(client.predict, "airports", *CHOICES, api_name="/tell")
+    assert "Rehearsal mode" in status
+
+
+async def test_microphone_turn_gets_a_spoken_answer(club: Running) -> None:
+    voice = spoken("tell me a joke about computers", silence_after=1.2).astype(np.float32) / 32768
+    at_48k = audio.float_to_pcm16(soxr.resample(voice, 24_000, 48_000))
+    async with Visitor(club.url) as visitor:
+        await visitor.join("speaker", [])
+        await visitor.call("start", CHOICES)
+        sent = await visitor.speak(at_48k)
+        comedy_set = await _until_turn_done(club, visitor)
+        await _speech_heard(visitor)
+    user = [t for t in comedy_set.transcript if t.role == "user"]
+    assert user and "s of speech" in user[0].text
+    assert sent >= 30
+
+
+async def test_push_to_talk_answers_when_recording_stops(club: Running) -> None:
+    voice = spoken("dogs", silence_after=0.2).astype(np.float32) / 32768
+    at_48k = audio.float_to_pcm16(soxr.resample(voice, 24_000, 48_000))
+    choices = [*CHOICES[:4], "Push-to-talk"]
+    async with Visitor(club.url) as visitor:
+        await visitor.join("speaker", [])
+        await visitor.call("start", choices)
+        await visitor.speak(at_48k, realtime=False)
+        await visitor.call("stop_talking", [])
+        comedy_set = await _until_turn_done(club, visitor)
+    assert comedy_set.hands_free is False
+    assert club.rehearsal.server.session_updates[-1]["audio"]["input"]["turn_detection"] is None
+
+
+async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("tell", ["the moon", *CHOICES])
+        await _until_turn_done(club, visitor)
+        await visitor.call("change", ["the moon", "marin", "dry", "groaning", "gpt-realtime", "Hands-free"])
+        instructions = club.rehearsal.server.session_updates[-1]["instructions"]
+    assert "Comedy style: dry." in instructions
+    assert "Audience reaction: groaning." in instructions
+    assert "Topic: the moon." in instructions
+
+
+async def test_choices_reach_the_server_as_stored_prompt_variables(club_with_prompt: Running) -> None:
+    async with Visitor(club_with_prompt.url) as visitor:
+        await visitor.call("tell", ["weather", "ash", "sarcastic", "heckling", "gpt-realtime", "Hands-free"])
+        await _until_turn_done(club_with_prompt, visitor)
+    session = club_with_prompt.rehearsal.server.session_updates[-1]
+    assert session["prompt"]["id"] == "pmpt_test123" and session["prompt"]["version"] == "3"
+    variables = {k: v["text"] for k, v in session["prompt"]["variables"].items()}
+    assert variables == {"comedy_style": "sarcastic", "audience_reaction": "heckling", "topic": "weather"}
+
+
+async def test_new_voice_after_the_comedian_spoke_restarts_and_keeps_the_transcript(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("tell", ["cats", *CHOICES])
+        await _until_turn_done(club, visitor)
+        status = (await visitor.call("change", ["cats", "cedar", *CHOICES[1:]]))[0]
+        assert "restarted the session" in status
+        await visitor.call("tell", ["dogs", "cedar", *CHOICES[1:]])
+        comedy_set = await _until_turn_done(club, visitor, answers=2)
+    assert comedy_set.set_up.voice == "cedar"
+    assert [t.role for t in comedy_set.transcript][:2] == ["user", "assistant"]
+    assert club.rehearsal.server.session_updates[-1]["audio"]["output"]["voice"] == "cedar"
+
+
+async def test_two_visitors_do_not_hear_each_others_comedian(club: Running) -> None:
+    async with Visitor(club.url) as first, Visitor(club.url) as second:
+        await first.join("speaker", [])
+        await second.join("speaker", [])
+        await asyncio.gather(
+            first.call("tell", ["cats", *CHOICES]),
+            second.call("tell", ["airports", "cedar", "dry", "silent", "gpt-realtime", "Hands-free"]),
+        )
+        a = await _until_turn_done(club, first)
+        b = await _until_turn_done(club, second)
+        heard_a, heard_b = await _speech_heard(first), await _speech_heard(second)
+    assert a is not b and a._session is not b._session
+    assert "cats" in a.transcript[0].text and "airports" in b.transcript[0].text
+    assert all("airports" not in t.text for t in a.transcript)
+    assert not np.array_equal(heard_a[:24_000], heard_b[:24_000])
+
+
+async def test_end_the_set_closes_its_socket(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        comedy_set = club.app.club.sets[visitor.session_hash]
+        assert comedy_set._session.connected
+        status = (await visitor.call("end", []))[0]
+    assert "over" in status and comedy_set.closed and not comedy_set._session.connected
+    assert visitor.session_hash not in club.app.club.sets
+
+
+async def test_a_full_club_says_so() -> None:
+    for running in _launch(COMEDY_MAX_SETS="1"):
+        async with Visitor(running.url) as first, Visitor(running.url) as second:
+            await first.call("start", CHOICES)
+            status = (await second.call("start", CHOICES))[0]
+        assert "club is full" in status
