@@ -90,6 +90,7 @@ class ComedySet:
         self._speaker: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
         self._mic_path = audio.MicrophonePath()
         self._last_request: str | None = None
+        self._answering: Turn | None = None  # the comedian's line being spoken now
         self._retries_left = 2
 
     # --- the visible state
@@ -323,7 +324,8 @@ class ComedySet:
             self._speaker.put_nowait(audio.pcm16_array(protocol.audio_of(event)))
             self._spoken = True
         elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
-            self._turn("assistant", event.get("item_id")).text += event.get("delta", "")
+            self._answering = self._turn("assistant", event.get("item_id"))
+            self._answering.text += event.get("delta", "")
             self._changed()
         elif kind == "response.created":
             self._changed("Performing…")
@@ -342,6 +344,9 @@ class ComedySet:
         elif kind == "error":
             await self._on_error(protocol.ApiError.from_event(event))
         elif kind == "local.disconnected":
+            if self._answering is not None:
+                self._answering.note = "cut off: the connection dropped"
+                self._answering = None
             self._drop_speech()
             self._changed("Reconnecting…", event["message"])
         elif kind == "local.reconnected":
@@ -359,6 +364,7 @@ class ComedySet:
             self._changed(error=event["message"])
 
     async def _on_done(self, response: dict) -> None:
+        self._answering = None
         self._speaker.put_nowait(np.zeros(0, np.int16))  # play out the tail of the answer
         status = response.get("status")
         for item in response.get("output") or []:

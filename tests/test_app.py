@@ -4,54 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import soxr
 from gradio_client import Client
 
-import app as club_app
 from comedy import audio
-from comedy.config import Settings
-from comedy.rehearsal import RehearsalThread
+from tests.club import Running, launch
 from tests.conftest import spoken
 from tests.visitor import Visitor
 
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime", "Hands-free"]
 
 
-@dataclass
-class Running:
-    url: str
-    app: club_app.ClubApp
-    rehearsal: RehearsalThread
-
-
-def _launch(**env: str) -> Iterator[Running]:
-    settings = Settings.from_env(env, dotenv_path=None)
-    rehearsal = RehearsalThread(pace=3.0).start()
-    app = club_app.ClubApp(settings, rehearsal)
-    demo = club_app.build(app)
-    demo.queue(default_concurrency_limit=None)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
-    try:
-        yield Running(url, app, rehearsal)
-    finally:
-        demo.close()
-        rehearsal.stop()
-
-
 @pytest.fixture(scope="module")
 def club() -> Iterator[Running]:
     """The app with no key and no prompt id: rehearsal mode with inline instructions."""
-    yield from _launch()
+    yield from launch()
 
 
 @pytest.fixture(scope="module")
 def club_with_prompt() -> Iterator[Running]:
     """The app with a stored prompt id: choices travel as prompt variables."""
-    yield from _launch(COMEDY_PROMPT_ID="pmpt_test123", COMEDY_PROMPT_VERSION="3")
+    yield from launch(COMEDY_PROMPT_ID="pmpt_test123", COMEDY_PROMPT_VERSION="3")
 
 
 async def _until_turn_done(running: Running, visitor: Visitor, answers: int = 1, timeout: float = 30):
@@ -190,7 +166,7 @@ async def test_end_the_set_closes_its_socket(club: Running) -> None:
 
 
 async def test_a_full_club_says_so() -> None:
-    for running in _launch(COMEDY_MAX_SETS="1"):
+    for running in launch(COMEDY_MAX_SETS="1"):
         async with Visitor(running.url) as first, Visitor(running.url) as second:
             await first.call("start", CHOICES)
             status = (await second.call("start", CHOICES))[0]

@@ -1,0 +1,32 @@
+"""The club app launched in-process on a free port, with its own rehearsal server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import app as club_app
+from comedy.config import Settings
+from comedy.rehearsal import RehearsalThread
+
+
+@dataclass
+class Running:
+    url: str
+    app: club_app.ClubApp
+    rehearsal: RehearsalThread
+
+
+def launch(pace: float = 3.0, **env: str) -> Iterator[Running]:
+    """Start the app in rehearsal mode (unless env has a key); yield where it runs."""
+    settings = Settings.from_env(env, dotenv_path=None)
+    rehearsal = RehearsalThread(pace=pace).start()
+    app = club_app.ClubApp(settings, rehearsal)
+    demo = club_app.build(app)
+    demo.queue(default_concurrency_limit=None)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
+    try:
+        yield Running(url, app, rehearsal)
+    finally:
+        demo.close()
+        rehearsal.stop()

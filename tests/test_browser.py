@@ -1,0 +1,226 @@
+"""The club in a real browser: headless Debian Chromium, a fake microphone, speech that really plays."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from comedy import audio
+from tests.club import Running, launch
+from tests.conftest import spoken
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (Path(CHROMIUM).exists() or shutil.which("chromium")),
+        reason="no Chromium: install Debian's with `apt-get install -y chromium` (or set CHROMIUM=path)",
+    ),
+]
+
+# Harmless lines Gradio's player prints while buffering; anything else at error level fails a test.
+BENIGN_CONSOLE = re.compile(r"bufferStalledError|favicon|Failed to load resource.*404", re.I)
+
+# Samples what the page's <audio> element is playing through the Web Audio API.
+AUDIO_PROBE = """() => {
+  const a = document.querySelector('#speaker audio');
+  if (!a) return null;
+  if (!window.__probe) {
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    ctx.createMediaElementSource(a).connect(analyser);
+    analyser.connect(ctx.destination);
+    const buf = new Float32Array(analyser.fftSize);
+    window.__probe = {peak: 0};
+    setInterval(() => {
+      analyser.getFloatTimeDomainData(buf);
+      let sum = 0; for (const v of buf) sum += v * v;
+      window.__probe.peak = Math.max(window.__probe.peak, Math.sqrt(sum / buf.length));
+    }, 50);
+  }
+  return {time: a.currentTime, paused: a.paused, peak: window.__probe.peak};
+}"""
+
+
+@pytest.fixture(scope="module")
+def fake_mic(tmp_path_factory) -> Path:
+    """The visitor's voice for Chromium's fake capture device: speech, then a long silence."""
+    pcm = spoken("tell me a joke about cats", voice="alloy", silence_after=8.0)
+    path = tmp_path_factory.mktemp("mic") / "visitor.wav"
+    audio.write_wav(str(path), pcm)
+    return path
+
+
+@pytest.fixture(scope="module")
+def club() -> Iterator[Running]:
+    """The app in rehearsal mode, its server paced as a live stream."""
+    yield from launch(pace=1.0)
+
+
+@pytest.fixture(scope="module")
+def browser(fake_mic: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={fake_mic}",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """One visitor's tab, with its console errors collected."""
+
+    def __init__(self, browser, url: str, name: str) -> None:
+        self.context = browser.new_context(
+            permissions=["microphone"], viewport={"width": 1280, "height": 1100}
+        )
+        self.page = self.context.new_page()
+        self.name = name
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.goto(url)
+        self.page.get_by_role("button", name="Tell a joke").wait_for()
+
+    def _console(self, message) -> None:
+        if message.type == "error" and not BENIGN_CONSOLE.search(message.text):
+            self.errors.append(message.text)
+
+    def transcript(self) -> str:
+        return self.page.locator("#transcript").inner_text()
+
+    def status(self) -> str:
+        return self.page.locator("#status").inner_text()
+
+    def wait_until(self, check, timeout: float = 30.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.25)
+        self.shot("timeout")
+        raise AssertionError(f"timed out waiting for {what}; status: {self.status()!r}")
+
+    def playing(self, seconds: float = 1.5, timeout: float = 30.0) -> dict:
+        """Wait until the speaker has played `seconds` of non-silent audio; return the probe."""
+        start = None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            probe = self.page.evaluate(AUDIO_PROBE)
+            if probe and not probe["paused"]:
+                start = probe["time"] if start is None else start
+                if probe["time"] - start >= seconds and probe["peak"] > 0.01:
+                    return probe
+            time.sleep(0.2)
+        self.shot("silent")
+        raise AssertionError(f"the speaker did not play audible speech; last probe {probe}")
+
+    def choose(self, label: str, option: str) -> None:
+        self.page.get_by_label(label).click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+
+    def shot(self, suffix: str = "") -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{self.name}{'-' + suffix if suffix else ''}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser, club: Running, request) -> Iterator[Page]:
+    page = Page(browser, club.url, request.node.name)
+    yield page
+    page.shot()
+    page.close()
+
+
+def test_page_loads_with_every_control_and_no_console_errors(tab: Page) -> None:
+    page = tab.page
+    for label in ("Voice", "Comedy style", "Audience reaction", "Model", "Topic"):
+        assert page.get_by_label(label).is_visible(), label
+    for button in ("Tell a joke", "Start the set", "End the set", "Record"):
+        assert page.get_by_role("button", name=button).first.is_visible(), button
+    assert "Rehearsal mode" in page.locator("#mode-banner").inner_text()
+    page.wait_for_timeout(1500)
+    assert tab.errors == []
+
+
+def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
+    tab.page.get_by_label("Topic").fill("airports")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    probe = tab.playing()
+    tab.wait_until(
+        lambda: "airport" in tab.transcript().lower() and len(tab.transcript()) > 60, what="the transcript"
+    )
+    assert "Tell me a joke about airports." in tab.transcript()
+    assert probe["peak"] > 0.01
+    assert tab.errors == []
+
+
+def test_microphone_set_hears_the_visitor_and_answers(tab: Page, club: Running) -> None:
+    before = club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped")
+    tab.page.get_by_role("button", name="Record").first.click()
+    tab.wait_until(
+        lambda: club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped") > before,
+        what="the server's VAD to hear a turn",
+    )
+    tab.playing()
+    tab.wait_until(lambda: "s of speech" in tab.transcript(), what="the visitor's turn in the transcript")
+    tab.page.get_by_role("button", name="Stop").first.click()
+    assert tab.errors == []
+
+
+def test_style_and_reaction_changed_mid_set_reach_the_server(tab: Page, club: Running) -> None:
+    tab.page.get_by_role("button", name="Start the set").click()
+    tab.wait_until(lambda: "Connected" in tab.status(), what="the set to start")
+    tab.choose("Comedy style", "absurd")
+    tab.choose("Audience reaction", "heckling")
+
+    def arrived() -> bool:
+        instructions = club.rehearsal.server.session_updates[-1].get("instructions") or ""
+        return "Comedy style: absurd." in instructions and "Audience reaction: heckling." in instructions
+
+    tab.wait_until(arrived, what="the new choices at the rehearsal server")
+
+
+def test_dropped_socket_mid_answer_is_explained_and_the_next_joke_works(tab: Page, club: Running) -> None:
+    club.rehearsal.server.faults.drop_after_deltas = 8
+    tab.page.get_by_label("Topic").fill("cats")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.wait_until(lambda: "dropped" in tab.status(), what="a message about the dropped connection")
+    tab.shot("dropped")
+    lines_before = tab.transcript().count("\n")
+    tab.page.get_by_label("Topic").fill("dogs")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.wait_until(lambda: "Tell me a joke about dogs." in tab.transcript(), what="the next request")
+    tab.playing()
+    tab.wait_until(
+        lambda: tab.transcript().count("\n") > lines_before and "your turn" in tab.status(),
+        what="the next joke to finish",
+    )
+    assert "Tell me a joke about cats." in tab.transcript()  # the dropped turn is still there
