@@ -13,30 +13,18 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from comedy import audio, prompts, protocol
+from comedy.answer import Answer, ask
 from comedy.config import Settings, redact
 from comedy.protocol import Event
-from comedy.realtime import RealtimeError, RealtimeSession
+from comedy.realtime import RealtimeSession
 from comedy.rehearsal import RehearsalServer
 
 REHEARSAL_KEY = "rehearsal"  # the rehearsal server wants a Bearer token, any will do
-MAX_TRIES = 3
 TRAILING_SILENCE_S = 1.0  # lets server VAD hear the end of a recording
-
-
-@dataclass
-class Answer:
-    """What the comedian said: 24 kHz pcm16 audio, its transcript, and the usage it reported."""
-
-    audio: bytearray = field(default_factory=bytearray)
-    transcript: str = ""
-    heard: str = ""
-    usage: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
 
 @contextlib.asynccontextmanager
@@ -59,83 +47,6 @@ def microphone_appends(path: str) -> list[Event]:
         chunks += mic.feed(rate, samples[start : start + step])
     chunks += mic.flush()
     return [protocol.audio_append(chunk) for chunk in chunks]
-
-
-async def ask(session: RealtimeSession, content: list[Event], trigger: list[Event], on_text=print) -> Answer:
-    """Send `content` then `trigger`, and collect one full answer.
-
-    A rate-limited, failed or stalled answer is asked for again; after a dropped socket the new
-    session has no conversation, so the content is sent again too.
-    """
-    answer = Answer()
-    to_send = content + trigger
-    for attempt in range(1, MAX_TRIES + 1):
-        for event in to_send:
-            await session.send(event)
-        retry = await _collect(session, answer, on_text)
-        if retry is None:
-            return answer
-        answer.notes.append(retry.message)
-        on_text(f"\n[{retry.message}]" + (" Trying again." if attempt < MAX_TRIES else ""))
-        if retry.wait:
-            await asyncio.sleep(retry.wait)
-        if retry.resend_content:
-            to_send = content + (trigger or [protocol.response_create()])
-        else:
-            to_send = [protocol.response_cancel()] * retry.cancel_first + [protocol.response_create()]
-    raise RealtimeError(f"No answer after {MAX_TRIES} tries: {answer.notes[-1]}")
-
-
-@dataclass
-class _Retry:
-    message: str
-    wait: float = 0.0
-    resend_content: bool = False
-    cancel_first: bool = False
-
-
-async def _collect(session: RealtimeSession, answer: Answer, on_text) -> _Retry | None:
-    async for event in session:
-        kind = event["type"]
-        if kind == "response.created":
-            answer.audio.clear()
-            answer.transcript = ""
-        elif kind == "response.output_audio.delta":
-            try:
-                answer.audio += protocol.audio_of(event)
-            except protocol.ProtocolError as exc:
-                answer.notes.append(f"skipped an unreadable audio delta: {exc}")
-        elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
-            answer.transcript += event.get("delta", "")
-            on_text(event.get("delta", ""), end="", flush=True)
-        elif kind == "conversation.item.input_audio_transcription.completed":
-            answer.heard = event.get("transcript", "")
-        elif kind == "response.done":
-            response = event.get("response") or {}
-            if response.get("status") == "cancelled":
-                continue  # the answer we gave up on, not the one we are waiting for
-            answer.usage = response.get("usage") or {}
-            if response.get("status") == "failed":
-                details = (response.get("status_details") or {}).get("error") or {}
-                return _Retry(f"The answer failed: {details.get('message', 'no reason given')}", 1.0)
-            on_text("")
-            return None
-        elif kind == "error":
-            error = protocol.ApiError.from_event(event)
-            if not error.retryable:
-                raise RealtimeError(f"The Realtime API said: {error}")
-            return _Retry(f"The Realtime API said: {error}", error.retry_after or 1.0)
-        elif kind == "local.disconnected":
-            on_text(f"\n[{event['message']}]")
-        elif kind == "local.reconnected":
-            return _Retry(event["message"], resend_content=True)
-        elif kind == "local.gave_up":
-            raise RealtimeError(event["message"])
-        elif kind == "local.response_timeout":
-            return _Retry(event["message"], cancel_first=True)
-        elif kind == "local.protocol_error":
-            answer.notes.append(event["message"])
-    raise RealtimeError("The connection closed before the answer finished.")
 
 
 def _parser() -> argparse.ArgumentParser:

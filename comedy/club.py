@@ -15,16 +15,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from comedy import audio, prompts, protocol
+from comedy import audio, pricing, prompts, protocol
 from comedy.config import redact
+from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
+from comedy.recording import SetRecorder, set_archive, transcript_markdown
+from comedy.room import RoomReading, read_room
 
 log = logging.getLogger(__name__)
 
 CHUNK_SAMPLES = SAMPLE_RATE // 10  # 100 ms of speech per yield
 LEAD_SECONDS = 0.3  # how far ahead of playback the speaker may run
 MIC_QUEUE_CHUNKS = 50  # 5 s of microphone audio waiting at most
+ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Turn:
     text: str = ""
     item_id: str | None = None
     note: str = ""  # e.g. "cut off", "house comedian"
+    at: float = 0.0  # seconds into the set
 
     def shown(self) -> str:
         """The line as the transcript shows it."""
@@ -70,6 +75,7 @@ class ComedySet:
         hands_free: bool = True,
         max_seconds: float = 900.0,
         response_timeout: float = 20.0,
+        prices: pricing.Prices | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.set_up = set_up
@@ -81,13 +87,26 @@ class ComedySet:
         self.last_error = ""
         self.version = 0  # bumped on every change the page should show
         self.closed = False
-        self.started_at: float | None = None
+        self.started_at = time.monotonic()
+        self.ended_at: float | None = None
+        self.meters = Meters(prices or pricing.prices_for(endpoint.model))
+        self.recorder = SetRecorder(max_seconds + 60)
+        self.room: RoomReading | None = None
+        self.barges = 0  # heckles so far; the page drops its buffered audio on each
         self._session: RealtimeSession | None = None
         self._spoken = False  # the comedian has spoken in this session: the voice is fixed
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self._mic: asyncio.Queue[tuple[int, np.ndarray] | None] = asyncio.Queue(MIC_QUEUE_CHUNKS)
-        self._speaker: asyncio.Queue[np.ndarray | None] = asyncio.Queue()
+        # (item_id, pcm) to play; an empty pcm ends an answer; None ends the set.
+        self._speaker: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
+        self._generation = 0  # bumped by a heckle: what the speaker holds is dropped
+        self._received: dict[str, int] = {}  # samples of each answer that arrived
+        self._played: dict[str, int] = {}  # samples of each answer handed to the browser
+        self._audio_item: str | None = None  # the answer heard last
+        self._response_active = False
+        self._room_window: tuple[float, float] | None = None
+        self._room_audio: list[np.ndarray] = []
         self._mic_path = audio.MicrophonePath()
         self._last_request: str | None = None
         self._answering: Turn | None = None  # the comedian's line being spoken now
@@ -113,6 +132,19 @@ class ComedySet:
         """The transcript as chat messages."""
         return [{"role": t.role, "content": t.shown()} for t in self.transcript]
 
+    def now(self) -> float:
+        """Seconds into the set."""
+        return time.monotonic() - self.started_at
+
+    def archive(self) -> bytes:
+        """The set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
+        length = (self.ended_at or time.monotonic()) - self.started_at
+        who = {"user": "Visitor", "assistant": "Comedian"}
+        lines = [(t.at, who[t.role], t.shown()) for t in self.transcript]
+        title = f"A set with {self.set_up.voice} ({self.set_up.style}), {length:.1f} s"
+        markdown = transcript_markdown(title, lines, self.meters.summary())
+        return set_archive(self.recorder.render(length), markdown)
+
     # --- starting and stopping
 
     async def start(self) -> None:
@@ -126,7 +158,6 @@ class ComedySet:
             except RealtimeError as exc:
                 self._changed("Not connected", str(exc))
                 raise
-            self.started_at = time.monotonic()
             self._tasks = [
                 asyncio.create_task(self._read(), name="set-reader"),
                 asyncio.create_task(self._send_microphone(), name="set-mic"),
@@ -147,8 +178,12 @@ class ComedySet:
         self._changed("Connected: talk, or type a topic")
 
     def _session_update(self) -> Event:
+        set_up = self.set_up
+        if set_up.reaction == "auto":  # the room reader's verdict stands in
+            heard = self.room.reaction if self.room else "warming up"
+            set_up = replace(set_up, reaction=heard)
         return prompts.session_update(
-            self.set_up,
+            set_up,
             prompt_id=self.endpoint.prompt_id,
             prompt_version=self.endpoint.prompt_version,
             hands_free=self.hands_free,
@@ -159,6 +194,7 @@ class ComedySet:
         if self.closed:
             return
         self.closed = True
+        self.ended_at = time.monotonic()
         log.info("set closed: %s", reason)
         for task in self._tasks:
             task.cancel()
@@ -200,9 +236,34 @@ class ComedySet:
                     continue
             for chunk in chunks:
                 await self._send(protocol.audio_append(chunk))
+            if chunks:
+                pcm = np.concatenate([audio.pcm16_array(c) for c in chunks])
+                self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
+                await self._listen_to_the_room(pcm)
             if item is None and not self.hands_free:
                 await self._send(protocol.audio_commit())
                 await self._send(protocol.response_create())
+
+    async def _listen_to_the_room(self, pcm: np.ndarray) -> None:
+        """After a punchline, collect the room's sound; when the window closes, read it."""
+        if self._room_window is None:
+            return
+        now = time.monotonic()
+        start, end = self._room_window
+        if now >= start:
+            self._room_audio.append(pcm)
+        if now >= end:
+            await self._read_the_room()
+
+    async def _read_the_room(self) -> None:
+        heard = np.concatenate(self._room_audio) if self._room_audio else np.zeros(0, np.int16)
+        self._room_window, self._room_audio = None, []
+        if len(heard) < SAMPLE_RATE // 2:
+            return  # too little to tell
+        self.room = read_room(heard)
+        self._changed()
+        if self.set_up.reaction == "auto":
+            await self._send(self._session_update())
 
     async def stop_talking(self) -> None:
         """The visitor released push-to-talk: send what they said as one turn."""
@@ -217,7 +278,8 @@ class ComedySet:
             await self.change(replace(self.set_up, topic=topic.strip()))
         self._last_request = request
         self._retries_left = 2
-        self.transcript.append(Turn("user", request))
+        self.meters.turn_ended(time.monotonic())
+        self.transcript.append(Turn("user", request, at=self.now()))
         self._changed()
         await self._send(protocol.user_text(request))
         await self._send(protocol.response_create())
@@ -271,27 +333,42 @@ class ComedySet:
     # --- output: the speaker
 
     async def emit(self) -> AsyncIterator[np.ndarray]:
-        """100 ms int16 chunks of the comedian's speech, paced to stay just ahead of playback."""
-        pending = np.zeros(0, np.int16)
-        play_end = 0.0
-        while True:
-            piece = await self._speaker.get()
-            if piece is None:
-                break
+        """100 ms int16 chunks of the comedian's speech, paced to stay just ahead of playback.
+
+        Counts what it hands on per answer: that, not what arrived, is where a heckle cuts.
+        """
+        pending, item_id = np.zeros(0, np.int16), ""
+        generation, play_end = self._generation, 0.0
+        while (entry := await self._speaker.get()) is not None:
+            if generation != self._generation:  # a heckle: drop what was waiting
+                pending, generation = np.zeros(0, np.int16), self._generation
+            item_id, piece = entry
             pending = np.concatenate([pending, piece])
-            flush = piece.size == 0  # an empty piece marks the end of an answer
-            while len(pending) >= CHUNK_SAMPLES or (flush and len(pending)):
+            end_of_answer = piece.size == 0
+            while len(pending) >= CHUNK_SAMPLES or (end_of_answer and len(pending)):
                 chunk, pending = pending[:CHUNK_SAMPLES], pending[CHUNK_SAMPLES:]
-                if len(chunk) < CHUNK_SAMPLES:
-                    chunk = np.concatenate([chunk, np.zeros(CHUNK_SAMPLES - len(chunk), np.int16)])
+                real = len(chunk)
+                chunk = np.pad(chunk, (0, CHUNK_SAMPLES - real))
                 now = time.monotonic()
                 play_end = max(play_end, now)
                 if play_end - now > LEAD_SECONDS:
                     await asyncio.sleep(play_end - now - LEAD_SECONDS)
+                if generation != self._generation:
+                    pending = np.zeros(0, np.int16)
+                    break
+                self._played[item_id] = self._played.get(item_id, 0) + real
+                self.recorder.add(play_end - self.started_at, chunk[:real])
+                if self.meters.audio_played(time.monotonic()) is not None:
+                    self._changed()
                 play_end += CHUNK_SAMPLES / SAMPLE_RATE
                 yield chunk
+            if end_of_answer and generation == self._generation:
+                # The punchline has landed once the browser has played it: then hear the room.
+                self._room_window = (play_end, play_end + ROOM_SECONDS)
+                self._room_audio = []
 
     def _drop_speech(self) -> None:
+        self._generation += 1
         while not self._speaker.empty():
             if self._speaker.get_nowait() is None:
                 self._speaker.put_nowait(None)
@@ -314,29 +391,42 @@ class ComedySet:
         for turn in reversed(self.transcript):
             if turn.item_id == item_id and item_id is not None:
                 return turn
-        turn = Turn(role, item_id=item_id)
+        turn = Turn(role, item_id=item_id, at=self.now())
         self.transcript.append(turn)
         return turn
 
     async def _on_event(self, event: Event) -> None:
         kind = event["type"]
         if kind == "response.output_audio.delta":
-            self._speaker.put_nowait(audio.pcm16_array(protocol.audio_of(event)))
+            pcm = audio.pcm16_array(protocol.audio_of(event))
+            item_id = event.get("item_id", "")
+            self._received[item_id] = self._received.get(item_id, 0) + len(pcm)
+            self._audio_item = item_id
+            self._speaker.put_nowait((item_id, pcm))
             self._spoken = True
         elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
             self._answering = self._turn("assistant", event.get("item_id"))
+            if not self._answering.text:
+                self._answering.at = self.now()
             self._answering.text += event.get("delta", "")
             self._changed()
         elif kind == "response.created":
+            self._response_active = True
+            if self._room_window is not None:  # the comedian talks again: the room has spoken
+                await self._read_the_room()
             self._changed("Performing…")
         elif kind == "response.done":
             await self._on_done(event.get("response") or {})
         elif kind == "input_audio_buffer.speech_started":
-            self._turn("user", event.get("item_id")).note = "listening…"
+            turn = self._turn("user", event.get("item_id"))
+            turn.at = self.now()
+            turn.note = "heckle" if await self._heckled() else "listening…"
             self._changed("Listening…")
         elif kind == "input_audio_buffer.speech_stopped":
-            self._turn("user", event.get("item_id")).note = ""
+            turn = self._turn("user", event.get("item_id"))
+            turn.note = "heckle" if turn.note == "heckle" else ""
             self._last_request, self._retries_left = None, 2
+            self.meters.turn_ended(time.monotonic())
             self._changed("Thinking…")
         elif kind == "conversation.item.input_audio_transcription.completed":
             self._turn("user", event.get("item_id")).text = event.get("transcript", "")
@@ -363,13 +453,38 @@ class ComedySet:
         elif kind == "local.protocol_error":
             self._changed(error=event["message"])
 
+    async def _heckled(self) -> bool:
+        """The visitor spoke over the comedian: stop at once, where the visitor stopped hearing.
+
+        The answer is cancelled, its item truncated at the audio handed to the browser (not what
+        arrived), and what is queued is dropped; the page drops what it has buffered too.
+        """
+        item_id = self._audio_item
+        unplayed = item_id is not None and self._played.get(item_id, 0) < self._received.get(item_id, 0)
+        if item_id is None or not (self._response_active or unplayed):
+            return False
+        played_ms = self._played.get(item_id, 0) * 1000 // SAMPLE_RATE
+        self._drop_speech()
+        if self._response_active:
+            await self._send(protocol.response_cancel())
+        await self._send(protocol.item_truncate(item_id, played_ms))
+        turn = self._turn("assistant", item_id)
+        turn.note = f"heckled: cut at {played_ms / 1000:.1f} s"
+        self._audio_item = None
+        self.barges += 1
+        return True
+
     async def _on_done(self, response: dict) -> None:
         self._answering = None
-        self._speaker.put_nowait(np.zeros(0, np.int16))  # play out the tail of the answer
+        self._response_active = False
         status = response.get("status")
+        if status != "cancelled":
+            self._speaker.put_nowait((self._audio_item or "", np.zeros(0, np.int16)))  # play out the tail
+        if response.get("usage"):
+            self.meters.add_usage(response["usage"])
         for item in response.get("output") or []:
             turn = self._turn("assistant", item.get("id"))
-            if status == "cancelled":
+            if status == "cancelled" and not turn.note:
                 turn.note = "cut off"
             elif status == "failed":
                 turn.note = "failed"
@@ -380,10 +495,16 @@ class ComedySet:
         self._changed("Connected: your turn")
 
     async def _on_error(self, error: protocol.ApiError) -> None:
+        if error.code == "response_cancel_not_active":
+            return  # a heckle raced the server's own cancel: nothing to say
         self._changed(error=str(error))
         if error.retryable:
-            await asyncio.sleep(min(error.retry_after or 1.0, 10.0))
-            await self._ask_again("the Realtime API was busy")
+            self._tasks.append(asyncio.create_task(self._retry_later(error.retry_after or 1.0)))
+
+    async def _retry_later(self, seconds: float) -> None:
+        self._changed(f"The Realtime API is busy: trying again in {seconds:.1f} s")
+        await asyncio.sleep(min(seconds, 10.0))
+        await self._ask_again("the Realtime API was busy")
 
     async def _ask_again(self, why: str, conversation_lost: bool = False) -> None:
         """Retry the last answer a couple of times, saying so."""

@@ -59,6 +59,11 @@ def session_update(
     )
 
 
+def audition_instructions(line: str, style: str) -> str:
+    """Response instructions that make the comedian say one given line, for a voice audition."""
+    return f'Perform it in a {style} style. Say exactly this line and nothing else: "{line}"'
+
+
 def joke_request(topic: str) -> str:
     """What the visitor 'says' when they press the button with a topic."""
     topic = topic.strip()

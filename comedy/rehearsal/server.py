@@ -12,6 +12,7 @@ import http
 import logging
 import math
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -45,6 +46,7 @@ ACCEPTED_MODELS = set(protocol.MODELS) | {
     "gpt-realtime-1.5",
     "gpt-realtime-2",
 }
+SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
 CLIENT_EVENTS = (
     "session.update",
     "input_audio_buffer.append",
@@ -146,6 +148,7 @@ class _Connection:
         self.response: _Response | None = None
         self._last_task: asyncio.Task | None = None
         self.spoken_ms: dict[str, int] = {}
+        self.heckled: set[str] = set()  # answers the listener cut short
 
     # --- plumbing
 
@@ -396,6 +399,7 @@ class _Connection:
         kept = len(words) * end_ms // spoken if spoken else 0
         content["transcript"] = " ".join(words[:kept])
         self.spoken_ms[item_id] = end_ms
+        self.heckled.add(item_id)
         await self.send(
             server_event(
                 "conversation.item.truncated",
@@ -477,6 +481,9 @@ class _Connection:
         )
 
     def _choose_line(self, params: dict) -> str:
+        """What the house comedian says: a line it was told to say, else a joke for the moment."""
+        if said := SAY_EXACTLY.search(params.get("instructions") or ""):
+            return said.group(1)
         set_up = read_set_up(
             protocol.merge_session(
                 self.session, {k: v for k, v in params.items() if k in ("instructions", "prompt")}
@@ -496,6 +503,9 @@ class _Connection:
         ]
         book = load_joke_book()
         told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken))
+        last_answer = next((i for i in reversed(self.items) if i.get("role") == "assistant"), None)
+        if last_answer is not None and last_answer["id"] in self.heckled:
+            set_up["audience_reaction"] = "heckling"  # answer the heckle first
         return book.pick(
             request,
             set_up.get("comedy_style", ""),

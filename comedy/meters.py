@@ -1,0 +1,77 @@
+"""The show's meters: what the set costs so far, and how long the comedian takes to answer."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from comedy.pricing import Prices, usage_cost
+
+TOKEN_FIELDS = ("audio_in", "audio_cached", "text_in", "text_cached", "audio_out", "text_out")
+
+
+def _tokens(usage: Mapping) -> dict[str, int]:
+    details_in = usage.get("input_token_details") or {}
+    cached = details_in.get("cached_tokens_details") or {}
+    details_out = usage.get("output_token_details") or {}
+    return {
+        "audio_in": details_in.get("audio_tokens") or 0,
+        "audio_cached": cached.get("audio_tokens") or 0,
+        "text_in": details_in.get("text_tokens") or 0,
+        "text_cached": cached.get("text_tokens") or 0,
+        "audio_out": details_out.get("audio_tokens") or 0,
+        "text_out": details_out.get("text_tokens") or 0,
+    }
+
+
+@dataclass
+class Meters:
+    """Cost from each `response.done` usage; latency from the end of a turn to the first audio played."""
+
+    prices: Prices
+    cost_usd: float = 0.0
+    answers: int = 0
+    tokens: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOKEN_FIELDS, 0))
+    latencies_s: list[float] = field(default_factory=list)
+    _turn_ended_at: float | None = None
+
+    def add_usage(self, usage: Mapping) -> None:
+        """Count one answer's usage."""
+        self.answers += 1
+        self.cost_usd += usage_cost(usage, self.prices)
+        for name, count in _tokens(usage).items():
+            self.tokens[name] += count
+
+    def turn_ended(self, at: float) -> None:
+        """The visitor finished (speech stopped, or the button): the latency clock starts."""
+        self._turn_ended_at = at
+
+    def audio_played(self, at: float) -> float | None:
+        """Audio went to the speaker; the first after a turn closes the latency clock."""
+        if self._turn_ended_at is None:
+            return None
+        latency = max(0.0, at - self._turn_ended_at)
+        self._turn_ended_at = None
+        self.latencies_s.append(latency)
+        return latency
+
+    @property
+    def median_latency_s(self) -> float | None:
+        """The set's median latency."""
+        return statistics.median(self.latencies_s) if self.latencies_s else None
+
+    def summary(self) -> str:
+        """One line of figures for the page and the recording."""
+        t = self.tokens
+        line = (
+            f"Cost so far ${self.cost_usd:.4f} over {self.answers} answer(s) · tokens in: "
+            f"{t['audio_in']} audio ({t['audio_cached']} cached), {t['text_in']} text "
+            f"({t['text_cached']} cached) · out: {t['audio_out']} audio, {t['text_out']} text"
+        )
+        if self.latencies_s:
+            line += (
+                f" · latency: last {self.latencies_s[-1] * 1000:.0f} ms, "
+                f"median {self.median_latency_s * 1000:.0f} ms over {len(self.latencies_s)}"
+            )
+        return line

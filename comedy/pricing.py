@@ -1,0 +1,82 @@
+"""What a set costs: list prices per model (USD per 1M tokens) applied to `response.done` usage.
+
+Prices checked on the OpenAI model pages on 2026-11-25. Override them with `COMEDY_PRICES`, a JSON
+object such as `{"gpt-realtime": {"audio_out": 60}}`, without a code change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per 1M tokens."""
+
+    audio_in: float
+    audio_cached: float
+    audio_out: float
+    text_in: float
+    text_cached: float
+    text_out: float
+
+
+_FULL = Prices(audio_in=32, audio_cached=0.40, audio_out=64, text_in=4, text_cached=0.40, text_out=24)
+_MINI = Prices(audio_in=10, audio_cached=0.30, audio_out=20, text_in=0.60, text_cached=0.06, text_out=2.40)
+LIST_PRICES: dict[str, Prices] = {
+    "gpt-realtime": replace(_FULL, text_out=16),
+    "gpt-realtime-2.1": _FULL,
+    "gpt-realtime-2.1-mini": _MINI,
+    "gpt-realtime-mini": _MINI,
+}
+REHEARSAL_PRICES = Prices(0, 0, 0, 0, 0, 0)
+
+
+def price_table(environ: Mapping[str, str] | None = None) -> dict[str, Prices]:
+    """The list prices with any `COMEDY_PRICES` overrides laid over them."""
+    table = dict(LIST_PRICES)
+    raw = (os.environ if environ is None else environ).get("COMEDY_PRICES", "").strip()
+    if not raw:
+        return table
+    try:
+        overrides = json.loads(raw)
+        names = {f.name for f in fields(Prices)}
+        for model, values in overrides.items():
+            unknown = set(values) - names
+            if unknown:
+                raise ValueError(f"unknown price field(s) {sorted(unknown)} for {model}")
+            base = table.get(model, _FULL)
+            table[model] = replace(base, **{k: float(v) for k, v in values.items()})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"COMEDY_PRICES is not valid: {exc}") from None
+    return table
+
+
+def prices_for(model: str, table: Mapping[str, Prices] | None = None) -> Prices:
+    """A model's prices; a dated snapshot is priced as its family."""
+    table = LIST_PRICES if table is None else table
+    if model in table:
+        return table[model]
+    family = max((name for name in table if model.startswith(name)), key=len, default=None)
+    return table[family] if family else table["gpt-realtime"]
+
+
+def usage_cost(usage: Mapping, prices: Prices) -> float:
+    """USD for one `response.done` usage object; missing fields count as zero."""
+    details_in = usage.get("input_token_details") or {}
+    details_out = usage.get("output_token_details") or {}
+    cached = details_in.get("cached_tokens_details") or {}
+    audio_in, text_in = details_in.get("audio_tokens") or 0, details_in.get("text_tokens") or 0
+    audio_cached, text_cached = cached.get("audio_tokens") or 0, cached.get("text_tokens") or 0
+    dollars = (
+        (audio_in - audio_cached) * prices.audio_in
+        + audio_cached * prices.audio_cached
+        + (text_in - text_cached) * prices.text_in
+        + text_cached * prices.text_cached
+        + (details_out.get("audio_tokens") or 0) * prices.audio_out
+        + (details_out.get("text_tokens") or 0) * prices.text_out
+    )
+    return dollars / 1_000_000
