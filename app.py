@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import gradio as gr
+import pandas as pd
 
-from comedy import audio, prompts, protocol
+from comedy import audio, pricing, prompts, protocol
+from comedy.audition import DEFAULT_LINE, Audition, one_after_another
 from comedy.club import Club, ClubFull, ComedySet, Endpoint
 from comedy.config import Settings
 from comedy.ffmpeg import ensure_ffmpeg
@@ -22,6 +26,9 @@ CSS = """
 #status {font-size: 0.95em; opacity: 0.9}
 #mode-banner {text-align: center}
 """
+# On a heckle the server has stopped, but the browser still holds ~0.7 s: skip to its end.
+FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
+  if (a && a.buffered.length) a.currentTime = a.buffered.end(a.buffered.length - 1); }"""
 
 
 class ClubApp:
@@ -32,6 +39,8 @@ class ClubApp:
         self.rehearsal = rehearsal
         self.club = Club(settings.max_sets)
         self.visitor_keys: dict[str, str] = {}  # a visitor's own key, for their tab only
+        self.prices = pricing.price_table()
+        self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))
 
     def endpoint(self, visitor: str, model: str) -> Endpoint:
         """OpenAI with the visitor's or the owner's key; else the rehearsal server."""
@@ -54,8 +63,24 @@ class ClubApp:
                 set_up,
                 hands_free=mode == HANDS_FREE,
                 max_seconds=self.settings.max_set_seconds,
+                prices=pricing.prices_for(model, self.prices),
             ),
         )
+
+    def audition(self, visitor: str, model: str) -> Audition:
+        """Auditions through the visitor's endpoint; takes are cached per endpoint and model."""
+        endpoint = self.endpoint(visitor, model)
+        where = "rehearsal" if endpoint.rehearsal else endpoint.url
+        return Audition(endpoint.url, endpoint.key, model, where)
+
+    def save_set(self, visitor: str) -> Path | None:
+        """Write the visitor's set (open or just ended) as a zip to download."""
+        comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
+        if comedy_set is None:
+            return None
+        path = self.downloads / f"comedy-set-{visitor[:8]}.zip"
+        path.write_bytes(comedy_set.archive())
+        return path
 
     @property
     def mode_banner(self) -> str:
@@ -125,8 +150,67 @@ def build(app: ClubApp) -> gr.Blocks:
     def refresh(seen: int, request: gr.Request):
         comedy_set = app.club.sets.get(request.session_hash)
         if comedy_set is None or comedy_set.version == seen:
-            return gr.skip(), gr.skip(), gr.skip()
-        return comedy_set.messages(), comedy_set.status_line(), comedy_set.version
+            return (gr.skip(),) * 7
+        meters = comedy_set.meters
+        if comedy_set.endpoint.rehearsal:
+            figures = (
+                f"{meters.summary()} · (rehearsal is free: cost at {comedy_set.endpoint.model} list prices)"
+            )
+        else:
+            figures = meters.summary()
+        plot = pd.DataFrame(
+            {
+                "joke": range(1, len(meters.latencies_s) + 1),
+                "latency (ms)": [round(x * 1000) for x in meters.latencies_s],
+            }
+        )
+        room = comedy_set.room.meter() if comedy_set.room else None
+        return (
+            comedy_set.messages(),
+            comedy_set.status_line(),
+            comedy_set.version,
+            figures,
+            plot,
+            room,
+            comedy_set.barges,
+        )
+
+    def save(request: gr.Request):
+        path = app.save_set(request.session_hash)
+        if path is None:
+            gr.Warning("Start a set first: there is nothing to save yet.")
+            return None
+        return str(path)
+
+    async def audition_one(voice, style, line, model, request: gr.Request):
+        try:
+            take = await app.audition(request.session_hash, model).take(voice, style, line or DEFAULT_LINE)
+        except RealtimeError as exc:
+            gr.Warning(str(exc))
+            return (gr.skip(),) * 11 + (str(exc),)
+        players = [str(take) if v == voice else gr.skip() for v in protocol.VOICES]
+        return (*players, str(take), f"{voice}: ready.")
+
+    async def audition_all(style, line, model, request: gr.Request):
+        auditioner = app.audition(request.session_hash, model)
+        takes: list[Path] = []
+        for voice in protocol.VOICES:
+            try:
+                takes.append(await auditioner.take(voice, style, line or DEFAULT_LINE))
+            except RealtimeError as exc:
+                yield (gr.skip(),) * 11 + (f"{voice}: {exc}",)
+                return
+            players = [str(t) for t in takes] + [gr.skip()] * (len(protocol.VOICES) - len(takes))
+            note = f"{len(takes)}/{len(protocol.VOICES)} voices ({auditioner.hits} from the cache)"
+            yield (*players, gr.skip(), note)
+        everyone = app.downloads / f"audition-{request.session_hash[:8]}.wav"
+        audio.write_wav(str(everyone), one_after_another(takes))
+        order = ", ".join(protocol.VOICES)
+        yield (
+            *[gr.skip()] * len(protocol.VOICES),
+            str(everyone),
+            f"All ten, one after another: {order} ({auditioner.hits} from the cache).",
+        )
 
     async def use_key(key: str, request: gr.Request):
         key = (key or "").strip()
@@ -144,42 +228,91 @@ def build(app: ClubApp) -> gr.Blocks:
     with gr.Blocks(title="AI Stand-up Comedian") as demo:
         gr.Markdown(
             "# 🎤 AI Stand-up Comedian\nPick a voice and a style, then talk to the comedian "
-            "or give it a topic. Heckling is allowed."
+            "or give it a topic. Heckling is allowed: talk over it and it stops to answer you."
         )
         gr.Markdown(app.mode_banner, elem_id="mode-banner")
         with gr.Row():
             voice = gr.Dropdown(list(protocol.VOICES), value=protocol.DEFAULT_VOICE, label="Voice")
             style = gr.Dropdown(list(prompts.STYLES), value="witty", label="Comedy style")
-            reaction = gr.Dropdown(list(prompts.REACTIONS), value="laughing", label="Audience reaction")
+            reaction = gr.Dropdown(
+                list(prompts.REACTIONS),
+                value="laughing",
+                label="Audience reaction",
+                info="auto: the room reader listens after each punchline and decides",
+            )
             model = gr.Dropdown(
                 list(protocol.MODELS),
                 value=app.settings.model if app.settings.model in protocol.MODELS else protocol.DEFAULT_MODEL,
                 label="Model",
             )
-        with gr.Row():
-            topic = gr.Textbox(label="Topic", placeholder="airports, cats, computers…", scale=4)
-            tell_button = gr.Button("Tell a joke", variant="primary", scale=1)
-        with gr.Row():
-            with gr.Column():
-                mic = gr.Audio(sources=["microphone"], streaming=True, label="Your microphone")
-                mode = gr.Radio(
-                    [HANDS_FREE, PUSH_TO_TALK],
-                    value=HANDS_FREE,
-                    label="Microphone",
-                    info="Hands-free: the comedian answers when you pause. "
-                    "Push-to-talk: it answers when you stop recording.",
-                )
-            with gr.Column():
-                speaker_out = gr.Audio(
-                    streaming=True, autoplay=True, interactive=False, label="The comedian", elem_id="speaker"
-                )
+        with gr.Tab("The set"):
+            with gr.Row():
+                topic = gr.Textbox(label="Topic", placeholder="airports, cats, computers…", scale=4)
+                tell_button = gr.Button("Tell a joke", variant="primary", scale=1)
+            with gr.Row():
+                with gr.Column():
+                    mic = gr.Audio(sources=["microphone"], streaming=True, label="Your microphone")
+                    mode = gr.Radio(
+                        [HANDS_FREE, PUSH_TO_TALK],
+                        value=HANDS_FREE,
+                        label="Microphone",
+                        info="Hands-free: the comedian answers when you pause. "
+                        "Push-to-talk: it answers when you stop recording. Headphones avoid echo.",
+                    )
+                with gr.Column():
+                    speaker_out = gr.Audio(
+                        streaming=True,
+                        autoplay=True,
+                        interactive=False,
+                        label="The comedian",
+                        elem_id="speaker",
+                    )
+                    with gr.Row():
+                        start_button = gr.Button("Start the set", variant="primary")
+                        end_button = gr.Button("End the set", variant="stop")
+            with gr.Row():
+                transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript", scale=3)
+                with gr.Column(scale=2):
+                    laugh_meter = gr.Label(
+                        label="Laugh meter (the room after the punchline)", elem_id="laugh-meter"
+                    )
+                    latency_plot = gr.LinePlot(
+                        x="joke",
+                        y="latency (ms)",
+                        label="Latency per joke",
+                        height=180,
+                        elem_id="latency-plot",
+                    )
+            status = gr.Markdown(
+                "Not started. Press **Start the set**, record, or tell a joke.", elem_id="status"
+            )
+            figures = gr.Markdown("", elem_id="meters")
+            with gr.Row():
+                save_button = gr.Button("Save the set (WAV + transcript)")
+                recording = gr.File(label="The set so far", elem_id="recording")
+        with gr.Tab("Voice audition"):
+            gr.Markdown(
+                "Hear every voice say the same line in the chosen style. Takes are cached, so "
+                "a repeat plays at once and costs nothing."
+            )
+            with gr.Row():
+                line = gr.Textbox(DEFAULT_LINE, label="Line", scale=4)
+                audition_voice = gr.Dropdown(list(protocol.VOICES), value="cedar", label="One voice")
+            with gr.Row():
+                one_button = gr.Button("Audition this voice")
+                all_button = gr.Button("Audition all ten, one after another", variant="primary")
+            now_playing = gr.Audio(
+                label="Now playing",
+                autoplay=True,
+                interactive=False,
+                type="filepath",
+                elem_id="audition-player",
+            )
+            audition_status = gr.Markdown("", elem_id="audition-status")
+            players = []
+            for row in (protocol.VOICES[:5], protocol.VOICES[5:]):
                 with gr.Row():
-                    start_button = gr.Button("Start the set", variant="primary")
-                    end_button = gr.Button("End the set", variant="stop")
-        transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript")
-        status = gr.Markdown(
-            "Not started. Press **Start the set**, record, or tell a joke.", elem_id="status"
-        )
+                    players += [gr.Audio(label=v, interactive=False, type="filepath") for v in row]
         with gr.Accordion("Use your own OpenAI key", open=False, visible=app.settings.rehearsal):
             key_box = gr.Textbox(
                 label="OpenAI API key",
@@ -188,6 +321,7 @@ def build(app: ClubApp) -> gr.Blocks:
             )
             key_button = gr.Button("Use my key")
         seen = gr.State(-1)
+        barges = gr.Number(0, visible=False)
         timer = gr.Timer(0.5)
 
         choices = [voice, style, reaction, model, mode]
@@ -222,7 +356,28 @@ def build(app: ClubApp) -> gr.Blocks:
         mic.stop_recording(stop_talking, None, None, concurrency_limit=None, api_name="stop_talking")
         end_button.click(end, None, status, concurrency_limit=None, api_name="end")
         timer.tick(
-            refresh, seen, [transcript, status, seen], concurrency_limit=None, api_visibility="private"
+            refresh,
+            seen,
+            [transcript, status, seen, figures, latency_plot, laugh_meter, barges],
+            concurrency_limit=None,
+            api_visibility="private",
+        )
+        barges.change(None, None, None, js=FLUSH_JS)
+        save_button.click(save, None, recording, api_name="save")
+        audition_outputs = [*players, now_playing, audition_status]
+        one_button.click(
+            audition_one,
+            [audition_voice, style, line, model],
+            audition_outputs,
+            concurrency_limit=None,
+            api_name="audition_one",
+        )
+        all_button.click(
+            audition_all,
+            [style, line, model],
+            audition_outputs,
+            concurrency_limit=None,
+            api_name="audition_all",
         )
         key_button.click(use_key, key_box, [key_box, status], api_visibility="private")
         demo.unload(hang_up)

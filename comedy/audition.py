@@ -58,7 +58,7 @@ class Audition:
             await session.send(update)
             answer = await ask(session, [], trigger, on_text=lambda *_, **__: None)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
+        partial = path.with_suffix(".part.wav")
         audio.write_wav(str(partial), audio.pcm16_array(bytes(answer.audio)))
         partial.replace(path)  # atomic: a half-written take is never served
         return path

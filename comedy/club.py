@@ -337,7 +337,7 @@ class ComedySet:
 
         Counts what it hands on per answer: that, not what arrived, is where a heckle cuts.
         """
-        pending, item_id = np.zeros(0, np.int16), ""
+        pending, item_id, last_item = np.zeros(0, np.int16), "", ""
         generation, play_end = self._generation, 0.0
         while (entry := await self._speaker.get()) is not None:
             if generation != self._generation:  # a heckle: drop what was waiting
@@ -358,8 +358,10 @@ class ComedySet:
                     break
                 self._played[item_id] = self._played.get(item_id, 0) + real
                 self.recorder.add(play_end - self.started_at, chunk[:real])
-                if self.meters.audio_played(time.monotonic()) is not None:
-                    self._changed()
+                if item_id != last_item:  # an answer's first audio: the latency clock stops
+                    last_item = item_id
+                    if self.meters.audio_played(time.monotonic()) is not None:
+                        self._changed()
                 play_end += CHUNK_SAMPLES / SAMPLE_RATE
                 yield chunk
             if end_of_answer and generation == self._generation:
@@ -530,6 +532,7 @@ class Club:
         self.max_sets = max_sets
         self.sets: dict[str, ComedySet] = {}
         self._left: set[str] = set()  # visitors whose tab closed, until their speaker notices
+        self.ended: dict[str, ComedySet] = {}  # each visitor's last ended set, to save it
 
     def get(self, visitor: str) -> ComedySet | None:
         """The visitor's open set, if any."""
@@ -567,4 +570,8 @@ class Club:
         found = self.sets.pop(visitor, None)
         if found is not None:
             await found.close(reason)
+            if left:
+                self.ended.pop(visitor, None)
+            else:
+                self.ended[visitor] = found
         return found

@@ -28,6 +28,14 @@ class RoomReading:
     loud_share: float
     noisy_share: float
 
+    def meter(self) -> dict[str, float]:
+        """Shares for the page's laugh meter."""
+        return {
+            "laughter": self.laugh,
+            "talking": round(self.loud_share * (1 - self.noisy_share), 3),
+            "silence": round(1 - self.loud_share, 3),
+        }
+
     @property
     def reaction(self) -> str:
         """The `audience_reaction` this reading suggests for the next joke."""

@@ -400,6 +400,7 @@ class _Connection:
         content["transcript"] = " ".join(words[:kept])
         self.spoken_ms[item_id] = end_ms
         self.heckled.add(item_id)
+        self.server.truncations.append((item_id, end_ms))
         await self.send(
             server_event(
                 "conversation.item.truncated",
@@ -695,7 +696,8 @@ class RehearsalServer:
     """The rehearsal server on an asyncio loop: `async with RehearsalServer() as server: ...`.
 
     `pace` is the speed of the audio stream against real time (1.0 live, 0 as fast as possible).
-    `faults` holds the test switches; `session_updates`, `received`, `sent` and `usages` record
+    `faults` holds the test switches; `session_updates`, `received`, `sent`, `usages` and
+    `truncations` record
     what happened, for tests and the UI.
     """
 
@@ -709,6 +711,7 @@ class RehearsalServer:
         self.received: deque[str] = deque(maxlen=10_000)
         self.sent: deque[str] = deque(maxlen=10_000)
         self.usages: deque[dict] = deque(maxlen=1_000)
+        self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
         self.connections = 0
         self._server = None
 
