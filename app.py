@@ -97,6 +97,10 @@ def build(app: ClubApp) -> gr.Blocks:
     """The Blocks UI, wired to `app`."""
     ensure_ffmpeg()  # Gradio encodes the streamed speech with an ffmpeg subprocess
 
+    def playable(take: Path) -> tuple[int, object]:
+        rate, samples = audio.read_audio_file(str(take))
+        return rate, audio.float_to_pcm16(samples)
+
     def set_up_of(voice: str, style: str, reaction: str, topic: str = "") -> prompts.SetUp:
         return prompts.SetUp(voice=voice, style=style, reaction=reaction, topic=topic.strip())
 
@@ -184,12 +188,14 @@ def build(app: ClubApp) -> gr.Blocks:
 
     async def audition_one(voice, style, line, model, request: gr.Request):
         try:
-            take = await app.audition(request.session_hash, model).take(voice, style, line or DEFAULT_LINE)
+            auditioner = app.audition(request.session_hash, model)
+            take = await auditioner.take(voice, style, line or DEFAULT_LINE)
         except RealtimeError as exc:
             gr.Warning(str(exc))
             return (gr.skip(),) * 11 + (str(exc),)
-        players = [str(take) if v == voice else gr.skip() for v in protocol.VOICES]
-        return (*players, str(take), f"{voice}: ready.")
+        heard = playable(take)
+        players = [heard if v == voice else gr.skip() for v in protocol.VOICES]
+        return (*players, heard, f"{voice}: ready ({'from the cache' if auditioner.hits else 'new take'}).")
 
     async def audition_all(style, line, model, request: gr.Request):
         auditioner = app.audition(request.session_hash, model)
@@ -200,15 +206,14 @@ def build(app: ClubApp) -> gr.Blocks:
             except RealtimeError as exc:
                 yield (gr.skip(),) * 11 + (f"{voice}: {exc}",)
                 return
-            players = [str(t) for t in takes] + [gr.skip()] * (len(protocol.VOICES) - len(takes))
+            players = [gr.skip()] * len(protocol.VOICES)
+            players[len(takes) - 1] = playable(takes[-1])
             note = f"{len(takes)}/{len(protocol.VOICES)} voices ({auditioner.hits} from the cache)"
             yield (*players, gr.skip(), note)
-        everyone = app.downloads / f"audition-{request.session_hash[:8]}.wav"
-        audio.write_wav(str(everyone), one_after_another(takes))
         order = ", ".join(protocol.VOICES)
         yield (
             *[gr.skip()] * len(protocol.VOICES),
-            str(everyone),
+            (protocol.SAMPLE_RATE, one_after_another(takes)),
             f"All ten, one after another: {order} ({auditioner.hits} from the cache).",
         )
 
@@ -312,7 +317,7 @@ def build(app: ClubApp) -> gr.Blocks:
             players = []
             for row in (protocol.VOICES[:5], protocol.VOICES[5:]):
                 with gr.Row():
-                    players += [gr.Audio(label=v, interactive=False, type="filepath") for v in row]
+                    players += [gr.Audio(label=v, interactive=False) for v in row]
         with gr.Accordion("Use your own OpenAI key", open=False, visible=app.settings.rehearsal):
             key_box = gr.Textbox(
                 label="OpenAI API key",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ class Running:
 
 def launch(pace: float = 3.0, **env: str) -> Iterator[Running]:
     """Start the app in rehearsal mode (unless env has a key); yield where it runs."""
+    os.environ.setdefault("COMEDY_CACHE_DIR", tempfile.mkdtemp(prefix="comedy-test-cache-"))
     settings = Settings.from_env(env, dotenv_path=None)
     rehearsal = RehearsalThread(pace=pace).start()
     app = club_app.ClubApp(settings, rehearsal)

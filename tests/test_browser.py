@@ -224,3 +224,34 @@ def test_dropped_socket_mid_answer_is_explained_and_the_next_joke_works(tab: Pag
         what="the next joke to finish",
     )
     assert "Tell me a joke about cats." in tab.transcript()  # the dropped turn is still there
+
+
+def test_meters_recording_and_audition_work_in_the_page(tab: Page) -> None:
+    page = tab.page
+    page.get_by_label("Topic").fill("computers")
+    page.get_by_role("button", name="Tell a joke").click()
+    tab.playing()
+    tab.wait_until(
+        lambda: (
+            "Cost so far" in page.locator("#meters").inner_text()
+            and "median" in page.locator("#meters").inner_text()
+        ),
+        what="the meters",
+    )
+    page.get_by_role("button", name="Save the set (WAV + transcript)").click()
+    tab.wait_until(
+        lambda: page.locator("#recording").get_by_text(".zip").count() > 0, what="the set's download"
+    )
+    page.get_by_role("tab", name="Voice audition").click()
+    page.get_by_role("button", name="Audition all ten, one after another").click()
+    tab.wait_until(
+        lambda: "All ten" in page.locator("#audition-status").inner_text(),
+        timeout=60,
+        what="all ten auditions",
+    )
+    tab.shot("audition")
+    player = page.locator("#audition-player")
+    first = player.inner_text()
+    page.wait_for_timeout(1500)
+    assert player.inner_text() != first  # the clock moves: the ten takes are playing
+    assert tab.errors == []
