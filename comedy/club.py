@@ -105,6 +105,7 @@ class ComedySet:
         self._played: dict[str, int] = {}  # samples of each answer handed to the browser
         self._audio_item: str | None = None  # the answer heard last
         self._response_active = False
+        self.first_audio_handed: dict[str, float] = {}  # answer -> when its audio first went out
         self._room_window: tuple[float, float] | None = None
         self._room_audio: list[np.ndarray] = []
         self._mic_path = audio.MicrophonePath()
@@ -360,6 +361,7 @@ class ComedySet:
                 self.recorder.add(play_end - self.started_at, chunk[:real])
                 if item_id != last_item:  # an answer's first audio: the latency clock stops
                     last_item = item_id
+                    self.first_audio_handed[item_id] = time.monotonic()
                     if self.meters.audio_played(time.monotonic()) is not None:
                         self._changed()
                 play_end += CHUNK_SAMPLES / SAMPLE_RATE

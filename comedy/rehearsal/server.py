@@ -645,6 +645,8 @@ class _Connection:
             if r.cancel.is_set():
                 return
             chunk = pcm[i * DELTA_SAMPLES : (i + 1) * DELTA_SAMPLES]
+            if i == 0:
+                self.server.first_audio_sent.append((r.item_id, time.monotonic()))
             await self.send(
                 server_event(
                     "response.output_audio.delta",
@@ -712,6 +714,7 @@ class RehearsalServer:
         self.sent: deque[str] = deque(maxlen=10_000)
         self.usages: deque[dict] = deque(maxlen=1_000)
         self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
+        self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
         self.connections = 0
         self._server = None
 
