@@ -64,21 +64,46 @@ def run() -> dict:
         floor = _cpu(lambda c=chunk_ms: copy_floor(c / 1000, signal))
         share = 100 * cpu / SECONDS
         worst = max(worst, share)
-        rows.append((f"mic, {chunk_ms} ms chunks", f"{share:.3f} %", f"{100 * floor / SECONDS:.4f} %",
-                     f"{cpu / max(floor, 1e-9):.0f}x"))
-    pcm = (0.3 * np.sin(2 * np.pi * 220 * np.arange(int(protocol.SAMPLE_RATE * SECONDS)) / 24_000) * 32767)
+        rows.append(
+            (
+                f"mic, {chunk_ms} ms chunks",
+                f"{share:.3f} %",
+                f"{100 * floor / SECONDS:.4f} %",
+                f"{cpu / max(floor, 1e-9):.0f}x",
+            )
+        )
+    pcm = 0.3 * np.sin(2 * np.pi * 220 * np.arange(int(protocol.SAMPLE_RATE * SECONDS)) / 24_000) * 32767
     pcm = pcm.astype(np.int16)
     step = protocol.SAMPLE_RATE // 10
-    frames = [protocol.encode(protocol.server_event(
-        "response.output_audio.delta", response_id="r", item_id="i", output_index=0, content_index=0,
-        delta=base64.b64encode(pcm[i : i + step].tobytes()).decode())) for i in range(0, len(pcm), step)]
+    frames = [
+        protocol.encode(
+            protocol.server_event(
+                "response.output_audio.delta",
+                response_id="r",
+                item_id="i",
+                output_index=0,
+                content_index=0,
+                delta=base64.b64encode(pcm[i : i + step].tobytes()).decode(),
+            )
+        )
+        for i in range(0, len(pcm), step)
+    ]
     cpu = _cpu(lambda: speaker_path(frames))
     floor = _cpu(lambda: speaker_floor(frames))
     speaker_share = 100 * cpu / SECONDS
-    rows.append(("speaker, 100 ms deltas", f"{speaker_share:.3f} %", f"{100 * floor / SECONDS:.4f} %",
-                 f"{cpu / max(floor, 1e-9):.1f}x"))
-    table("1. Audio paths: CPU per second of live audio (target < 1 % of one core per visitor)",
-          ["path", "CPU, % of one core", "floor", "ratio to floor"], rows)
+    rows.append(
+        (
+            "speaker, 100 ms deltas",
+            f"{speaker_share:.3f} %",
+            f"{100 * floor / SECONDS:.4f} %",
+            f"{cpu / max(floor, 1e-9):.1f}x",
+        )
+    )
+    table(
+        "1. Audio paths: CPU per second of live audio (target < 1 % of one core per visitor)",
+        ["path", "CPU, % of one core", "floor", "ratio to floor"],
+        rows,
+    )
     return {"mic_worst_percent": worst, "speaker_percent": speaker_share}
 
 

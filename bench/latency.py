@@ -33,9 +33,12 @@ async def _one_set(server: RehearsalServer, answers: int, added: list[float]) ->
     for n in range(answers):
         await comedy_set.tell(topics[n % len(topics)])
         async with asyncio.timeout(60):
-            while not (comedy_set.status.endswith("your turn") and comedy_set._audio_item
-                       and comedy_set._played.get(comedy_set._audio_item) ==
-                       comedy_set._received.get(comedy_set._audio_item)):
+            while not (
+                comedy_set.status.endswith("your turn")
+                and comedy_set._audio_item
+                and comedy_set._played.get(comedy_set._audio_item)
+                == comedy_set._received.get(comedy_set._audio_item)
+            ):
                 await asyncio.sleep(0.02)
         sent = dict(server.first_audio_sent)
         item = comedy_set._audio_item
@@ -64,8 +67,9 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
             await visitor.join("speaker", [])
             for n in range(answers):
                 seen_segments = await _segments(visitor)
-                await visitor.call("tell", [f"topic {n}", "alloy", "witty", "laughing", "gpt-realtime",
-                                            "Hands-free"])
+                await visitor.call(
+                    "tell", [f"topic {n}", "alloy", "witty", "laughing", "gpt-realtime", "Hands-free"]
+                )
                 got = None
                 async with asyncio.timeout(30):
                     while got is None:
@@ -103,16 +107,34 @@ def run(answers: int = ANSWERS, web_answers: int = 8) -> dict:
         f"{PARALLEL_SETS} live sets at once)",
         ["path", "p50 ms", "p95 ms", "max ms", "answers"],
         [
-            ("first delta -> first yield to Gradio (in process)", percentile(ms, 50), percentile(ms, 95),
-             max(ms), len(ms)),
-            ("first delta -> first yield, web run", percentile(yield_ms, 50), percentile(yield_ms, 95),
-             max(yield_ms), len(yield_ms)),
-            ("first delta -> first AAC bytes at a visitor (HLS)", percentile(web_ms, 50),
-             percentile(web_ms, 95), max(web_ms), len(web_ms)),
+            (
+                "first delta -> first yield to Gradio (in process)",
+                percentile(ms, 50),
+                percentile(ms, 95),
+                max(ms),
+                len(ms),
+            ),
+            (
+                "first delta -> first yield, web run",
+                percentile(yield_ms, 50),
+                percentile(yield_ms, 95),
+                max(yield_ms),
+                len(yield_ms),
+            ),
+            (
+                "first delta -> first AAC bytes at a visitor (HLS)",
+                percentile(web_ms, 50),
+                percentile(web_ms, 95),
+                max(web_ms),
+                len(web_ms),
+            ),
         ],
     )
-    return {"added_p50_ms": percentile(ms, 50), "added_p95_ms": percentile(ms, 95),
-            "web_p50_ms": percentile(web_ms, 50)}
+    return {
+        "added_p50_ms": percentile(ms, 50),
+        "added_p95_ms": percentile(ms, 95),
+        "web_p50_ms": percentile(web_ms, 50),
+    }
 
 
 if __name__ == "__main__":

@@ -82,6 +82,10 @@ class RealtimeSession:
         self._pending: deque[Event] = deque()
         self._awaiting_answer = False
         self._closed = False
+        self._waiter: asyncio.Task | None = None  # the task blocked in recv, if any
+        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = 0.0
+        self._stalled = False
 
     def __repr__(self) -> str:
         return f"RealtimeSession(url={self.url!r}, model={self.model!r}, connected={self.connected})"
@@ -179,6 +183,9 @@ class RealtimeSession:
     async def close(self) -> None:
         """Close the socket; safe to call any number of times."""
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
@@ -218,10 +225,16 @@ class RealtimeSession:
                 return self._track(self._pending.popleft())
             if self._closed or self._ws is None:
                 raise StopAsyncIteration
-            timeout = self.response_timeout if self._awaiting_answer else None
+            if self._awaiting_answer:
+                self._arm_stall_timer()
+            self._waiter = asyncio.current_task()
             try:
-                raw = await asyncio.wait_for(self._ws.recv(), timeout)
-            except TimeoutError:
+                raw = await self._ws.recv()
+            except asyncio.CancelledError:
+                if not self._stalled:
+                    raise
+                self._stalled = False
+                self._waiter.uncancel()
                 self._awaiting_answer = False
                 return protocol.local_event(
                     "response_timeout",
@@ -232,12 +245,33 @@ class RealtimeSession:
                     raise StopAsyncIteration from None
                 await self._recover(exc)
                 continue
+            finally:
+                self._waiter = None
             try:
                 return self._track(protocol.decode(raw))
             except protocol.ProtocolError as exc:
                 return protocol.local_event(
                     "protocol_error", message=f"Skipped a frame the client could not read: {exc}"
                 )
+
+    def _arm_stall_timer(self) -> None:
+        """Push the stall deadline on. One timer serves many events: it re-arms itself lazily,
+        which costs far less per event than wrapping every recv in a timeout."""
+        loop = asyncio.get_running_loop()
+        self._deadline = loop.time() + self.response_timeout
+        if self._timer is None:
+            self._timer = loop.call_at(self._deadline, self._on_deadline)
+
+    def _on_deadline(self) -> None:
+        self._timer = None
+        if not self._awaiting_answer or self._waiter is None:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._deadline:
+            self._timer = loop.call_at(self._deadline, self._on_deadline)
+            return
+        self._stalled = True
+        self._waiter.cancel()
 
     async def _recover(self, exc: ConnectionClosed) -> None:
         lost_answer = self._awaiting_answer
