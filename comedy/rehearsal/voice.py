@@ -108,7 +108,7 @@ def warm_up() -> None:
     speak("Ready.", "marin")
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # a few jokes per voice: bounded at a few tens of MB
 def _speak_cached(text: str, voice: str) -> bytes:
     engine = _engine()
     raw = engine.speak(text, VOICE_STYLES[voice])
