@@ -137,7 +137,7 @@ def build(app: ClubApp) -> gr.Blocks:
         await comedy_set.change(set_up_of(voice, style, reaction, topic), mode == HANDS_FREE, model)
         return comedy_set.status_line()
 
-    def hear(chunk, request: gr.Request):
+    async def hear(chunk, request: gr.Request):
         comedy_set = app.club.get(request.session_hash)
         if chunk is not None and comedy_set is not None:
             comedy_set.receive(*chunk)  # hands the chunk on and returns: nothing slow here
@@ -151,7 +151,7 @@ def build(app: ClubApp) -> gr.Blocks:
         ended = await app.club.hang_up(request.session_hash, "The set is over. Thanks for coming!")
         return ended.status_line() if ended else "No set running."
 
-    def refresh(seen: int, request: gr.Request):
+    async def refresh(seen: int, request: gr.Request):
         comedy_set = app.club.sets.get(request.session_hash)
         if comedy_set is None or comedy_set.version == seen:
             return (gr.skip(),) * 7
@@ -389,6 +389,16 @@ def build(app: ClubApp) -> gr.Blocks:
     return demo
 
 
+def launch_options(app: ClubApp) -> dict:
+    """What `demo.launch` needs for this app.
+
+    Gradio's queue runs at most `max_threads` jobs at once, long-lived ones included, and every
+    visitor holds two for the whole set (the speaker stream and the microphone stream): the
+    default of 40 would turn the 21st visitor away in silence.
+    """
+    return {"css": CSS, "max_threads": max(40, 3 * app.settings.max_sets + 20)}
+
+
 def main() -> None:
     """`python app.py`: rehearsal mode with no key, OpenAI with one."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -397,9 +407,10 @@ def main() -> None:
     if settings.rehearsal:
         rehearsal = RehearsalThread().start()
         log.info("Rehearsal mode: no OPENAI_API_KEY, the house comedian is on %s", rehearsal.url)
-    demo = build(ClubApp(settings, rehearsal))
+    app = ClubApp(settings, rehearsal)
+    demo = build(app)
     demo.queue(default_concurrency_limit=None)
-    demo.launch(css=CSS)  # Gradio itself honours GRADIO_SERVER_NAME and GRADIO_SERVER_PORT
+    demo.launch(**launch_options(app))  # Gradio itself honours GRADIO_SERVER_NAME and GRADIO_SERVER_PORT
 
 
 if __name__ == "__main__":

@@ -27,7 +27,13 @@ def launch(pace: float = 3.0, **env: str) -> Iterator[Running]:
     app = club_app.ClubApp(settings, rehearsal)
     demo = club_app.build(app)
     demo.queue(default_concurrency_limit=None)
-    _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
+    _, url, _ = demo.launch(
+        prevent_thread_lock=True,
+        server_name="127.0.0.1",
+        server_port=None,
+        quiet=True,
+        **club_app.launch_options(app),
+    )
     try:
         yield Running(url, app, rehearsal)
     finally:

@@ -1,0 +1,215 @@
+"""Figure 4: many visitors at once on one app process.
+
+The app (rehearsal mode, live pacing) runs in this process. The visitors run in a child process:
+each streams a spoken question into the microphone in real time through Gradio's HTTP protocol,
+as the browser does, and reads the spoken answer from its HLS stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+from bench.report import percentile, table
+
+ROOT = Path(__file__).resolve().parents[1]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime", "Hands-free"]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process (user + system), from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- the visitors (child process) ---------------------------------------------------------
+
+
+async def _visit(url: str, question: np.ndarray, n: int) -> dict:
+    from tests.visitor import Visitor
+
+    result = {"ok": False, "error": "", "chunks": 0, "answer_s": None}
+    stage = "connect"
+    try:
+        async with Visitor(url) as visitor:
+            await visitor.join("speaker", [])
+            stage = "start"
+            status = (await visitor.call("start", CHOICES, timeout=60))[0]
+            if "full" in status or "Not connected" in status:
+                raise RuntimeError(status)
+            start = time.monotonic()
+            stage = "speak"
+            # An open microphone, as in a browser: the question, then the room until the answer comes.
+            mic = asyncio.create_task(
+                visitor.speak(np.concatenate([question, np.zeros(48_000 * 20, np.int16)]))
+            )
+            stage = "answer"
+            try:
+                async with asyncio.timeout(60):
+                    while True:
+                        if visitor.playlist_url:
+                            text = (await visitor.http.get(visitor.playlist_url)).text
+                            if sum(1 for x in text.splitlines() if x and not x.startswith("#")) >= 5:
+                                break
+                        if mic.done() and mic.exception():
+                            raise mic.exception()
+                        await asyncio.sleep(0.2)
+            finally:
+                mic.cancel()
+            result["answer_s"] = time.monotonic() - start
+            result["ok"] = True
+            stage = "end"
+            await visitor.call("end", [], timeout=60)
+    except Exception as exc:
+        result["error"] = f"{stage}: {type(exc).__name__}: {exc}"[:200]
+    return result
+
+
+async def _crowd(url: str, count: int) -> list[dict]:
+    from tests.conftest import spoken
+
+    voice = spoken("tell me a joke about airports", silence_after=1.5).astype(np.float32) / 32768
+    question = (soxr.resample(voice, 24_000, 48_000) * 32767).astype(np.int16)
+
+    async def staggered(n: int) -> dict:
+        await asyncio.sleep(n * 0.05)  # visitors arrive over a few seconds, not in one instant
+        return await _visit(url, question, n)
+
+    results = await asyncio.gather(*(staggered(n) for n in range(count)))
+    for result in results:
+        result["visitor_cpu_s"] = time.process_time()
+    return results
+
+
+# --- the app side (this process) ----------------------------------------------------------
+
+
+def _round(running, count: int) -> dict:
+    app_pid = os.getpid()
+    server = running.rehearsal.server
+    before_rss, before_cpu = _rss_mb(), _cpu_seconds(app_pid)
+    start = time.monotonic()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.visitors", "--crowd", running.url, str(count)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peak_rss, encoders, encoder_cpu = before_rss, 0, {}
+    while child.poll() is None:
+        peak_rss = max(peak_rss, _rss_mb())
+        kids = _children(app_pid)  # one ffmpeg AAC encoder per speaker stream
+        encoders = max(encoders, len(kids))
+        for pid in kids:
+            try:
+                encoder_cpu[pid] = _cpu_seconds(pid)
+            except OSError:
+                pass
+        time.sleep(0.5)
+    wall = time.monotonic() - start
+    results = json.loads(child.stdout.read())
+    app_cpu = _cpu_seconds(app_pid) - before_cpu
+    sent = dict(server.first_audio_sent)
+    added = []
+    for comedy_set in list(running.app.club.ended.values()):
+        for item, handed in comedy_set.first_audio_handed.items():
+            if item in sent:
+                added.append((handed - sent[item]) * 1000)
+    running.app.club.ended.clear()
+    errors = [r["error"] for r in results if not r["ok"]]
+    answer = [r["answer_s"] for r in results if r["answer_s"] is not None]
+    return {
+        "visitors": count,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+        "added_p95_ms": percentile(added, 95),
+        "added_n": len(added),
+        "answer_p50_s": percentile(answer, 50),
+        "cpu_percent": 100 * app_cpu / wall,
+        "rss_per_visitor_mb": (peak_rss - before_rss) / count,
+        "wall_s": wall,
+        "chunks": sum(r["chunks"] for r in results),
+        "encoders": encoders,
+        "encoder_cpu_percent": 100 * sum(encoder_cpu.values()) / wall,
+        "visitor_cpu_percent": 100 * max(r.get("visitor_cpu_s", 0) for r in results) / wall,
+    }
+
+
+def run(counts: tuple[int, ...] = (10, 25, 50)) -> dict:
+    """Measure and print figure 4."""
+    from tests.club import launch
+
+    rounds = []
+    for running in launch(pace=1.0, COMEDY_MAX_SETS="60"):
+        for count in counts:
+            rounds.append(_round(running, count))
+    rows = [
+        (
+            r["visitors"],
+            r["errors"],
+            f"{r['added_p95_ms']:.1f} ms ({r['added_n']} answers)",
+            f"{r['answer_p50_s']:.1f} s",
+            f"{r['cpu_percent']:.0f} %",
+            f"{r['encoder_cpu_percent']:.0f} %",
+            f"{r['visitor_cpu_percent']:.0f} %",
+            f"{r['rss_per_visitor_mb']:.1f} MB",
+            r["first_error"][:60],
+        )
+        for r in rounds
+    ]
+    table(
+        "4. Visitors at once on one app process (target: 50 with no errors, p95 added latency < 50 ms); "
+        "CPU as % of one core of the 2-core machine",
+        [
+            "visitors",
+            "errors",
+            "p95 added first-audio latency",
+            "question -> 0.5 s of answer, p50",
+            "app CPU (with rehearsal server)",
+            "ffmpeg encoders CPU",
+            "simulated visitors CPU",
+            "app memory per visitor",
+            "first error",
+        ],
+        rows,
+    )
+    return {f"visitors_{r['visitors']}": r for r in rounds}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--crowd":
+        print(json.dumps(asyncio.run(_crowd(sys.argv[2], int(sys.argv[3])))))
+    else:
+        run()
