@@ -8,6 +8,7 @@ as the browser does, and reads the spoken answer from its HLS stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -133,10 +134,8 @@ def _round(running, count: int) -> dict:
         kids = _children(app_pid)  # one ffmpeg AAC encoder per speaker stream
         encoders = max(encoders, len(kids))
         for pid in kids:
-            try:
+            with contextlib.suppress(OSError):
                 encoder_cpu[pid] = _cpu_seconds(pid)
-            except OSError:
-                pass
         time.sleep(0.5)
     wall = time.monotonic() - start
     results = json.loads(child.stdout.read())
