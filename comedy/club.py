@@ -105,6 +105,8 @@ class ComedySet:
         self._played: dict[str, int] = {}  # samples of each answer handed to the browser
         self._audio_item: str | None = None  # the answer heard last
         self._response_active = False
+        self._idle = asyncio.Event()  # set while no answer is in progress
+        self._idle.set()
         self.first_audio_handed: dict[str, float] = {}  # answer -> when its audio first went out
         self._room_window: tuple[float, float] | None = None
         self._room_audio: list[np.ndarray] = []
@@ -277,6 +279,11 @@ class ComedySet:
         request = prompts.joke_request(topic)
         if topic.strip() and topic.strip() != self.set_up.topic:
             await self.change(replace(self.set_up, topic=topic.strip()))
+        if await self._interrupt("skipped for a new joke"):
+            # The API takes no new answer while one is active: wait for the cancel to land.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3):
+                    await self._idle.wait()
         self._last_request = request
         self._retries_left = 2
         self.meters.turn_ended(time.monotonic())
@@ -416,6 +423,7 @@ class ComedySet:
             self._changed()
         elif kind == "response.created":
             self._response_active = True
+            self._idle.clear()
             if self._room_window is not None:  # the comedian talks again: the room has spoken
                 await self._read_the_room()
             self._changed("Performing…")
@@ -424,7 +432,7 @@ class ComedySet:
         elif kind == "input_audio_buffer.speech_started":
             turn = self._turn("user", event.get("item_id"))
             turn.at = self.now()
-            turn.note = "heckle" if await self._heckled() else "listening…"
+            turn.note = "heckle" if await self._interrupt("heckled") else "listening…"
             self._changed("Listening…")
         elif kind == "input_audio_buffer.speech_stopped":
             turn = self._turn("user", event.get("item_id"))
@@ -457,8 +465,8 @@ class ComedySet:
         elif kind == "local.protocol_error":
             self._changed(error=event["message"])
 
-    async def _heckled(self) -> bool:
-        """The visitor spoke over the comedian: stop at once, where the visitor stopped hearing.
+    async def _interrupt(self, why: str) -> bool:
+        """Stop the comedian at once, where the visitor stopped hearing (a heckle, a new topic).
 
         The answer is cancelled, its item truncated at the audio handed to the browser (not what
         arrived), and what is queued is dropped; the page drops what it has buffered too.
@@ -473,7 +481,7 @@ class ComedySet:
             await self._send(protocol.response_cancel())
         await self._send(protocol.item_truncate(item_id, played_ms))
         turn = self._turn("assistant", item_id)
-        turn.note = f"heckled: cut at {played_ms / 1000:.1f} s"
+        turn.note = f"{why}: cut at {played_ms / 1000:.1f} s"
         self._audio_item = None
         self.barges += 1
         return True
@@ -481,6 +489,7 @@ class ComedySet:
     async def _on_done(self, response: dict) -> None:
         self._answering = None
         self._response_active = False
+        self._idle.set()
         status = response.get("status")
         if status != "cancelled":
             self._speaker.put_nowait((self._audio_item or "", np.zeros(0, np.int16)))  # play out the tail

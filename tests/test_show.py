@@ -225,3 +225,23 @@ async def test_audition_is_cached_on_disk_and_a_repeat_costs_nothing(
     assert first != other
     both = one_after_another([first, other])
     assert len(both) > len(take)
+
+
+async def test_a_new_topic_mid_joke_cuts_the_joke_and_tells_the_next() -> None:
+    async with RehearsalServer(pace=2.0) as server:
+        comedy_set = ComedySet(_endpoint(server), prompts.SetUp())
+        await comedy_set.start()
+        listener = Listener(comedy_set)
+        await comedy_set.tell("airports")
+        await _until(lambda: listener.samples >= SR, what="a second of the first joke")
+        await comedy_set.tell("cats")
+        await _until(
+            lambda: len(_answers(comedy_set)) >= 2 and "your turn" in comedy_set.status,
+            what="the second joke",
+        )
+        listener.task.cancel()
+        await comedy_set.close()
+    first = _answers(comedy_set)[0]
+    assert first.note.startswith("skipped for a new joke: cut at")
+    assert not comedy_set.last_error  # no "already has an active response"
+    assert "cat" in _answers(comedy_set)[-1].text.lower() or "meow" in _answers(comedy_set)[-1].text.lower()

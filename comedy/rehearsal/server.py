@@ -149,6 +149,7 @@ class _Connection:
         self._last_task: asyncio.Task | None = None
         self.spoken_ms: dict[str, int] = {}
         self.heckled: set[str] = set()  # answers the listener cut short
+        self.truncated_at: dict[str, tuple[int, int]] = {}  # item -> (kept ms, spoken ms)
 
     # --- plumbing
 
@@ -208,8 +209,19 @@ class _Connection:
             return
         try:
             await handler(event)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             await self.error("invalid_request", f"Invalid '{kind}' event: {exc}", None, event.get("event_id"))
+        except ConnectionClosed:
+            raise
+        except Exception as exc:  # a bug here must not cost the client its session
+            log.exception("rehearsal server failed on %s", kind)
+            await self.error(
+                "server_error",
+                f"The rehearsal server failed on '{kind}': {exc}",
+                None,
+                event.get("event_id"),
+                "server_error",
+            )
 
     # --- session
 
@@ -394,10 +406,10 @@ class _Connection:
                 event.get("event_id"),
             )
             return
-        content = item["content"][event.get("content_index", 0)]
-        words = (content.get("transcript") or "").split()
-        kept = len(words) * end_ms // spoken if spoken else 0
-        content["transcript"] = " ".join(words[:kept])
+        if item["content"]:  # a finished answer; one still in progress is cut when it ends
+            content = item["content"][event.get("content_index", 0)]
+            content["transcript"] = _cut(content.get("transcript") or "", end_ms, spoken)
+        self.truncated_at[item_id] = (end_ms, spoken)
         self.spoken_ms[item_id] = end_ms
         self.heckled.add(item_id)
         self.server.truncations.append((item_id, end_ms))
@@ -590,6 +602,8 @@ class _Connection:
         finally:
             self.response = None if self.response is r else self.response
         text = "".join(sent_text).strip()
+        if r.item_id in self.truncated_at:  # the listener cut it while it was being spoken
+            text = _cut(text, *self.truncated_at[r.item_id])
         if audio_out:
             content = {"type": "output_audio", "transcript": text}
             part = {"type": "audio", "transcript": text}
@@ -683,6 +697,13 @@ class _Connection:
             },
             "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
         }
+
+
+def _cut(transcript: str, kept_ms: int, spoken_ms: int) -> str:
+    """The words of a transcript heard in the first `kept_ms` of `spoken_ms` of audio."""
+    words = transcript.split()
+    kept = len(words) * kept_ms // spoken_ms if spoken_ms else 0
+    return " ".join(words[:kept])
 
 
 def _words(line: str) -> list[str]:
