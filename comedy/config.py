@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -23,6 +24,20 @@ def redact(text: str, *secrets: SecretStr | str | None) -> str:
         if value:
             text = text.replace(value, "[redacted]")
     return _KEY_PATTERN.sub(lambda m: (m.group(2) or "") + "[redacted]", text)
+
+
+class _RedactKeys(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Bearer" in message or "sk-" in message:
+            record.msg, record.args = redact(message), ()
+        return True
+
+
+def redact_logs(*logger_names: str) -> None:
+    """Mask keys in every record these loggers make (a library's debug output included)."""
+    for name in logger_names:
+        logging.getLogger(name).addFilter(_RedactKeys())
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -26,10 +26,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from comedy import protocol
-from comedy.config import redact
+from comedy.config import redact, redact_logs
 from comedy.protocol import Event
 
 log = logging.getLogger(__name__)
+
+redact_logs("websockets.client")  # it logs request headers at DEBUG, Authorization included
 
 # Answers worth waiting for: an answer has been asked for and has not finished.
 _ASKS = {"response.create", "input_audio_buffer.commit"}

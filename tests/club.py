@@ -19,12 +19,18 @@ class Running:
     rehearsal: RehearsalThread
 
 
-def launch(pace: float = 3.0, **env: str) -> Iterator[Running]:
-    """Start the app in rehearsal mode (unless env has a key); yield where it runs."""
+def launch(pace: float = 3.0, key: str | None = None, **env: str) -> Iterator[Running]:
+    """Start the app in rehearsal mode; yield where it runs.
+
+    With `key`, the app runs as live with that owner key, its OpenAI URL pointed at the local
+    rehearsal server (which takes any key), so a whole keyed set runs with no network.
+    """
     os.environ.setdefault("COMEDY_CACHE_DIR", tempfile.mkdtemp(prefix="comedy-test-cache-"))
-    settings = Settings.from_env(env, dotenv_path=None)
     rehearsal = RehearsalThread(pace=pace).start()
-    app = club_app.ClubApp(settings, rehearsal)
+    if key:
+        env = {**env, "OPENAI_API_KEY": key, "OPENAI_REALTIME_URL": rehearsal.url}
+    settings = Settings.from_env(env, dotenv_path=None)
+    app = club_app.ClubApp(settings, None if key else rehearsal)
     demo = club_app.build(app)
     demo.queue(default_concurrency_limit=None)
     _, url, _ = demo.launch(

@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 
 from comedy import protocol
 from comedy.audio import pcm16_array
+from comedy.config import redact_logs
 from comedy.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
 from comedy.rehearsal import voice
 from comedy.rehearsal.comedian import load_joke_book, read_set_up
@@ -35,6 +36,7 @@ from comedy.rehearsal.vad import EnergyVad
 from comedy.rehearsal.validation import check_session
 
 log = logging.getLogger(__name__)
+redact_logs("websockets.server")  # it logs request headers at DEBUG, Authorization included
 
 PATH = "/v1/realtime"
 DELTA_SAMPLES = SAMPLE_RATE // 10  # 100 ms of audio per delta, as the real API sends
