@@ -12,7 +12,7 @@ import pandas as pd
 
 from comedy import audio, pricing, prompts, protocol
 from comedy.audition import DEFAULT_LINE, Audition, one_after_another
-from comedy.club import Club, ClubFull, ComedySet, Endpoint
+from comedy.club import Club, ClubFull, ComedySet, DailySpend, Endpoint, Limits
 from comedy.config import Settings
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
@@ -40,6 +40,7 @@ class ClubApp:
         self.club = Club(settings.max_sets)
         self.visitor_keys: dict[str, str] = {}  # a visitor's own key, for their tab only
         self.prices = pricing.price_table()
+        self.spend_today = DailySpend()
         self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))
 
     def endpoint(self, visitor: str, model: str) -> Endpoint:
@@ -56,6 +57,9 @@ class ClubApp:
 
     def open_set(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
         """The visitor's set, opened with these choices if they have none."""
+        day_limit = self.settings.max_day_usd
+        if day_limit and self.spend_today.total >= day_limit and self.club.get(visitor) is None:
+            raise ClubFull("The club reached today's spend limit. Come back tomorrow!")
         return self.club.open(
             visitor,
             lambda: ComedySet(
@@ -64,6 +68,12 @@ class ClubApp:
                 hands_free=mode == HANDS_FREE,
                 max_seconds=self.settings.max_set_seconds,
                 prices=pricing.prices_for(model, self.prices),
+                limits=Limits(
+                    self.settings.idle_seconds,
+                    self.settings.max_set_usd,
+                    self.settings.max_day_usd,
+                    self.spend_today,
+                ),
             ),
         )
 

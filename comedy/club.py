@@ -64,6 +64,44 @@ class Endpoint:
         return "Rehearsal mode" if self.rehearsal else "OpenAI Realtime"
 
 
+@dataclass
+class Limits:
+    """What a Space owner allows: idle time, and spend per set and per day (0: no limit)."""
+
+    idle_seconds: float = 300.0
+    max_set_usd: float = 0.0
+    max_day_usd: float = 0.0
+    day: DailySpend | None = None
+
+    def spent(self, usd: float) -> None:
+        """Count spend toward today's total."""
+        if self.day is not None:
+            self.day.add(usd)
+
+    def over(self, set_usd: float) -> str | None:
+        """Why the set must stop now, if it must."""
+        if self.max_set_usd and set_usd >= self.max_set_usd:
+            return f"This set reached its spend limit of ${self.max_set_usd:.2f}. Thanks for coming!"
+        if self.max_day_usd and self.day is not None and self.day.total >= self.max_day_usd:
+            return "The club reached today's spend limit. Come back tomorrow!"
+        return None
+
+
+@dataclass
+class DailySpend:
+    """Spend of every set in this process today (UTC), for the owner's daily limit."""
+
+    total: float = 0.0
+    date: str = ""
+
+    def add(self, usd: float) -> None:
+        """Add spend, starting over each new UTC day."""
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        if today != self.date:
+            self.date, self.total = today, 0.0
+        self.total += usd
+
+
 class ComedySet:
     """A visitor's set: owns one Realtime session, the transcript, the status and the speaker queue."""
 
@@ -76,6 +114,7 @@ class ComedySet:
         max_seconds: float = 900.0,
         response_timeout: float = 20.0,
         prices: pricing.Prices | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.set_up = set_up
@@ -90,6 +129,8 @@ class ComedySet:
         self.started_at = time.monotonic()
         self.ended_at: float | None = None
         self.meters = Meters(prices or pricing.prices_for(endpoint.model))
+        self.limits = limits or Limits()
+        self._last_activity = time.monotonic()
         self.recorder = SetRecorder(max_seconds + 60)
         self.room: RoomReading | None = None
         self.barges = 0  # heckles so far; the page drops its buffered audio on each
@@ -210,10 +251,21 @@ class ComedySet:
         self._changed(reason)
 
     async def _watch_the_clock(self) -> None:
-        await asyncio.sleep(self.max_seconds)
-        await self.close(
-            f"The set reached its limit of {self.max_seconds / 60:g} minutes. Thanks for coming!"
-        )
+        """Close the set at its length limit, or when nobody has done anything for a while."""
+        while True:
+            now = time.monotonic()
+            if now - self.started_at >= self.max_seconds:
+                minutes = self.max_seconds / 60
+                await self.close(f"The set reached its limit of {minutes:g} minutes. Thanks for coming!")
+                return
+            idle = self.limits.idle_seconds
+            if idle and now - self._last_activity >= idle and self._idle.is_set():
+                await self.close(f"Closed after {idle / 60:g} minutes of quiet. Start a new set any time.")
+                return
+            await asyncio.sleep(min(1.0, max(0.05, idle / 10 if idle else 1.0)))
+
+    def _active(self) -> None:
+        self._last_activity = time.monotonic()
 
     # --- input: microphone and buttons
 
@@ -276,6 +328,7 @@ class ComedySet:
     async def tell(self, topic: str) -> None:
         """The visitor typed a topic and asked for a joke."""
         await self.start()
+        self._active()
         request = prompts.joke_request(topic)
         if topic.strip() and topic.strip() != self.set_up.topic:
             await self.change(replace(self.set_up, topic=topic.strip()))
@@ -430,6 +483,7 @@ class ComedySet:
         elif kind == "response.done":
             await self._on_done(event.get("response") or {})
         elif kind == "input_audio_buffer.speech_started":
+            self._active()
             turn = self._turn("user", event.get("item_id"))
             turn.at = self.now()
             turn.note = "heckle" if await self._interrupt("heckled") else "listening…"
@@ -494,7 +548,11 @@ class ComedySet:
         if status != "cancelled":
             self._speaker.put_nowait((self._audio_item or "", np.zeros(0, np.int16)))  # play out the tail
         if response.get("usage"):
+            before = self.meters.cost_usd
             self.meters.add_usage(response["usage"])
+            self.limits.spent(self.meters.cost_usd - before)
+            if reason := self.limits.over(self.meters.cost_usd):
+                self._tasks.append(asyncio.create_task(self.close(reason)))
         for item in response.get("output") or []:
             turn = self._turn("assistant", item.get("id"))
             if status == "cancelled" and not turn.note:

@@ -61,6 +61,9 @@ class Settings:
     prompt_version: str | None = None
     max_sets: int = 20
     max_set_seconds: float = 900.0
+    idle_seconds: float = 300.0
+    max_set_usd: float = 0.0  # 0: no limit
+    max_day_usd: float = 0.0  # 0: no limit
 
     @property
     def rehearsal(self) -> bool:
@@ -83,4 +86,7 @@ class Settings:
             prompt_version=env.get("COMEDY_PROMPT_VERSION", "").strip() or None,
             max_sets=int(_number(env, "COMEDY_MAX_SETS", 20)),
             max_set_seconds=_number(env, "COMEDY_MAX_SET_SECONDS", 900.0),
+            idle_seconds=_number(env, "COMEDY_IDLE_SECONDS", 300.0),
+            max_set_usd=_number(env, "COMEDY_MAX_SET_USD", 0.0),
+            max_day_usd=_number(env, "COMEDY_MAX_DAY_USD", 0.0),
         )

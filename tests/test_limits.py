@@ -1,0 +1,56 @@
+"""Limits a Space owner sets: set length, idle sets, spend per set and per day, sets at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from comedy import prompts
+from comedy.club import ComedySet, DailySpend, Endpoint, Limits
+from comedy.config import Settings
+from comedy.rehearsal import RehearsalServer
+from tests.conftest import KEY
+
+
+async def _until(check, timeout: float = 15.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+
+
+def test_limits_come_from_the_environment() -> None:
+    settings = Settings.from_env({"COMEDY_IDLE_SECONDS": "60", "COMEDY_MAX_SET_USD": "0.5",
+                                  "COMEDY_MAX_DAY_USD": "20", "COMEDY_MAX_SET_SECONDS": "120"},
+                                 dotenv_path=None)
+    assert (settings.idle_seconds, settings.max_set_usd, settings.max_day_usd) == (60, 0.5, 20)
+    assert settings.max_set_seconds == 120
+
+
+async def test_an_idle_set_is_closed_with_a_message(server: RehearsalServer) -> None:
+    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(idle_seconds=0.5))
+    await comedy_set.start()
+    await _until(lambda: comedy_set.closed)
+    assert "quiet" in comedy_set.status and not comedy_set._session.connected
+
+
+async def test_a_set_ends_at_its_length_limit(server: RehearsalServer) -> None:
+    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), max_seconds=0.5)
+    await comedy_set.start()
+    await _until(lambda: comedy_set.closed)
+    assert "limit" in comedy_set.status
+
+
+async def test_spend_limits_per_set_and_per_day(server: RehearsalServer) -> None:
+    day = DailySpend()
+    first = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(),
+                      limits=Limits(max_set_usd=0.0001, day=day))
+    await first.start()
+    await first.tell("cats")
+    await _until(lambda: first.closed)
+    assert "spend limit" in first.status and first.transcript  # the transcript is kept
+    assert day.total == first.meters.cost_usd > 0
+    second = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(),
+                       limits=Limits(max_day_usd=day.total * 1.5, day=day))
+    await second.start()
+    await second.tell("dogs")
+    await _until(lambda: second.closed)
+    assert "today's spend limit" in second.status
