@@ -504,9 +504,18 @@ class ComedySet:
                 self._answering.note = "cut off: the connection dropped"
                 self._answering = None
             self._drop_speech()
-            self._changed("Reconnecting…", event["message"])
+            self._response_active = False
+            self._idle.set()
+            expired = "session_expired" in event["message"]  # the API's 60-minute limit, said already
+            self._changed("Reconnecting…", None if expired else event["message"])
+            if not self.endpoint.rehearsal:
+                self._tasks.append(asyncio.create_task(self._house_comedian_covers()))
         elif kind == "local.reconnected":
-            self._changed("Connected again")
+            self._changed("Connected again: the set goes on")
+            for turn in self.transcript[-6:]:  # a new session knows nothing: re-tell the last lines
+                if turn.text and not turn.note.startswith("house comedian"):
+                    remembered = protocol.user_text if turn.role == "user" else protocol.assistant_text
+                    await self._send(remembered(turn.text))
             if event.get("lost_answer"):
                 await self._ask_again("the connection dropped mid-answer", conversation_lost=True)
         elif kind == "local.gave_up":
@@ -539,6 +548,22 @@ class ComedySet:
         self._audio_item = None
         self.barges += 1
         return True
+
+    async def _house_comedian_covers(self) -> None:
+        """While OpenAI is away, the house comedian fills the silence with a short bit, marked as such."""
+        from comedy.rehearsal.comedian import load_joke_book  # the rehearsal's book and voice
+        from comedy.rehearsal.voice import speak
+
+        told = frozenset(t.text for t in self.transcript)
+        line = "While my writer reconnects, a quick one. " + load_joke_book().pick(
+            "", self.set_up.style, told=told
+        )
+        pcm = await asyncio.to_thread(speak, line, self.set_up.voice)
+        item_id = f"house_{len(self.transcript)}"
+        self.transcript.append(Turn("assistant", line, item_id, "house comedian covers", self.now()))
+        self._speaker.put_nowait((item_id, np.asarray(pcm, dtype=np.int16)))
+        self._speaker.put_nowait((item_id, np.zeros(0, np.int16)))
+        self._changed()
 
     async def _on_done(self, response: dict) -> None:
         self._answering = None

@@ -18,9 +18,15 @@ async def _until(check, timeout: float = 15.0) -> None:
 
 
 def test_limits_come_from_the_environment() -> None:
-    settings = Settings.from_env({"COMEDY_IDLE_SECONDS": "60", "COMEDY_MAX_SET_USD": "0.5",
-                                  "COMEDY_MAX_DAY_USD": "20", "COMEDY_MAX_SET_SECONDS": "120"},
-                                 dotenv_path=None)
+    settings = Settings.from_env(
+        {
+            "COMEDY_IDLE_SECONDS": "60",
+            "COMEDY_MAX_SET_USD": "0.5",
+            "COMEDY_MAX_DAY_USD": "20",
+            "COMEDY_MAX_SET_SECONDS": "120",
+        },
+        dotenv_path=None,
+    )
     assert (settings.idle_seconds, settings.max_set_usd, settings.max_day_usd) == (60, 0.5, 20)
     assert settings.max_set_seconds == 120
 
@@ -41,16 +47,59 @@ async def test_a_set_ends_at_its_length_limit(server: RehearsalServer) -> None:
 
 async def test_spend_limits_per_set_and_per_day(server: RehearsalServer) -> None:
     day = DailySpend()
-    first = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(),
-                      limits=Limits(max_set_usd=0.0001, day=day))
+    first = ComedySet(
+        Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(max_set_usd=0.0001, day=day)
+    )
     await first.start()
     await first.tell("cats")
     await _until(lambda: first.closed)
     assert "spend limit" in first.status and first.transcript  # the transcript is kept
     assert day.total == first.meters.cost_usd > 0
-    second = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(),
-                       limits=Limits(max_day_usd=day.total * 1.5, day=day))
+    second = ComedySet(
+        Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(max_day_usd=day.total * 1.5, day=day)
+    )
     await second.start()
     await second.tell("dogs")
     await _until(lambda: second.closed)
     assert "today's spend limit" in second.status
+
+
+async def test_the_60_minute_session_limit_gives_a_fresh_session_and_the_set_goes_on(
+    server: RehearsalServer,
+) -> None:
+    server.max_session_seconds = 1.0  # the real API's 60 minutes, shortened
+    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp())
+    await comedy_set.start()
+    await comedy_set.tell("cats")
+    await _until(lambda: "your turn" in comedy_set.status)
+    await _until(lambda: server.connections == 2)  # the session expired and a new one opened
+    await _until(lambda: "Connected again" in comedy_set.status)
+    assert "maximum duration" in comedy_set.last_error
+    await comedy_set.tell("dogs")
+    await _until(
+        lambda: (
+            "your turn" in comedy_set.status
+            and len([t for t in comedy_set.transcript if t.role == "assistant"]) >= 2
+        )
+    )
+    await comedy_set.close()
+    assert comedy_set.transcript[0].text == "Tell me a joke about cats."  # the transcript survived
+
+
+async def test_the_house_comedian_covers_while_openai_is_away(server: RehearsalServer) -> None:
+    server.faults.drop_after_deltas = 3
+    live = Endpoint(server.url, KEY, False)  # as if OpenAI: the rehearsal server stands in
+    comedy_set = ComedySet(live, prompts.SetUp(voice="verse"))
+    await comedy_set.start()
+    await comedy_set.tell("work")
+    await _until(lambda: any(t.note == "house comedian covers" for t in comedy_set.transcript))
+    await _until(
+        lambda: (
+            "your turn" in comedy_set.status
+            and any(t.role == "assistant" and t.text and not t.note for t in comedy_set.transcript)
+        ),
+        timeout=20,
+    )
+    await comedy_set.close()
+    cover = next(t for t in comedy_set.transcript if t.note == "house comedian covers")
+    assert cover.text.startswith("While my writer reconnects")

@@ -155,6 +155,19 @@ class _Connection:
 
     # --- plumbing
 
+    def _expire(self) -> None:
+        """The real API ends a session after 60 minutes: an error event, then the socket closes."""
+
+        async def expire() -> None:
+            minutes = self.server.max_session_seconds / 60
+            with contextlib.suppress(ConnectionClosed):
+                await self.error(
+                    "session_expired", f"Your session hit the maximum duration of {minutes:g} minutes."
+                )
+                await self.ws.close(1000, "session_expired")
+
+        self._expiry_task = asyncio.create_task(expire())
+
     async def send(self, event: Event) -> None:
         self.server.sent.append(event["type"])
         await self.ws.send(protocol.encode(event))
@@ -181,12 +194,14 @@ class _Connection:
 
     async def run(self) -> None:
         await self.send(server_event("session.created", session=self.session))
+        expiry = asyncio.get_running_loop().call_later(self.server.max_session_seconds, self._expire)
         try:
             async for raw in self.ws:
                 await self.handle(raw)
         except ConnectionClosed:
             pass
         finally:
+            expiry.cancel()
             if self.response:
                 self.response.cancel.set()
 
@@ -739,6 +754,7 @@ class RehearsalServer:
         self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
         self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
         self.connections = 0
+        self.max_session_seconds = 3600.0  # the real API's limit
         self._server = None
 
     @property
