@@ -512,7 +512,10 @@ class ComedySet:
                 self._tasks.append(asyncio.create_task(self._house_comedian_covers()))
         elif kind == "local.reconnected":
             self._changed("Connected again: the set goes on")
+            asked_again = self._last_request if event.get("lost_answer") else None
             for turn in self.transcript[-6:]:  # a new session knows nothing: re-tell the last lines
+                if turn.role == "user" and turn.text == asked_again:
+                    continue  # asked again below, not twice
                 if turn.text and not turn.note.startswith("house comedian"):
                     remembered = protocol.user_text if turn.role == "user" else protocol.assistant_text
                     await self._send(remembered(turn.text))
