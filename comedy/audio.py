@@ -52,11 +52,6 @@ def float_to_pcm16(x: np.ndarray) -> np.ndarray:
     return np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
-def pcm16_to_float(pcm: np.ndarray) -> np.ndarray:
-    """int16 -> float32 in [-1, 1]."""
-    return (np.asarray(pcm, dtype=np.int16).astype(np.float32)) / 32768.0
-
-
 def pcm16_bytes(pcm: np.ndarray) -> bytes:
     """int16 array -> little-endian bytes, as the API wants."""
     return np.asarray(pcm, dtype="<i2").tobytes()

@@ -292,7 +292,7 @@ class ComedySet:
             for chunk in chunks:
                 await self._send(protocol.audio_append(chunk))
             if chunks:
-                pcm = np.concatenate([audio.pcm16_array(c) for c in chunks])
+                pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
                 await self._listen_to_the_room(pcm)
             if item is None and not self.hands_free:

@@ -9,7 +9,6 @@ from comedy.protocol import Event
 
 STYLES = ("witty", "dry", "observational", "absurd", "sarcastic", "dark", "dad jokes")
 REACTIONS = ("auto", "laughing", "silent", "groaning", "heckling", "cheering")
-PROMPT_VARIABLES = ("comedy_style", "audience_reaction", "topic")
 
 
 @dataclass(frozen=True)

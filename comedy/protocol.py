@@ -17,10 +17,8 @@ from typing import Any
 Event = dict[str, Any]
 
 SAMPLE_RATE = 24_000
-BYTES_PER_SAMPLE = 2
 APPEND_LIMIT_BYTES = 15 * 1024 * 1024  # the API refuses a larger input_audio_buffer.append
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-TTS_ONLY_VOICES = ("onyx", "fable", "nova")
 MODELS = ("gpt-realtime", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-mini")
 DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_VOICE = "marin"
@@ -98,28 +96,19 @@ def session_update(
     return {"type": "session.update", "session": session}
 
 
+def _text_item(role: str, content_type: str, text: str) -> Event:
+    item = {"type": "message", "role": role, "content": [{"type": content_type, "text": text}]}
+    return {"type": "conversation.item.create", "item": item}
+
+
 def user_text(text: str) -> Event:
     """A user message typed rather than spoken."""
-    return {
-        "type": "conversation.item.create",
-        "item": {
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": text}],
-        },
-    }
+    return _text_item("user", "input_text", text)
 
 
 def assistant_text(text: str) -> Event:
     """Something the comedian said earlier, re-told to a fresh session."""
-    return {
-        "type": "conversation.item.create",
-        "item": {
-            "type": "message",
-            "role": "assistant",
-            "content": [{"type": "output_text", "text": text}],
-        },
-    }
+    return _text_item("assistant", "output_text", text)
 
 
 def audio_append(pcm16: bytes) -> Event:

@@ -16,7 +16,6 @@ stalls, and `local.protocol_error` for a frame it could not read.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from types import TracebackType
 
@@ -28,8 +27,6 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from comedy import protocol
 from comedy.config import redact, redact_logs
 from comedy.protocol import Event
-
-log = logging.getLogger(__name__)
 
 redact_logs("websockets.client")  # it logs request headers at DEBUG, Authorization included
 

@@ -29,11 +29,6 @@ class JokeBook:
     jokes: tuple[Joke, ...]
     openers: dict[str, tuple[str, ...]]
 
-    @property
-    def styles(self) -> tuple[str, ...]:
-        """Every style the book has jokes for."""
-        return tuple(sorted({joke.style for joke in self.jokes}))
-
     def pick(
         self,
         request: str = "",

@@ -130,7 +130,6 @@ class _Response:
     modalities: list[str]
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str = "client_cancelled"
-    task: asyncio.Task | None = None
 
 
 class _Connection:
@@ -506,9 +505,7 @@ class _Connection:
         response = _Response(new_id("resp"), new_id("item"), voice_name, list(modalities))
         self.response = response
         previous, self._last_task = self._last_task, None
-        response.task = self._last_task = asyncio.create_task(
-            self._respond(response, params, faults, previous)
-        )
+        self._last_task = asyncio.create_task(self._respond(response, params, faults, previous))
 
     def _choose_line(self, params: dict) -> str:
         """What the house comedian says: a line it was told to say, else a joke for the moment."""

@@ -63,11 +63,6 @@ class EnergyVad:
                 events.append(("stopped", now_ms - self._quiet_run * FRAME_MS))
         return events
 
-    @property
-    def position_ms(self) -> int:
-        """How much audio the detector has heard."""
-        return self._frames * FRAME_MS
-
     def reset(self) -> None:
         """Forget the buffer (after a commit or clear); timing continues from here."""
         self.speaking = False
