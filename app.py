@@ -17,6 +17,7 @@ from comedy.config import Settings
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
+from comedy.uploads import keep_files_for
 
 log = logging.getLogger("comedy.app")
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
@@ -83,14 +84,22 @@ class ClubApp:
         where = "rehearsal" if endpoint.rehearsal else endpoint.url
         return Audition(endpoint.url, endpoint.key, model, where)
 
+    def _download(self, visitor: str) -> Path:
+        return self.downloads / f"comedy-set-{visitor[:8]}.zip"
+
     def save_set(self, visitor: str) -> Path | None:
         """Write the visitor's set (open or just ended) as a zip to download."""
         comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
         if comedy_set is None:
             return None
-        path = self.downloads / f"comedy-set-{visitor[:8]}.zip"
+        path = self._download(visitor)
         path.write_bytes(comedy_set.archive())
         return path
+
+    def forget(self, visitor: str) -> None:
+        """Drop what the app kept for a visitor whose tab closed: their key and their download."""
+        self.visitor_keys.pop(visitor, None)
+        self._download(visitor).unlink(missing_ok=True)
 
     @property
     def mode_banner(self) -> str:
@@ -125,7 +134,7 @@ def build(app: ClubApp) -> gr.Blocks:
 
     async def speaker(request: gr.Request) -> AsyncIterator[bytes]:
         # One long-lived stream per tab: it plays each set the visitor starts, until they leave.
-        while (comedy_set := await app.club.next_set(request.session_hash)) is not None:
+        async for comedy_set in app.club.sets_of(request.session_hash):
             async for chunk in comedy_set.emit():
                 yield audio.wav_bytes(chunk)
 
@@ -237,8 +246,8 @@ def build(app: ClubApp) -> gr.Blocks:
         return "", "Your key is kept for this tab only. Start the set to go live."
 
     async def hang_up(request: gr.Request):
-        app.visitor_keys.pop(request.session_hash, None)
         await app.club.hang_up(request.session_hash, "The visitor left", left=True)
+        app.forget(request.session_hash)
 
     with gr.Blocks(title="AI Stand-up Comedian") as demo:
         gr.Markdown(
@@ -404,9 +413,15 @@ def launch_options(app: ClubApp) -> dict:
 
     Gradio's queue runs at most `max_threads` jobs at once, long-lived ones included, and every
     visitor holds two for the whole set (the speaker stream and the microphone stream): the
-    default of 40 would turn the 21st visitor away in silence.
+    default of 40 would turn the 21st visitor away in silence. Uploaded files older than
+    `COMEDY_KEEP_FILES_SECONDS` are deleted.
     """
-    return {"css": CSS, "max_threads": max(40, 3 * app.settings.max_sets + 20)}
+    return {
+        "css": CSS,
+        "max_threads": max(40, 3 * app.settings.max_sets + 20),
+        # Every microphone chunk arrives as an uploaded file: without a sweep the disk fills up.
+        "app_kwargs": {"lifespan": keep_files_for(app.settings.keep_files_seconds)},
+    }
 
 
 def main() -> None:

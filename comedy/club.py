@@ -628,7 +628,8 @@ class Club:
     def __init__(self, max_sets: int = 20) -> None:
         self.max_sets = max_sets
         self.sets: dict[str, ComedySet] = {}
-        self._left: set[str] = set()  # visitors whose tab closed, until their speaker notices
+        self._listening: set[str] = set()  # visitors whose speaker stream is open
+        self._left: set[str] = set()  # of those, the ones whose tab closed
         self.ended: dict[str, ComedySet] = {}  # each visitor's last ended set, to save it
 
     def get(self, visitor: str) -> ComedySet | None:
@@ -647,28 +648,33 @@ class Club:
         self.sets[visitor] = made = make()
         return made
 
-    async def next_set(self, visitor: str, poll: float = 0.1) -> ComedySet | None:
-        """Wait until the visitor has an open set; None once they have left."""
-        while True:
-            if visitor in self._left:
-                self._left.discard(visitor)
-                return None
-            found = self.get(visitor)
-            if found is not None:
-                return found
-            await asyncio.sleep(poll)
+    async def sets_of(self, visitor: str, poll: float = 0.1) -> AsyncIterator[ComedySet]:
+        """Each set the visitor opens, one after another, until their tab closes."""
+        self._listening.add(visitor)
+        try:
+            while visitor not in self._left:
+                found = self.get(visitor)
+                if found is None:
+                    await asyncio.sleep(poll)
+                    continue
+                yield found
+                while not found.closed:  # the caller stopped listening to it early
+                    await asyncio.sleep(poll)
+        finally:
+            self._listening.discard(visitor)
+            self._left.discard(visitor)
 
     async def hang_up(
         self, visitor: str, reason: str = "The set is over", left: bool = False
     ) -> ComedySet | None:
-        """Close and forget the visitor's set; `left` when their tab closed."""
+        """Close and forget the visitor's set; `left` when their tab closed (nothing of it is kept)."""
         if left:
-            self._left.add(visitor)
+            self.ended.pop(visitor, None)
+            if visitor in self._listening:
+                self._left.add(visitor)
         found = self.sets.pop(visitor, None)
         if found is not None:
             await found.close(reason)
-            if left:
-                self.ended.pop(visitor, None)
-            else:
+            if not left:
                 self.ended[visitor] = found
         return found

@@ -64,6 +64,7 @@ class Settings:
     idle_seconds: float = 300.0
     max_set_usd: float = 0.0  # 0: no limit
     max_day_usd: float = 0.0  # 0: no limit
+    keep_files_seconds: float = 600.0  # microphone uploads and served files older than this go
 
     @property
     def rehearsal(self) -> bool:
@@ -89,4 +90,5 @@ class Settings:
             idle_seconds=_number(env, "COMEDY_IDLE_SECONDS", 300.0),
             max_set_usd=_number(env, "COMEDY_MAX_SET_USD", 0.0),
             max_day_usd=_number(env, "COMEDY_MAX_DAY_USD", 0.0),
+            keep_files_seconds=_number(env, "COMEDY_KEEP_FILES_SECONDS", 600.0),
         )

@@ -17,6 +17,7 @@ class Running:
     url: str
     app: club_app.ClubApp
     rehearsal: RehearsalThread
+    demo: object  # the gr.Blocks
 
 
 def launch(pace: float = 3.0, key: str | None = None, **env: str) -> Iterator[Running]:
@@ -41,7 +42,7 @@ def launch(pace: float = 3.0, key: str | None = None, **env: str) -> Iterator[Ru
         **club_app.launch_options(app),
     )
     try:
-        yield Running(url, app, rehearsal)
+        yield Running(url, app, rehearsal, demo)
     finally:
         demo.close()
         rehearsal.stop()

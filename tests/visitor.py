@@ -32,19 +32,30 @@ class Visitor:
         self.messages: dict[str, list[dict]] = defaultdict(list)  # by event_id
         self.playlist_url: str | None = None
         self._reader: asyncio.Task | None = None
+        self._heartbeat: asyncio.Task | None = None
         self._streaming = False
         self._arrived = asyncio.Event()
 
     async def __aenter__(self) -> Visitor:
         self.config = (await self.http.get(f"{self.base}/config")).json()
+        # The page holds this stream open while the tab lives; closing it runs the unload events.
+        self._heartbeat = asyncio.create_task(self._beat())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._reader:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
+        """Close the tab: the event stream and the heartbeat go, as when a browser tab closes."""
+        for task in (self._reader, self._heartbeat):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self.http.aclose()
+
+    async def _beat(self) -> None:
+        url = f"{self.base}/gradio_api/heartbeat/{self.session_hash}"
+        async with httpx.AsyncClient(timeout=None) as beat, beat.stream("GET", url) as stream:
+            async for _ in stream.aiter_lines():
+                pass
 
     def fn_index(self, api_name: str) -> int:
         """The dependency index behind an api_name."""
@@ -125,14 +136,24 @@ class Visitor:
         }
 
     async def speak(
-        self, pcm: np.ndarray, rate: int = 48_000, chunk_s: float = 0.1, realtime: bool = True
+        self,
+        pcm: np.ndarray,
+        rate: int = 48_000,
+        chunk_s: float = 0.1,
+        realtime: bool = True,
+        until: asyncio.Event | None = None,
     ) -> int:
-        """Stream a recording into the microphone event in chunks; return chunks sent."""
+        """Stream a recording into the microphone event in chunks; return chunks sent.
+
+        With `until`, recording stops early once it is set, as when a visitor clicks stop.
+        """
         fn, mic = self.fn_index("hear"), self.component_id("Your microphone")
         step = int(rate * chunk_s)
         event_id = None
         sent = 0
         for start in range(0, len(pcm), step):
+            if until is not None and until.is_set():
+                break
             data = [await self.upload(pcm[start : start + step], rate)]
             body = {
                 "data": data,

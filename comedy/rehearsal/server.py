@@ -759,6 +759,11 @@ class RehearsalServer:
         """The Realtime URL clients connect to."""
         return f"ws://{self.host}:{self.port}{PATH}"
 
+    @property
+    def open_connections(self) -> int:
+        """Clients connected now."""
+        return len(self._server.connections) if self._server is not None else 0
+
     async def start(self) -> RehearsalServer:
         """Listen; with port 0 a free port is chosen and `port` updated."""
         voice.warm_up()
