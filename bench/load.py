@@ -13,6 +13,7 @@ ffmpeg encoders, rehearsal connections and sets still in memory before and after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -65,8 +66,11 @@ def tasks() -> int:
 
 def cached_files(running) -> tuple[int, int]:
     """Files Gradio keeps for the app (every microphone chunk is an upload), and their bytes."""
-    paths = [Path(f) for files in running.demo.temp_file_sets for f in list(files)]
-    sizes = [p.stat().st_size for p in paths if p.exists()]
+    sizes = []
+    for files in running.demo.temp_file_sets:
+        for name in list(files):
+            with contextlib.suppress(FileNotFoundError):  # the sweep may take it meanwhile
+                sizes.append(os.stat(name).st_size)
     return len(sizes), sum(sizes)
 
 
