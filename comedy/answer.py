@@ -24,7 +24,8 @@ class Answer:
     transcript: str = ""
     heard: str = ""
     usage: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why an answer had to be asked for again
+    skipped: list[str] = field(default_factory=list)  # frames that could not be read
 
 
 async def ask(
@@ -72,7 +73,7 @@ async def _collect(session: RealtimeSession, answer: Answer, on_text: Callable) 
             try:
                 answer.audio += protocol.audio_of(event)
             except protocol.ProtocolError as exc:
-                answer.notes.append(f"skipped an unreadable audio delta: {exc}")
+                answer.skipped.append(f"an audio delta: {exc}")
         elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
             answer.transcript += event.get("delta", "")
             on_text(event.get("delta", ""), end="", flush=True)
@@ -102,5 +103,5 @@ async def _collect(session: RealtimeSession, answer: Answer, on_text: Callable) 
         elif kind == "local.response_timeout":
             return _Retry(event["message"], cancel_first=True)
         elif kind == "local.protocol_error":
-            answer.notes.append(event["message"])
+            answer.skipped.append(event["reason"])
     raise RealtimeError("The connection closed before the answer finished.")

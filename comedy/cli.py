@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         answer = asyncio.run(run(args, settings))
         if answer.heard:
             print(f"[heard: {answer.heard}]", file=sys.stderr)
+        if answer.skipped:
+            reasons = "; ".join(dict.fromkeys(answer.skipped))
+            print(f"[skipped {len(answer.skipped)} frames it could not read: {reasons}]", file=sys.stderr)
         audio.write_wav(args.out, audio.pcm16_array(bytes(answer.audio)))
         seconds = len(answer.audio) / 2 / protocol.SAMPLE_RATE
         print(f"Wrote {seconds:.1f} s of speech to {args.out}", file=sys.stderr)

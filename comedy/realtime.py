@@ -250,7 +250,9 @@ class RealtimeSession:
                 return self._track(protocol.decode(raw))
             except protocol.ProtocolError as exc:
                 return protocol.local_event(
-                    "protocol_error", message=f"Skipped a frame the client could not read: {exc}"
+                    "protocol_error",
+                    message=f"Skipped a frame the client could not read: {exc}",
+                    reason=str(exc),
                 )
 
     def _arm_stall_timer(self) -> None:

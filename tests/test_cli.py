@@ -6,13 +6,17 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 import soxr
 
 from comedy import audio
+from comedy.rehearsal import RehearsalThread
+from comedy.rehearsal.server import Faults, RehearsalServer
 from tests.conftest import spoken
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,3 +77,50 @@ def test_cli_missing_file_is_a_message(tmp_path: Path) -> None:
     result = _run(["--listen", "nope.wav"], tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "nope.wav" in result.stderr
+
+
+KEY = "sk-proj-CLIFAULTKEY0123456789"
+
+
+@pytest.fixture
+def faulty() -> Iterator[RehearsalServer]:
+    """A rehearsal server in a thread, so a CLI subprocess can talk to it while faults are set."""
+    running = RehearsalThread(pace=0).start()
+    try:
+        yield running.server
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize(
+    ("fault", "told"),
+    [
+        (Faults(error_code="rate_limit_exceeded", retry_after_s=0.3), "Rate limit reached"),
+        (Faults(error_code="server_error"), "The server had an error"),
+        (Faults(drop_after_deltas=3), "dropped"),
+        (Faults(garbage=True), "could not read"),
+    ],
+    ids=["rate-limit", "server-error", "dropped-mid-answer", "unparseable-frames"],
+)
+def test_cli_rides_out_a_fault(tmp_path: Path, faulty: RehearsalServer, fault: Faults, told: str) -> None:
+    faulty.faults = fault
+    result = _run(
+        ["airports", "--out", "joke.wav"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url
+    )
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said
+    assert told in said  # the user is told what happened, in words
+    assert "Traceback" not in said and KEY not in said
+    assert not faulty.faults.armed  # the fault really fired
+    data, rate = soundfile.read(tmp_path / "joke.wav", dtype="int16")
+    assert rate == 24_000 and len(data) > 24_000 and audio.rms_dbfs(data) > -40  # a whole answer
+
+
+def test_cli_gives_up_on_a_refused_key_in_one_line(tmp_path: Path, faulty: RehearsalServer) -> None:
+    faulty.refused_keys = {KEY}
+    result = _run(["cats"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url)
+    said = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in said
+    assert KEY not in said and KEY[-4:] + "." not in said  # not even the API's masked echo of it
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "refused the API key" in errors[0], said

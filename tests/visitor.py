@@ -27,7 +27,8 @@ class Visitor:
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
         self.session_hash = uuid.uuid4().hex[:11]
-        self.http = httpx.AsyncClient(timeout=30)
+        # Idle connections go before uvicorn's 5 s keep-alive ends them mid-request (a browser retries those).
+        self.http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=4))
         self.config: dict = {}
         self.messages: dict[str, list[dict]] = defaultdict(list)  # by event_id
         self.playlist_url: str | None = None

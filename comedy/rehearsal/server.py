@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -71,6 +71,7 @@ class Faults:
     drop_after_deltas: int | None = None  # cut the TCP connection after N audio deltas
     stall: bool = False  # send response.created, then nothing
     error_code: str | None = None  # "rate_limit_exceeded" or "server_error" instead of answering
+    garbage: bool = False  # frames no client can read (not JSON, binary, no type, bad audio) first
     retry_after_s: float = 0.2
     times: int = 1
 
@@ -78,7 +79,7 @@ class Faults:
     def armed(self) -> bool:
         """Whether any switch is on."""
         return self.times > 0 and (
-            self.drop_after_deltas is not None or self.stall or self.error_code is not None
+            self.drop_after_deltas is not None or self.stall or self.error_code is not None or self.garbage
         )
 
     def fire(self) -> Faults | None:
@@ -86,9 +87,9 @@ class Faults:
         if not self.armed:
             return None
         self.times -= 1
-        shot = Faults(self.drop_after_deltas, self.stall, self.error_code, self.retry_after_s)
+        shot = replace(self, times=1)
         if self.times <= 0:
-            self.drop_after_deltas, self.stall, self.error_code = None, False, None
+            self.drop_after_deltas, self.stall, self.error_code, self.garbage = None, False, None, False
         return shot
 
 
@@ -170,6 +171,12 @@ class _Connection:
     async def send(self, event: Event) -> None:
         self.server.sent.append(event["type"])
         await self.ws.send(protocol.encode(event))
+
+    async def send_garbage(self, ids: dict) -> None:
+        """Frames a client must skip: the garbage fault, for tests of what clients survive."""
+        bad_audio = protocol.encode(server_event("response.output_audio.delta", **ids, delta="@@"))
+        for frame in ("not json {", b"\x00\xff binary", "[1, 2]", '{"no": "type"}', bad_audio):
+            await self.ws.send(frame)
 
     async def error(
         self,
@@ -600,6 +607,8 @@ class _Connection:
             await self.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
             empty_part = {"type": part_type, "transcript": ""} if audio_out else {"type": "text", "text": ""}
             await self.send(server_event("response.content_part.added", **ids, part=empty_part))
+            if faults and faults.garbage:
+                await self.send_garbage(ids)
             if faults and faults.stall:
                 await r.cancel.wait()
             elif audio_out:
@@ -751,6 +760,7 @@ class RehearsalServer:
         self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
         self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
         self.connections = 0
+        self.refused_keys: set[str] = set()  # keys answered as the API answers a wrong or revoked key
         self.max_session_seconds = 3600.0  # the real API's limit
         self._server = None
 
@@ -803,6 +813,15 @@ class RehearsalServer:
                 "invalid_api_key",
                 "You didn't provide an API key. You need to provide your API key in an "
                 "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        key = auth[7:].strip()
+        if key in self.refused_keys:
+            masked = key[:8] + "*" * max(0, len(key) - 12) + key[-4:]
+            return _json_response(
+                http.HTTPStatus.UNAUTHORIZED,
+                "invalid_api_key",
+                f"Incorrect API key provided: {masked}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
             )
         return None
 
