@@ -414,14 +414,22 @@ def launch_options(app: ClubApp) -> dict:
     Gradio's queue runs at most `max_threads` jobs at once, long-lived ones included, and every
     visitor holds two for the whole set (the speaker stream and the microphone stream): the
     default of 40 would turn the 21st visitor away in silence. Uploaded files older than
-    `COMEDY_KEEP_FILES_SECONDS` are deleted.
+    `COMEDY_KEEP_FILES_SECONDS` are deleted. Gradio keeps a copy of the page's config for every
+    session it has seen (about 0.1-0.2 MB each, 10,000 sessions by default): the club keeps the
+    25 sessions per set allowed at once that were used last, which bounds memory on a busy Space.
     """
     return {
         "css": CSS,
         "max_threads": max(40, 3 * app.settings.max_sets + 20),
         # Every microphone chunk arrives as an uploaded file: without a sweep the disk fills up.
         "app_kwargs": {"lifespan": keep_files_for(app.settings.keep_files_seconds)},
+        "state_session_capacity": session_capacity(app.settings.max_sets),
     }
+
+
+def session_capacity(max_sets: int) -> int:
+    """Sessions whose page state Gradio keeps: every open tab, with room for many that closed."""
+    return max(50, 25 * max_sets)
 
 
 def main() -> None:

@@ -5,8 +5,13 @@ The 5-minute run is the benchmark `python -m bench.load` (figure 8); this is the
 
 from __future__ import annotations
 
+import asyncio
+
+from app import session_capacity
 from bench.load import measure
+from bench.visitors import CHOICES
 from tests.club import launch
+from tests.visitor import Visitor
 
 VISITORS = 50
 SECONDS = 60
@@ -23,3 +28,22 @@ def test_a_crowd_for_a_minute_leaves_nothing_behind() -> None:
     assert result["answers"] >= 2 * VISITORS  # every visitor was heard and answered, twice at least
     assert result["most_sets_at_once"] >= 0.8 * VISITORS  # they really were there at once
     assert result["leaks"] == {}, f"left behind: {result['leaks']}"
+
+
+def test_page_state_is_bounded_and_an_open_set_outlives_its_eviction() -> None:
+    """Gradio would keep every session's page state for an hour, up to 10,000 of them."""
+    capacity = session_capacity(2)
+
+    async def crowd(url: str) -> str:
+        async with Visitor(url) as regular:
+            await regular.call("start", CHOICES)
+            for _ in range(2 * capacity):  # tabs that come, do something, and go
+                async with Visitor(url) as passer_by:
+                    await passer_by.call("end", [])
+            return (await regular.call("end", []))[0]
+
+    for running in launch(pace=1.0, COMEDY_MAX_SETS="2"):
+        status = asyncio.run(crowd(running.url))
+        held = len(running.demo.state_holder.session_data)
+    assert held <= capacity
+    assert "The set is over" in status  # the regular's set was still there to end
