@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
         choices=["rate_limit_exceeded", "server_error"],
         help="fault: answer the next response.create with this error",
     )
+    parser.add_argument(
+        "--garbage", action="store_true", help="fault: send frames no client can read before the next answer"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -36,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         server.faults.drop_after_deltas = args.drop_after_deltas
         server.faults.stall = args.stall
         server.faults.error_code = args.error
+        server.faults.garbage = args.garbage
         async with server:
             print(f"Rehearsal server listening on {server.url}?model=gpt-realtime", flush=True)
             await asyncio.Future()
