@@ -1,0 +1,98 @@
+"""Each fault a visitor's set can meet: a clear message, the transcript kept, the next joke working.
+
+The set talks to the rehearsal server on 127.0.0.1 with its fault switches; the session module's own
+handling of each fault is in test_realtime_session.py, the CLI's in test_cli.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from comedy import prompts
+from comedy.club import ComedySet, Endpoint
+from comedy.realtime import RealtimeError
+from comedy.rehearsal import RehearsalServer
+from tests.conftest import KEY
+
+FAULTS = {  # switch -> words the visitor reads
+    "dropped mid-answer": ({"drop_after_deltas": 3}, "connection to the Realtime API dropped"),
+    "stalled": ({"stall": True}, "No answer from the Realtime API for 1 s"),
+    "rate limited": ({"error_code": "rate_limit_exceeded"}, "The Realtime API is busy"),
+    "server error": ({"error_code": "server_error"}, "The server had an error"),
+    "unreadable frames": ({"garbage": True}, "could not read"),
+}
+
+
+class Watched:
+    """A set whose every status line is kept, as the page would have shown them."""
+
+    def __init__(self, comedy_set: ComedySet) -> None:
+        self.set = comedy_set
+        self.lines: list[str] = []
+
+    async def until(self, check, timeout: float = 20.0) -> None:
+        async with asyncio.timeout(timeout):
+            while True:
+                line = self.set.status_line()
+                if not self.lines or self.lines[-1] != line:
+                    self.lines.append(line)
+                if check():
+                    return
+                await asyncio.sleep(0.005)
+
+    def answered(self, topic: str) -> bool:
+        """Whether the request for `topic` has a whole answer after it (not one cut off or failed)."""
+        turns = self.set.transcript
+        asked = [i for i, t in enumerate(turns) if t.text == f"Tell me a joke about {topic}."]
+        return bool(asked) and any(
+            t.role == "assistant" and t.text and not any(w in t.note for w in ("cut off", "failed", "house"))
+            for t in turns[asked[-1] + 1 :]
+        )
+
+    async def joke(self, topic: str) -> None:
+        await self.set.tell(topic)
+        await self.until(lambda: self.answered(topic) and "your turn" in self.set.status)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
+async def test_a_fault_is_explained_and_the_set_goes_on(server: RehearsalServer, fault: str) -> None:
+    switches, words = FAULTS[fault]
+    watched = Watched(ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), response_timeout=1.0))
+    await watched.set.start()
+    await watched.joke("cats")
+    first_answer = next(t.text for t in watched.set.transcript if t.role == "assistant")
+    for name, value in switches.items():
+        setattr(server.faults, name, value)
+    server.faults.retry_after_s = 0.2
+
+    await watched.joke("dogs")  # met the fault, said so, and was answered after all
+    assert not server.faults.armed  # the fault really fired
+    assert any(words in line for line in watched.lines), watched.lines
+    await watched.joke("birds")  # and the next joke works
+
+    requests = [t.text for t in watched.set.transcript if t.role == "user"]
+    assert requests[:1] == ["Tell me a joke about cats."] and "Tell me a joke about birds." in requests
+    assert first_answer in [t.text for t in watched.set.transcript]  # nothing before the fault lost
+    assert all("Traceback" not in line and KEY not in line for line in watched.lines)
+    await watched.set.close()
+
+
+async def test_a_refused_key_at_start_is_named_without_the_key(server: RehearsalServer) -> None:
+    server.refused_keys = {KEY}
+    comedy_set = ComedySet(Endpoint(server.url, KEY, False), prompts.SetUp())
+    with pytest.raises(RealtimeError):
+        await comedy_set.start()
+    line = comedy_set.status_line()
+    assert "refused the API key" in line and "Not connected" in line
+    assert KEY not in line and KEY[-4:] not in line  # not even the API's masked echo of it
+
+
+async def test_an_unreachable_server_at_start_is_named() -> None:
+    async with RehearsalServer(pace=0) as gone:
+        url = gone.url  # a port that was just closed
+    comedy_set = ComedySet(Endpoint(url, KEY, True), prompts.SetUp())
+    with pytest.raises(RealtimeError):
+        await comedy_set.start()
+    assert "Could not reach" in comedy_set.status_line() and not comedy_set.closed
