@@ -66,14 +66,14 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
         async with Visitor(running.url) as visitor:
             await visitor.join("speaker", [])
             for n in range(answers):
-                seen_segments = await _segments(visitor)
+                seen_segments = await visitor.segments_served()
                 await visitor.call(
                     "tell", [f"topic {n}", "alloy", "witty", "laughing", "gpt-realtime", "Hands-free"]
                 )
                 got = None
                 async with asyncio.timeout(30):
                     while got is None:
-                        if await _segments(visitor) > seen_segments:
+                        if await visitor.segments_served() > seen_segments:
                             got = time.monotonic()
                         else:
                             await asyncio.sleep(0.01)
@@ -86,13 +86,6 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
                 results.append((comedy_set.first_audio_handed[item] - sent, got - sent))
                 await asyncio.sleep(7)  # let the answer play out before the next
     return results
-
-
-async def _segments(visitor) -> int:
-    if visitor.playlist_url is None:
-        return 0
-    text = (await visitor.http.get(visitor.playlist_url)).text
-    return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def run(answers: int = ANSWERS, web_answers: int = 8) -> dict:

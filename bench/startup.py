@@ -37,12 +37,9 @@ async def _first_joke(url: str) -> tuple[float, float]:
         await visitor.call("tell", ["cats", "marin", "witty", "laughing", "gpt-realtime", "Hands-free"])
         answered = time.monotonic() - start
         async with asyncio.timeout(30):
-            while True:
-                if visitor.playlist_url:
-                    text = (await visitor.http.get(visitor.playlist_url)).text
-                    if any(line and not line.startswith("#") for line in text.splitlines()):
-                        return answered, time.monotonic() - start
+            while not await visitor.segments_served():
                 await asyncio.sleep(0.01)
+            return answered, time.monotonic() - start
 
 
 def run() -> dict:

@@ -64,11 +64,8 @@ async def _visit(url: str, question: np.ndarray, n: int) -> dict:
     stage = "connect"
     try:
         async with Visitor(url) as visitor:
-            await visitor.join("speaker", [])
             stage = "start"
-            status = (await visitor.call("start", CHOICES, timeout=60))[0]
-            if "full" in status or "Not connected" in status:
-                raise RuntimeError(status)
+            await visitor.take_a_seat(CHOICES)
             start = time.monotonic()
             stage = "speak"
             # An open microphone, as in a browser: the question, then the room until the answer comes.
@@ -78,11 +75,7 @@ async def _visit(url: str, question: np.ndarray, n: int) -> dict:
             stage = "answer"
             try:
                 async with asyncio.timeout(60):
-                    while True:
-                        if visitor.playlist_url:
-                            text = (await visitor.http.get(visitor.playlist_url)).text
-                            if sum(1 for x in text.splitlines() if x and not x.startswith("#")) >= 5:
-                                break
+                    while await visitor.segments_served() < 5:
                         if mic.done() and mic.exception():
                             raise mic.exception()
                         await asyncio.sleep(0.2)
@@ -97,11 +90,16 @@ async def _visit(url: str, question: np.ndarray, n: int) -> dict:
     return result
 
 
-async def _crowd(url: str, count: int) -> list[dict]:
+def spoken_question() -> np.ndarray:
+    """A visitor asking for a joke, as a 48 kHz int16 microphone hears it."""
     from tests.conftest import spoken
 
     voice = spoken("tell me a joke about airports", silence_after=1.5).astype(np.float32) / 32768
-    question = (soxr.resample(voice, 24_000, 48_000) * 32767).astype(np.int16)
+    return (soxr.resample(voice, 24_000, 48_000) * 32767).astype(np.int16)
+
+
+async def _crowd(url: str, count: int) -> list[dict]:
+    question = spoken_question()
 
     async def staggered(n: int) -> dict:
         await asyncio.sleep(n * 0.05)  # visitors arrive over a few seconds, not in one instant
@@ -129,7 +127,11 @@ def _round(running, count: int) -> dict:
         text=True,
     )
     peak_rss, encoders, encoder_cpu = before_rss, 0, {}
+    handed: dict[str, float] = {}  # answer -> when its first audio went out; gathered while sets live
+    club = running.app.club
     while child.poll() is None:
+        for comedy_set in [*club.sets.values(), *club.ended.values()]:  # a closed tab takes its set
+            handed.update(comedy_set.first_audio_handed)
         peak_rss = max(peak_rss, _rss_mb())
         kids = _children(app_pid)  # one ffmpeg AAC encoder per speaker stream
         encoders = max(encoders, len(kids))
@@ -141,12 +143,8 @@ def _round(running, count: int) -> dict:
     results = json.loads(child.stdout.read())
     app_cpu = _cpu_seconds(app_pid) - before_cpu
     sent = dict(server.first_audio_sent)
-    added = []
-    for comedy_set in list(running.app.club.ended.values()):
-        for item, handed in comedy_set.first_audio_handed.items():
-            if item in sent:
-                added.append((handed - sent[item]) * 1000)
-    running.app.club.ended.clear()
+    added = [(when - sent[item]) * 1000 for item, when in handed.items() if item in sent]
+    club.ended.clear()
     errors = [r["error"] for r in results if not r["ok"]]
     answer = [r["answer_s"] for r in results if r["answer_s"] is not None]
     return {

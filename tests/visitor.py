@@ -177,6 +177,21 @@ class Visitor:
             await self.http.post(f"{self.base}/gradio_api/stream/{event_id}/close")
         return sent
 
+    async def take_a_seat(self, choices: list[str], timeout: float = 60) -> str:
+        """Open the speaker stream and start a set, as the page does; a refusal raises with its words."""
+        await self.join("speaker", [])
+        status = (await self.call("start", choices, timeout=timeout))[0]
+        if "full" in status or "Not connected" in status:
+            raise RuntimeError(status)
+        return status
+
+    async def segments_served(self) -> int:
+        """How many HLS segments the speaker stream has served so far (0 before it starts)."""
+        if self.playlist_url is None:
+            return 0
+        playlist = (await self.http.get(self.playlist_url)).text
+        return sum(1 for line in playlist.splitlines() if line and not line.startswith("#"))
+
     async def heard_audio(self) -> np.ndarray:
         """Everything the speaker stream has served so far, decoded from its AAC segments."""
         if self.playlist_url is None:
