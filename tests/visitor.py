@@ -21,14 +21,31 @@ from comedy import audio
 from comedy.ffmpeg import ensure_ffmpeg
 
 
+class _BrowserLikeTransport(httpx.AsyncHTTPTransport):
+    """Sends a request again when a reused keep-alive connection was closed before any answer.
+
+    Browsers do this; httpx does not. The server closed the idle connection without reading the
+    request (uvicorn's 5 s keep-alive), so sending it again cannot do anything twice.
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.RemoteProtocolError as exc:
+            if "without sending a response" not in str(exc):
+                raise
+            return await super().handle_async_request(request)
+
+
 class Visitor:
     """One browser tab's worth of Gradio protocol, over httpx."""
 
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
         self.session_hash = uuid.uuid4().hex[:11]
-        # Idle connections go before uvicorn's 5 s keep-alive ends them mid-request (a browser retries those).
-        self.http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(keepalive_expiry=4))
+        # Idle connections go before uvicorn's 5 s keep-alive ends them; a late race is sent again.
+        transport = _BrowserLikeTransport(limits=httpx.Limits(keepalive_expiry=4))
+        self.http = httpx.AsyncClient(timeout=30, transport=transport)
         self.config: dict = {}
         self.messages: dict[str, list[dict]] = defaultdict(list)  # by event_id
         self.playlist_url: str | None = None
