@@ -10,13 +10,14 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from comedy import audio, pricing, prompts, protocol
+from comedy import audio, models, pricing, prompts, protocol
 from comedy.audition import DEFAULT_LINE, Audition, one_after_another
 from comedy.club import Club, ClubFull, ComedySet, DailySpend, Endpoint, Limits
 from comedy.config import Settings
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
+from comedy.stored_prompt import StoredPrompt
 from comedy.uploads import keep_files_for
 
 log = logging.getLogger("comedy.app")
@@ -43,18 +44,27 @@ class ClubApp:
         self.prices = pricing.price_table()
         self.spend_today = DailySpend()
         self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))
+        # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
+        self.stored_prompt = (
+            StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
+        )
 
     def endpoint(self, visitor: str, model: str) -> Endpoint:
-        """OpenAI with the visitor's or the owner's key; else the rehearsal server."""
-        key = self.visitor_keys.get(visitor) or (
-            self.settings.api_key.get_secret_value() if self.settings.api_key else None
-        )
+        """OpenAI with the visitor's or the owner's key; else the rehearsal server.
+
+        A visitor's own key gets the repo's prompt: the owner's stored prompt is not in their account.
+        """
         s = self.settings
-        if key:
-            return Endpoint(s.realtime_url, key, False, model, s.prompt_id, s.prompt_version)
+        tuning = {"reasoning_effort": s.reasoning_effort, "max_output_tokens": s.max_output_tokens}
+        if own := self.visitor_keys.get(visitor):
+            return Endpoint(s.realtime_url, own, False, model, None, **tuning)
+        if s.api_key is not None:
+            return Endpoint(
+                s.realtime_url, s.api_key.get_secret_value(), False, model, self.stored_prompt, **tuning
+            )
         if self.rehearsal is None:
             raise RealtimeError("No API key is set and rehearsal mode is off.")
-        return Endpoint(self.rehearsal.url, REHEARSAL_KEY, True, model, s.prompt_id, s.prompt_version)
+        return Endpoint(self.rehearsal.url, REHEARSAL_KEY, True, model, self.stored_prompt, **tuning)
 
     def open_set(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
         """The visitor's set, opened with these choices if they have none."""
@@ -265,9 +275,10 @@ def build(app: ClubApp) -> gr.Blocks:
                 info="auto: the room reader listens after each punchline and decides",
             )
             model = gr.Dropdown(
-                list(protocol.MODELS),
-                value=app.settings.model if app.settings.model in protocol.MODELS else protocol.DEFAULT_MODEL,
+                models.choices(also=app.settings.model),
+                value=app.settings.model,
                 label="Model",
+                info="Retiring models show their shutdown date and leave the list on that day.",
             )
         with gr.Tab("The set"):
             with gr.Row():
@@ -358,6 +369,13 @@ def build(app: ClubApp) -> gr.Blocks:
             api_name="start",
         )
         demo.load(speaker, None, speaker_out, concurrency_limit=None, api_name="speaker")
+        # A long-running Space outlives a shutdown date: each page load lists the models of that day.
+        demo.load(
+            lambda: gr.Dropdown(choices=models.choices(also=app.settings.model)),
+            None,
+            model,
+            api_visibility="private",
+        )
         gr.on(
             [tell_button.click, topic.submit],
             tell,

@@ -51,7 +51,7 @@ async def sdk(url: str, line: str) -> tuple[int, float, float]:
     from openai import AsyncOpenAI
 
     client = AsyncOpenAI(api_key="bench", websocket_base_url=url.removesuffix("/realtime"))
-    async with client.realtime.connect(model="gpt-realtime") as connection:
+    async with client.realtime.connect(model="gpt-realtime-2.1") as connection:
         await connection.session.update(session={"type": "realtime", "audio": {"output": {"voice": "alloy"}}})
         wall, cpu, events = time.perf_counter(), time.process_time(), 0
         await connection.send(_request(line))

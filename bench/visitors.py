@@ -22,7 +22,7 @@ import soxr
 from bench.report import percentile, table
 
 ROOT = Path(__file__).resolve().parents[1]
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

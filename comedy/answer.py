@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from comedy import protocol
+from comedy import endings, protocol
 from comedy.protocol import Event
 from comedy.realtime import RealtimeError, RealtimeSession
 
@@ -24,6 +24,8 @@ class Answer:
     transcript: str = ""
     heard: str = ""
     usage: dict = field(default_factory=dict)
+    ending: endings.Ending = field(default_factory=lambda: endings.Ending("completed"))  # or cut short
+    items: list[str] = field(default_factory=list)  # output items that spoke, in order (2.x: several)
     notes: list[str] = field(default_factory=list)  # why an answer had to be asked for again
     skipped: list[str] = field(default_factory=list)  # frames that could not be read
 
@@ -69,24 +71,31 @@ async def _collect(session: RealtimeSession, answer: Answer, on_text: Callable) 
         if kind == "response.created":
             answer.audio.clear()
             answer.transcript = ""
+            answer.items.clear()
         elif kind == "response.output_audio.delta":
             try:
                 answer.audio += protocol.audio_of(event)
             except protocol.ProtocolError as exc:
                 answer.skipped.append(f"an audio delta: {exc}")
         elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
+            if event.get("item_id") not in answer.items:  # a new output item of the same answer
+                answer.items.append(event.get("item_id"))
+                if answer.transcript:
+                    answer.transcript += " "
+                    on_text(" ", end="", flush=True)
             answer.transcript += event.get("delta", "")
             on_text(event.get("delta", ""), end="", flush=True)
         elif kind == "conversation.item.input_audio_transcription.completed":
             answer.heard = event.get("transcript", "")
         elif kind == "response.done":
             response = event.get("response") or {}
-            if response.get("status") == "cancelled":
+            ending = endings.read(response)
+            if ending.status == "cancelled":
                 continue  # the answer we gave up on, not the one we are waiting for
             answer.usage = response.get("usage") or {}
-            if response.get("status") == "failed":
-                details = (response.get("status_details") or {}).get("error") or {}
-                return _Retry(f"The answer failed: {details.get('message', 'no reason given')}", 1.0)
+            if ending.failed:
+                return _Retry(ending.words, 1.0)
+            answer.ending = ending  # completed, or cut short: asking again would cut it again
             on_text("")
             return None
         elif kind == "error":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from comedy import audio, prompts, protocol
+from comedy import audio, models, prompts, protocol
 from comedy.answer import ask
 from comedy.realtime import RealtimeSession
 
@@ -52,6 +52,7 @@ class Audition:
             voice=voice,
             instructions="You are a stand-up comedian trying out your voice.",
             transcription_model=None,
+            reasoning_effort="minimal" if models.reasons(self.model) else None,  # a given line: no thinking
         )
         trigger = [protocol.response_create(prompts.audition_instructions(line.strip(), style))]
         async with RealtimeSession(self.url, self._key, self.model) as session:

@@ -16,12 +16,13 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from comedy import audio, prompts, protocol
+from comedy import audio, models, prompts, protocol
 from comedy.answer import Answer, ask
 from comedy.config import Settings, redact
 from comedy.protocol import Event
 from comedy.realtime import RealtimeSession
 from comedy.rehearsal import RehearsalServer
+from comedy.stored_prompt import StoredPrompt, apply_settings
 
 REHEARSAL_KEY = "rehearsal"  # the rehearsal server wants a Bearer token, any will do
 TRAILING_SILENCE_S = 1.0  # lets server VAD hear the end of a recording
@@ -61,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--voice", default=protocol.DEFAULT_VOICE, choices=protocol.VOICES)
     parser.add_argument("--style", default="witty", help=f"e.g. {', '.join(prompts.STYLES)}")
     parser.add_argument("--reaction", default="laughing", help=f"e.g. {', '.join(prompts.REACTIONS)}")
-    parser.add_argument("--model", help="Realtime model (default: OPENAI_REALTIME_MODEL or gpt-realtime)")
+    parser.add_argument(
+        "--model", help=f"Realtime model (default: OPENAI_REALTIME_MODEL or {models.DEFAULT_MODEL})"
+    )
     parser.add_argument("--out", default="joke.wav", help="where to write the answer (24 kHz WAV)")
     return parser
 
@@ -70,9 +73,20 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     """Tell one joke as the arguments ask."""
     set_up = prompts.SetUp(voice=args.voice, style=args.style, reaction=args.reaction, topic=args.topic)
     hands_free = bool(args.listen) and not args.commit
-    update = prompts.session_update(
-        set_up, prompt_id=settings.prompt_id, prompt_version=settings.prompt_version, hands_free=hands_free
-    )
+    model = args.model or settings.model
+    tuning = prompts.Tuning(model, settings.reasoning_effort, settings.max_output_tokens)
+    stored = StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
+
+    def update() -> Event:
+        prompt = stored.reference(set_up) if stored else None
+        return prompts.session_update(
+            set_up,
+            tuning,
+            prompt=prompt,
+            hands_free=hands_free,
+            event_id=StoredPrompt.event_id() if prompt else None,
+        )
+
     if args.listen:
         content = microphone_appends(args.listen)
         if hands_free:  # server VAD answers once it hears the silence after the speech
@@ -84,9 +98,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     else:
         content = [protocol.user_text(prompts.joke_request(args.topic))]
         trigger = [protocol.response_create()]
-    model = args.model or settings.model
     async with realtime_endpoint(settings) as (url, key), RealtimeSession(url, key, model) as session:
-        await session.send(update)
+        if note := await apply_settings(session, update, stored):
+            print(f"[{note}]", file=sys.stderr)
         return await ask(session, content, trigger)
 
 
@@ -101,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         answer = asyncio.run(run(args, settings))
         if answer.heard:
             print(f"[heard: {answer.heard}]", file=sys.stderr)
+        if not answer.ending.completed:
+            print(f"[{answer.ending.words}]", file=sys.stderr)
         if answer.skipped:
             reasons = "; ".join(dict.fromkeys(answer.skipped))
             print(f"[skipped {len(answer.skipped)} frames it could not read: {reasons}]", file=sys.stderr)

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from comedy import audio, pricing, prompts, protocol
+from comedy import audio, endings, models, pricing, prompts, protocol
 from comedy.config import redact
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
 from comedy.recording import SetRecorder, set_archive, transcript_markdown
 from comedy.room import RoomReading, read_room
+from comedy.stored_prompt import StoredPrompt, apply_settings
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,15 @@ class Endpoint:
     url: str
     key: str = field(repr=False)
     rehearsal: bool
-    model: str = protocol.DEFAULT_MODEL
-    prompt_id: str | None = None
-    prompt_version: str | None = None
+    model: str = models.DEFAULT_MODEL
+    stored_prompt: StoredPrompt | None = None  # shared by the process's sets: refused once, gone for all
+    reasoning_effort: str = models.DEFAULT_REASONING_EFFORT
+    max_output_tokens: int = prompts.DEFAULT_MAX_OUTPUT_TOKENS
+
+    @property
+    def tuning(self) -> prompts.Tuning:
+        """The owner's settings for the comedian on this endpoint."""
+        return prompts.Tuning(self.model, self.reasoning_effort, self.max_output_tokens)
 
     @property
     def label(self) -> str:
@@ -145,6 +152,8 @@ class ComedySet:
         self._received: dict[str, int] = {}  # samples of each answer that arrived
         self._played: dict[str, int] = {}  # samples of each answer handed to the browser
         self._audio_item: str | None = None  # the answer heard last
+        self._audio_items: list[str] = []  # items with audio not yet all heard, in order (2.x: several)
+        self._unheard: list[str] = []  # items the visitor never heard, deleted once their answer ends
         self._response_active = False
         self._idle = asyncio.Event()  # set while no answer is in progress
         self._idle.set()
@@ -218,19 +227,22 @@ class ComedySet:
         await session.__aenter__()
         self._session = session
         self._spoken = False
-        await session.send(self._session_update())
-        self._changed("Connected: talk, or type a topic")
+        note = await apply_settings(session, self._session_update, self.endpoint.stored_prompt)
+        self._changed("Connected: talk, or type a topic", note)
 
     def _session_update(self) -> Event:
         set_up = self.set_up
         if set_up.reaction == "auto":  # the room reader's verdict stands in
             heard = self.room.reaction if self.room else "warming up"
             set_up = replace(set_up, reaction=heard)
+        stored = self.endpoint.stored_prompt
+        prompt = stored.reference(set_up) if stored else None
         return prompts.session_update(
             set_up,
-            prompt_id=self.endpoint.prompt_id,
-            prompt_version=self.endpoint.prompt_version,
+            self.endpoint.tuning,
+            prompt=prompt,
             hands_free=self.hands_free,
+            event_id=StoredPrompt.event_id() if prompt else None,
         )
 
     async def close(self, reason: str = "The set is over") -> None:
@@ -466,6 +478,8 @@ class ComedySet:
             item_id = event.get("item_id", "")
             self._received[item_id] = self._received.get(item_id, 0) + len(pcm)
             self._audio_item = item_id
+            if item_id not in self._audio_items:
+                self._audio_items.append(item_id)
             self._speaker.put_nowait((item_id, pcm))
             self._spoken = True
         elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
@@ -477,6 +491,7 @@ class ComedySet:
         elif kind == "response.created":
             self._response_active = True
             self._idle.clear()
+            self._audio_items = [i for i in self._audio_items if self._unplayed(i)]
             if self._room_window is not None:  # the comedian talks again: the room has spoken
                 await self._read_the_room()
             self._changed("Performing…")
@@ -496,6 +511,8 @@ class ComedySet:
             self._changed("Thinking…")
         elif kind == "conversation.item.input_audio_transcription.completed":
             self._turn("user", event.get("item_id")).text = event.get("transcript", "")
+            if isinstance(event.get("usage"), dict):
+                self._spend(self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL))
             self._changed()
         elif kind == "error":
             await self._on_error(protocol.ApiError.from_event(event))
@@ -531,26 +548,43 @@ class ComedySet:
         elif kind == "local.protocol_error":
             self._changed(error=event["message"])
 
+    def _unplayed(self, item_id: str) -> bool:
+        return self._played.get(item_id, 0) < self._received.get(item_id, 0)
+
     async def _interrupt(self, why: str) -> bool:
         """Stop the comedian at once, where the visitor stopped hearing (a heckle, a new topic).
 
-        The answer is cancelled, its item truncated at the audio handed to the browser (not what
-        arrived), and what is queued is dropped; the page drops what it has buffered too.
+        The answer is cancelled; the item being played is truncated at the audio handed to the
+        browser (not what arrived); items after it that were never heard (a 2.x answer may have
+        several) are deleted once the answer ends; what is queued is dropped, and the page drops
+        what it has buffered too.
         """
-        item_id = self._audio_item
-        unplayed = item_id is not None and self._played.get(item_id, 0) < self._received.get(item_id, 0)
-        if item_id is None or not (self._response_active or unplayed):
+        unheard = [i for i in self._audio_items if self._unplayed(i)]
+        if not (self._response_active or unheard):
             return False
-        played_ms = self._played.get(item_id, 0) * 1000 // SAMPLE_RATE
         self._drop_speech()
         if self._response_active:
             await self._send(protocol.response_cancel())
-        await self._send(protocol.item_truncate(item_id, played_ms))
-        turn = self._turn("assistant", item_id)
-        turn.note = f"{why}: cut at {played_ms / 1000:.1f} s"
-        self._audio_item = None
+        if self._audio_items:
+            playing = unheard[0] if unheard else self._audio_items[-1]
+            later = self._audio_items[self._audio_items.index(playing) + 1 :]
+            played_ms = self._played.get(playing, 0) * 1000 // SAMPLE_RATE
+            await self._send(protocol.item_truncate(playing, played_ms))
+            self._turn("assistant", playing).note = f"{why}: cut at {played_ms / 1000:.1f} s"
+            for item_id in later:
+                self._turn("assistant", item_id).note = f"{why}: not heard"
+            self._unheard += later
+            if not self._response_active:
+                await self._forget_unheard()
+        self._audio_item, self._audio_items = None, []
         self.barges += 1
         return True
+
+    async def _forget_unheard(self) -> None:
+        """Delete from the conversation the items the visitor never heard (after their answer ended)."""
+        unheard, self._unheard = self._unheard, []
+        for item_id in unheard:
+            await self._send(protocol.item_delete(item_id))
 
     async def _house_comedian_covers(self) -> None:
         """While OpenAI is away, the house comedian fills the silence with a short bit, marked as such."""
@@ -572,30 +606,42 @@ class ComedySet:
         self._answering = None
         self._response_active = False
         self._idle.set()
-        status = response.get("status")
-        if status != "cancelled":
+        ending = endings.read(response)
+        if ending.status != "cancelled":
             self._speaker.put_nowait((self._audio_item or "", np.zeros(0, np.int16)))  # play out the tail
         if response.get("usage"):
             before = self.meters.cost_usd
             self.meters.add_usage(response["usage"])
-            self.limits.spent(self.meters.cost_usd - before)
-            if reason := self.limits.over(self.meters.cost_usd):
-                self._tasks.append(asyncio.create_task(self.close(reason)))
+            self._spend(self.meters.cost_usd - before)
+        await self._forget_unheard()
         for item in response.get("output") or []:
             turn = self._turn("assistant", item.get("id"))
-            if status == "cancelled" and not turn.note:
-                turn.note = "cut off"
-            elif status == "failed":
-                turn.note = "failed"
-        if status == "failed":
-            error = ((response.get("status_details") or {}).get("error") or {}).get("message")
-            self._changed(error=f"The answer failed: {error or 'no reason given'}")
+            if ending.note and (not turn.note or ending.failed):
+                turn.note = ending.note
+        if ending.failed:
+            self._changed(error=ending.words)
             await self._ask_again("the answer failed")
+        elif ending.status == "incomplete":
+            self._changed(error=ending.words)
         self._changed("Connected: your turn")
+
+    def _spend(self, usd: float) -> None:
+        """Count spend toward the owner's limits; close the set when one is reached."""
+        self.limits.spent(usd)
+        if reason := self.limits.over(self.meters.cost_usd):
+            self._tasks.append(asyncio.create_task(self.close(reason)))
 
     async def _on_error(self, error: protocol.ApiError) -> None:
         if error.code == "response_cancel_not_active":
             return  # a heckle raced the server's own cancel: nothing to say
+        stored = self.endpoint.stored_prompt
+        if stored is not None and stored.refuses(error):
+            note = stored.refuse(error)
+            if self._session is not None:  # the API dropped the whole update: send it again, templated
+                with contextlib.suppress(RealtimeError):
+                    await self._session.send(self._session_update(), replace_settings=True)
+            self._changed(error=note)
+            return
         self._changed(error=str(error))
         if error.retryable:
             self._tasks.append(asyncio.create_task(self._retry_later(error.retry_after or 1.0)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import re
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from dotenv import dotenv_values
 from pydantic import SecretStr
 
-from comedy.protocol import DEFAULT_MODEL
+from comedy import models
+from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS
+from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT
 
 DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{4,})|(Bearer\s+)\S+")
@@ -50,14 +53,41 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
 
 
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower()
+    if raw and raw not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw or default
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _number(env, name, default)
+    if value != int(value) or not 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT:
+        raise ValueError(f"{name} must be a whole number from 1 to {MAX_OUTPUT_TOKENS_LIMIT}, not {value:g}")
+    return int(value)
+
+
+def _model(env: Mapping[str, str], today: dt.date | None) -> str:
+    """`OPENAI_REALTIME_MODEL`, unless OpenAI has shut that model down: then the default, said in the log."""
+    wanted = env.get("OPENAI_REALTIME_MODEL", "").strip() or models.DEFAULT_MODEL
+    usable = models.usable(wanted, today)
+    if usable != wanted:
+        logging.getLogger(__name__).warning(
+            "OPENAI_REALTIME_MODEL=%s is shut down; using %s instead.", wanted, usable
+        )
+    return usable
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment. `repr` never shows the key."""
 
     api_key: SecretStr | None = None
     realtime_url: str = DEFAULT_REALTIME_URL
-    model: str = DEFAULT_MODEL
-    prompt_id: str | None = None
+    model: str = models.DEFAULT_MODEL
+    reasoning_effort: str = models.DEFAULT_REASONING_EFFORT  # for reasoning models only
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
+    prompt_id: str | None = None  # opt-in stored prompt; OpenAI ends them on 2026-11-30
     prompt_version: str | None = None
     max_sets: int = 20
     max_set_seconds: float = 900.0
@@ -72,8 +102,14 @@ class Settings:
         return self.api_key is None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
-        """Read settings; real environment variables win over the `.env` file."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv_path: str | None = ".env",
+        today: dt.date | None = None,
+    ) -> Settings:
+        """Read settings; real environment variables win over the `.env` file. `today` dates the
+        model shutdowns (default: today)."""
         env: dict[str, str] = {}
         if dotenv_path and os.path.exists(dotenv_path):
             env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
@@ -82,7 +118,11 @@ class Settings:
         return cls(
             api_key=SecretStr(key) if key else None,
             realtime_url=env.get("OPENAI_REALTIME_URL", "").strip() or DEFAULT_REALTIME_URL,
-            model=env.get("OPENAI_REALTIME_MODEL", "").strip() or DEFAULT_MODEL,
+            model=_model(env, today),
+            reasoning_effort=_choice(
+                env, "COMEDY_REASONING_EFFORT", models.REASONING_EFFORTS, models.DEFAULT_REASONING_EFFORT
+            ),
+            max_output_tokens=_whole(env, "COMEDY_MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS),
             prompt_id=env.get("COMEDY_PROMPT_ID", "").strip() or None,
             prompt_version=env.get("COMEDY_PROMPT_VERSION", "").strip() or None,
             max_sets=int(_number(env, "COMEDY_MAX_SETS", 20)),

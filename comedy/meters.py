@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from comedy.pricing import Prices, usage_cost
+from comedy.pricing import Prices, transcription_cost, usage_cost
 
 TOKEN_FIELDS = ("audio_in", "audio_cached", "text_in", "text_cached", "audio_out", "text_out")
 
@@ -30,7 +30,9 @@ class Meters:
     """Cost from each `response.done` usage; latency from the end of a turn to the first audio played."""
 
     prices: Prices
-    cost_usd: float = 0.0
+    cost_usd: float = 0.0  # everything: the session's tokens and the input transcription
+    transcription_usd: float = 0.0
+    transcribed_s: float = 0.0
     answers: int = 0
     tokens: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOKEN_FIELDS, 0))
     latencies_s: list[float] = field(default_factory=list)
@@ -42,6 +44,15 @@ class Meters:
         self.cost_usd += usage_cost(usage, self.prices)
         for name, count in _tokens(usage).items():
             self.tokens[name] += count
+
+    def add_transcription(self, usage: Mapping, model: str) -> float:
+        """Count one input transcription (billed apart from the session, per minute); its cost."""
+        usd = transcription_cost(usage, model)
+        self.transcription_usd += usd
+        self.cost_usd += usd
+        if usage.get("type") == "duration":
+            self.transcribed_s += float(usage.get("seconds") or 0.0)
+        return usd
 
     def turn_ended(self, at: float) -> None:
         """The visitor finished (speech stopped, or the button): the latency clock starts."""
@@ -65,7 +76,8 @@ class Meters:
         """One line of figures for the page and the recording."""
         t = self.tokens
         line = (
-            f"Cost so far ${self.cost_usd:.4f} over {self.answers} answer(s) · tokens in: "
+            f"Cost so far ${self.cost_usd:.4f} over {self.answers} answer(s) · "
+            f"transcription ${self.transcription_usd:.4f} for {self.transcribed_s:.1f} s · tokens in: "
             f"{t['audio_in']} audio ({t['audio_cached']} cached), {t['text_in']} text "
             f"({t['text_cached']} cached) · out: {t['audio_out']} audio, {t['text_out']} text"
         )

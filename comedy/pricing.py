@@ -27,11 +27,15 @@ class Prices:
 _FULL = Prices(audio_in=32, audio_cached=0.40, audio_out=64, text_in=4, text_cached=0.40, text_out=24)
 _MINI = Prices(audio_in=10, audio_cached=0.30, audio_out=20, text_in=0.60, text_cached=0.06, text_out=2.40)
 LIST_PRICES: dict[str, Prices] = {
-    "gpt-realtime": replace(_FULL, text_out=16),
     "gpt-realtime-2.1": _FULL,
     "gpt-realtime-2.1-mini": _MINI,
-    "gpt-realtime-mini": _MINI,
+    "gpt-realtime-2": _FULL,
+    "gpt-realtime-1.5": replace(_FULL, text_out=16),
+    "gpt-realtime": replace(_FULL, text_out=16),  # shuts down 2027-01-20
+    "gpt-realtime-mini": _MINI,  # shuts down 2027-01-20
 }
+# Input transcription is billed apart from the session, per minute of audio (model pages, 2026-11-25).
+TRANSCRIPTION_USD_PER_MINUTE: dict[str, float] = {"gpt-transcribe": 0.0045, "gpt-live-transcribe": 0.017}
 REHEARSAL_PRICES = Prices(0, 0, 0, 0, 0, 0)
 
 
@@ -56,12 +60,23 @@ def price_table(environ: Mapping[str, str] | None = None) -> dict[str, Prices]:
 
 
 def prices_for(model: str, table: Mapping[str, Prices] | None = None) -> Prices:
-    """A model's prices; a dated snapshot is priced as its family."""
+    """A model's prices; a dated snapshot (`gpt-realtime-2025-08-28`) is priced as its family."""
     table = LIST_PRICES if table is None else table
     if model in table:
         return table[model]
-    family = max((name for name in table if model.startswith(name)), key=len, default=None)
-    return table[family] if family else table["gpt-realtime"]
+    family = max((name for name in table if model.startswith(name + "-")), key=len, default=None)
+    return table[family] if family else _FULL
+
+
+def transcription_cost(usage: Mapping, model: str) -> float:
+    """USD for one input transcription's usage: its seconds at the model's per-minute price.
+
+    Models billed by tokens (`usage.type == "tokens"`, the retiring gpt-4o ones) are not priced.
+    """
+    per_minute = TRANSCRIPTION_USD_PER_MINUTE.get(model, 0.0)
+    if usage.get("type") != "duration":
+        return 0.0
+    return max(0.0, float(usage.get("seconds") or 0.0)) / 60 * per_minute
 
 
 def usage_cost(usage: Mapping, prices: Prices) -> float:

@@ -19,10 +19,10 @@ Event = dict[str, Any]
 SAMPLE_RATE = 24_000
 APPEND_LIMIT_BYTES = 15 * 1024 * 1024  # the API refuses a larger input_audio_buffer.append
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-MODELS = ("gpt-realtime", "gpt-realtime-2.1", "gpt-realtime-2.1-mini", "gpt-realtime-mini")
-DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_VOICE = "marin"
-TRANSCRIPTION_MODEL = "gpt-4o-mini-transcribe"
+# whisper-1 and gpt-4o-*-transcribe shut down on 2027-02-26; gpt-transcribe is their successor.
+TRANSCRIPTION_MODEL = "gpt-transcribe"
+MAX_OUTPUT_TOKENS_LIMIT = 4096  # the SDK: "an integer between 1 and 4096 ... or inf"
 LOCAL_PREFIX = "local."  # events the session module makes itself; never sent on the wire
 
 
@@ -76,8 +76,15 @@ def session_update(
     turn_detection: Event | None = None,
     transcription_model: str | None = TRANSCRIPTION_MODEL,
     model: str | None = None,
+    reasoning_effort: str | None = None,
+    max_output_tokens: int | None = None,
+    event_id: str | None = None,
 ) -> Event:
-    """`session.update` for a GA realtime session: pcm16 at 24 kHz both ways."""
+    """`session.update` for a GA realtime session: pcm16 at 24 kHz both ways.
+
+    `reasoning_effort` only for reasoning models (the 2.x family); `event_id` lets an `error`
+    be traced back to this update.
+    """
     audio_format = {"type": "audio/pcm", "rate": SAMPLE_RATE}
     audio_input: Event = {"format": audio_format, "turn_detection": turn_detection}
     if transcription_model:
@@ -93,7 +100,14 @@ def session_update(
         session["instructions"] = instructions
     if prompt is not None:
         session["prompt"] = prompt
-    return {"type": "session.update", "session": session}
+    if reasoning_effort is not None:
+        session["reasoning"] = {"effort": reasoning_effort}
+    if max_output_tokens is not None:
+        session["max_output_tokens"] = max_output_tokens
+    event: Event = {"type": "session.update", "session": session}
+    if event_id:
+        event["event_id"] = event_id
+    return event
 
 
 def _text_item(role: str, content_type: str, text: str) -> Event:
@@ -142,6 +156,11 @@ def response_cancel(response_id: str | None = None) -> Event:
     if response_id:
         event["response_id"] = response_id
     return event
+
+
+def item_delete(item_id: str) -> Event:
+    """Remove an item from the conversation (an answer the listener never heard)."""
+    return {"type": "conversation.item.delete", "item_id": item_id}
 
 
 def item_truncate(item_id: str, audio_end_ms: int, content_index: int = 0) -> Event:
@@ -213,6 +232,7 @@ class ApiError:
     code: str | None
     message: str
     param: str | None = None
+    event_id: str | None = None  # the client event that caused it, when the server says
 
     @classmethod
     def from_event(cls, event: Event) -> ApiError:
@@ -223,6 +243,7 @@ class ApiError:
             code=error.get("code"),
             message=str(error.get("message") or "the server reported an error"),
             param=error.get("param"),
+            event_id=error.get("event_id"),
         )
 
     @property

@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from comedy import protocol
 from comedy.config import redact, redact_logs
+from comedy.models import DEFAULT_MODEL
 from comedy.protocol import Event
 
 redact_logs("websockets.client")  # it logs request headers at DEBUG, Authorization included
@@ -59,7 +60,7 @@ class RealtimeSession:
         self,
         url: str,
         api_key: SecretStr | str | None,
-        model: str = protocol.DEFAULT_MODEL,
+        model: str = DEFAULT_MODEL,
         *,
         connect_timeout: float = 10.0,
         response_timeout: float = 20.0,
@@ -191,12 +192,13 @@ class RealtimeSession:
 
     # --- sending
 
-    async def send(self, event: Event) -> None:
-        """Send one client event; a `session.update` is remembered for reconnects."""
+    async def send(self, event: Event, *, replace_settings: bool = False) -> None:
+        """Send one client event; a `session.update` is remembered for reconnects, laid over the
+        ones before it, or in their place with `replace_settings` (an update the API refused)."""
         if event["type"] == "session.update":
             self.session_settings = (
                 event
-                if self.session_settings is None
+                if self.session_settings is None or replace_settings
                 else protocol.merge_session(self.session_settings, event)
             )
         if event["type"] in _ASKS:

@@ -56,7 +56,7 @@ class RawClient:
 async def raw(server: RehearsalServer) -> AsyncIterator[RawClient]:
     """A raw, schema-checking client connected to the rehearsal server, past session.created."""
     async with connect(
-        f"{server.url}?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {KEY}"}
+        f"{server.url}?model=gpt-realtime-2.1", additional_headers={"Authorization": f"Bearer {KEY}"}
     ) as ws:
         client = RawClient(ws)
         first = await client.recv()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import datetime as dt
+
 from comedy.config import DEFAULT_REALTIME_URL, Settings, redact
 
 KEY = "sk-proj-SECRETSECRET1234567890"
@@ -12,7 +14,28 @@ KEY = "sk-proj-SECRETSECRET1234567890"
 def test_defaults_mean_rehearsal_mode() -> None:
     settings = Settings.from_env({}, dotenv_path=None)
     assert settings.rehearsal and settings.realtime_url == DEFAULT_REALTIME_URL
-    assert settings.model == "gpt-realtime"
+    assert settings.model == "gpt-realtime-2.1"
+    assert settings.reasoning_effort == "low" and settings.max_output_tokens == 1200
+    assert settings.prompt_id is None
+
+
+def test_reasoning_effort_and_output_limit_are_settings() -> None:
+    env = {"COMEDY_REASONING_EFFORT": "Minimal", "COMEDY_MAX_OUTPUT_TOKENS": "400"}
+    settings = Settings.from_env(env, dotenv_path=None)
+    assert settings.reasoning_effort == "minimal" and settings.max_output_tokens == 400
+    with pytest.raises(ValueError, match="COMEDY_REASONING_EFFORT must be one of minimal, low"):
+        Settings.from_env({"COMEDY_REASONING_EFFORT": "extreme"}, dotenv_path=None)
+    for bad in ("0", "5000", "12.5"):
+        with pytest.raises(ValueError, match="COMEDY_MAX_OUTPUT_TOKENS must be a whole number from 1 to 4096"):
+            Settings.from_env({"COMEDY_MAX_OUTPUT_TOKENS": bad}, dotenv_path=None)
+
+
+def test_a_configured_model_past_its_shutdown_gives_way_to_the_default(caplog) -> None:
+    env = {"OPENAI_REALTIME_MODEL": "gpt-realtime-mini"}
+    before = Settings.from_env(env, dotenv_path=None, today=dt.date(2027, 1, 19))
+    after = Settings.from_env(env, dotenv_path=None, today=dt.date(2027, 1, 20))
+    assert before.model == "gpt-realtime-mini" and after.model == "gpt-realtime-2.1"
+    assert "gpt-realtime-mini is shut down; using gpt-realtime-2.1" in caplog.text
 
 
 def test_environment_wins_over_dotenv(tmp_path) -> None:

@@ -14,7 +14,7 @@ from tests.club import Running, launch
 from tests.visitor import Visitor
 
 OWNER_KEY = "sk-proj-OWNERKEY-0123456789abcdefABCDEF"
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
 
 
 @pytest.fixture(scope="module")

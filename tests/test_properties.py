@@ -155,7 +155,7 @@ async def test_the_rehearsal_server_answers_malformed_frames_with_errors_and_sta
     async with (
         RehearsalServer(pace=0) as server,
         connect(
-            f"{server.url}?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {KEY}"}
+            f"{server.url}?model=gpt-realtime-2.1", additional_headers={"Authorization": f"Bearer {KEY}"}
         ) as ws,
     ):
         await ws.recv()

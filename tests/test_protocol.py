@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from comedy import prompts, protocol
+from openai.types.realtime.realtime_reasoning_effort import RealtimeReasoningEffort
+
+from comedy import models, prompts, protocol
+from comedy.stored_prompt import StoredPrompt
 from tests.schema import check_client_event
+
+STORED = StoredPrompt("pmpt_123", "4")
 
 CLIENT_EVENTS = [
     protocol.session_update(),
@@ -17,7 +22,14 @@ CLIENT_EVENTS = [
         transcription_model=None,
     ),
     prompts.session_update(prompts.SetUp(voice="ash", style="dry", reaction="silent", topic="cats")),
-    prompts.session_update(prompts.SetUp(), prompt_id="pmpt_123", prompt_version="4", hands_free=False),
+    prompts.session_update(
+        prompts.SetUp(),
+        prompt=STORED.reference(prompts.SetUp()),
+        hands_free=False,
+        event_id=StoredPrompt.event_id(),
+    ),
+    prompts.session_update(prompts.SetUp(), prompts.Tuning("gpt-realtime-2.1-mini", "minimal", 300)),
+    prompts.session_update(prompts.SetUp(), prompts.Tuning("gpt-realtime", "high", 4096)),
     protocol.user_text("Tell me a joke about airports"),
     protocol.assistant_text("Airports are the only place..."),
     protocol.audio_append(b"\x01\x00" * 2400),
@@ -28,6 +40,7 @@ CLIENT_EVENTS = [
     protocol.response_cancel(),
     protocol.response_cancel("resp_123"),
     protocol.item_truncate("item_1", 1234),
+    protocol.item_delete("item_2"),
 ]
 
 
@@ -44,11 +57,8 @@ def test_no_beta_shapes_anywhere() -> None:
 
 
 def test_stored_prompt_carries_the_variables() -> None:
-    update = prompts.session_update(
-        prompts.SetUp(style="absurd", reaction="heckling", topic="moon"),
-        prompt_id="pmpt_abc",
-        prompt_version="2",
-    )
+    set_up = prompts.SetUp(style="absurd", reaction="heckling", topic="moon")
+    update = prompts.session_update(set_up, prompt=StoredPrompt("pmpt_abc", "2").reference(set_up))
     prompt = update["session"]["prompt"]
     assert prompt == {
         "id": "pmpt_abc",
@@ -60,6 +70,24 @@ def test_stored_prompt_carries_the_variables() -> None:
         },
     }
     assert "instructions" not in update["session"]
+
+
+def test_the_default_session_is_2_1_with_low_reasoning_gpt_transcribe_and_a_length_limit() -> None:
+    session = prompts.session_update(prompts.SetUp())["session"]
+    assert models.DEFAULT_MODEL == "gpt-realtime-2.1" and models.reasons(models.DEFAULT_MODEL)
+    assert session["reasoning"] == {"effort": "low"}
+    assert session["audio"]["input"]["transcription"] == {"model": "gpt-transcribe"}
+    assert session["max_output_tokens"] == prompts.DEFAULT_MAX_OUTPUT_TOKENS
+    assert "prompt" not in session and "Comedy style: witty" in session["instructions"]
+
+
+def test_retiring_models_get_no_reasoning_field() -> None:
+    session = prompts.session_update(prompts.SetUp(), prompts.Tuning("gpt-realtime"))["session"]
+    assert "reasoning" not in session
+
+
+def test_our_reasoning_efforts_are_the_sdks() -> None:
+    assert models.REASONING_EFFORTS == RealtimeReasoningEffort.__args__
 
 
 @pytest.mark.parametrize("raw", ["", "{", "[]", "3", '{"type": 3}', b"\xff\xfe"])

@@ -90,7 +90,7 @@ async def test_dropped_socket_reconnects_and_reapplies_settings(server: Rehearsa
         audio, _, _events = await _answer(session)
     assert audio
     assert server.session_updates[-1]["audio"]["output"]["voice"] == "sage"
-    assert "Comedy style: dark." in server.session_updates[-1]["instructions"]
+    assert "- Comedy style: dark\n" in server.session_updates[-1]["instructions"]
     assert server.connections == 2
 
 

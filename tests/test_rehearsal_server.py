@@ -111,7 +111,7 @@ async def test_silence_alone_starts_no_turn(raw: RawClient) -> None:
 async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalServer) -> None:
     server.pace = 4.0  # slow enough to cancel mid-answer
     async with connect(
-        f"{server.url}?model=gpt-realtime", additional_headers={"Authorization": f"Bearer {KEY}"}
+        f"{server.url}?model=gpt-realtime-2.1", additional_headers={"Authorization": f"Bearer {KEY}"}
     ) as ws:
         raw = RawClient(ws)
         await raw.recv()
@@ -183,14 +183,14 @@ async def test_voice_is_fixed_once_the_model_has_spoken(raw: RawClient) -> None:
 
 async def test_missing_key_is_refused_with_http_401(server: RehearsalServer) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(f"{server.url}?model=gpt-realtime"):
+        async with connect(f"{server.url}?model=gpt-realtime-2.1"):
             pass
     assert refused.value.response.status_code == 401
 
 
 async def test_beta_header_is_turned_away_as_the_real_api_does(server: RehearsalServer) -> None:
     headers = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "realtime=v1"}
-    async with connect(f"{server.url}?model=gpt-realtime", additional_headers=headers) as ws:
+    async with connect(f"{server.url}?model=gpt-realtime-2.1", additional_headers=headers) as ws:
         raw = RawClient(ws)
         assert (await raw.recv())["error"]["code"] == "beta_api_shape_disabled"
         with pytest.raises(ConnectionClosed) as closed:
@@ -200,7 +200,7 @@ async def test_beta_header_is_turned_away_as_the_real_api_does(server: Rehearsal
 
 async def test_official_sdk_client_completes_text_to_audio(server: RehearsalServer) -> None:
     client = AsyncOpenAI(api_key=KEY, websocket_base_url=server.url.removesuffix("/realtime"))
-    async with client.realtime.connect(model="gpt-realtime") as connection:
+    async with client.realtime.connect(model="gpt-realtime-2.1") as connection:
         await connection.session.update(
             session={
                 "type": "realtime",

@@ -201,7 +201,7 @@ async def test_auto_reaction_follows_the_room(server: RehearsalServer) -> None:
         if comedy_set.room is not None:
             break
     await _until(
-        lambda: "Audience reaction: laughing." in (server.session_updates[-1].get("instructions") or ""),
+        lambda: "- Audience reaction: laughing\n" in (server.session_updates[-1].get("instructions") or ""),
         what="the room's verdict in the instructions",
     )
     listener.task.cancel()
@@ -212,7 +212,7 @@ async def test_auto_reaction_follows_the_room(server: RehearsalServer) -> None:
 async def test_audition_is_cached_on_disk_and_a_repeat_costs_nothing(
     server: RehearsalServer, tmp_path
 ) -> None:
-    auditioner = Audition(server.url, KEY, "gpt-realtime", "rehearsal", cache_dir=tmp_path)
+    auditioner = Audition(server.url, KEY, "gpt-realtime-2.1", "rehearsal", cache_dir=tmp_path)
     line = "My cat reviews my cooking."
     first = await auditioner.take("coral", "dry", line)
     connections = server.connections

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
+from comedy.models import DEFAULT_MODEL
 from comedy.rehearsal.server import RehearsalServer
 
 
@@ -32,6 +33,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--garbage", action="store_true", help="fault: send frames no client can read before the next answer"
     )
+    parser.add_argument(
+        "--content-filter",
+        action="store_true",
+        help="fault: the next answer stops halfway, cut by the filter",
+    )
+    parser.add_argument(
+        "--failed", action="store_true", help="fault: the next answer ends with status failed"
+    )
+    parser.add_argument(
+        "--refuse-prompts",
+        action="store_true",
+        help="refuse session.prompt as the API does since stored prompts ended (2026-11-30)",
+    )
+    parser.add_argument(
+        "--preambles",
+        action="store_true",
+        help="answer as 2.x models may: a short preamble item, then the joke",
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -40,8 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         server.faults.stall = args.stall
         server.faults.error_code = args.error
         server.faults.garbage = args.garbage
+        server.faults.incomplete = "content_filter" if args.content_filter else None
+        server.faults.failed = args.failed
+        server.refuse_prompts, server.preambles = args.refuse_prompts, args.preambles
         async with server:
-            print(f"Rehearsal server listening on {server.url}?model=gpt-realtime", flush=True)
+            print(f"Rehearsal server listening on {server.url}?model={DEFAULT_MODEL}", flush=True)
             await asyncio.Future()
 
     with contextlib.suppress(KeyboardInterrupt):

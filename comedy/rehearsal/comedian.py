@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -75,8 +76,16 @@ def load_joke_book(path: Path = JOKE_BOOK) -> JokeBook:
 _INSTRUCTION_FIELDS = {
     "comedy_style": re.compile(r"comedy style:\s*([^.\n]+)", re.IGNORECASE),
     "audience_reaction": re.compile(r"audience reaction:\s*([^.\n]+)", re.IGNORECASE),
-    "topic": re.compile(r"topic:\s*([^\n]+?)\.?\s*$", re.IGNORECASE | re.MULTILINE),
+    # "Topic: cats." or the repo template's "Topic, in the audience's words (…): "cats""
+    "topic": re.compile(r"^\W*topic\b[^:\n]*:\s*([^\n]+?)\.?\s*$", re.IGNORECASE | re.MULTILINE),
 }
+
+
+def _unquote(text: str) -> str:
+    if text.startswith('"'):
+        with contextlib.suppress(ValueError):
+            return str(json.loads(text))
+    return text
 
 
 def read_set_up(session: dict) -> dict[str, str]:
@@ -94,5 +103,5 @@ def read_set_up(session: dict) -> dict[str, str]:
     for name, pattern in _INSTRUCTION_FIELDS.items():
         match = pattern.search(instructions)
         if match and name not in found:
-            found[name] = match.group(1).strip()
+            found[name] = _unquote(match.group(1).strip())
     return found

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import http
 import logging
 import math
@@ -16,6 +17,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,28 +28,24 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from comedy import protocol
+from comedy import models, protocol
 from comedy.audio import pcm16_array
 from comedy.config import redact_logs
 from comedy.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
 from comedy.rehearsal import voice
 from comedy.rehearsal.comedian import load_joke_book, read_set_up
 from comedy.rehearsal.vad import EnergyVad
-from comedy.rehearsal.validation import check_session
+from comedy.rehearsal.validation import check_max_output_tokens, check_session
 
 log = logging.getLogger(__name__)
 redact_logs("websockets.server")  # it logs request headers at DEBUG, Authorization included
 
 PATH = "/v1/realtime"
 DELTA_SAMPLES = SAMPLE_RATE // 10  # 100 ms of audio per delta, as the real API sends
+AUDIO_MS_PER_TOKEN = 50  # output audio is counted at a token per 50 ms
 MIN_COMMIT_MS = 100
-ACCEPTED_MODELS = set(protocol.MODELS) | {
-    "gpt-realtime-2025-08-28",
-    "gpt-realtime-mini-2025-10-06",
-    "gpt-realtime-mini-2025-12-15",
-    "gpt-realtime-1.5",
-    "gpt-realtime-2",
-}
+PREAMBLES = ("Okay, okay.", "Alright, here we go.", "Oh, I've got one.")
+FAILED_ERROR = {"type": "server_error", "code": "server_error", "message": "The model failed to respond."}
 SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
 CLIENT_EVENTS = (
     "session.update",
@@ -72,6 +70,8 @@ class Faults:
     stall: bool = False  # send response.created, then nothing
     error_code: str | None = None  # "rate_limit_exceeded" or "server_error" instead of answering
     garbage: bool = False  # frames no client can read (not JSON, binary, no type, bad audio) first
+    incomplete: str | None = None  # "content_filter": the answer stops halfway, status incomplete
+    failed: bool = False  # the answer ends at once with status failed
     retry_after_s: float = 0.2
     times: int = 1
 
@@ -79,7 +79,12 @@ class Faults:
     def armed(self) -> bool:
         """Whether any switch is on."""
         return self.times > 0 and (
-            self.drop_after_deltas is not None or self.stall or self.error_code is not None or self.garbage
+            self.drop_after_deltas is not None
+            or self.stall
+            or self.error_code is not None
+            or self.garbage
+            or self.incomplete is not None
+            or self.failed
         )
 
     def fire(self) -> Faults | None:
@@ -90,6 +95,7 @@ class Faults:
         shot = replace(self, times=1)
         if self.times <= 0:
             self.drop_after_deltas, self.stall, self.error_code, self.garbage = None, False, None, False
+            self.incomplete, self.failed = None, False
         return shot
 
 
@@ -126,11 +132,32 @@ def _tokens(text: str) -> int:
 @dataclass
 class _Response:
     id: str
-    item_id: str
     voice: str
     modalities: list[str]
+    item_ids: list[str] = field(default_factory=list)
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str = "client_cancelled"
+
+
+@dataclass
+class _Budget:
+    """Output tokens a response may spend (`max_output_tokens`); audio costs a token per 50 ms."""
+
+    limit: float
+    text: int = 0
+    audio: int = 0
+    exhausted: bool = False
+
+    def take(self, tokens: int, audio: bool = False) -> bool:
+        """Spend `tokens` if the limit allows; else mark the budget exhausted."""
+        if self.text + self.audio + tokens > self.limit:
+            self.exhausted = True
+            return False
+        if audio:
+            self.audio += tokens
+        else:
+            self.text += tokens
+        return True
 
 
 class _Connection:
@@ -250,8 +277,17 @@ class _Connection:
 
     async def on_session_update(self, event: Event) -> None:
         update = event.get("session")
-        if problem := check_session(update):
+        if problem := check_session(update, self.model, self.server.today()):
             await self.error(*problem, event.get("event_id"))
+            return
+        if self.server.refuse_prompts and update.get("prompt") is not None:
+            await self.error(
+                "invalid_value",
+                f"Prompt '{update['prompt'].get('id')}' cannot be used: stored prompts (v1/prompts) were "
+                "shut down on 2026-11-30. Move the prompt into 'instructions'.",
+                "session.prompt",
+                event.get("event_id"),
+            )
             return
         new_voice = (update.get("audio") or {}).get("output", {}).get("voice")
         if new_voice and new_voice != self.session["audio"]["output"]["voice"] and self.audio_spoken:
@@ -456,7 +492,13 @@ class _Connection:
     # --- responses
 
     async def on_response_create(self, event: Event) -> None:
-        await self._start_response(event.get("response") or {}, event.get("event_id"))
+        params = event.get("response") or {}
+        if "max_output_tokens" in params and (
+            problem := check_max_output_tokens(params["max_output_tokens"], "response.max_output_tokens")
+        ):
+            await self.error(*problem, event.get("event_id"))
+            return
+        await self._start_response(params, event.get("event_id"))
 
     async def on_response_cancel(self, event: Event) -> None:
         wanted = event.get("response_id")
@@ -509,7 +551,7 @@ class _Connection:
             return
         modalities = params.get("output_modalities") or self.session["output_modalities"]
         voice_name = self.session["audio"]["output"]["voice"]
-        response = _Response(new_id("resp"), new_id("item"), voice_name, list(modalities))
+        response = _Response(new_id("resp"), voice_name, list(modalities))
         self.response = response
         previous, self._last_task = self._last_task, None
         self._last_task = asyncio.create_task(self._respond(response, params, faults, previous))
@@ -572,20 +614,13 @@ class _Connection:
         if previous_task is not None:  # a cancelled answer finishes its events first
             with contextlib.suppress(Exception):
                 await previous_task
-        audio_out = "audio" in r.modalities
         line = self._choose_line(params)
-        previous = self.items[-1]["id"] if self.items else None
-        part_type = "audio" if audio_out else "text"
-        item = {
-            "id": r.item_id,
-            "type": "message",
-            "object": "realtime.item",
-            "role": "assistant",
-            "status": "in_progress",
-            "content": [],
-        }
-        ids = {"response_id": r.id, "item_id": r.item_id, "output_index": 0, "content_index": 0}
-        sent_text: list[str] = []
+        lines = [line]
+        if self.server.preambles and not SAY_EXACTLY.search(params.get("instructions") or ""):
+            lines.insert(0, self.server.rng.choice(PREAMBLES))  # a 2.x model's short preamble item
+        limit = params.get("max_output_tokens", self.session.get("max_output_tokens", "inf"))
+        budget = _Budget(math.inf if limit == "inf" else limit)
+        output: list[dict] = []
         status, details = "completed", None
         try:
             await self.send(
@@ -600,66 +635,110 @@ class _Connection:
                     ],
                 )
             )
-            await self.send(
-                server_event("response.output_item.added", response_id=r.id, output_index=0, item=item)
-            )
-            self.items.append(item)
-            await self.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
-            empty_part = {"type": part_type, "transcript": ""} if audio_out else {"type": "text", "text": ""}
-            await self.send(server_event("response.content_part.added", **ids, part=empty_part))
-            if faults and faults.garbage:
-                await self.send_garbage(ids)
-            if faults and faults.stall:
-                await r.cancel.wait()
-            elif audio_out:
-                await self._speak(r, line, ids, sent_text, faults)
-            else:
-                for word in _words(line):
-                    await self.send(server_event("response.output_text.delta", **ids, delta=word))
-                    sent_text.append(word)
-            if r.cancel.is_set():
-                status = "cancelled"
-                details = {"type": "cancelled", "reason": r.cancel_reason}
+            if faults and faults.failed:
+                status, details = "failed", {"type": "failed", "error": FAILED_ERROR}
+                lines = []
+            for index, said in enumerate(lines):
+                last = index == len(lines) - 1
+                filtered = faults.incomplete == "content_filter" if faults and last else False
+                item = await self._say(r, index, said, faults, budget, filtered)
+                output.append(item)
+                if r.cancel.is_set():
+                    status, details = "cancelled", {"type": "cancelled", "reason": r.cancel_reason}
+                elif budget.exhausted:
+                    status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
+                elif filtered:
+                    status, details = "incomplete", {"type": "incomplete", "reason": "content_filter"}
+                if status != "completed":
+                    break
         except ConnectionClosed:
             return
         finally:
             self.response = None if self.response is r else self.response
+        usage = self._usage(budget, output)
+        self.server.usages.append(usage)
+        with contextlib.suppress(ConnectionClosed):
+            await self.send(
+                server_event("response.done", response=self._response_body(r, status, output, usage, details))
+            )
+
+    async def _say(
+        self, r: _Response, index: int, line: str, faults: Faults | None, budget: _Budget, filtered: bool
+    ) -> dict:
+        """One output item of a response, from `output_item.added` to `conversation.item.done`."""
+        audio_out = "audio" in r.modalities
+        item_id = new_id("item")
+        r.item_ids.append(item_id)
+        previous = self.items[-1]["id"] if self.items else None
+        item = {
+            "id": item_id,
+            "type": "message",
+            "object": "realtime.item",
+            "role": "assistant",
+            "status": "in_progress",
+            "content": [],
+        }
+        ids = {"response_id": r.id, "item_id": item_id, "output_index": index, "content_index": 0}
+        sent_text: list[str] = []
+        await self.send(
+            server_event("response.output_item.added", response_id=r.id, output_index=index, item=item)
+        )
+        self.items.append(item)
+        await self.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
+        empty_part = {"type": "audio", "transcript": ""} if audio_out else {"type": "text", "text": ""}
+        await self.send(server_event("response.content_part.added", **ids, part=empty_part))
+        if faults and faults.garbage and index == 0:
+            await self.send_garbage(ids)
+        if faults and faults.stall:
+            await r.cancel.wait()
+        elif audio_out:
+            await self._speak(r, line, ids, sent_text, faults, budget, filtered)
+        else:
+            for word in _words(line):
+                if r.cancel.is_set() or not budget.take(_tokens(word)):
+                    break
+                await self.send(server_event("response.output_text.delta", **ids, delta=word))
+                sent_text.append(word)
         text = "".join(sent_text).strip()
-        if r.item_id in self.truncated_at:  # the listener cut it while it was being spoken
-            text = _cut(text, *self.truncated_at[r.item_id])
+        if item_id in self.truncated_at:  # the listener cut it while it was being spoken
+            text = _cut(text, *self.truncated_at[item_id])
         if audio_out:
             content = {"type": "output_audio", "transcript": text}
             part = {"type": "audio", "transcript": text}
         else:
             content = {"type": "output_text", "text": text}
             part = {"type": "text", "text": text}
-        item.update(status="completed" if status == "completed" else "incomplete", content=[content])
-        spoken_ms = self.spoken_ms.get(r.item_id, 0)
-        try:
-            if audio_out:
-                await self.send(server_event("response.output_audio.done", **ids))
-                await self.send(server_event("response.output_audio_transcript.done", **ids, transcript=text))
-            else:
-                await self.send(server_event("response.output_text.done", **ids, text=text))
-            await self.send(server_event("response.content_part.done", **ids, part=part))
-            await self.send(
-                server_event("response.output_item.done", response_id=r.id, output_index=0, item=item)
-            )
-            await self.send(server_event("conversation.item.done", previous_item_id=previous, item=item))
-            usage = self._usage(text, spoken_ms, r.item_id)
-            self.server.usages.append(usage)
-            await self.send(
-                server_event("response.done", response=self._response_body(r, status, [item], usage, details))
-            )
-        except ConnectionClosed:
-            return
+        finished = not (r.cancel.is_set() or budget.exhausted or filtered)
+        item.update(status="completed" if finished else "incomplete", content=[content])
+        if audio_out:
+            await self.send(server_event("response.output_audio.done", **ids))
+            await self.send(server_event("response.output_audio_transcript.done", **ids, transcript=text))
+        else:
+            await self.send(server_event("response.output_text.done", **ids, text=text))
+        await self.send(server_event("response.content_part.done", **ids, part=part))
+        await self.send(
+            server_event("response.output_item.done", response_id=r.id, output_index=index, item=item)
+        )
+        await self.send(server_event("conversation.item.done", previous_item_id=previous, item=item))
+        return item
 
     async def _speak(
-        self, r: _Response, line: str, ids: dict, sent_text: list[str], faults: Faults | None
+        self,
+        r: _Response,
+        line: str,
+        ids: dict,
+        sent_text: list[str],
+        faults: Faults | None,
+        budget: _Budget,
+        filtered: bool,
     ) -> None:
         pcm = await asyncio.to_thread(voice.speak, line, r.voice)
         words = _words(line)
         chunks = max(1, math.ceil(len(pcm) / DELTA_SAMPLES))
+        if filtered:  # the content filter stops it halfway
+            chunks = max(1, chunks // 2)
+            words = words[: max(1, len(words) // 2)]
+        item_id = ids["item_id"]
         pace = self.server.pace
         start = time.monotonic()
         next_word = 0
@@ -667,6 +746,8 @@ class _Connection:
             # The transcript runs a little ahead of the audio, as the real API's does.
             due_words = math.ceil(len(words) * min(1.0, (i + 2) / chunks))
             while next_word < due_words:
+                if not budget.take(_tokens(words[next_word])):
+                    return
                 await self.send(
                     server_event("response.output_audio_transcript.delta", **ids, delta=words[next_word])
                 )
@@ -682,8 +763,10 @@ class _Connection:
             if r.cancel.is_set():
                 return
             chunk = pcm[i * DELTA_SAMPLES : (i + 1) * DELTA_SAMPLES]
+            if not budget.take(math.ceil(len(chunk) * 1000 / SAMPLE_RATE / AUDIO_MS_PER_TOKEN), audio=True):
+                return
             if i == 0:
-                self.server.first_audio_sent.append((r.item_id, time.monotonic()))
+                self.server.first_audio_sent.append((item_id, time.monotonic()))
             await self.send(
                 server_event(
                     "response.output_audio.delta",
@@ -692,21 +775,23 @@ class _Connection:
                 )
             )
             self.audio_spoken = True
-            self.spoken_ms[r.item_id] = (i * DELTA_SAMPLES + len(chunk)) * 1000 // SAMPLE_RATE
+            self.spoken_ms[item_id] = (i * DELTA_SAMPLES + len(chunk)) * 1000 // SAMPLE_RATE
 
-    def _usage(self, text: str, spoken_ms: int, answer_id: str) -> dict:
+    def _usage(self, budget: _Budget, output: list[dict]) -> dict:
         """A usage object of the real shape, estimated from what this conversation holds."""
+        answer_ids = {item["id"] for item in output}
         instructions = self.session.get("instructions") or ""
         context_text = instructions + " ".join(
             c.get("text") or c.get("transcript") or ""
             for i in self.items
-            if i["id"] != answer_id
+            if i["id"] not in answer_ids
             for c in i.get("content", [])
         )
         audio_in_s = sum(i.get("_seconds", 0.0) for i in self.items)
         text_in, audio_in = _tokens(context_text), round(audio_in_s * 10)
         cached_text = (text_in // 64) * 64 if text_in >= 1024 else 0
-        text_out, audio_out = _tokens(text), round(spoken_ms / 50)
+        text_out = budget.text
+        audio_out = sum(round(self.spoken_ms.get(i, 0) / AUDIO_MS_PER_TOKEN) for i in answer_ids)
         return {
             "total_tokens": text_in + audio_in + text_out + audio_out,
             "input_tokens": text_in + audio_in,
@@ -761,6 +846,9 @@ class RehearsalServer:
         self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
         self.connections = 0
         self.refused_keys: set[str] = set()  # keys answered as the API answers a wrong or revoked key
+        self.refuse_prompts = False  # refuse `session.prompt` as the API does once stored prompts end
+        self.preambles = False  # answer as 2.x models may: a short preamble item, then the answer
+        self.today: Callable[[], dt.date] = models.today  # the calendar for shutdown dates
         self.max_session_seconds = 3600.0  # the real API's limit
         self._server = None
 
@@ -828,7 +916,7 @@ class RehearsalServer:
     async def _handle(self, ws: ServerConnection) -> None:
         self.connections += 1
         query = parse_qs(urlsplit(ws.request.path).query)
-        model = (query.get("model") or [protocol.DEFAULT_MODEL])[0]
+        model = (query.get("model") or [models.DEFAULT_MODEL])[0]
         if ws.request.headers.get("OpenAI-Beta", "").startswith("realtime"):
             await ws.send(
                 protocol.encode(
@@ -841,7 +929,8 @@ class RehearsalServer:
             )
             await ws.close(4000, "beta_api_shape_disabled")
             return
-        if model not in ACCEPTED_MODELS:
+        known = models.find(model)
+        if known is None or known.retired(self.today()):
             await ws.send(
                 protocol.encode(
                     error_event(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from comedy.protocol import SAMPLE_RATE, VOICES
+from comedy import models
+from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT, SAMPLE_RATE, VOICES
 
 SESSION_KEYS = {
     "type",
@@ -25,6 +27,18 @@ SESSION_KEYS = {
 AUDIO_KEYS = {"input", "output"}
 INPUT_KEYS = {"format", "transcription", "turn_detection", "noise_reduction"}
 OUTPUT_KEYS = {"format", "voice", "speed"}
+TRANSCRIPTION_KEYS = {"model", "language", "prompt", "keywords", "languages", "delay"}
+# The SDK's AudioTranscription models, with the shutdown OpenAI announced for the old ones.
+TRANSCRIPTION_MODELS: dict[str, dt.date | None] = {
+    "gpt-transcribe": None,
+    "gpt-live-transcribe": None,
+    "gpt-realtime-whisper": None,
+    "whisper-1": dt.date(2027, 2, 26),
+    "gpt-4o-mini-transcribe": dt.date(2027, 2, 26),
+    "gpt-4o-mini-transcribe-2025-12-15": dt.date(2027, 2, 26),
+    "gpt-4o-transcribe": dt.date(2027, 2, 26),
+    "gpt-4o-transcribe-diarize": dt.date(2027, 2, 26),
+}
 TURN_DETECTION_KEYS = {
     "server_vad": {
         "type",
@@ -95,8 +109,74 @@ def _check_turn_detection(td: Any, where: str) -> Problem | None:
     return None
 
 
-def check_session(session: Any) -> Problem | None:
-    """The first problem with a `session.update`'s `session`, or None when it is valid."""
+def _check_transcription(transcription: Any, today: dt.date) -> Problem | None:
+    where = "session.audio.input.transcription"
+    if transcription is None:
+        return None
+    if not isinstance(transcription, dict):
+        return ("invalid_type", f"Invalid type for '{where}': expected an object.", where)
+    if problem := _unknown(transcription, TRANSCRIPTION_KEYS, where):
+        return problem
+    model = transcription.get("model")
+    if model is not None and model not in TRANSCRIPTION_MODELS:
+        return _invalid(model, f"{where}.model", tuple(TRANSCRIPTION_MODELS))
+    shutdown = TRANSCRIPTION_MODELS.get(model)
+    if shutdown is not None and today >= shutdown:
+        return (
+            "model_not_found",
+            f"The model '{model}' was shut down on {shutdown.isoformat()}.",
+            f"{where}.model",
+        )
+    for key in ("keywords", "languages"):
+        if key in transcription and model not in ("gpt-transcribe", "gpt-live-transcribe"):
+            return (
+                "unsupported_parameter",
+                f"'{key}' is supported by gpt-transcribe only.",
+                f"{where}.{key}",
+            )
+    return None
+
+
+def _check_reasoning(session: dict, model: str) -> Problem | None:
+    if "reasoning" not in session:
+        return None
+    reasoning = session["reasoning"]
+    if not models.reasons(model):
+        return (
+            "unsupported_parameter",
+            f"'reasoning' is only supported by reasoning Realtime models, not '{model}'.",
+            "session.reasoning",
+        )
+    if not isinstance(reasoning, dict):
+        return (
+            "invalid_type",
+            "Invalid type for 'session.reasoning': expected an object.",
+            "session.reasoning",
+        )
+    if problem := _unknown(reasoning, {"effort"}, "session.reasoning"):
+        return problem
+    if "effort" in reasoning and reasoning["effort"] not in models.REASONING_EFFORTS:
+        return _invalid(reasoning["effort"], "session.reasoning.effort", models.REASONING_EFFORTS)
+    return None
+
+
+def check_max_output_tokens(value: Any, where: str) -> Problem | None:
+    """An integer from 1 to 4096, or "inf", as the SDK documents it."""
+    if value == "inf" or (
+        isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT
+    ):
+        return None
+    return (
+        "invalid_value",
+        f"Invalid '{where}': expected an integer from 1 to {MAX_OUTPUT_TOKENS_LIMIT}, or 'inf'.",
+        where,
+    )
+
+
+def check_session(
+    session: Any, model: str = models.DEFAULT_MODEL, today: dt.date | None = None
+) -> Problem | None:
+    """The first problem with a `session.update`'s `session` on a connection to `model`, or None."""
     if not isinstance(session, dict):
         return ("invalid_type", "Invalid type for 'session': expected an object.", "session")
     if problem := _unknown(session, SESSION_KEYS, "session"):
@@ -125,6 +205,12 @@ def check_session(session: Any) -> Problem | None:
             "Missing required parameter: 'session.prompt.id'.",
             "session.prompt.id",
         )
+    if "max_output_tokens" in session and (
+        problem := check_max_output_tokens(session["max_output_tokens"], "session.max_output_tokens")
+    ):
+        return problem
+    if problem := _check_reasoning(session, model):
+        return problem
     audio = session.get("audio") or {}
     if not isinstance(audio, dict):
         return ("invalid_type", "Invalid type for 'session.audio': expected an object.", "session.audio")
@@ -143,6 +229,8 @@ def check_session(session: Any) -> Problem | None:
     if "turn_detection" in audio_in and (
         problem := _check_turn_detection(audio_in["turn_detection"], "session.audio.input.turn_detection")
     ):
+        return problem
+    if problem := _check_transcription(audio_in.get("transcription"), today or models.today()):
         return problem
     if "voice" in audio_out and audio_out["voice"] not in VOICES:
         return _invalid(audio_out["voice"], "session.audio.output.voice", VOICES)

@@ -1,0 +1,84 @@
+"""The set-up a visitor chooses, mapped onto the session: the repo's prompt template, rendered.
+
+The comedian's prompt lives in `comedian.md` beside this file; the dropdowns map onto its named
+variables `comedy_style`, `audience_reaction` and `topic`. A stored prompt (`COMEDY_PROMPT_ID`)
+is an opt-in that carries the same variables; see `comedy.stored_prompt`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from comedy import models, protocol
+from comedy.prompts import template
+from comedy.protocol import Event
+
+STYLES = ("witty", "dry", "observational", "absurd", "sarcastic", "dark", "dad jokes")
+REACTIONS = ("auto", "laughing", "silent", "groaning", "heckling", "cheering")
+DEFAULT_MAX_OUTPUT_TOKENS = 1200  # about 50 s of speech with some reasoning: a bit, never a monologue
+
+
+@dataclass(frozen=True)
+class SetUp:
+    """What the visitor picked: voice, style, how the room reacts, and a topic."""
+
+    voice: str = protocol.DEFAULT_VOICE
+    style: str = "witty"
+    reaction: str = "laughing"
+    topic: str = ""
+
+    def variables(self) -> dict[str, str]:
+        """The prompt's variables as plain text: `comedy_style`, `audience_reaction`, `topic`."""
+        return {
+            "comedy_style": template.clean(self.style, template.VALUE_LIMIT),
+            "audience_reaction": template.clean(self.reaction, template.VALUE_LIMIT),
+            "topic": template.clean(self.topic, template.TOPIC_LIMIT) or "anything",
+        }
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the comedian runs, beside what the visitor picked: the owner's settings."""
+
+    model: str = models.DEFAULT_MODEL
+    reasoning_effort: str = models.DEFAULT_REASONING_EFFORT
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
+
+
+def instructions(set_up: SetUp) -> str:
+    """The repo's comedian prompt rendered for this set-up; the topic goes in quoted, as data."""
+    values = set_up.variables() | {"topic": template.quoted_topic(set_up.topic)}
+    return template.render(template.load(), values)
+
+
+def session_update(
+    set_up: SetUp,
+    tuning: Tuning | None = None,
+    *,
+    prompt: Event | None = None,
+    hands_free: bool = True,
+    event_id: str | None = None,
+) -> Event:
+    """The `session.update` for a set-up: the rendered template, or a stored `prompt` reference
+    (then without instructions, which would override it). Reasoning only for reasoning models."""
+    tuning = tuning or Tuning()
+    return protocol.session_update(
+        voice=set_up.voice,
+        instructions=None if prompt else instructions(set_up),
+        prompt=prompt,
+        turn_detection=protocol.server_vad() if hands_free else None,
+        reasoning_effort=tuning.reasoning_effort if models.reasons(tuning.model) else None,
+        max_output_tokens=tuning.max_output_tokens,
+        event_id=event_id,
+    )
+
+
+def audition_instructions(line: str, style: str) -> str:
+    """Response instructions that make the comedian say one given line, for a voice audition."""
+    return f'Perform it in a {style} style. Say exactly this line and nothing else: "{line}"'
+
+
+def joke_request(topic: str) -> str:
+    """What the visitor 'says' when they press the button with a topic."""
+    topic = template.clean(topic, template.TOPIC_LIMIT)
+    return f"Tell me a joke about {topic}." if topic else "Tell me a joke."
