@@ -108,7 +108,9 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
     async with Visitor(club.url) as visitor:
         await visitor.call("tell", ["the moon", *CHOICES])
         await _until_turn_done(club, visitor)
-        await visitor.call("change", ["the moon", "marin", "dry", "groaning", "gpt-realtime-2.1", "Hands-free"])
+        await visitor.call(
+            "change", ["the moon", "marin", "dry", "groaning", "gpt-realtime-2.1", "Hands-free"]
+        )
         instructions = club.rehearsal.server.session_updates[-1]["instructions"]
     assert "- Comedy style: dry\n" in instructions
     assert "- Audience reaction: groaning\n" in instructions
@@ -117,7 +119,9 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
 
 async def test_choices_reach_the_server_as_stored_prompt_variables(club_with_prompt: Running) -> None:
     async with Visitor(club_with_prompt.url) as visitor:
-        await visitor.call("tell", ["weather", "ash", "sarcastic", "heckling", "gpt-realtime-2.1", "Hands-free"])
+        await visitor.call(
+            "tell", ["weather", "ash", "sarcastic", "heckling", "gpt-realtime-2.1", "Hands-free"]
+        )
         await _until_turn_done(club_with_prompt, visitor)
     session = club_with_prompt.rehearsal.server.session_updates[-1]
     assert session["prompt"]["id"] == "pmpt_test123" and session["prompt"]["version"] == "3"

@@ -203,7 +203,9 @@ def test_style_and_reaction_changed_mid_set_reach_the_server(tab: Page, club: Ru
 
     def arrived() -> bool:
         instructions = club.rehearsal.server.session_updates[-1].get("instructions") or ""
-        return "- Comedy style: absurd\n" in instructions and "- Audience reaction: heckling\n" in instructions
+        return (
+            "- Comedy style: absurd\n" in instructions and "- Audience reaction: heckling\n" in instructions
+        )
 
     tab.wait_until(arrived, what="the new choices at the rehearsal server")
 

@@ -16,7 +16,7 @@ import soxr
 
 from comedy import audio
 from comedy.rehearsal import RehearsalThread
-from comedy.rehearsal.server import Faults, RehearsalServer
+from comedy.rehearsal.server import PREAMBLES, Faults, RehearsalServer
 from tests.conftest import spoken
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,8 +99,9 @@ def faulty() -> Iterator[RehearsalServer]:
         (Faults(error_code="server_error"), "The server had an error"),
         (Faults(drop_after_deltas=3), "dropped"),
         (Faults(garbage=True), "could not read"),
+        (Faults(failed=True), "The answer failed: The model failed to respond"),
     ],
-    ids=["rate-limit", "server-error", "dropped-mid-answer", "unparseable-frames"],
+    ids=["rate-limit", "server-error", "dropped-mid-answer", "unparseable-frames", "failed-answer"],
 )
 def test_cli_rides_out_a_fault(tmp_path: Path, faulty: RehearsalServer, fault: Faults, told: str) -> None:
     faulty.faults = fault
@@ -124,3 +125,51 @@ def test_cli_gives_up_on_a_refused_key_in_one_line(tmp_path: Path, faulty: Rehea
     assert KEY not in said and KEY[-4:] + "." not in said  # not even the API's masked echo of it
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "refused the API key" in errors[0], said
+
+
+@pytest.mark.parametrize(
+    ("switch", "env", "told"),
+    [
+        ("content-filter", {}, "OpenAI's content filter cut that joke short."),
+        ("length-limit", {"COMEDY_MAX_OUTPUT_TOKENS": "30"}, "reached its length limit"),
+    ],
+)
+def test_cli_says_why_an_answer_was_cut(
+    tmp_path: Path, faulty: RehearsalServer, switch: str, env: dict, told: str
+) -> None:
+    if switch == "content-filter":
+        faulty.faults = Faults(incomplete="content_filter")
+    result = _run(["airports"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url, **env)
+    assert result.returncode == 0, result.stderr
+    assert f"[{told}" in result.stderr or told in result.stderr
+    data, _ = soundfile.read(tmp_path / "joke.wav", dtype="int16")
+    spoken = faulty.usages[-1]["output_token_details"]["audio_tokens"] * 24_000 // 20  # 50 ms a token
+    assert 0 < len(data) == pytest.approx(spoken, abs=2_400)  # what was said before the cut, no more
+
+
+def test_cli_falls_back_from_a_refused_stored_prompt(tmp_path: Path, faulty: RehearsalServer) -> None:
+    faulty.refuse_prompts = True
+    result = _run(
+        ["airports", "--voice", "ash"],
+        tmp_path,
+        OPENAI_API_KEY=KEY,
+        OPENAI_REALTIME_URL=faulty.url,
+        COMEDY_PROMPT_ID="pmpt_gone",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The stored prompt pmpt_gone was refused" in result.stderr
+    assert faulty.session_updates[-1]["audio"]["output"]["voice"] == "ash"  # no setting lost
+    assert "- Comedy style: witty\n" in faulty.session_updates[-1]["instructions"]
+    data, _ = soundfile.read(tmp_path / "joke.wav", dtype="int16")
+    assert len(data) > 24_000 and audio.rms_dbfs(data) > -40
+
+
+def test_cli_hears_a_two_item_answer_whole(tmp_path: Path, faulty: RehearsalServer) -> None:
+    faulty.preambles = True
+    result = _run(["airports"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url)
+    assert result.returncode == 0, result.stderr
+    said = result.stdout.strip()
+    preamble = next(p for p in PREAMBLES if said.startswith(p))
+    assert len(said) > len(preamble) + 20  # the joke after it
+    data, _ = soundfile.read(tmp_path / "joke.wav", dtype="int16")
+    assert len(data) > 24_000 * 2

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
+
+import pytest
 
 from comedy.config import DEFAULT_REALTIME_URL, Settings, redact
 
@@ -26,7 +26,9 @@ def test_reasoning_effort_and_output_limit_are_settings() -> None:
     with pytest.raises(ValueError, match="COMEDY_REASONING_EFFORT must be one of minimal, low"):
         Settings.from_env({"COMEDY_REASONING_EFFORT": "extreme"}, dotenv_path=None)
     for bad in ("0", "5000", "12.5"):
-        with pytest.raises(ValueError, match="COMEDY_MAX_OUTPUT_TOKENS must be a whole number from 1 to 4096"):
+        with pytest.raises(
+            ValueError, match="COMEDY_MAX_OUTPUT_TOKENS must be a whole number from 1 to 4096"
+        ):
             Settings.from_env({"COMEDY_MAX_OUTPUT_TOKENS": bad}, dotenv_path=None)
 
 

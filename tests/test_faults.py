@@ -22,6 +22,7 @@ FAULTS = {  # switch -> words the visitor reads
     "rate limited": ({"error_code": "rate_limit_exceeded"}, "The Realtime API is busy"),
     "server error": ({"error_code": "server_error"}, "The server had an error"),
     "unreadable frames": ({"garbage": True}, "could not read"),
+    "failed answer": ({"failed": True}, "The answer failed: The model failed to respond"),
 }
 
 

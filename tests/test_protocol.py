@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from openai.types.realtime.realtime_reasoning_effort import RealtimeReasoningEffort
 
 from comedy import models, prompts, protocol
@@ -87,7 +86,7 @@ def test_retiring_models_get_no_reasoning_field() -> None:
 
 
 def test_our_reasoning_efforts_are_the_sdks() -> None:
-    assert models.REASONING_EFFORTS == RealtimeReasoningEffort.__args__
+    assert RealtimeReasoningEffort.__args__ == models.REASONING_EFFORTS
 
 
 @pytest.mark.parametrize("raw", ["", "{", "[]", "3", '{"type": 3}', b"\xff\xfe"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 import pytest
 from openai import AsyncOpenAI
@@ -11,6 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from comedy import prompts, protocol
 from comedy.rehearsal import RehearsalServer
+from comedy.rehearsal.server import FAILED_ERROR
 from tests.conftest import KEY, RawClient, appends, spoken
 
 RESPONSE_ORDER = [
@@ -160,6 +162,27 @@ async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalSer
         ),
         ({"type": "response.audio.delta"}, "type", "invalid_value"),
         ("{not json", None, "invalid_json"),
+        (protocol.session_update(reasoning_effort="extreme"), "session.reasoning.effort", "invalid_value"),
+        (
+            {
+                "type": "session.update",
+                "session": {"type": "realtime", "reasoning": {"effort": "low", "x": 1}},
+            },
+            "session.reasoning.x",
+            "unknown_parameter",
+        ),
+        (protocol.session_update(max_output_tokens=0), "session.max_output_tokens", "invalid_value"),
+        (protocol.session_update(max_output_tokens=4097), "session.max_output_tokens", "invalid_value"),
+        (
+            {"type": "response.create", "response": {"max_output_tokens": -1}},
+            "response.max_output_tokens",
+            "invalid_value",
+        ),
+        (
+            protocol.session_update(transcription_model="gpt-5-transcribe"),
+            "session.audio.input.transcription.model",
+            "invalid_value",
+        ),
     ],
 )
 async def test_bad_input_gets_an_error_naming_the_param_and_the_socket_stays_open(
@@ -241,3 +264,83 @@ async def test_faults_rate_limit_then_server_error_then_recovery(
     assert (await raw.until("error"))[-1]["error"]["type"] == "server_error"
     await raw.send(protocol.response_create())
     assert (await raw.until("response.done"))[-1]["response"]["status"] == "completed"
+
+
+async def test_reasoning_is_for_reasoning_models_only(server: RehearsalServer) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    async with connect(f"{server.url}?model=gpt-realtime", additional_headers=headers) as ws:
+        raw = RawClient(ws)
+        await raw.recv()
+        await raw.send(protocol.session_update(reasoning_effort="low"))
+        error = (await raw.recv())["error"]
+        assert error["param"] == "session.reasoning" and error["code"] == "unsupported_parameter"
+        await raw.send(protocol.session_update())
+        assert (await raw.recv())["type"] == "session.updated"
+
+
+async def test_new_fields_are_applied_and_shown_in_session_updated(raw: RawClient) -> None:
+    await raw.send(protocol.session_update(reasoning_effort="minimal", max_output_tokens=300))
+    session = (await raw.recv())["session"]
+    assert session["reasoning"] == {"effort": "minimal"} and session["max_output_tokens"] == 300
+    assert session["audio"]["input"]["transcription"] == {"model": "gpt-transcribe"}
+
+
+async def test_retired_models_are_refused_from_their_shutdown_day(server: RehearsalServer) -> None:
+    headers = {"Authorization": f"Bearer {KEY}"}
+    server.today = lambda: dt.date(2027, 1, 19)
+    async with connect(f"{server.url}?model=gpt-realtime-mini", additional_headers=headers) as ws:
+        assert (await RawClient(ws).recv())["type"] == "session.created"
+    server.today = lambda: dt.date(2027, 1, 20)
+    async with connect(f"{server.url}?model=gpt-realtime-mini", additional_headers=headers) as ws:
+        assert (await RawClient(ws).recv())["error"]["code"] == "model_not_found"
+    async with connect(f"{server.url}?model=gpt-realtime-2.1", additional_headers=headers) as ws:
+        raw = RawClient(ws)
+        await raw.recv()
+        server.today = lambda: dt.date(2027, 2, 26)  # whisper-1 and gpt-4o-*-transcribe end
+        await raw.send(protocol.session_update(transcription_model="gpt-4o-mini-transcribe"))
+        error = (await raw.recv())["error"]
+        assert error["param"] == "session.audio.input.transcription.model"
+        assert "shut down on 2027-02-26" in error["message"]
+
+
+async def test_max_output_tokens_cuts_the_answer_as_incomplete(raw: RawClient) -> None:
+    await raw.send(protocol.session_update(max_output_tokens=20))
+    await raw.recv()
+    await raw.send(protocol.user_text("cats"))
+    await raw.send(protocol.response_create())
+    done = (await raw.until("response.done"))[-1]["response"]
+    assert done["status"] == "incomplete"
+    assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+    assert done["usage"]["output_tokens"] <= 20 and done["output"][0]["status"] == "incomplete"
+
+
+async def test_a_preamble_answer_has_two_items_in_order(raw: RawClient, server: RehearsalServer) -> None:
+    server.preambles = True
+    await raw.send(protocol.user_text("cats"))
+    await raw.send(protocol.response_create())
+    events = await raw.until("response.done")
+    added = [e for e in events if e["type"] == "response.output_item.added"]
+    assert [e["output_index"] for e in added] == [0, 1]
+    first, second = (e["item"]["id"] for e in added)
+    audio_items = [e["item_id"] for e in events if e["type"] == "response.output_audio.delta"]
+    assert audio_items.index(second) > len(audio_items) - audio_items[::-1].index(first) - 1  # in order
+    output = events[-1]["response"]["output"]
+    assert [i["id"] for i in output] == [first, second] and output[0]["content"][0]["transcript"]
+
+
+@pytest.mark.parametrize(
+    ("switch", "status", "details"),
+    [
+        ({"incomplete": "content_filter"}, "incomplete", {"type": "incomplete", "reason": "content_filter"}),
+        ({"failed": True}, "failed", {"type": "failed", "error": FAILED_ERROR}),
+    ],
+)
+async def test_every_ending_is_sent_as_the_sdk_types_it(
+    raw: RawClient, server: RehearsalServer, switch: dict, status: str, details: dict
+) -> None:
+    for name, value in switch.items():
+        setattr(server.faults, name, value)
+    await raw.send(protocol.user_text("cats"))
+    await raw.send(protocol.response_create())
+    done = (await raw.until("response.done"))[-1]["response"]  # each event checked against the SDK
+    assert done["status"] == status and done["status_details"] == details

@@ -386,13 +386,15 @@ class _Connection:
             # The rehearsal room has no speech recogniser: it says honestly what it heard.
             transcript = f"({seconds:.1f} s of speech; rehearsal mode does not make out words)"
             item["content"][0]["transcript"] = transcript
+            usage = {"type": "duration", "seconds": round(seconds, 3)}
+            self.server.transcriptions.append(usage)
             await self.send(
                 server_event(
                     "conversation.item.input_audio_transcription.completed",
                     item_id=item_id,
                     content_index=0,
                     transcript=transcript,
-                    usage={"type": "duration", "seconds": round(seconds, 3)},
+                    usage=usage,
                 )
             )
 
@@ -827,9 +829,9 @@ class RehearsalServer:
     """The rehearsal server on an asyncio loop: `async with RehearsalServer() as server: ...`.
 
     `pace` is the speed of the audio stream against real time (1.0 live, 0 as fast as possible).
-    `faults` holds the test switches; `session_updates`, `received`, `sent`, `usages` and
-    `truncations` record
-    what happened, for tests and the UI.
+    `faults` holds the test switches; `refuse_prompts` and `preambles` switch on behaviours of the
+    real API; `session_updates`, `received`, `sent`, `usages`, `transcriptions` and `truncations`
+    record what happened, for tests and the UI.
     """
 
     def __init__(
@@ -842,6 +844,7 @@ class RehearsalServer:
         self.received: deque[str] = deque(maxlen=10_000)
         self.sent: deque[str] = deque(maxlen=10_000)
         self.usages: deque[dict] = deque(maxlen=1_000)
+        self.transcriptions: deque[dict] = deque(maxlen=1_000)  # input transcription usage
         self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
         self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
         self.connections = 0
