@@ -1,7 +1,7 @@
 """What a set costs: list prices per model (USD per 1M tokens) applied to `response.done` usage.
 
 Prices checked on the OpenAI model pages on 2026-11-25. Override them with `COMEDY_PRICES`, a JSON
-object such as `{"gpt-realtime": {"audio_out": 60}}`, without a code change.
+object such as `{"gpt-realtime-2.1": {"audio_out": 60}}`, without a code change.
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import numpy as np
 import pytest
 import soxr
 from gradio_client import Client
 
-from comedy import audio
+from comedy import audio, models
 from tests.club import Running, launch
 from tests.conftest import spoken
 from tests.visitor import Visitor
@@ -175,3 +176,12 @@ async def test_a_full_club_says_so() -> None:
             await first.call("start", CHOICES)
             status = (await second.call("start", CHOICES))[0]
         assert "club is full" in status
+
+
+async def test_the_model_dropdown_offers_2_1_first_and_dates_the_retiring_ones(club: Running) -> None:
+    config = httpx.get(f"{club.url}config", timeout=10).json()
+    dropdown = next(c for c in config["components"] if c.get("props", {}).get("label") == "Model")
+    assert dropdown["props"]["value"] == "gpt-realtime-2.1"
+    offered = [tuple(choice) for choice in dropdown["props"]["choices"]]
+    assert offered == models.choices()
+    assert offered[0] == ("gpt-realtime-2.1", "gpt-realtime-2.1")
