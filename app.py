@@ -10,10 +10,11 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from comedy import audio, models, pricing, prompts, protocol
+from comedy import audio, engine_page, models, pricing, prompts, protocol
 from comedy.audition import DEFAULT_LINE, Audition, one_after_another
 from comedy.club import Club, ClubFull, ComedySet, DailySpend, Endpoint, Limits
 from comedy.config import Settings
+from comedy.engine import Engine
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
@@ -44,6 +45,7 @@ class ClubApp:
         self.prices = pricing.price_table()
         self.spend_today = DailySpend()
         self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))
+        self.engine = Engine(self.club)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
         self.stored_prompt = (
             StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
@@ -257,7 +259,18 @@ def build(app: ClubApp) -> gr.Blocks:
 
     async def hang_up(request: gr.Request):
         await app.club.hang_up(request.session_hash, "The visitor left", left=True)
+        await app.engine.forget(request.session_hash)
         app.forget(request.session_hash)
+
+    # Called from the engine's JavaScript (`server.engine_token()`); Gradio hands a server function
+    # the raw request, whose JSON body names the visitor's session.
+    async def engine_token(_args, request: gr.Request) -> str:
+        return app.engine.mint(await _session_of(request))
+
+    async def stop_talking_now(_args, request: gr.Request) -> None:
+        comedy_set = app.club.get(await _session_of(request))
+        if comedy_set is not None:
+            await comedy_set.stop_talking()
 
     with gr.Blocks(title="AI Stand-up Comedian") as demo:
         gr.Markdown(
@@ -283,28 +296,35 @@ def build(app: ClubApp) -> gr.Blocks:
         with gr.Tab("The set"):
             with gr.Row():
                 topic = gr.Textbox(label="Topic", placeholder="airports, cats, computers…", scale=4)
-                tell_button = gr.Button("Tell a joke", variant="primary", scale=1)
+                tell_button = gr.Button("Tell a joke", variant="primary", scale=1, elem_id="tell-joke")
             with gr.Row():
                 with gr.Column():
-                    mic = gr.Audio(sources=["microphone"], streaming=True, label="Your microphone")
+                    engine_page.component(engine_token, stop_talking_now)
                     mode = gr.Radio(
                         [HANDS_FREE, PUSH_TO_TALK],
                         value=HANDS_FREE,
                         label="Microphone",
                         info="Hands-free: the comedian answers when you pause. "
-                        "Push-to-talk: it answers when you stop recording. Headphones avoid echo.",
+                        "Push-to-talk: it answers when you switch the microphone off. Headphones avoid echo.",
                     )
                 with gr.Column():
-                    speaker_out = gr.Audio(
-                        streaming=True,
-                        autoplay=True,
-                        interactive=False,
-                        label="The comedian",
-                        elem_id="speaker",
-                    )
                     with gr.Row():
-                        start_button = gr.Button("Start the set", variant="primary")
+                        start_button = gr.Button("Start the set", variant="primary", elem_id="start-set")
                         end_button = gr.Button("End the set", variant="stop")
+                    with gr.Accordion("Sound without the engine (Gradio's own audio)", open=False):
+                        gr.Markdown(
+                            "For a network that blocks the engine's WebSocket: Gradio's streamed "
+                            "microphone and speaker (slower: about 0.4-1.2 s before you hear the comedian)."
+                        )
+                        fallback_button = gr.Button("Use Gradio's audio", elem_id="fallback-audio")
+                        mic = gr.Audio(sources=["microphone"], streaming=True, label="Your microphone")
+                        speaker_out = gr.Audio(
+                            streaming=True,
+                            autoplay=True,
+                            interactive=False,
+                            label="The comedian",
+                            elem_id="speaker",
+                        )
             with gr.Row():
                 transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript", scale=3)
                 with gr.Column(scale=2):
@@ -368,7 +388,7 @@ def build(app: ClubApp) -> gr.Blocks:
             concurrency_limit=None,
             api_name="start",
         )
-        demo.load(speaker, None, speaker_out, concurrency_limit=None, api_name="speaker")
+        fallback_button.click(speaker, None, speaker_out, concurrency_limit=None, api_name="speaker")
         # A long-running Space outlives a shutdown date: each page load lists the models of that day.
         demo.load(
             lambda: gr.Dropdown(choices=models.choices(also=app.settings.model)),
@@ -440,9 +460,20 @@ def launch_options(app: ClubApp) -> dict:
         "css": CSS,
         "max_threads": max(40, 3 * app.settings.max_sets + 20),
         # Every microphone chunk arrives as an uploaded file: without a sweep the disk fills up.
-        "app_kwargs": {"lifespan": keep_files_for(app.settings.keep_files_seconds)},
+        "app_kwargs": {
+            "lifespan": keep_files_for(app.settings.keep_files_seconds),
+            "routes": [app.engine.route()],  # the engine's WebSocket, on Gradio's own app
+        },
+        # Spaces turn SSR on by default; its Node proxy forwards no WebSocket upgrade.
+        "ssr_mode": False,
         "state_session_capacity": session_capacity(app.settings.max_sets),
     }
+
+
+async def _session_of(request) -> str:
+    """The Gradio session a server function was called from (its JSON body says)."""
+    body = await request.json()
+    return str(body["session_hash"])
 
 
 def session_capacity(max_sets: int) -> int:

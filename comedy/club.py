@@ -30,6 +30,8 @@ CHUNK_SAMPLES = SAMPLE_RATE // 10  # 100 ms of speech per yield
 LEAD_SECONDS = 0.3  # how far ahead of playback the speaker may run
 MIC_QUEUE_CHUNKS = 50  # 5 s of microphone audio waiting at most
 ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
+CUT = "\x00cut"  # a speaker-queue entry: a heckle dropped what the player holds
+_EMPTY = np.zeros(0, np.int16)
 
 
 @dataclass
@@ -152,6 +154,7 @@ class ComedySet:
         self._received: dict[str, int] = {}  # samples of each answer that arrived
         self._played: dict[str, int] = {}  # samples of each answer handed to the browser
         self._audio_item: str | None = None  # the answer heard last
+        self._stream_end = 0.0  # when what `stream` has handed out will have played
         self._audio_items: list[str] = []  # items with audio not yet all heard, in order (2.x: several)
         self._unheard: list[str] = []  # items the visitor never heard, deleted once their answer ends
         self._response_active = False
@@ -416,6 +419,8 @@ class ComedySet:
             if generation != self._generation:  # a heckle: drop what was waiting
                 pending, generation = np.zeros(0, np.int16), self._generation
             item_id, piece = entry
+            if item_id == CUT:
+                continue
             pending = np.concatenate([pending, piece])
             end_of_answer = piece.size == 0
             while len(pending) >= CHUNK_SAMPLES or (end_of_answer and len(pending)):
@@ -443,12 +448,49 @@ class ComedySet:
                 self._room_window = (play_end, play_end + ROOM_SECONDS)
                 self._room_audio = []
 
+    async def stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | None]]:
+        """Speech as it arrives, for a player that keeps its own clock and reports what it played
+        (the page's engine): `("audio", item, pcm)`; `("end", item, None)` once an answer is all
+        sent; `("cut", "", None)` when a heckle drops what the player holds.
+
+        What was heard, and so where a heckle cuts, comes from the player's reports (`heard`).
+        """
+        while (entry := await self._speaker.get()) is not None:
+            item_id, piece = entry
+            now = time.monotonic()
+            if item_id == CUT:
+                self._stream_end = now
+                yield "cut", "", None
+            elif piece.size == 0:
+                start = max(now, self._stream_end)  # the punchline lands when the player gets there
+                self._room_window, self._room_audio = (start, start + ROOM_SECONDS), []
+                yield "end", item_id, None
+            else:
+                plays_at = max(now, self._stream_end)
+                self.recorder.add(plays_at - self.started_at, piece)
+                self._stream_end = plays_at + len(piece) / SAMPLE_RATE
+                yield "audio", item_id, piece
+
+    def heard(self, item_id: str, samples: int) -> None:
+        """The player's report: `samples` of an item have reached the visitor (never more than arrived)."""
+        received = self._received.get(item_id)
+        if received is not None:
+            self._played[item_id] = min(received, max(samples, self._played.get(item_id, 0)))
+
+    def started(self, item_id: str, at: float) -> None:
+        """The player's report: an item's first sample reached the output device at `at` (monotonic)."""
+        if item_id in self._received and item_id not in self.first_audio_handed:
+            self.first_audio_handed[item_id] = at
+            if self.meters.audio_played(at) is not None:
+                self._changed()
+
     def _drop_speech(self) -> None:
         self._generation += 1
         while not self._speaker.empty():
             if self._speaker.get_nowait() is None:
                 self._speaker.put_nowait(None)
-                break
+                return
+        self._speaker.put_nowait((CUT, _EMPTY))  # a player that keeps its own buffer drops it
 
     # --- the reader: server events -> transcript, status, speaker
 

@@ -29,24 +29,14 @@ pytestmark = [
 # Harmless lines Gradio's player prints while buffering; anything else at error level fails a test.
 BENIGN_CONSOLE = re.compile(r"bufferStalledError|favicon|Failed to load resource.*404", re.I)
 
-# Samples what the page's <audio> element is playing through the Web Audio API.
-AUDIO_PROBE = """() => {
-  const a = document.querySelector('#speaker audio');
-  if (!a) return null;
-  if (!window.__probe) {
-    const ctx = new AudioContext();
-    const analyser = ctx.createAnalyser();
-    ctx.createMediaElementSource(a).connect(analyser);
-    analyser.connect(ctx.destination);
-    const buf = new Float32Array(analyser.fftSize);
-    window.__probe = {peak: 0};
-    setInterval(() => {
-      analyser.getFloatTimeDomainData(buf);
-      let sum = 0; for (const v of buf) sum += v * v;
-      window.__probe.peak = Math.max(window.__probe.peak, Math.sqrt(sum / buf.length));
-    }, 50);
-  }
-  return {time: a.currentTime, paused: a.paused, peak: window.__probe.peak};
+# What the page's audio engine has played: samples that left the speaker, and the loudest level
+# its player worklet measured on what it rendered.
+ENGINE_PROBE = """() => {
+  const e = window.__engine;
+  if (!e || !e.ctx) return null;
+  const heard = Object.values(e.heard).reduce((a, b) => a + b, 0);
+  return {heard, peak: e.peaks.comedian, path: e.path, state: e.ctx.state, status: e.status,
+          you: e.peaks.you, guarded: e.guarded};
 }"""
 
 
@@ -123,19 +113,23 @@ class Page:
         self.shot("timeout")
         raise AssertionError(f"timed out waiting for {what}; status: {self.status()!r}")
 
+    def engine(self) -> dict | None:
+        return self.page.evaluate(ENGINE_PROBE)
+
     def playing(self, seconds: float = 1.5, timeout: float = 30.0) -> dict:
-        """Wait until the speaker has played `seconds` of non-silent audio; return the probe."""
+        """Wait until the engine has played `seconds` more of non-silent audio; return the probe."""
         start = None
+        probe = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            probe = self.page.evaluate(AUDIO_PROBE)
-            if probe and not probe["paused"]:
-                start = probe["time"] if start is None else start
-                if probe["time"] - start >= seconds and probe["peak"] > 0.01:
+            probe = self.engine()
+            if probe and probe["state"] == "running":
+                start = probe["heard"] if start is None else start
+                if probe["heard"] - start >= seconds * 24_000 and probe["peak"] > 0.01:
                     return probe
             time.sleep(0.2)
         self.shot("silent")
-        raise AssertionError(f"the speaker did not play audible speech; last probe {probe}")
+        raise AssertionError(f"the engine did not play audible speech; last probe {probe}")
 
     def choose(self, label: str, option: str) -> None:
         self.page.get_by_label(label).click()
@@ -163,7 +157,7 @@ def test_page_loads_with_every_control_and_no_console_errors(tab: Page) -> None:
     page = tab.page
     for label in ("Voice", "Comedy style", "Audience reaction", "Model", "Topic"):
         assert page.get_by_label(label).is_visible(), label
-    for button in ("Tell a joke", "Start the set", "End the set", "Record"):
+    for button in ("Tell a joke", "Start the set", "End the set", "Start the sound", "Microphone off"):
         assert page.get_by_role("button", name=button).first.is_visible(), button
     assert "Rehearsal mode" in page.locator("#mode-banner").inner_text()
     page.wait_for_timeout(1500)
@@ -178,20 +172,21 @@ def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
         lambda: "airport" in tab.transcript().lower() and len(tab.transcript()) > 60, what="the transcript"
     )
     assert "Tell me a joke about airports." in tab.transcript()
-    assert probe["peak"] > 0.01
+    assert probe["peak"] > 0.01 and probe["path"] == "engine"
+    assert "Web Audio engine" in tab.page.locator("#engine").inner_text()  # the page says which path
     assert tab.errors == []
 
 
 def test_microphone_set_hears_the_visitor_and_answers(tab: Page, club: Running) -> None:
     before = club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped")
-    tab.page.get_by_role("button", name="Record").first.click()
+    tab.page.get_by_role("button", name="Start the set").click()  # the engine's microphone comes on
     tab.wait_until(
         lambda: club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped") > before,
-        what="the server's VAD to hear a turn",
+        what="the server's VAD to hear a turn through the engine",
     )
     tab.playing()
     tab.wait_until(lambda: "s of speech" in tab.transcript(), what="the visitor's turn in the transcript")
-    tab.page.get_by_role("button", name="Stop").first.click()
+    assert tab.engine()["you"] > 0.01  # the visitor's level meter moved
     assert tab.errors == []
 
 
@@ -256,4 +251,29 @@ def test_meters_recording_and_audition_work_in_the_page(tab: Page) -> None:
     first = player.inner_text()
     page.wait_for_timeout(1500)
     assert player.inner_text() != first  # the clock moves: the ten takes are playing
+    assert tab.errors == []
+
+
+@pytest.mark.parametrize("guard", [1.0, 0.0], ids=["echo-guard-on", "echo-guard-off"])
+def test_the_comedian_hearing_itself_on_laptop_speakers_is_not_a_heckle(
+    tab: Page, club: Running, guard: float
+) -> None:
+    """The comedian's own voice leaks back into the microphone, as on laptop speakers where the
+    browser's echo canceller ignores Web Audio. With the guard on, that is no heckle; the control
+    run without it shows the leak really does heckle."""
+    server = club.rehearsal.server
+    truncations = len(server.truncations)
+    started = server.sent.count("input_audio_buffer.speech_started")
+    tab.page.get_by_label("Topic").fill("airports")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.page.wait_for_function("() => window.__engine && window.__engine.path === 'engine'")
+    tab.page.evaluate(f"() => {{ __engine.leak(0.6); __engine.guard({guard}); __engine.micOn(true); }}")
+    if guard:
+        tab.playing(seconds=3.0)
+        tab.wait_until(lambda: "your turn" in tab.status(), what="the joke to finish")
+        assert server.sent.count("input_audio_buffer.speech_started") == started
+        assert len(server.truncations) == truncations and "heckle" not in tab.transcript()
+        assert tab.engine()["guarded"] > 0  # the guard really held frames back
+    else:
+        tab.wait_until(lambda: len(server.truncations) > truncations, what="the comedian to heckle itself")
     assert tab.errors == []

@@ -1,0 +1,178 @@
+"""The page's audio engine, server side: one WebSocket per tab, a thin adapter over a visitor's set.
+
+The page (`comedy/engine_page/`) captures the microphone as 24 kHz PCM16 in 20 ms frames and plays
+the comedian through a ring-buffer AudioWorklet. Over the socket:
+
+- page -> server, binary: microphone PCM16, little-endian, 24 kHz mono;
+- server -> page, binary: speech, `[id length: u8][item id: ascii][seq: u32 LE][PCM16 LE]`;
+- server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "end", "item"}`,
+  `{"type": "pong", "t"}`;
+- page -> server, text: `{"type": "played", "items": {item: samples}}` (what reached the output
+  device, on the audio clock), `{"type": "started", "item", "ago_ms"}` (when an item's first sample
+  reached the output device), `{"type": "ping", "t"}`.
+
+The socket is authorised by a one-use token with a short life, minted for the visitor's Gradio
+session by a server function, so it drives the same set as the page's dropdowns and buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import struct
+import time
+from collections.abc import Callable
+
+import numpy as np
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from comedy.club import Club
+from comedy.protocol import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+PATH = "/engine/ws"
+TOKEN_SECONDS = 60.0
+REFUSED = 4401  # close code: no valid token
+MAX_FRAME_BYTES = SAMPLE_RATE * 2  # one second of microphone audio in one frame at most
+
+
+class Tokens:
+    """One-use tokens with a short life, each naming the visitor (Gradio session) it was minted for."""
+
+    def __init__(self, seconds: float = TOKEN_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds, self._clock = seconds, clock
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def mint(self, visitor: str) -> str:
+        """A fresh token for `visitor`; expired tokens are swept on the way."""
+        now = self._clock()
+        self._tokens = {t: (v, until) for t, (v, until) in self._tokens.items() if until > now}
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = (visitor, now + self.seconds)
+        return token
+
+    def take(self, token: str | None) -> str | None:
+        """The visitor a token was minted for, once; None for an unknown, used or expired token."""
+        found = self._tokens.pop(token or "", None)
+        if found is None or found[1] <= self._clock():
+            return None
+        return found[0]
+
+    def forget(self, visitor: str) -> None:
+        """Drop every token of a visitor whose tab closed."""
+        self._tokens = {t: entry for t, entry in self._tokens.items() if entry[0] != visitor}
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+
+def speech_frame(item_id: str, seq: int, pcm: np.ndarray) -> bytes:
+    """One binary speech frame: item id, sequence number, PCM16."""
+    tag = item_id.encode("ascii", "replace")[:255]
+    return bytes([len(tag)]) + tag + struct.pack("<I", seq & 0xFFFFFFFF) + pcm.astype("<i2").tobytes()
+
+
+def read_speech_frame(frame: bytes) -> tuple[str, int, np.ndarray]:
+    """The parts of a speech frame (the page's parser, in Python: for tests and benchmarks)."""
+    size = frame[0]
+    item_id = frame[1 : 1 + size].decode("ascii")
+    (seq,) = struct.unpack_from("<I", frame, 1 + size)
+    return item_id, seq, np.frombuffer(frame[5 + size :], dtype="<i2")
+
+
+class Engine:
+    """The engine's sockets: which visitor each belongs to, and the adapter between it and the set."""
+
+    def __init__(self, club: Club, tokens: Tokens | None = None) -> None:
+        self.club = club
+        self.tokens = tokens or Tokens()
+        self.sockets: dict[str, WebSocket] = {}
+
+    def route(self) -> WebSocketRoute:
+        """The route to add to Gradio's own app (`demo.launch(app_kwargs={"routes": [...]})`)."""
+        return WebSocketRoute(PATH, self.serve)
+
+    def mint(self, visitor: str) -> str:
+        """A token for the visitor's socket."""
+        return self.tokens.mint(visitor)
+
+    async def forget(self, visitor: str) -> None:
+        """The tab closed: close its socket, drop its tokens."""
+        self.tokens.forget(visitor)
+        socket = self.sockets.pop(visitor, None)
+        if socket is not None:
+            with contextlib.suppress(Exception):
+                await socket.close(1001, "the tab closed")
+
+    async def serve(self, websocket: WebSocket) -> None:
+        """One tab's socket, until it closes."""
+        visitor = self.tokens.take(websocket.query_params.get("token"))
+        await websocket.accept()
+        if visitor is None:
+            await websocket.send_text(
+                json.dumps({"type": "refused", "message": "The engine's token was refused."})
+            )
+            await websocket.close(REFUSED, "token refused")
+            return
+        older = self.sockets.get(visitor)
+        self.sockets[visitor] = websocket
+        if older is not None:  # a reconnect replaces the tab's old socket
+            with contextlib.suppress(Exception):
+                await older.close(1000, "replaced")
+        speaker = asyncio.create_task(self._speak(visitor, websocket), name="engine-speaker")
+        try:
+            await self._listen(visitor, websocket)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            speaker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await speaker
+            if self.sockets.get(visitor) is websocket:
+                del self.sockets[visitor]
+
+    async def _listen(self, visitor: str, websocket: WebSocket) -> None:
+        """Microphone frames and the player's reports, into the visitor's set."""
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            comedy_set = self.club.get(visitor)
+            if message.get("bytes") is not None:
+                frame = message["bytes"]
+                if comedy_set is not None and 0 < len(frame) <= MAX_FRAME_BYTES and len(frame) % 2 == 0:
+                    comedy_set.receive(SAMPLE_RATE, np.frombuffer(frame, dtype="<i2"))
+                continue
+            try:
+                report = json.loads(message.get("text") or "")
+            except ValueError:
+                continue
+            if not isinstance(report, dict):
+                continue
+            kind = report.get("type")
+            if kind == "ping":
+                await websocket.send_text(json.dumps({"type": "pong", "t": report.get("t")}))
+            elif comedy_set is not None and kind == "played" and isinstance(report.get("items"), dict):
+                for item_id, samples in report["items"].items():
+                    if isinstance(samples, int | float):
+                        comedy_set.heard(str(item_id), int(samples))
+            elif (
+                comedy_set is not None and kind == "started" and isinstance(report.get("ago_ms"), int | float)
+            ):
+                comedy_set.started(str(report.get("item")), time.monotonic() - report["ago_ms"] / 1000)
+
+    async def _speak(self, visitor: str, websocket: WebSocket) -> None:
+        """The set's speech to the page as it arrives: the page's player keeps the clock."""
+        seq = 0
+        async for comedy_set in self.club.sets_of(visitor):
+            async for kind, item_id, pcm in comedy_set.stream():
+                if kind == "audio":
+                    await websocket.send_bytes(speech_frame(item_id, seq, pcm))
+                    seq += 1
+                else:
+                    await websocket.send_text(json.dumps({"type": kind, "item": item_id}))

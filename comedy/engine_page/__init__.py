@@ -1,0 +1,37 @@
+"""The page's audio engine as a Gradio 6 component: a `gr.HTML` with its JavaScript and worklets.
+
+The JavaScript (`engine.js`) and the AudioWorklet processors (`worklets.js`) live beside this file;
+the server side of the socket is `comedy.engine`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import gradio as gr
+
+HERE = Path(__file__).resolve().parent
+
+
+@cache
+def _read(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+def script() -> str:
+    """`engine.js` with the worklets' source inlined (they load from a Blob URL, no extra route)."""
+    return _read("engine.js").replace("__WORKLETS__", json.dumps(_read("worklets.js")))
+
+
+def component(*server_functions: Callable) -> gr.HTML:
+    """The engine's panel: start button, microphone switch, levels, and the path it is on."""
+    return gr.HTML(
+        html_template=_read("engine.html"),
+        css_template=_read("engine.css"),
+        js_on_load=script(),
+        server_functions=list(server_functions),
+        elem_id="engine",
+    )

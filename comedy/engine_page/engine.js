@@ -1,0 +1,208 @@
+// The page's audio engine (the body of a gr.HTML component's js_on_load: `element`, `server`).
+// One click starts it: AudioContext.resume() and getUserMedia must run inside a user gesture.
+// Speech and the microphone travel over one WebSocket per tab (comedy/engine.py).
+const WORKLETS = __WORKLETS__;
+const WIRE_RATE = 24000;
+const E = (window.__engine = window.__engine || {
+  path: "off", ctx: null, ws: null, player: null, capture: null, opened: false, retries: 0,
+  heard: {}, started: {}, cuts: [], levels: { you: 0, comedian: 0 }, peaks: { you: 0, comedian: 0 },
+  mic: "off", guarded: 0,
+});
+const line = element.querySelector(".engine-status");
+const bars = { you: element.querySelector(".level-you"), comedian: element.querySelector(".level-comedian") };
+
+function say(text) {
+  E.status = text;
+  line.textContent = text;
+}
+
+function draw(who, level) {
+  E.levels[who] = level;
+  E.peaks[who] = Math.max(E.peaks[who], level);
+  const width = Math.min(100, Math.round(Math.sqrt(level) * 180));
+  bars[who].style.width = width + "%";
+}
+
+function toDevice(contextTime) {
+  // When a sample rendered at `contextTime` leaves the output device, in page (performance) time.
+  const ts = E.ctx.getOutputTimestamp();
+  return ts.performanceTime + (contextTime - ts.contextTime) * 1000;
+}
+
+function send(message) {
+  if (E.ws && E.ws.readyState === WebSocket.OPEN) E.ws.send(JSON.stringify(message));
+}
+
+function onPlayer(event) {
+  const d = event.data;
+  if (d.started !== undefined) {
+    const at = toDevice(d.at);
+    E.started[d.started] = at;
+    send({ type: "started", item: d.started, ago_ms: performance.now() - at });
+  } else if (d.cut !== undefined) {
+    E.cuts.push({ silentAt: toDevice(d.cut) });
+  } else if (d.played) {
+    // What has left the speaker: what the worklet rendered, less what is still in the output path.
+    const inFlight = Math.max(0, Math.round((d.at - E.ctx.getOutputTimestamp().contextTime) * WIRE_RATE));
+    const items = {};
+    for (const item in d.played) {
+      E.heard[item] = Math.max(E.heard[item] || 0, d.played[item] - inFlight);
+      items[item] = E.heard[item];
+    }
+    if (Object.keys(items).length) send({ type: "played", items });
+    draw("comedian", d.level);
+    E.buffered = d.buffered;
+  }
+}
+
+function onCapture(event) {
+  const d = event.data;
+  if (d.pcm) {
+    if (d.guarded) E.guarded++;
+    if (E.ws && E.ws.readyState === WebSocket.OPEN && E.mic === "on") E.ws.send(d.pcm);
+  } else if (d.level !== undefined) {
+    draw("you", E.mic === "on" ? d.level : 0);
+  }
+}
+
+function onSpeech(buffer) {
+  const bytes = new Uint8Array(buffer);
+  const size = bytes[0];
+  const item = String.fromCharCode(...bytes.subarray(1, 1 + size));
+  const pcm = buffer.slice(5 + size);
+  E.lastChunkAt = performance.now();
+  E.player.port.postMessage({ item, pcm }, [pcm]);
+}
+
+function onText(message) {
+  if (message.type === "cut") {
+    E.cutReceivedAt = performance.now();
+    E.player.port.postMessage({ cut: true });
+  } else if (message.type === "end") {
+    E.player.port.postMessage({ end: message.item });
+  } else if (message.type === "refused") {
+    say(message.message);
+  }
+}
+
+async function connect() {
+  const token = await server.engine_token();
+  const root = (window.gradio_config && window.gradio_config.root) || location.href;
+  const url = new URL("engine/ws", root.endsWith("/") ? root : root + "/");
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.searchParams.set("token", token);
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  E.ws = ws;
+  let opened = false;
+  ws.onopen = () => {
+    opened = E.opened = true;
+    E.retries = 0;
+    E.path = "engine";
+    say("Sound: the Web Audio engine, over one WebSocket.");
+  };
+  ws.onmessage = (event) => {
+    if (typeof event.data === "string") onText(JSON.parse(event.data));
+    else onSpeech(event.data);
+  };
+  ws.onclose = (event) => {
+    if (E.ws !== ws) return;
+    E.ws = null;
+    if (!opened && !E.opened) {
+      E.path = "unavailable";
+      say("The audio engine could not connect (code " + event.code + "). Check the network, then reload.");
+      return;
+    }
+    E.path = "reconnecting";
+    E.retries++;
+    say("The audio engine lost its connection: reconnecting…");
+    const wait = Math.min(8000, 250 * 2 ** E.retries) * Math.random();
+    setTimeout(() => connect().catch((err) => say("The audio engine could not reconnect: " + err)), wait);
+  };
+}
+
+function openMicrophone() {
+  // Inside the click too: the browser asks for the microphone once, on the visitor's gesture.
+  E.microphone =
+    E.microphone ||
+    navigator.mediaDevices
+      .getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 } })
+      .catch((err) => err);
+  return E.microphone;
+}
+
+async function connectMicrophone() {
+  const stream = await openMicrophone();
+  await E.starting;
+  if (!(stream instanceof MediaStream)) {
+    E.mic = "blocked";
+    say("No microphone (" + stream.name + "): type a topic instead. " + E.status);
+    return false;
+  }
+  if (!E.source) {
+    E.source = E.ctx.createMediaStreamSource(stream);
+    E.source.connect(E.capture, 0, 0);
+  }
+  return true;
+}
+
+async function start(withMicrophone) {
+  if (withMicrophone) openMicrophone();
+  if (!E.starting) E.starting = startSound();
+  try {
+    await E.starting;
+    if (withMicrophone && (await connectMicrophone())) E.micOn(true);
+  } catch (err) {
+    E.starting = null;
+    say("The audio engine could not start: " + err);
+  }
+}
+
+async function startSound() {
+  const ctx = (E.ctx = new AudioContext({ latencyHint: "interactive" }));
+  const resumed = ctx.resume(); // inside the click, as autoplay rules want
+  await resumed;
+  const url = URL.createObjectURL(new Blob([WORKLETS], { type: "application/javascript" }));
+  await ctx.audioWorklet.addModule(url);
+  E.player = new AudioWorkletNode(ctx, "comedy-player", { numberOfInputs: 0, outputChannelCount: [1] });
+  E.player.connect(ctx.destination);
+  E.capture = new AudioWorkletNode(ctx, "comedy-capture", { numberOfInputs: 2, numberOfOutputs: 0 });
+  E.player.connect(E.capture, 0, 1); // what is played: the echo guard's reference
+  E.player.port.onmessage = onPlayer;
+  E.capture.port.onmessage = onCapture;
+  await connect();
+}
+
+// Test hook: feed what the comedian plays back into the microphone, as laptop speakers would.
+E.leak = (gain) => {
+  const leak = E.ctx.createGain();
+  leak.gain.value = gain;
+  E.player.connect(leak);
+  leak.connect(E.capture, 0, 0);
+  E.leakNode = leak;
+};
+E.guard = (threshold) => E.capture.port.postMessage({ guard: threshold });
+E.start = start;
+E.micOn = (on) => {
+  E.mic = on ? "on" : "off";
+  element.querySelector(".engine-mic").textContent = on ? "🎙️ Microphone on" : "🎙️ Microphone off";
+};
+
+// The buttons that start a set start the engine too (a capturing listener: it runs in the click).
+document.addEventListener(
+  "click",
+  (event) => {
+    if (event.target.closest("#start-set")) start(true);
+    else if (event.target.closest("#tell-joke, .engine-start")) start(false);
+  },
+  true,
+);
+element.querySelector(".engine-mic").addEventListener("click", async () => {
+  if (E.mic === "on") {
+    E.micOn(false);
+    server.stop_talking_now();
+  } else {
+    await start(true);
+  }
+});
+say("Sound starts with the set: press Start the set or Tell a joke.");

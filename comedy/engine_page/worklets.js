@@ -1,0 +1,196 @@
+// The engine's AudioWorklet processors: loaded from a Blob URL by engine.js.
+// Everything on the wire is 24 kHz mono PCM16; the device runs at whatever rate it likes.
+const WIRE_RATE = 24000;
+
+// Microphone (input 0) -> 24 kHz PCM16 in 20 ms frames. Input 1 is what the player is playing:
+// the echo guard (a Geigel double-talk detector) sends a frame as silence while the microphone
+// is no louder than the comedian's own voice could make it, so the comedian does not heckle itself.
+class Capture extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.step = sampleRate / WIRE_RATE; // device samples per wire sample
+    this.t = 0; // where the next wire sample sits, in device samples from this block's start
+    this.last = 0; // the previous block's last sample
+    this.lastRef = 0;
+    this.frame = new Int16Array(WIRE_RATE / 50);
+    this.n = 0;
+    this.framePeak = 0;
+    this.frameRef = 0;
+    this.refPeaks = new Float32Array(12); // the reference's peak per frame, the last 240 ms
+    this.refIndex = 0;
+    this.guard = 1.0; // 0 turns the guard off
+    this.on = true;
+    this.levelSum = 0;
+    this.levelCount = 0;
+    this.port.onmessage = (e) => {
+      if (e.data.guard !== undefined) this.guard = e.data.guard;
+      if (e.data.on !== undefined) this.on = e.data.on;
+    };
+  }
+
+  process(inputs) {
+    const mic = inputs[0] && inputs[0][0];
+    if (!mic) return true;
+    const ref = inputs[1] && inputs[1][0];
+    const size = mic.length;
+    while (this.t < size - 1) {
+      const i = Math.floor(this.t);
+      const f = this.t - i;
+      const a = i < 0 ? this.last : mic[i];
+      const sample = a + (mic[i + 1] - a) * f;
+      let echo = 0;
+      if (ref) {
+        const r = i < 0 ? this.lastRef : ref[i];
+        echo = Math.abs(r + (ref[i + 1] - r) * f);
+      }
+      this.push(sample, echo);
+      this.t += this.step;
+    }
+    this.t -= size;
+    this.last = mic[size - 1];
+    this.lastRef = ref ? ref[size - 1] : 0;
+    return true;
+  }
+
+  push(sample, echo) {
+    const clipped = Math.max(-1, Math.min(1, sample));
+    this.frame[this.n++] = clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff;
+    this.framePeak = Math.max(this.framePeak, Math.abs(clipped));
+    this.frameRef = Math.max(this.frameRef, echo);
+    this.levelSum += clipped * clipped;
+    this.levelCount++;
+    if (this.n < this.frame.length) return;
+    this.refPeaks[this.refIndex] = this.frameRef;
+    this.refIndex = (this.refIndex + 1) % this.refPeaks.length;
+    const refPeak = Math.max(...this.refPeaks);
+    const echoOnly = this.guard > 0 && refPeak > 0.01 && this.framePeak <= this.guard * refPeak;
+    const out = echoOnly ? new Int16Array(this.frame.length) : this.frame.slice();
+    if (this.on) this.port.postMessage({ pcm: out.buffer, guarded: echoOnly }, [out.buffer]);
+    const level = Math.sqrt(this.levelSum / this.levelCount);
+    this.port.postMessage({ level });
+    this.n = 0;
+    this.framePeak = 0;
+    this.frameRef = 0;
+    this.levelSum = 0;
+    this.levelCount = 0;
+  }
+}
+
+// A ring buffer of 24 kHz speech played at the device rate: gapless, a small prebuffer against
+// network jitter, a 4 ms fade on a cut. It counts what it has played of each item and reports it.
+class Player extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.cap = WIRE_RATE * 120;
+    this.buf = new Float32Array(this.cap);
+    this.r = 0; // samples consumed (absolute)
+    this.w = 0; // samples written (absolute)
+    this.t = 0; // fraction between buf[r] and buf[r + 1]
+    this.step = WIRE_RATE / sampleRate;
+    this.items = []; // [{item, end}] in order: where each item's samples end
+    this.ended = new Set(); // items whose last sample has arrived
+    this.played = {};
+    this.fresh = {}; // items whose played count changed since the last report
+    this.startedAt = {}; // item -> context time of its first sample
+    this.prebuffer = Math.round(WIRE_RATE * 0.04);
+    this.waiting = true;
+    this.fade = 0;
+    this.fadeLength = Math.max(1, Math.round(sampleRate * 0.004));
+    this.since = 0;
+    this.levelSum = 0;
+    this.levelCount = 0;
+    this.port.onmessage = (e) => {
+      const d = e.data;
+      if (d.cut) {
+        if (this.w > this.r) this.fade = this.fadeLength;
+      } else if (d.end) {
+        this.ended.add(d.end);
+      } else if (d.pcm) {
+        this.write(d.item, new Int16Array(d.pcm));
+      }
+    };
+  }
+
+  write(item, pcm) {
+    if (this.w - this.r + pcm.length > this.cap) return; // a full buffer drops, never overwrites
+    for (let i = 0; i < pcm.length; i++) this.buf[(this.w + i) % this.cap] = pcm[i] / 0x8000;
+    this.w += pcm.length;
+    const last = this.items[this.items.length - 1];
+    if (last && last.item === item) last.end = this.w;
+    else this.items.push({ item, end: this.w });
+  }
+
+  drop() {
+    this.r = this.w;
+    this.t = 0;
+    this.items = [];
+    this.waiting = true;
+  }
+
+  consume() {
+    const head = this.items[0];
+    if (head) {
+      if (!(head.item in this.startedAt)) {
+        this.startedAt[head.item] = currentTime;
+        this.port.postMessage({ started: head.item, at: currentTime });
+      }
+      this.played[head.item] = (this.played[head.item] || 0) + 1;
+      this.fresh[head.item] = true;
+    }
+    this.r++;
+    if (head && this.r >= head.end) this.items.shift();
+  }
+
+  process(_inputs, outputs) {
+    const out = outputs[0][0];
+    const available = this.w - this.r;
+    const head = this.items[0];
+    if (this.waiting && (available >= this.prebuffer || (head && this.ended.has(head.item)))) {
+      this.waiting = false;
+    }
+    for (let i = 0; i < out.length; i++) {
+      if (this.waiting || this.w - this.r < 2) {
+        out[i] = 0;
+        if (!this.waiting && this.w - this.r < 2) {
+          while (this.w > this.r) this.consume(); // play out the very last sample's credit
+          this.waiting = true;
+        }
+        continue;
+      }
+      const a = this.buf[this.r % this.cap];
+      const b = this.buf[(this.r + 1) % this.cap];
+      let sample = a + (b - a) * this.t;
+      if (this.fade > 0) {
+        sample *= this.fade / this.fadeLength;
+        this.fade--;
+        if (this.fade === 0) {
+          this.drop();
+          this.port.postMessage({ cut: currentTime });
+        }
+      }
+      out[i] = sample;
+      this.levelSum += sample * sample;
+      this.levelCount++;
+      this.t += this.step;
+      while (this.t >= 1 && this.w > this.r) {
+        this.t -= 1;
+        this.consume();
+      }
+    }
+    this.since += out.length;
+    if (this.since >= sampleRate / 50) {
+      const level = this.levelCount ? Math.sqrt(this.levelSum / this.levelCount) : 0;
+      const played = {};
+      for (const item in this.fresh) played[item] = this.played[item];
+      this.fresh = {};
+      this.port.postMessage({ played, level, at: currentTime, buffered: this.w - this.r });
+      this.since = 0;
+      this.levelSum = 0;
+      this.levelCount = 0;
+    }
+    return true;
+  }
+}
+
+registerProcessor("comedy-capture", Capture);
+registerProcessor("comedy-player", Player);

@@ -1,0 +1,146 @@
+"""A tab's audio engine without a browser: what `engine.js` does, in Python, over a real socket.
+
+It mints its token the way the page does (Gradio's `component_server`), sends the microphone as
+20 ms PCM16 frames, and plays what arrives on a simulated clock, reporting what it played.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import defaultdict
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+
+from comedy.engine import PATH, read_speech_frame
+from comedy.protocol import SAMPLE_RATE
+from tests.visitor import Visitor
+
+FRAME = SAMPLE_RATE // 50  # 20 ms
+
+
+async def engine_token(visitor: Visitor) -> str:
+    """A token for the visitor's socket, minted as the page's `server.engine_token()` does."""
+    engine = next(
+        c["id"] for c in visitor.config["components"] if c.get("props", {}).get("elem_id") == "engine"
+    )
+    body = {
+        "session_hash": visitor.session_hash,
+        "component_id": engine,
+        "fn_name": "engine_token",
+        "data": [],
+    }
+    response = await visitor.http.post(f"{visitor.base}/gradio_api/component_server", json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+class EngineClient:
+    """One tab's engine socket: received speech by item, text frames, and a player on a clock."""
+
+    def __init__(self, visitor: Visitor) -> None:
+        self.visitor = visitor
+        self.ws: ClientConnection | None = None
+        self.speech: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.arrived: dict[str, int] = defaultdict(int)  # samples received per item
+        self.first_frame_at: dict[str, float] = {}
+        self.texts: list[dict] = []
+        self.order: list[str] = []  # items in the order their first frame came
+        self.played: dict[str, int] = defaultdict(int)
+        self._reader: asyncio.Task | None = None
+        self._player: asyncio.Task | None = None
+        self._changed = asyncio.Event()
+
+    def url(self, token: str) -> str:
+        return f"{self.visitor.base.replace('http', 'ws', 1)}{PATH}?token={token}"
+
+    async def open(self, token: str | None = None) -> EngineClient:
+        """Connect with a fresh token (or the one given) and start reading."""
+        self.ws = await connect(self.url(token or await engine_token(self.visitor)), max_size=None)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def close(self) -> None:
+        for task in (self._reader, self._player):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        with contextlib.suppress(Exception):
+            async for frame in self.ws:
+                if isinstance(frame, bytes):
+                    item, _seq, pcm = read_speech_frame(frame)
+                    if item not in self.first_frame_at:
+                        self.first_frame_at[item] = time.monotonic()
+                        self.order.append(item)
+                    self.speech[item].append(pcm)
+                    self.arrived[item] += len(pcm)
+                else:
+                    message = json.loads(frame)
+                    self.texts.append(message)
+                    if message.get("type") == "cut":
+                        self.cut()
+                self._changed.set()
+
+    def cut(self) -> None:
+        """What the player does on a cut: everything buffered is dropped."""
+        for item in self.order:
+            self.arrived[item] = self.played[item]
+
+    def heard(self, item: str) -> np.ndarray:
+        return np.concatenate(self.speech[item]) if self.speech[item] else np.zeros(0, np.int16)
+
+    def play(self, report_every: float = 0.02) -> None:
+        """Play what arrives in real time, reporting what was played every 20 ms, as the page does."""
+        self._player = asyncio.create_task(self._play(report_every))
+
+    async def _play(self, every: float) -> None:
+        assert self.ws is not None
+        budget = 0.0
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            budget += (now - last) * SAMPLE_RATE
+            last = now
+            report: dict[str, int] = {}
+            for item in self.order:
+                take = int(min(budget, self.arrived[item] - self.played[item]))
+                if take > 0:
+                    if self.played[item] == 0:
+                        await self.ws.send(json.dumps({"type": "started", "item": item, "ago_ms": 0}))
+                    self.played[item] += take
+                    budget -= take
+                    report[item] = self.played[item]
+            budget = min(budget, FRAME)  # an idle player does not bank time
+            if report:
+                await self.ws.send(json.dumps({"type": "played", "items": report}))
+
+    async def report(self, item: str, samples: int) -> None:
+        """Say that `samples` of an item were played (as a test chooses)."""
+        assert self.ws is not None
+        self.played[item] = samples
+        await self.ws.send(json.dumps({"type": "played", "items": {item: samples}}))
+
+    async def speak(self, pcm: np.ndarray, realtime: bool = True) -> None:
+        """The microphone: 24 kHz int16 in 20 ms binary frames."""
+        assert self.ws is not None
+        for start in range(0, len(pcm), FRAME):
+            await self.ws.send(pcm[start : start + FRAME].astype("<i2").tobytes())
+            await asyncio.sleep(0.02 if realtime else 0.001)
+
+    async def until(self, check, timeout: float = 30.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not check():
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.1):
+                        await self._changed.wait()
