@@ -311,7 +311,9 @@ def build(app: ClubApp) -> gr.Blocks:
                     with gr.Row():
                         start_button = gr.Button("Start the set", variant="primary", elem_id="start-set")
                         end_button = gr.Button("End the set", variant="stop")
-                    with gr.Accordion("Sound without the engine (Gradio's own audio)", open=False):
+                    with gr.Accordion(
+                        "Sound without the engine (Gradio's own audio)", open=False, elem_id="fallback"
+                    ):
                         gr.Markdown(
                             "For a network that blocks the engine's WebSocket: Gradio's streamed "
                             "microphone and speaker (slower: about 0.4-1.2 s before you hear the comedian)."

@@ -1,20 +1,23 @@
-"""Figure 7: what a visitor hears. From the server's first audio delta to the page's audio playing.
+"""Figure 7: what a visitor hears. From the server's first audio delta to audio at the output device.
 
-Headless Debian Chromium (the browser tests' harness) against the app in rehearsal mode. Gradio
-streams the speech through an ffmpeg AAC encoder as HLS to hls.js; the floor is the same kind of
-PCM played straight through the Web Audio API on the same page, measured in the same run.
+Headless Debian Chromium against the app in rehearsal mode (live pace), three paths in one run,
+interleaved answer by answer: the page's Web Audio engine (one WebSocket into a player worklet;
+its time is the output-device time the page reports, `AudioContext.getOutputTimestamp`), Gradio's
+own streamed speaker (ffmpeg AAC over HLS; the time its `<audio>` clock starts moving, which is
+before the device plays it), and the floor: a buffer played straight through Web Audio on the same
+page. Barge-in: a new topic cuts the engine's answer; from the cut reaching the page to silence at
+the output device.
 """
 
 from __future__ import annotations
 
 import shutil
-import statistics
 import time
 
-from bench.report import table
-from comedy import club
+from bench.report import percentile, table
 
-ANSWERS = 5
+ANSWERS = 20
+TOPICS = ["cats", "work", "food", "weather", "music"]
 WEB_AUDIO_FLOOR = """async () => {
   const ctx = new AudioContext();
   await ctx.resume();
@@ -35,8 +38,29 @@ POSITION = """() => { const a = document.querySelector('#speaker audio');
   return a && !a.paused ? a.currentTime : -1; }"""
 
 
+def _browser(playwright):
+    return playwright.chromium.launch(
+        executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
+def _wait(check, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
 def _until_quiet(page, timeout: float = 40.0) -> None:
-    """Wait until the speaker's clock has stood still for half a second: the answer is over."""
+    """Wait until Gradio's speaker clock has stood still for half a second: the answer is over."""
     last, still_since, deadline = -2.0, time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         now = page.evaluate(POSITION)
@@ -47,93 +71,101 @@ def _until_quiet(page, timeout: float = 40.0) -> None:
         time.sleep(0.05)
 
 
-def _measure(chunk_ms: int) -> tuple[list[float], list[float]]:
+def _measure(answers: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
     from tests.club import launch
 
-    club.CHUNK_SAMPLES = 24 * chunk_ms
-    hls, floor = [], []
+    found: dict[str, list[float]] = {"engine": [], "hls": [], "floor": [], "cut": []}
+    launched = launch(pace=1.0)
+    running = next(launched)
+    server = running.rehearsal.server
     try:
-        for running in launch(pace=1.0):
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                    headless=True,
-                    args=[
-                        "--no-sandbox",
-                        "--disable-gpu",
-                        "--disable-background-networking",
-                        "--autoplay-policy=no-user-gesture-required",
-                    ],
-                )
-                page = browser.new_page()
+        with sync_playwright() as playwright:
+            browser = _browser(playwright)
+            engine_page, hls_page = browser.new_page(), browser.new_page()
+            for page in (engine_page, hls_page):
                 page.goto(running.url)
                 page.get_by_role("button", name="Tell a joke").wait_for()
-                for n in range(ANSWERS):
-                    floor.append(page.evaluate(WEB_AUDIO_FLOOR))
-                    already = len(running.rehearsal.server.first_audio_sent)
-                    position = page.evaluate(POSITION)
-                    page.get_by_label("Topic").fill(["cats", "work", "food", "weather", "music"][n % 5])
-                    page.get_by_role("button", name="Tell a joke").click()
-                    deadline = time.monotonic() + 30
-                    # Playing means the clock moved on past where it stood before the request.
-                    while not (
-                        len(running.rehearsal.server.first_audio_sent) > already
-                        and page.evaluate(POSITION) > max(position, 0) + 0.02
-                    ):
-                        if time.monotonic() > deadline:
-                            raise RuntimeError(f"no audio played for answer {n + 1}")
-                        time.sleep(0.005)
-                    heard = time.monotonic()
-                    sent = running.rehearsal.server.first_audio_sent[-1][1]
-                    hls.append((heard - sent) * 1000)
-                    _until_quiet(page)  # let the answer play out before the next request
-                browser.close()
+            hls_page.get_by_role("button", name="Sound without the engine (Gradio's own audio)").click()
+            hls_page.get_by_role("button", name="Use Gradio's audio").click()
+            for n in range(answers):
+                topic = TOPICS[n % len(TOPICS)]
+                # The engine: a click starts it; the page reports when the first sample left the device.
+                already = len(server.first_audio_sent)
+                engine_page.get_by_label("Topic").fill(topic)
+                engine_page.get_by_role("button", name="Tell a joke").click()
+                _wait(lambda a=already: len(server.first_audio_sent) > a, what="the engine's answer")
+                item, sent = server.first_audio_sent[-1]
+                visitor = next(iter(running.app.engine.sockets))
+                comedy_set = running.app.club.get(visitor)
+                _wait(lambda s=comedy_set, i=item: i in s.first_audio_handed, what="the engine to play")
+                found["engine"].append((comedy_set.first_audio_handed[item] - sent) * 1000)
+                time.sleep(0.5)
+                cuts = engine_page.evaluate("() => window.__engine.cuts.length")
+                engine_page.get_by_label("Topic").fill("a cut")
+                engine_page.get_by_role("button", name="Tell a joke").click()  # barge in
+                engine_page.wait_for_function(f"() => window.__engine.cuts.length > {cuts}")
+                cut = engine_page.evaluate("() => window.__engine.cuts[window.__engine.cuts.length - 1]")
+                found["cut"].append(cut["silentAt"] - cut["received"])
+                cut_answer = len(server.first_audio_sent)
+                _wait(lambda c=cut_answer: len(server.first_audio_sent) > c, what="the answer after the cut")
+                # Gradio's HLS speaker: Enter in the topic box (no click, so no engine on this page).
+                already = len(server.first_audio_sent)
+                position = hls_page.evaluate(POSITION)
+                hls_page.get_by_label("Topic").fill(topic)
+                hls_page.get_by_label("Topic").press("Enter")
+                _wait(
+                    lambda a=already, p=position: (
+                        len(server.first_audio_sent) > a and hls_page.evaluate(POSITION) > max(p, 0) + 0.02
+                    ),
+                    what="Gradio's speaker to play",
+                )
+                heard = time.monotonic()
+                found["hls"].append((heard - server.first_audio_sent[-1][1]) * 1000)
+                found["floor"].append(engine_page.evaluate(WEB_AUDIO_FLOOR))
+                _until_quiet(hls_page)
+            browser.close()
+
     finally:
-        club.CHUNK_SAMPLES = 2400
-    return hls, floor
+        launched.close()
+    return found
 
 
-def run() -> dict:
+def run(answers: int = ANSWERS) -> dict:
     """Measure and print figure 7 (skipped without Chromium)."""
     if not shutil.which("chromium"):
         print("\n## 7. Browser playback: skipped (install Debian's chromium)")
         return {}
-    rows, figures = [], {}
-    floor_all = []
-    for chunk_ms in (100, 200):
-        hls, floor = _measure(chunk_ms)
-        floor_all += floor
-        median = statistics.median(hls)
-        figures[chunk_ms] = median
+    found = _measure(answers)
+    floor = percentile(found["floor"], 50)
+    rows = []
+    for name, key in (
+        ("the Web Audio engine (WebSocket -> player worklet), at the output device", "engine"),
+        ("Gradio's streamed speaker (AAC over HLS), its clock starting", "hls"),
+        ("floor: a buffer played through Web Audio on the same page", "floor"),
+        ("barge-in: the cut at the page -> silence at the output device", "cut"),
+    ):
+        values = found[key]
+        p50, p95 = percentile(values, 50), percentile(values, 95)
+        ratio = "" if key == "cut" else f"{p50 / max(floor, 1e-3):.1f}x"
         rows.append(
             (
-                f"Gradio HLS, {chunk_ms} ms chunks",
-                f"{median:.0f} ms",
-                f"{min(hls):.0f}-{max(hls):.0f} ms",
-                len(hls),
+                name,
+                f"{p50:.0f} ms",
+                f"{p95:.0f} ms",
+                f"{min(values):.0f}-{max(values):.0f} ms",
+                len(values),
+                ratio,
             )
         )
-    floor_median = statistics.median(floor_all)
-    rows.append(
-        (
-            "floor: Web Audio on the same page",
-            f"{floor_median:.0f} ms",
-            f"{min(floor_all):.0f}-{max(floor_all):.0f} ms",
-            len(floor_all),
-        )
-    )
-    for row in rows[:-1]:
-        row_median = float(row[1].split()[0])
-        rows[rows.index(row)] = (*row, f"{row_median / max(floor_median, 1e-3):.0f}x")
-    rows[-1] = (*rows[-1], "1x")
     table(
-        "7. What a visitor hears: server's first audio delta -> the page's audio playing (headless Chromium)",
-        ["path", "median", "range", "answers", "ratio to floor"],
+        "7. What a visitor hears: the server's first audio delta -> audio at the output device "
+        "(headless Chromium)",
+        ["path", "p50", "p95", "range", "answers", "p50 / floor"],
         rows,
     )
-    return {"hls_ms": figures, "floor_ms": floor_median}
+    return {key: (percentile(v, 50), percentile(v, 95)) for key, v in found.items()}
 
 
 if __name__ == "__main__":

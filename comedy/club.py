@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CHUNK_SAMPLES = SAMPLE_RATE // 10  # 100 ms of speech per yield
 LEAD_SECONDS = 0.3  # how far ahead of playback the speaker may run
 MIC_QUEUE_CHUNKS = 50  # 5 s of microphone audio waiting at most
+CUT_REPORT_SECONDS = 0.3  # how long a cut waits for the page to say where it stopped
 ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
 CUT = "\x00cut"  # a speaker-queue entry: a heckle dropped what the player holds
 _EMPTY = np.zeros(0, np.int16)
@@ -155,6 +156,8 @@ class ComedySet:
         self._played: dict[str, int] = {}  # samples of each answer handed to the browser
         self._audio_item: str | None = None  # the answer heard last
         self._stream_end = 0.0  # when what `stream` has handed out will have played
+        self._player_reports = False  # a player that reports what it played (the engine) is attached
+        self._cut_reported = asyncio.Event()
         self._audio_items: list[str] = []  # items with audio not yet all heard, in order (2.x: several)
         self._unheard: list[str] = []  # items the visitor never heard, deleted once their answer ends
         self._response_active = False
@@ -473,9 +476,14 @@ class ComedySet:
 
     def heard(self, item_id: str, samples: int) -> None:
         """The player's report: `samples` of an item have reached the visitor (never more than arrived)."""
+        self._player_reports = True
         received = self._received.get(item_id)
         if received is not None:
             self._played[item_id] = min(received, max(samples, self._played.get(item_id, 0)))
+
+    def cut_heard(self) -> None:
+        """The player's report after a cut: its counts now say all the visitor heard."""
+        self._cut_reported.set()
 
     def started(self, item_id: str, at: float) -> None:
         """The player's report: an item's first sample reached the output device at `at` (monotonic)."""
@@ -604,9 +612,15 @@ class ComedySet:
         unheard = [i for i in self._audio_items if self._unplayed(i)]
         if not (self._response_active or unheard):
             return False
+        self._cut_reported.clear()
         self._drop_speech()
         if self._response_active:
             await self._send(protocol.response_cancel())
+        if self._player_reports and unheard:  # the page says where it fell silent: cut there
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CUT_REPORT_SECONDS):
+                    await self._cut_reported.wait()
+            unheard = [i for i in self._audio_items if self._unplayed(i)]
         if self._audio_items:
             playing = unheard[0] if unheard else self._audio_items[-1]
             later = self._audio_items[self._audio_items.index(playing) + 1 :]

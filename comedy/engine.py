@@ -161,6 +161,8 @@ class Engine:
                 for item_id, samples in report["items"].items():
                     if isinstance(samples, int | float):
                         comedy_set.heard(str(item_id), int(samples))
+                if report.get("final"):
+                    comedy_set.cut_heard()
             elif (
                 comedy_set is not None and kind == "started" and isinstance(report.get("ago_ms"), int | float)
             ):

@@ -20,11 +20,12 @@ class Running:
     demo: object  # the gr.Blocks
 
 
-def launch(pace: float = 3.0, key: str | None = None, **env: str) -> Iterator[Running]:
+def launch(pace: float = 3.0, key: str | None = None, engine: bool = True, **env: str) -> Iterator[Running]:
     """Start the app in rehearsal mode; yield where it runs.
 
     With `key`, the app runs as live with that owner key, its OpenAI URL pointed at the local
-    rehearsal server (which takes any key), so a whole keyed set runs with no network.
+    rehearsal server (which takes any key), so a whole keyed set runs with no network. With
+    `engine=False` the engine's WebSocket route is left out, as a proxy that blocks it would.
     """
     os.environ.setdefault("COMEDY_CACHE_DIR", tempfile.mkdtemp(prefix="comedy-test-cache-"))
     rehearsal = RehearsalThread(pace=pace).start()
@@ -34,12 +35,11 @@ def launch(pace: float = 3.0, key: str | None = None, **env: str) -> Iterator[Ru
     app = club_app.ClubApp(settings, None if key else rehearsal)
     demo = club_app.build(app)
     demo.queue(default_concurrency_limit=None)
+    options = club_app.launch_options(app)
+    if not engine:
+        options["app_kwargs"]["routes"] = []
     _, url, _ = demo.launch(
-        prevent_thread_lock=True,
-        server_name="127.0.0.1",
-        server_port=None,
-        quiet=True,
-        **club_app.launch_options(app),
+        prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True, **options
     )
     try:
         yield Running(url, app, rehearsal, demo)

@@ -277,3 +277,54 @@ def test_the_comedian_hearing_itself_on_laptop_speakers_is_not_a_heckle(
     else:
         tab.wait_until(lambda: len(server.truncations) > truncations, what="the comedian to heckle itself")
     assert tab.errors == []
+
+
+def test_a_cut_silences_the_page_at_once_and_truncates_where_the_page_was(tab: Page, club: Running) -> None:
+    server = club.rehearsal.server
+    tab.page.get_by_label("Topic").fill("airports")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.playing(seconds=1.0)
+    truncations = len(server.truncations)
+    tab.page.get_by_label("Topic").fill("dogs")
+    tab.page.get_by_role("button", name="Tell a joke").click()  # a new topic cuts the joke
+    tab.wait_until(lambda: len(server.truncations) > truncations, what="the truncate")
+    tab.page.wait_for_function("() => window.__engine.cuts.length > 0")
+    # The page's final report after the cut: all it rendered before falling silent was heard.
+    cut = tab.page.evaluate("() => ({...window.__engine.cuts[0], heard: {...window.__engine.heard}})")
+    item, audio_end_ms = server.truncations[-1]
+    silent_after_ms = cut["silentAt"] - cut["received"]
+    assert 0 <= silent_after_ms < 100, cut  # silent at the output device within 100 ms of the cut
+    page_ms = cut["heard"][item] * 1000 / 24_000
+    assert abs(audio_end_ms - page_ms) <= 20, (audio_end_ms, page_ms)  # where the visitor was
+    arrived_ms = club.app.club.sets[next(iter(club.app.club.sets))]._received[item] * 1000 / 24_000
+    assert audio_end_ms <= arrived_ms
+    tab.playing(seconds=1.0)  # and the next joke plays
+    assert tab.errors == []
+
+
+@pytest.fixture(scope="module")
+def blocked_club() -> Iterator[Running]:
+    """The app with the engine's WebSocket route missing, as behind a proxy that blocks it."""
+    yield from launch(pace=1.0, engine=False)
+
+
+def test_with_the_socket_blocked_the_page_falls_back_to_gradio_audio_and_says_so(
+    browser, blocked_club: Running
+) -> None:
+    tab = Page(browser, blocked_club.url, "fallback")
+    try:
+        tab.page.get_by_label("Topic").fill("cats")
+        tab.page.get_by_role("button", name="Tell a joke").click()
+        tab.page.wait_for_function("() => window.__engine && window.__engine.path === 'gradio'")
+        assert "Gradio's own audio" in tab.page.locator("#engine").inner_text()
+        tab.wait_until(lambda: "your turn" in tab.status() and "cats" in tab.transcript(), what="the joke")
+        # The joke plays through Gradio's streamed speaker: its clock moves.
+        tab.wait_until(
+            lambda: tab.page.evaluate(
+                "() => (document.querySelector('#speaker audio') || {}).currentTime > 1"
+            ),
+            what="Gradio's speaker to play",
+        )
+        tab.shot()
+    finally:
+        tab.close()

@@ -40,7 +40,10 @@ function onPlayer(event) {
     E.started[d.started] = at;
     send({ type: "started", item: d.started, ago_ms: performance.now() - at });
   } else if (d.cut !== undefined) {
-    E.cuts.push({ silentAt: toDevice(d.cut) });
+    E.cuts.push({ received: E.cutReceivedAt, silentAt: toDevice(d.cut) });
+    // Everything rendered before the cut reaches the speaker: that is what the visitor heard.
+    for (const item in d.played) E.heard[item] = Math.max(E.heard[item] || 0, d.played[item]);
+    send({ type: "played", items: d.played, final: true });
   } else if (d.played) {
     // What has left the speaker: what the worklet rendered, less what is still in the output path.
     const inFlight = Math.max(0, Math.round((d.at - E.ctx.getOutputTimestamp().contextTime) * WIRE_RATE));
@@ -77,12 +80,27 @@ function onSpeech(buffer) {
 function onText(message) {
   if (message.type === "cut") {
     E.cutReceivedAt = performance.now();
+    E.heardAtCut = { ...E.heard };
     E.player.port.postMessage({ cut: true });
   } else if (message.type === "end") {
     E.player.port.postMessage({ end: message.item });
   } else if (message.type === "refused") {
     say(message.message);
   }
+}
+
+function fallBack(why) {
+  // A proxy or network that blocks the socket: Gradio's own streamed speaker and microphone.
+  E.path = "gradio";
+  say("Sound: Gradio's own audio, slower (the engine " + why + "). Your microphone is below, under “Sound without the engine”.");
+  const panel = document.querySelector("#fallback");
+  if (panel && !panel.querySelector("#fallback-audio")) panel.querySelector("button").click(); // open it
+  const tryClick = (left) => {
+    const button = document.querySelector("#fallback-audio");
+    if (button) button.click();
+    else if (left > 0) setTimeout(() => tryClick(left - 1), 100);
+  };
+  tryClick(50);
 }
 
 async function connect() {
@@ -109,8 +127,7 @@ async function connect() {
     if (E.ws !== ws) return;
     E.ws = null;
     if (!opened && !E.opened) {
-      E.path = "unavailable";
-      say("The audio engine could not connect (code " + event.code + "). Check the network, then reload.");
+      fallBack("its WebSocket could not open, code " + event.code);
       return;
     }
     E.path = "reconnecting";

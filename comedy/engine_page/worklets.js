@@ -103,6 +103,7 @@ class Player extends AudioWorkletProcessor {
       const d = e.data;
       if (d.cut) {
         if (this.w > this.r) this.fade = this.fadeLength;
+        else this.port.postMessage({ cut: currentTime, played: { ...this.played } });
       } else if (d.end) {
         this.ended.add(d.end);
       } else if (d.pcm) {
@@ -165,7 +166,7 @@ class Player extends AudioWorkletProcessor {
         this.fade--;
         if (this.fade === 0) {
           this.drop();
-          this.port.postMessage({ cut: currentTime });
+          this.port.postMessage({ cut: currentTime, played: { ...this.played } }); // all of it was heard
         }
       }
       out[i] = sample;
