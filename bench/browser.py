@@ -89,6 +89,8 @@ def _measure(answers: int) -> dict[str, list[float]]:
                 page.get_by_role("button", name="Tell a joke").wait_for()
             hls_page.get_by_role("button", name="Sound without the engine (Gradio's own audio)").click()
             hls_page.get_by_role("button", name="Use Gradio's audio").click()
+            engine_page.get_by_role("button", name="Start the sound").click()  # before the first answer
+            engine_page.wait_for_function("() => window.__engine && window.__engine.path === 'engine'")
             for n in range(answers):
                 topic = TOPICS[n % len(TOPICS)]
                 # The engine: a click starts it; the page reports when the first sample left the device.
@@ -103,12 +105,12 @@ def _measure(answers: int) -> dict[str, list[float]]:
                 found["engine"].append((comedy_set.first_audio_handed[item] - sent) * 1000)
                 time.sleep(0.5)
                 cuts = engine_page.evaluate("() => window.__engine.cuts.length")
+                cut_answer = len(server.first_audio_sent)
                 engine_page.get_by_label("Topic").fill("a cut")
                 engine_page.get_by_role("button", name="Tell a joke").click()  # barge in
                 engine_page.wait_for_function(f"() => window.__engine.cuts.length > {cuts}")
                 cut = engine_page.evaluate("() => window.__engine.cuts[window.__engine.cuts.length - 1]")
                 found["cut"].append(cut["silentAt"] - cut["received"])
-                cut_answer = len(server.first_audio_sent)
                 _wait(lambda c=cut_answer: len(server.first_audio_sent) > c, what="the answer after the cut")
                 # Gradio's HLS speaker: Enter in the topic box (no click, so no engine on this page).
                 already = len(server.first_audio_sent)
