@@ -1,8 +1,10 @@
 """Figure 4: many visitors at once on one app process.
 
 The app (rehearsal mode, live pacing) runs in this process. The visitors run in a child process:
-each streams a spoken question into the microphone in real time through Gradio's HTTP protocol,
-as the browser does, and reads the spoken answer from its HLS stream.
+each streams a spoken question into the microphone in real time and waits for the spoken answer,
+either through the page's audio engine (one WebSocket: 20 ms PCM16 frames up, speech frames down,
+as `engine.js` does) or through Gradio's own channels (an upload and a POST per 100 ms microphone
+chunk, the answer read from the HLS stream), as the browser does.
 """
 
 from __future__ import annotations
@@ -57,6 +59,43 @@ def _rss_mb() -> float:
 # --- the visitors (child process) ---------------------------------------------------------
 
 
+async def _visit_engine(url: str, question: np.ndarray) -> dict:
+    from tests.engine_client import EngineClient
+    from tests.visitor import Visitor
+
+    result = {"ok": False, "error": "", "chunks": 0, "answer_s": None}
+    stage = "connect"
+    try:
+        async with Visitor(url) as visitor:
+            stage = "start"
+            status = (await visitor.call("start", CHOICES, timeout=60))[0]
+            if "full" in status or "Not connected" in status:
+                raise RuntimeError(status)
+            engine = await EngineClient(visitor).open()
+            engine.play()
+            start = time.monotonic()
+            stage = "speak"
+            voice = soxr.resample(question.astype(np.float32) / 32768, 48_000, 24_000)
+            mic = asyncio.create_task(
+                engine.speak(
+                    np.concatenate([(voice * 32767).astype(np.int16), np.zeros(24_000 * 20, np.int16)])
+                )
+            )
+            stage = "answer"
+            try:
+                await engine.until(lambda: engine.order and engine.arrived[engine.order[0]] >= 12_000, 60)
+            finally:
+                mic.cancel()
+            result["answer_s"] = time.monotonic() - start
+            result["ok"] = True
+            stage = "end"
+            await visitor.call("end", [], timeout=60)
+            await engine.close()
+    except Exception as exc:
+        result["error"] = f"{stage}: {type(exc).__name__}: {exc}"[:200]
+    return result
+
+
 async def _visit(url: str, question: np.ndarray, n: int) -> dict:
     from tests.visitor import Visitor
 
@@ -98,29 +137,36 @@ def spoken_question() -> np.ndarray:
     return (soxr.resample(voice, 24_000, 48_000) * 32767).astype(np.int16)
 
 
-async def _crowd(url: str, count: int) -> list[dict]:
+async def _crowd(url: str, count: int, path: str) -> list[dict]:
+    from tests.visitor import _BrowserLikeTransport
+
     question = spoken_question()
 
     async def staggered(n: int) -> dict:
         await asyncio.sleep(n * 0.05)  # visitors arrive over a few seconds, not in one instant
+        if path == "engine":
+            return await _visit_engine(url, question)
         return await _visit(url, question, n)
 
+    start = time.monotonic()
     results = await asyncio.gather(*(staggered(n) for n in range(count)))
+    wall = time.monotonic() - start
     for result in results:
         result["visitor_cpu_s"] = time.process_time()
+        result["http_per_s"] = _BrowserLikeTransport.requests / wall
     return results
 
 
 # --- the app side (this process) ----------------------------------------------------------
 
 
-def _round(running, count: int) -> dict:
+def _round(running, count: int, path: str) -> dict:
     app_pid = os.getpid()
     server = running.rehearsal.server
     before_rss, before_cpu = _rss_mb(), _cpu_seconds(app_pid)
     start = time.monotonic()
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.visitors", "--crowd", running.url, str(count)],
+        [sys.executable, "-m", "bench.visitors", "--crowd", running.url, str(count), path],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -148,6 +194,8 @@ def _round(running, count: int) -> dict:
     errors = [r["error"] for r in results if not r["ok"]]
     answer = [r["answer_s"] for r in results if r["answer_s"] is not None]
     return {
+        "path": path,
+        "http_per_s_per_visitor": max(r.get("http_per_s", 0) for r in results) / count,
         "visitors": count,
         "errors": len(errors),
         "first_error": errors[0] if errors else "",
@@ -164,21 +212,24 @@ def _round(running, count: int) -> dict:
     }
 
 
-def run(counts: tuple[int, ...] = (10, 25, 50)) -> dict:
-    """Measure and print figure 4."""
+def run(counts: tuple[int, ...] = (10, 50), paths: tuple[str, ...] = ("engine", "gradio")) -> dict:
+    """Measure and print figure 4: each crowd size on each path."""
     from tests.club import launch
 
     rounds = []
     for running in launch(pace=1.0, COMEDY_MAX_SETS="60"):
         for count in counts:
-            rounds.append(_round(running, count))
+            for path in paths:
+                rounds.append(_round(running, count, path))
     rows = [
         (
+            "engine (WebSocket)" if r["path"] == "engine" else "Gradio's audio (HTTP + HLS)",
             r["visitors"],
             r["errors"],
             f"{r['added_p95_ms']:.1f} ms ({r['added_n']} answers)",
             f"{r['answer_p50_s']:.1f} s",
-            f"{r['cpu_percent']:.0f} %",
+            f"{r['cpu_percent']:.0f} % ({r['cpu_percent'] / r['visitors']:.2f} % each)",
+            f"{r['http_per_s_per_visitor']:.1f}",
             f"{r['encoder_cpu_percent']:.0f} %",
             f"{r['visitor_cpu_percent']:.0f} %",
             f"{r['rss_per_visitor_mb']:.1f} MB",
@@ -190,11 +241,13 @@ def run(counts: tuple[int, ...] = (10, 25, 50)) -> dict:
         "4. Visitors at once on one app process (target: 50 with no errors, p95 added latency < 50 ms); "
         "CPU as % of one core of the 2-core machine",
         [
+            "path",
             "visitors",
             "errors",
             "p95 added first-audio latency",
             "question -> 0.5 s of answer, p50",
             "app CPU (with rehearsal server)",
+            "HTTP requests/s per visitor",
             "ffmpeg encoders CPU",
             "simulated visitors CPU",
             "app memory per visitor",
@@ -202,11 +255,11 @@ def run(counts: tuple[int, ...] = (10, 25, 50)) -> dict:
         ],
         rows,
     )
-    return {f"visitors_{r['visitors']}": r for r in rounds}
+    return {f"{r['path']}_{r['visitors']}": r for r in rounds}
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--crowd":
-        print(json.dumps(asyncio.run(_crowd(sys.argv[2], int(sys.argv[3])))))
+        print(json.dumps(asyncio.run(_crowd(sys.argv[2], int(sys.argv[3]), sys.argv[4]))))
     else:
         run()

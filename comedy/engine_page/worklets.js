@@ -102,8 +102,8 @@ class Player extends AudioWorkletProcessor {
     this.port.onmessage = (e) => {
       const d = e.data;
       if (d.cut) {
-        if (this.w > this.r) this.fade = this.fadeLength;
-        else this.port.postMessage({ cut: currentTime, played: { ...this.played } });
+        if (this.w - this.r >= 2 && !this.waiting) this.fade = this.fadeLength;
+        else this.silence(); // nothing is sounding: silent at once
       } else if (d.end) {
         this.ended.add(d.end);
       } else if (d.pcm) {
@@ -119,6 +119,12 @@ class Player extends AudioWorkletProcessor {
     const last = this.items[this.items.length - 1];
     if (last && last.item === item) last.end = this.w;
     else this.items.push({ item, end: this.w });
+  }
+
+  silence() {
+    this.fade = 0;
+    this.drop();
+    this.port.postMessage({ cut: currentTime, played: { ...this.played } }); // all of it was heard
   }
 
   drop() {
@@ -152,6 +158,7 @@ class Player extends AudioWorkletProcessor {
     for (let i = 0; i < out.length; i++) {
       if (this.waiting || this.w - this.r < 2) {
         out[i] = 0;
+        if (this.fade > 0) this.silence(); // ran dry while fading: the cut is done
         if (!this.waiting && this.w - this.r < 2) {
           while (this.w > this.r) this.consume(); // play out the very last sample's credit
           this.waiting = true;
@@ -164,10 +171,7 @@ class Player extends AudioWorkletProcessor {
       if (this.fade > 0) {
         sample *= this.fade / this.fadeLength;
         this.fade--;
-        if (this.fade === 0) {
-          this.drop();
-          this.port.postMessage({ cut: currentTime, played: { ...this.played } }); // all of it was heard
-        }
+        if (this.fade === 0) this.silence();
       }
       out[i] = sample;
       this.levelSum += sample * sample;
