@@ -182,10 +182,7 @@ def build(app: ClubApp) -> gr.Blocks:
         ended = await app.club.hang_up(request.session_hash, "The set is over. Thanks for coming!")
         return ended.status_line() if ended else "No set running."
 
-    async def refresh(seen: int, request: gr.Request):
-        comedy_set = app.club.sets.get(request.session_hash)
-        if comedy_set is None or comedy_set.version == seen:
-            return (gr.skip(),) * 7
+    def shown(comedy_set: ComedySet) -> tuple:
         meters = comedy_set.meters
         if comedy_set.endpoint.rehearsal:
             figures = (
@@ -200,15 +197,18 @@ def build(app: ClubApp) -> gr.Blocks:
             }
         )
         room = comedy_set.room.meter() if comedy_set.room else None
-        return (
-            comedy_set.messages(),
-            comedy_set.status_line(),
-            comedy_set.version,
-            figures,
-            plot,
-            room,
-            comedy_set.barges,
-        )
+        return (comedy_set.messages(), comedy_set.status_line(), figures, plot, room, comedy_set.barges)
+
+    async def updates(request: gr.Request):
+        # One long-lived stream per tab: the transcript, status and meters reach the page when they
+        # change (pushed, not polled), for each set the visitor opens until the tab closes.
+        async for comedy_set in app.club.sets_of(request.session_hash):
+            seen = -1
+            while seen != comedy_set.version or not comedy_set.closed:
+                if seen != comedy_set.version:
+                    seen = comedy_set.version
+                    yield shown(comedy_set)
+                await comedy_set.news()
 
     def save(request: gr.Request):
         path = app.save_set(request.session_hash)
@@ -377,9 +377,7 @@ def build(app: ClubApp) -> gr.Blocks:
                 placeholder="sk-… (kept for this tab only, never shown or stored)",
             )
             key_button = gr.Button("Use my key")
-        seen = gr.State(-1)
         barges = gr.Number(0, visible=False)
-        timer = gr.Timer(0.5)
 
         choices = [voice, style, reaction, model, mode]
         gr.on(
@@ -419,12 +417,14 @@ def build(app: ClubApp) -> gr.Blocks:
         )
         mic.stop_recording(stop_talking, None, None, concurrency_limit=None, api_name="stop_talking")
         end_button.click(end, None, status, concurrency_limit=None, api_name="end")
-        timer.tick(
-            refresh,
-            seen,
-            [transcript, status, seen, figures, latency_plot, laugh_meter, barges],
+        demo.load(
+            updates,
+            None,
+            [transcript, status, figures, latency_plot, laugh_meter, barges],
             concurrency_limit=None,
+            api_name="updates",
             api_visibility="private",
+            show_progress="hidden",
         )
         barges.change(None, None, None, js=FLUSH_JS)
         save_button.click(save, None, recording, api_name="save")

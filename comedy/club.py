@@ -135,6 +135,7 @@ class ComedySet:
         self.status = "Not started"
         self.last_error = ""
         self.version = 0  # bumped on every change the page should show
+        self._news = asyncio.Event()  # set by every such change, for the page's stream
         self.closed = False
         self.started_at = time.monotonic()
         self.ended_at: float | None = None
@@ -179,6 +180,14 @@ class ComedySet:
         if error is not None:
             self.last_error = redact(error, self.endpoint.key)
         self.version += 1
+        self._news.set()
+
+    async def news(self, timeout: float = 1.0) -> None:
+        """Wait until something the page shows has changed (or `timeout` passed)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._news.wait()
+        self._news.clear()
 
     def status_line(self) -> str:
         """Mode, connection and the last error, in one line of words."""
@@ -730,7 +739,7 @@ class Club:
     def __init__(self, max_sets: int = 20) -> None:
         self.max_sets = max_sets
         self.sets: dict[str, ComedySet] = {}
-        self._listening: set[str] = set()  # visitors whose speaker stream is open
+        self._listening: dict[str, int] = {}  # visitors with streams open (speaker, engine, page), how many
         self._left: set[str] = set()  # of those, the ones whose tab closed
         self.ended: dict[str, ComedySet] = {}  # each visitor's last ended set, to save it
 
@@ -752,7 +761,7 @@ class Club:
 
     async def sets_of(self, visitor: str, poll: float = 0.1) -> AsyncIterator[ComedySet]:
         """Each set the visitor opens, one after another, until their tab closes."""
-        self._listening.add(visitor)
+        self._listening[visitor] = self._listening.get(visitor, 0) + 1
         try:
             while visitor not in self._left:
                 found = self.get(visitor)
@@ -763,8 +772,10 @@ class Club:
                 while not found.closed:  # the caller stopped listening to it early
                     await asyncio.sleep(poll)
         finally:
-            self._listening.discard(visitor)
-            self._left.discard(visitor)
+            self._listening[visitor] -= 1
+            if not self._listening[visitor]:  # the last of the tab's streams is gone
+                del self._listening[visitor]
+                self._left.discard(visitor)
 
     async def hang_up(
         self, visitor: str, reason: str = "The set is over", left: bool = False

@@ -24,6 +24,7 @@ import logging
 import secrets
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -92,6 +93,7 @@ class Engine:
         self.club = club
         self.tokens = tokens or Tokens()
         self.sockets: dict[str, WebSocket] = {}
+        self.first_frames: deque[tuple[str, float]] = deque(maxlen=10_000)  # (item, sent at): for benchmarks
 
     def route(self) -> WebSocketRoute:
         """The route to add to Gradio's own app (`demo.launch(app_kwargs={"routes": [...]})`)."""
@@ -170,11 +172,14 @@ class Engine:
 
     async def _speak(self, visitor: str, websocket: WebSocket) -> None:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""
-        seq = 0
+        seq, last_item = 0, ""
         async for comedy_set in self.club.sets_of(visitor):
             async for kind, item_id, pcm in comedy_set.stream():
                 if kind == "audio":
                     await websocket.send_bytes(speech_frame(item_id, seq, pcm))
+                    if item_id != last_item:
+                        last_item = item_id
+                        self.first_frames.append((item_id, time.monotonic()))
                     seq += 1
                 else:
                     await websocket.send_text(json.dumps({"type": kind, "item": item_id}))

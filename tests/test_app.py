@@ -185,3 +185,18 @@ async def test_the_model_dropdown_offers_2_1_first_and_dates_the_retiring_ones(c
     offered = [tuple(choice) for choice in dropdown["props"]["choices"]]
     assert offered == models.choices()
     assert offered[0] == ("gpt-realtime-2.1", "gpt-realtime-2.1")
+
+
+async def test_the_page_is_pushed_its_updates_not_polled(club: Running) -> None:
+    config = httpx.get(f"{club.url}config", timeout=10).json()
+    assert not [c for c in config["components"] if c.get("type") == "timer"]
+    async with Visitor(club.url) as visitor:
+        updates = await visitor.join("updates", [])  # what the page opens on load
+        await visitor.call("tell", ["cats", *CHOICES])
+        await _until_turn_done(club, visitor)
+        await asyncio.sleep(0.5)
+        statuses = [
+            m["output"]["data"][1] for m in visitor.messages[updates] if m.get("msg") == "process_generating"
+        ]
+    # The first update is whole, later ones are Gradio's diffs of it: the set's state as it changed.
+    assert "Performing" in str(statuses) and "your turn" in str(statuses[-1])
