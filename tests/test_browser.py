@@ -328,3 +328,18 @@ def test_with_the_socket_blocked_the_page_falls_back_to_gradio_audio_and_says_so
         tab.shot()
     finally:
         tab.close()
+
+
+def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Page, club: Running) -> None:
+    tab.page.get_by_label("Topic").fill("airports")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.playing(seconds=0.5)
+    tab.page.evaluate("() => window.__engine.ws.close()")  # the socket drops mid-answer
+    tab.page.wait_for_function("() => window.__engine.connections >= 2", timeout=20_000)  # a fresh token
+    assert tab.engine()["path"] == "engine"
+    tab.wait_until(lambda: "your turn" in tab.status(), what="the first joke to end")
+    tab.page.get_by_label("Topic").fill("dogs")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.playing(seconds=1.0)  # the next joke plays through the new socket
+    assert "Tell me a joke about dogs." in tab.transcript()
+    assert tab.errors == []

@@ -116,6 +116,7 @@ async function connect() {
   ws.onopen = () => {
     opened = E.opened = true;
     E.retries = 0;
+    E.connections = (E.connections || 0) + 1;
     E.path = "engine";
     say("Sound: the Web Audio engine, over one WebSocket.");
   };
