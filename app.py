@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from comedy.uploads import keep_files_for
 
 log = logging.getLogger("comedy.app")
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
+UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 REHEARSAL_KEY = "rehearsal"
 
 CSS = """
@@ -208,6 +210,7 @@ def build(app: ClubApp) -> gr.Blocks:
                 if seen != comedy_set.version:
                     seen = comedy_set.version
                     yield shown(comedy_set)
+                    await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
                 await comedy_set.news()
 
     def save(request: gr.Request):

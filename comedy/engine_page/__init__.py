@@ -1,7 +1,7 @@
 """The page's audio engine as a Gradio 6 component: a `gr.HTML` with its JavaScript and worklets.
 
-The JavaScript (`engine.js`) and the AudioWorklet processors (`worklets.js`) live beside this file;
-the server side of the socket is `comedy.engine`.
+The JavaScript (`engine.js`), the socket's Worker (`socket_worker.js`) and the AudioWorklet
+processors (`worklets.js`) live beside this file; the server side of the socket is `comedy.engine`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ def _read(name: str) -> str:
 
 
 def script() -> str:
-    """`engine.js` with the worklets' source inlined (they load from a Blob URL, no extra route)."""
-    return _read("engine.js").replace("__WORKLETS__", json.dumps(_read("worklets.js")))
+    """`engine.js` with the worklets' and the socket worker's source inlined (they load from Blob
+    URLs: no extra route)."""
+    return (
+        _read("engine.js")
+        .replace("__WORKLETS__", json.dumps(_read("worklets.js")))
+        .replace("__SOCKET_WORKER__", json.dumps(_read("socket_worker.js")))
+    )
 
 
 def component(*server_functions: Callable) -> gr.HTML:

@@ -1,12 +1,15 @@
 // The page's audio engine (the body of a gr.HTML component's js_on_load: `element`, `server`).
 // One click starts it: AudioContext.resume() and getUserMedia must run inside a user gesture.
-// Speech and the microphone travel over one WebSocket per tab (comedy/engine.py).
+// Speech and the microphone travel over one WebSocket per tab (comedy/engine.py), held by a Worker
+// (socket_worker.js) that talks to the two AudioWorklets (worklets.js) directly; this main-thread
+// part starts things, shows the levels and the path, and relays the player's reports.
 const WORKLETS = __WORKLETS__;
+const SOCKET_WORKER = __SOCKET_WORKER__;
 const WIRE_RATE = 24000;
 const E = (window.__engine = window.__engine || {
-  path: "off", ctx: null, ws: null, player: null, capture: null, opened: false, retries: 0,
-  heard: {}, started: {}, cuts: [], levels: { you: 0, comedian: 0 }, peaks: { you: 0, comedian: 0 },
-  mic: "off", guarded: 0,
+  path: "off", ctx: null, worker: null, open: false, player: null, capture: null, opened: false,
+  retries: 0, connections: 0, heard: {}, started: {}, cuts: [], levels: { you: 0, comedian: 0 },
+  peaks: { you: 0, comedian: 0 }, mic: "off", guarded: 0,
 });
 const line = element.querySelector(".engine-status");
 const bars = { you: element.querySelector(".level-you"), comedian: element.querySelector(".level-comedian") };
@@ -30,7 +33,7 @@ function toDevice(contextTime) {
 }
 
 function send(message) {
-  if (E.ws && E.ws.readyState === WebSocket.OPEN) E.ws.send(JSON.stringify(message));
+  if (E.open) E.worker.postMessage({ send: JSON.stringify(message) });
 }
 
 function onPlayer(event) {
@@ -40,7 +43,8 @@ function onPlayer(event) {
     E.started[d.started] = at;
     send({ type: "started", item: d.started, ago_ms: performance.now() - at });
   } else if (d.cut !== undefined) {
-    E.cuts.push({ received: E.cutReceivedAt, silentAt: toDevice(d.cut) });
+    const received = d.received === undefined ? performance.now() : d.received - performance.timeOrigin;
+    E.cuts.push({ received, silentAt: toDevice(d.cut) });
     // Everything rendered before the cut reaches the speaker: that is what the visitor heard.
     for (const item in d.played) E.heard[item] = Math.max(E.heard[item] || 0, d.played[item]);
     send({ type: "played", items: d.played, final: true });
@@ -60,32 +64,31 @@ function onPlayer(event) {
 
 function onCapture(event) {
   const d = event.data;
-  if (d.pcm) {
-    if (d.guarded) E.guarded++;
-    if (E.ws && E.ws.readyState === WebSocket.OPEN && E.mic === "on") E.ws.send(d.pcm);
-  } else if (d.level !== undefined) {
-    draw("you", E.mic === "on" ? d.level : 0);
-  }
+  if (d.guarded) E.guarded++;
+  if (d.level !== undefined) draw("you", d.level);
 }
 
-function onSpeech(buffer) {
-  const bytes = new Uint8Array(buffer);
-  const size = bytes[0];
-  const item = String.fromCharCode(...bytes.subarray(1, 1 + size));
-  const pcm = buffer.slice(5 + size);
-  E.lastChunkAt = performance.now();
-  E.player.port.postMessage({ item, pcm }, [pcm]);
-}
-
-function onText(message) {
-  if (message.type === "cut") {
-    E.cutReceivedAt = performance.now();
-    E.heardAtCut = { ...E.heard };
-    E.player.port.postMessage({ cut: true });
-  } else if (message.type === "end") {
-    E.player.port.postMessage({ end: message.item });
-  } else if (message.type === "refused") {
-    say(message.message);
+function onSocket(event) {
+  const d = event.data;
+  if (d.open) {
+    E.open = E.opened = true;
+    E.retries = 0;
+    E.connections++;
+    E.path = "engine";
+    say("Sound: the Web Audio engine, over one WebSocket.");
+  } else if (d.close !== undefined) {
+    E.open = false;
+    if (!E.opened) {
+      fallBack("its WebSocket could not open, code " + d.close);
+      return;
+    }
+    E.path = "reconnecting";
+    E.retries++;
+    say("The audio engine lost its connection: reconnecting…");
+    const wait = Math.min(8000, 250 * 2 ** E.retries) * Math.random();
+    setTimeout(() => connect().catch((err) => say("The audio engine could not reconnect: " + err)), wait);
+  } else if (d.text && d.text.type === "refused") {
+    say(d.text.message);
   }
 }
 
@@ -109,34 +112,7 @@ async function connect() {
   const url = new URL("engine/ws", root.endsWith("/") ? root : root + "/");
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.searchParams.set("token", token);
-  const ws = new WebSocket(url);
-  ws.binaryType = "arraybuffer";
-  E.ws = ws;
-  let opened = false;
-  ws.onopen = () => {
-    opened = E.opened = true;
-    E.retries = 0;
-    E.connections = (E.connections || 0) + 1;
-    E.path = "engine";
-    say("Sound: the Web Audio engine, over one WebSocket.");
-  };
-  ws.onmessage = (event) => {
-    if (typeof event.data === "string") onText(JSON.parse(event.data));
-    else onSpeech(event.data);
-  };
-  ws.onclose = (event) => {
-    if (E.ws !== ws) return;
-    E.ws = null;
-    if (!opened && !E.opened) {
-      fallBack("its WebSocket could not open, code " + event.code);
-      return;
-    }
-    E.path = "reconnecting";
-    E.retries++;
-    say("The audio engine lost its connection: reconnecting…");
-    const wait = Math.min(8000, 250 * 2 ** E.retries) * Math.random();
-    setTimeout(() => connect().catch((err) => say("The audio engine could not reconnect: " + err)), wait);
-  };
+  E.worker.postMessage({ connect: url.href });
 }
 
 function openMicrophone() {
@@ -188,6 +164,14 @@ async function startSound() {
   E.player.connect(E.capture, 0, 1); // what is played: the echo guard's reference
   E.player.port.onmessage = onPlayer;
   E.capture.port.onmessage = onCapture;
+  const code = URL.createObjectURL(new Blob([SOCKET_WORKER], { type: "application/javascript" }));
+  E.worker = new Worker(code);
+  E.worker.onmessage = onSocket;
+  const speech = new MessageChannel();
+  const microphone = new MessageChannel();
+  E.player.port.postMessage({ port: speech.port1 }, [speech.port1]);
+  E.capture.port.postMessage({ port: microphone.port1 }, [microphone.port1]);
+  E.worker.postMessage({ ports: [speech.port2, microphone.port2] }, [speech.port2, microphone.port2]);
   await connect();
 }
 
@@ -201,8 +185,10 @@ E.leak = (gain) => {
 };
 E.guard = (threshold) => E.capture.port.postMessage({ guard: threshold });
 E.start = start;
+E.drop = () => E.worker.postMessage({ close: true }); // test hook: the socket drops
 E.micOn = (on) => {
   E.mic = on ? "on" : "off";
+  E.capture.port.postMessage({ on });
   element.querySelector(".engine-mic").textContent = on ? "🎙️ Microphone on" : "🎙️ Microphone off";
 };
 

@@ -19,12 +19,14 @@ class Capture extends AudioWorkletProcessor {
     this.refPeaks = new Float32Array(12); // the reference's peak per frame, the last 240 ms
     this.refIndex = 0;
     this.guard = 1.0; // 0 turns the guard off
-    this.on = true;
+    this.on = false;
     this.levelSum = 0;
     this.levelCount = 0;
+    this.out = null; // the socket worker's port: frames go straight to it
     this.port.onmessage = (e) => {
       if (e.data.guard !== undefined) this.guard = e.data.guard;
       if (e.data.on !== undefined) this.on = e.data.on;
+      if (e.data.port) this.out = e.data.port;
     };
   }
 
@@ -65,9 +67,9 @@ class Capture extends AudioWorkletProcessor {
     const refPeak = Math.max(...this.refPeaks);
     const echoOnly = this.guard > 0 && refPeak > 0.01 && this.framePeak <= this.guard * refPeak;
     const out = echoOnly ? new Int16Array(this.frame.length) : this.frame.slice();
-    if (this.on) this.port.postMessage({ pcm: out.buffer, guarded: echoOnly }, [out.buffer]);
+    if (this.on && this.out) this.out.postMessage(out.buffer, [out.buffer]);
     const level = Math.sqrt(this.levelSum / this.levelCount);
-    this.port.postMessage({ level });
+    this.port.postMessage({ level: this.on ? level : 0, guarded: this.on && echoOnly });
     this.n = 0;
     this.framePeak = 0;
     this.frameRef = 0;
@@ -99,9 +101,12 @@ class Player extends AudioWorkletProcessor {
     this.since = 0;
     this.levelSum = 0;
     this.levelCount = 0;
-    this.port.onmessage = (e) => {
+    const listen = (e) => {
       const d = e.data;
-      if (d.cut) {
+      if (d.port) {
+        d.port.onmessage = listen; // the socket worker's port: speech and cuts, straight in
+      } else if (d.cut) {
+        this.cutReceived = d.at; // when the cut reached the page (ms since the epoch)
         if (this.w - this.r >= 2 && !this.waiting) this.fade = this.fadeLength;
         else this.silence(); // nothing is sounding: silent at once
       } else if (d.end) {
@@ -110,6 +115,7 @@ class Player extends AudioWorkletProcessor {
         this.write(d.item, new Int16Array(d.pcm));
       }
     };
+    this.port.onmessage = listen;
   }
 
   write(item, pcm) {
@@ -124,7 +130,8 @@ class Player extends AudioWorkletProcessor {
   silence() {
     this.fade = 0;
     this.drop();
-    this.port.postMessage({ cut: currentTime, played: { ...this.played } }); // all of it was heard
+    // All that was rendered before the cut reaches the speaker: the visitor heard all of it.
+    this.port.postMessage({ cut: currentTime, received: this.cutReceived, played: { ...this.played } });
   }
 
   drop() {
