@@ -149,6 +149,7 @@ def build(app: ClubApp) -> gr.Blocks:
     async def speaker(request: gr.Request) -> AsyncIterator[bytes]:
         # One long-lived stream per tab: it plays each set the visitor starts, until they leave.
         async for comedy_set in app.club.sets_of(request.session_hash):
+            comedy_set.heard_through("Gradio's audio (slower)")
             async for chunk in comedy_set.emit():
                 yield audio.wav_bytes(chunk)
 

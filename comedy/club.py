@@ -135,6 +135,7 @@ class ComedySet:
         self.status = "Not started"
         self.last_error = ""
         self.version = 0  # bumped on every change the page should show
+        self.sound = ""  # the path the visitor hears it through, once a player is attached
         self._news = asyncio.Event()  # set by every such change, for the page's stream
         self.closed = False
         self.started_at = time.monotonic()
@@ -189,9 +190,18 @@ class ComedySet:
                 await self._news.wait()
         self._news.clear()
 
+    def heard_through(self, path: str) -> None:
+        """Say which path the visitor hears the set through (the engine, or Gradio's audio)."""
+        if path != self.sound:
+            self.sound = path
+            self._changed()
+
     def status_line(self) -> str:
-        """Mode, connection and the last error, in one line of words."""
-        parts = [self.endpoint.label, self.status]
+        """Mode, sound path, connection and the last error, in one line of words."""
+        parts = [self.endpoint.label]
+        if self.sound:
+            parts.append(f"Sound: {self.sound}")
+        parts.append(self.status)
         if self.last_error:
             parts.append(f"Last problem: {self.last_error}")
         return " · ".join(parts)

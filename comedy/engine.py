@@ -174,6 +174,7 @@ class Engine:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""
         seq, last_item = 0, ""
         async for comedy_set in self.club.sets_of(visitor):
+            comedy_set.heard_through("the Web Audio engine")
             async for kind, item_id, pcm in comedy_set.stream():
                 if kind == "audio":
                     await websocket.send_bytes(speech_frame(item_id, seq, pcm))

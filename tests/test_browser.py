@@ -174,6 +174,7 @@ def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
     assert "Tell me a joke about airports." in tab.transcript()
     assert probe["peak"] > 0.01 and probe["path"] == "engine"
     assert "Web Audio engine" in tab.page.locator("#engine").inner_text()  # the page says which path
+    assert "Sound: the Web Audio engine" in tab.status()
     assert tab.errors == []
 
 
@@ -317,6 +318,7 @@ def test_with_the_socket_blocked_the_page_falls_back_to_gradio_audio_and_says_so
         tab.page.get_by_role("button", name="Tell a joke").click()
         tab.page.wait_for_function("() => window.__engine && window.__engine.path === 'gradio'")
         assert "Gradio's own audio" in tab.page.locator("#engine").inner_text()
+        tab.wait_until(lambda: "Sound: Gradio's audio" in tab.status(), what="the status line to say so")
         tab.wait_until(lambda: "your turn" in tab.status() and "cats" in tab.transcript(), what="the joke")
         # The joke plays through Gradio's streamed speaker: its clock moves.
         tab.wait_until(
