@@ -15,7 +15,7 @@ from comedy import audio, engine_page, models, pricing, prompts, protocol
 from comedy.audition import DEFAULT_LINE, Audition, one_after_another
 from comedy.club import Club, ClubFull, ComedySet, DailySpend, Endpoint, Limits
 from comedy.config import Settings
-from comedy.engine import Engine
+from comedy.engine import Engine, speech_message, take_report
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
@@ -146,6 +146,14 @@ def build(app: ClubApp) -> gr.Blocks:
             gr.Warning(str(exc))
             return str(exc)
 
+    async def speech_events(request: gr.Request) -> AsyncIterator[str]:
+        # The fallback where the engine's socket cannot open: the same speech over Gradio's own
+        # event stream, into the engine's player in the page.
+        async for comedy_set in app.club.sets_of(request.session_hash):
+            comedy_set.heard_through("Gradio's event stream (the engine's socket is blocked)")
+            async for kind, item_id, pcm in comedy_set.stream():
+                yield speech_message(kind, item_id, pcm)
+
     async def speaker(request: gr.Request) -> AsyncIterator[bytes]:
         # One long-lived stream per tab: it plays each set the visitor starts, until they leave.
         async for comedy_set in app.club.sets_of(request.session_hash):
@@ -271,6 +279,12 @@ def build(app: ClubApp) -> gr.Blocks:
     async def engine_token(_args, request: gr.Request) -> str:
         return app.engine.mint(await _session_of(request))
 
+    async def engine_report(report, request: gr.Request) -> None:
+        # The player's reports when speech comes over Gradio's event stream (the fallback).
+        comedy_set = app.club.get(await _session_of(request))
+        if comedy_set is not None:
+            take_report(comedy_set, report)
+
     async def stop_talking_now(_args, request: gr.Request) -> None:
         comedy_set = app.club.get(await _session_of(request))
         if comedy_set is not None:
@@ -303,7 +317,8 @@ def build(app: ClubApp) -> gr.Blocks:
                 tell_button = gr.Button("Tell a joke", variant="primary", scale=1, elem_id="tell-joke")
             with gr.Row():
                 with gr.Column():
-                    engine_page.component(engine_token, stop_talking_now)
+                    engine_page.component(engine_token, stop_talking_now, engine_report)
+                    speech_channel = engine_page.channel()
                     mode = gr.Radio(
                         [HANDS_FREE, PUSH_TO_TALK],
                         value=HANDS_FREE,
@@ -319,11 +334,14 @@ def build(app: ClubApp) -> gr.Blocks:
                         "Sound without the engine (Gradio's own audio)", open=False, elem_id="fallback"
                     ):
                         gr.Markdown(
-                            "For a network that blocks the engine's WebSocket: Gradio's streamed "
-                            "microphone and speaker (slower: about 0.4-1.2 s before you hear the comedian)."
+                            "For a network that blocks the engine's WebSocket (the page switches by "
+                            "itself): the comedian over Gradio's own event stream into the same player, "
+                            "and Gradio's streamed microphone. Gradio's streamed audio player is slower "
+                            "still: about 0.4-1.2 s before you hear the comedian."
                         )
                         fallback_button = gr.Button("Use Gradio's audio", elem_id="fallback-audio")
                         mic = gr.Audio(sources=["microphone"], streaming=True, label="Your microphone")
+                        hls_button = gr.Button("Play through Gradio's streamed audio player")
                         speaker_out = gr.Audio(
                             streaming=True,
                             autoplay=True,
@@ -392,7 +410,15 @@ def build(app: ClubApp) -> gr.Blocks:
             concurrency_limit=None,
             api_name="start",
         )
-        fallback_button.click(speaker, None, speaker_out, concurrency_limit=None, api_name="speaker")
+        fallback_button.click(
+            speech_events,
+            None,
+            speech_channel,
+            concurrency_limit=None,
+            api_name="speech_events",
+            show_progress="hidden",
+        )
+        hls_button.click(speaker, None, speaker_out, concurrency_limit=None, api_name="speaker")
         # A long-running Space outlives a shutdown date: each page load lists the models of that day.
         demo.load(
             lambda: gr.Dropdown(choices=models.choices(also=app.settings.model)),

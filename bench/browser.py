@@ -88,7 +88,7 @@ def _measure(answers: int) -> dict[str, list[float]]:
                 page.goto(running.url)
                 page.get_by_role("button", name="Tell a joke").wait_for()
             hls_page.get_by_role("button", name="Sound without the engine (Gradio's own audio)").click()
-            hls_page.get_by_role("button", name="Use Gradio's audio").click()
+            hls_page.get_by_role("button", name="Play through Gradio's streamed audio player").click()
             engine_page.get_by_role("button", name="Start the sound").click()  # before the first answer
             engine_page.wait_for_function("() => window.__engine && window.__engine.path === 'engine'")
             for n in range(answers):

@@ -1,7 +1,8 @@
 """Figure 8: a crowd for minutes on one app process, and what it leaves behind.
 
-Each simulated visitor (tests/visitor.py: Gradio's HTTP protocol as the browser speaks it, with a
-real-time microphone and the page's heartbeat) comes back again and again until time is up: it
+Each simulated visitor (tests/visitor.py: Gradio's HTTP protocol as the browser speaks it, with the
+page's heartbeat; its microphone and speaker through the page's audio engine, one WebSocket as
+`engine.js` uses it, or through Gradio's own audio) comes back again and again until time is up: it
 opens a tab, starts a set, asks a question into the microphone and waits for the spoken answer,
 types a topic (which cuts the joke being told) and waits for that answer, then either ends the
 set or just closes the tab mid-set. The app process counts its sockets, asyncio tasks, threads,
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 from bench.report import percentile, table
 from bench.visitors import CHOICES, _children, _rss_mb, spoken_question
@@ -88,6 +90,8 @@ def holdings(running) -> dict[str, int]:
         "sets in memory": live_objects(ComedySet),
         "sessions in memory": live_objects(RealtimeSession),
         "club records": len(club.sets) + len(club.ended) + len(club._left) + len(running.app.visitor_keys),
+        "engine sockets": len(running.app.engine.sockets),
+        "engine tokens": len(running.app.engine.tokens),
         "downloads": len(list(running.app.downloads.iterdir())),
         "cached files": cached_files(running)[0],
     }
@@ -154,8 +158,58 @@ async def _tab(url: str, question: np.ndarray, n: int, tab: int, tally: dict) ->
         tally["errors"].append(f"{stage}: {type(exc).__name__}: {exc}"[:200])
 
 
-async def _crowd(url: str, count: int, seconds: float) -> list[dict]:
+async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: dict) -> None:
+    from tests.engine_client import EngineClient
+    from tests.visitor import Visitor
+
+    rng = np.random.default_rng(n * 1000 + tab)
+    stage = "open"
+    try:
+        async with Visitor(url) as visitor:
+            stage = "start"
+            status = (await visitor.call("start", CHOICES, timeout=60))[0]
+            if "full" in status or "Not connected" in status:
+                raise RuntimeError(status)
+            tally["sets"] += 1
+            engine = await EngineClient(visitor).open()
+            engine.play()
+            try:
+                stage = "speak"
+                asked = time.monotonic()
+                room = np.concatenate([question, np.zeros(24_000 * 20, np.int16)])
+                room += rng.integers(-2, 3, len(room), dtype=np.int16)
+                mic = asyncio.create_task(engine.speak(room))
+                try:
+                    await engine.until(lambda: engine.order and engine.arrived[engine.order[0]] >= 12_000, 60)
+                finally:
+                    mic.cancel()
+                tally["answer_s"].append(time.monotonic() - asked)
+                tally["answers"] += 1
+                stage = "tell"  # mid-joke: the comedian drops it and takes the topic
+                heard = len(engine.order)
+                await visitor.call("tell", [TOPICS[(n + tab) % len(TOPICS)], *CHOICES], timeout=60)
+                await engine.until(
+                    lambda: len(engine.order) > heard and engine.arrived[engine.order[-1]] >= 12_000, 60
+                )
+                tally["answers"] += 1
+                if tab % 2 == 0:
+                    stage = "end"
+                    await visitor.call("end", [], timeout=60)
+                    stage = "save"
+                    await visitor.call("save", [], timeout=60)
+            finally:
+                await engine.close()
+            # else the tab just closes mid-set, as most visitors leave
+    except Exception as exc:
+        tally["errors"].append(f"{stage}: {type(exc).__name__}: {exc}"[:200])
+
+
+async def _crowd(url: str, count: int, seconds: float, path: str = "engine") -> list[dict]:
     question = spoken_question()
+    if path == "engine":  # the engine sends 24 kHz, as its capture worklet makes it
+        question = (soxr.resample(question.astype(np.float32) / 32768, 48_000, 24_000) * 32767).astype(
+            np.int16
+        )
     deadline = time.monotonic() + seconds
 
     async def visitor(n: int) -> dict:
@@ -163,7 +217,8 @@ async def _crowd(url: str, count: int, seconds: float) -> list[dict]:
         await asyncio.sleep(n * 0.1)  # they arrive over a few seconds, not in one instant
         while time.monotonic() < deadline:
             tally["tabs"] += 1
-            await _tab(url, question, n, tally["tabs"], tally)
+            tab = _tab_engine if path == "engine" else _tab
+            await tab(url, question, n, tally["tabs"], tally)
             await asyncio.sleep(0.5)
         return tally
 
@@ -173,14 +228,14 @@ async def _crowd(url: str, count: int, seconds: float) -> list[dict]:
 # --- the app side (this process) -----------------------------------------------------------
 
 
-def measure(running, visitors: int, seconds: float, settle: float = 60) -> dict:
+def measure(running, visitors: int, seconds: float, settle: float = 60, path: str = "engine") -> dict:
     """Run the crowd against `running`; return its tally and the holdings before and after."""
     time.sleep(1)
     before = holdings(running)
     rss_before, peak = _rss_mb(), _rss_mb()
     start = time.monotonic()
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.load", "--crowd", running.url, str(visitors), str(seconds)],
+        [sys.executable, "-m", "bench.load", "--crowd", running.url, str(visitors), str(seconds), path],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -207,6 +262,7 @@ def measure(running, visitors: int, seconds: float, settle: float = 60) -> dict:
     errors = [e for t in tallies for e in t["errors"]]
     answers = [s for t in tallies for s in t["answer_s"]]
     return {
+        "path": path,
         "visitors": visitors,
         "wall_s": wall,
         "most_sets_at_once": most_sets,
@@ -235,7 +291,8 @@ def run(visitors: int = 50, seconds: float = 300) -> dict:
         result = measure(running, visitors, seconds)
     r = result
     table(
-        f"8. {visitors} visitors coming and going for {seconds / 60:g} minutes on one app process "
+        f"8. {visitors} visitors coming and going for {seconds / 60:g} minutes on one app process, "
+        f"through {'the engine' if r['path'] == 'engine' else 'Gradio audio'} "
         "(target: no errors, nothing left behind)",
         ["visitors", "wall", "tabs", "sets", "answers heard", "errors", "answer p50 / p95", "memory"],
         [
@@ -267,8 +324,8 @@ def run(visitors: int = 50, seconds: float = 300) -> dict:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--crowd":
-        url, count, seconds = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-        print(json.dumps(asyncio.run(_crowd(url, count, seconds))))
+        url, count, seconds, path = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+        print(json.dumps(asyncio.run(_crowd(url, count, seconds, path))))
     else:
         args = [float(a) for a in sys.argv[1:3]]
         run(int(args[0]) if args else 50, args[1] if len(args) > 1 else 300)

@@ -18,7 +18,9 @@ session by a server function, so it drives the same set as the page's dropdowns 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import itertools
 import json
 import logging
 import secrets
@@ -31,7 +33,7 @@ import numpy as np
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from comedy.club import Club
+from comedy.club import Club, ComedySet
 from comedy.protocol import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,30 @@ def read_speech_frame(frame: bytes) -> tuple[str, int, np.ndarray]:
     item_id = frame[1 : 1 + size].decode("ascii")
     (seq,) = struct.unpack_from("<I", frame, 1 + size)
     return item_id, seq, np.frombuffer(frame[5 + size :], dtype="<i2")
+
+
+def take_report(comedy_set: ComedySet, report: object) -> None:
+    """A player's report (`played`, `started`) into the set; anything else is ignored."""
+    if not isinstance(report, dict):
+        return
+    kind = report.get("type")
+    if kind == "played" and isinstance(report.get("items"), dict):
+        for item_id, samples in report["items"].items():
+            if isinstance(samples, int | float):
+                comedy_set.heard(str(item_id), int(samples))
+        if report.get("final"):
+            comedy_set.cut_heard()
+    elif kind == "started" and isinstance(report.get("ago_ms"), int | float):
+        comedy_set.started(str(report.get("item")), time.monotonic() - report["ago_ms"] / 1000)
+
+
+def speech_message(kind: str, item_id: str, pcm: np.ndarray | None) -> str:
+    """One piece of `ComedySet.stream()` as text, for the fallback over Gradio's event stream."""
+    data = base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii") if pcm is not None else ""
+    return json.dumps({"kind": kind, "item": item_id, "pcm": data, "n": next(_MESSAGES)})
+
+
+_MESSAGES = itertools.count()  # every message differs, so Gradio never skips one as unchanged
 
 
 class Engine:
@@ -156,19 +182,10 @@ class Engine:
                 continue
             if not isinstance(report, dict):
                 continue
-            kind = report.get("type")
-            if kind == "ping":
+            if report.get("type") == "ping":
                 await websocket.send_text(json.dumps({"type": "pong", "t": report.get("t")}))
-            elif comedy_set is not None and kind == "played" and isinstance(report.get("items"), dict):
-                for item_id, samples in report["items"].items():
-                    if isinstance(samples, int | float):
-                        comedy_set.heard(str(item_id), int(samples))
-                if report.get("final"):
-                    comedy_set.cut_heard()
-            elif (
-                comedy_set is not None and kind == "started" and isinstance(report.get("ago_ms"), int | float)
-            ):
-                comedy_set.started(str(report.get("item")), time.monotonic() - report["ago_ms"] / 1000)
+            elif comedy_set is not None:
+                take_report(comedy_set, report)
 
     async def _speak(self, visitor: str, websocket: WebSocket) -> None:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from app import session_capacity
 from bench.load import measure
 from bench.visitors import CHOICES
@@ -17,9 +19,10 @@ VISITORS = 50
 SECONDS = 60
 
 
-def test_a_crowd_for_a_minute_leaves_nothing_behind() -> None:
+@pytest.mark.parametrize("path", ["engine", "gradio"])
+def test_a_crowd_for_a_minute_leaves_nothing_behind(path: str) -> None:
     for running in launch(pace=1.0, COMEDY_MAX_SETS="60", COMEDY_KEEP_FILES_SECONDS="15"):
-        result = measure(running, VISITORS, SECONDS)
+        result = measure(running, VISITORS, SECONDS, path=path)
     print(
         f"{VISITORS} visitors for {SECONDS} s: {result['tabs']} tabs, {result['answers']} answers, "
         f"{len(result['errors'])} errors; before {result['before']}; after {result['after']}"

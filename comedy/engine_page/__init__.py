@@ -31,6 +31,17 @@ def script() -> str:
     )
 
 
+def channel() -> gr.HTML:
+    """Where speech arrives by Gradio's own event stream when the engine's socket cannot open: each
+    new value goes straight to the engine's player."""
+    return gr.HTML(
+        value="",
+        html_template="",
+        js_on_load="watch('value', () => window.__engine && window.__engine.fromGradio(props.value));",
+        elem_id="speech-channel",
+    )
+
+
 def component(*server_functions: Callable) -> gr.HTML:
     """The engine's panel: start button, microphone switch, levels, and the path it is on."""
     return gr.HTML(

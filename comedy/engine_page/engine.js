@@ -33,8 +33,31 @@ function toDevice(contextTime) {
 }
 
 function send(message) {
-  if (E.open) E.worker.postMessage({ send: JSON.stringify(message) });
+  if (E.open) {
+    E.worker.postMessage({ send: JSON.stringify(message) });
+  } else if (E.path === "gradio") {
+    // The fallback reports through a server function: at most ten a second, plus every final one.
+    const now = performance.now();
+    if (message.type !== "played" || message.final || now - (E.lastReport || 0) >= 100) {
+      E.lastReport = now;
+      server.engine_report(message);
+    }
+  }
 }
+
+// The fallback: speech over Gradio's own event stream (the hidden #speech-channel's value).
+E.fromGradio = (value) => {
+  if (!value || !E.player) return;
+  const m = JSON.parse(value);
+  if (m.kind === "audio") {
+    const bytes = Uint8Array.from(atob(m.pcm), (c) => c.charCodeAt(0));
+    E.player.port.postMessage({ item: m.item, pcm: bytes.buffer }, [bytes.buffer]);
+  } else if (m.kind === "cut") {
+    E.player.port.postMessage({ cut: true, at: performance.timeOrigin + performance.now() });
+  } else if (m.kind === "end") {
+    E.player.port.postMessage({ end: m.item });
+  }
+};
 
 function onPlayer(event) {
   const d = event.data;
@@ -95,7 +118,7 @@ function onSocket(event) {
 function fallBack(why) {
   // A proxy or network that blocks the socket: Gradio's own streamed speaker and microphone.
   E.path = "gradio";
-  say("Sound: Gradio's own audio, slower (the engine " + why + "). Your microphone is below, under “Sound without the engine”.");
+  say("Sound: Gradio's own event stream, a little slower (the engine " + why + "). Your microphone is below, under “Sound without the engine”.");
   const panel = document.querySelector("#fallback");
   if (panel && !panel.querySelector("#fallback-audio")) panel.querySelector("button").click(); // open it
   const tryClick = (left) => {
