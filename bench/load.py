@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import soxr
 
 from bench.report import percentile, table
 from bench.visitors import CHOICES, _children, _rss_mb, spoken_question
@@ -159,7 +158,8 @@ async def _tab(url: str, question: np.ndarray, n: int, tab: int, tally: dict) ->
 
 
 async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: dict) -> None:
-    from tests.engine_client import EngineClient
+    """The same tab as `_tab`, its microphone and speaker through the page's engine."""
+    from tests.engine_client import seat_with_engine
     from tests.visitor import Visitor
 
     rng = np.random.default_rng(n * 1000 + tab)
@@ -167,12 +167,8 @@ async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: d
     try:
         async with Visitor(url) as visitor:
             stage = "start"
-            status = (await visitor.call("start", CHOICES, timeout=60))[0]
-            if "full" in status or "Not connected" in status:
-                raise RuntimeError(status)
+            engine = await seat_with_engine(visitor, CHOICES)
             tally["sets"] += 1
-            engine = await EngineClient(visitor).open()
-            engine.play()
             try:
                 stage = "speak"
                 asked = time.monotonic()
@@ -180,7 +176,7 @@ async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: d
                 room += rng.integers(-2, 3, len(room), dtype=np.int16)
                 mic = asyncio.create_task(engine.speak(room))
                 try:
-                    await engine.until(lambda: engine.order and engine.arrived[engine.order[0]] >= 12_000, 60)
+                    await engine.until(lambda: engine.answered(0), 60)
                 finally:
                     mic.cancel()
                 tally["answer_s"].append(time.monotonic() - asked)
@@ -188,9 +184,7 @@ async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: d
                 stage = "tell"  # mid-joke: the comedian drops it and takes the topic
                 heard = len(engine.order)
                 await visitor.call("tell", [TOPICS[(n + tab) % len(TOPICS)], *CHOICES], timeout=60)
-                await engine.until(
-                    lambda: len(engine.order) > heard and engine.arrived[engine.order[-1]] >= 12_000, 60
-                )
+                await engine.until(lambda: engine.answered(heard), 60)
                 tally["answers"] += 1
                 if tab % 2 == 0:
                     stage = "end"
@@ -205,11 +199,7 @@ async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: d
 
 
 async def _crowd(url: str, count: int, seconds: float, path: str = "engine") -> list[dict]:
-    question = spoken_question()
-    if path == "engine":  # the engine sends 24 kHz, as its capture worklet makes it
-        question = (soxr.resample(question.astype(np.float32) / 32768, 48_000, 24_000) * 32767).astype(
-            np.int16
-        )
+    question = spoken_question(24_000 if path == "engine" else 48_000)  # the engine's worklet sends 24 kHz
     deadline = time.monotonic() + seconds
 
     async def visitor(n: int) -> dict:

@@ -60,7 +60,7 @@ def _rss_mb() -> float:
 
 
 async def _visit_engine(url: str, question: np.ndarray) -> dict:
-    from tests.engine_client import EngineClient
+    from tests.engine_client import seat_with_engine
     from tests.visitor import Visitor
 
     result = {"ok": False, "error": "", "chunks": 0, "answer_s": None}
@@ -68,22 +68,15 @@ async def _visit_engine(url: str, question: np.ndarray) -> dict:
     try:
         async with Visitor(url) as visitor:
             stage = "start"
-            status = (await visitor.call("start", CHOICES, timeout=60))[0]
-            if "full" in status or "Not connected" in status:
-                raise RuntimeError(status)
-            engine = await EngineClient(visitor).open()
-            engine.play()
+            engine = await seat_with_engine(visitor, CHOICES)
             start = time.monotonic()
             stage = "speak"
-            voice = soxr.resample(question.astype(np.float32) / 32768, 48_000, 24_000)
             mic = asyncio.create_task(
-                engine.speak(
-                    np.concatenate([(voice * 32767).astype(np.int16), np.zeros(24_000 * 20, np.int16)])
-                )
+                engine.speak(np.concatenate([question, np.zeros(24_000 * 20, np.int16)]))
             )
             stage = "answer"
             try:
-                await engine.until(lambda: engine.order and engine.arrived[engine.order[0]] >= 12_000, 60)
+                await engine.until(lambda: engine.answered(0), 60)
             finally:
                 mic.cancel()
             result["answer_s"] = time.monotonic() - start
@@ -129,18 +122,20 @@ async def _visit(url: str, question: np.ndarray, n: int) -> dict:
     return result
 
 
-def spoken_question() -> np.ndarray:
-    """A visitor asking for a joke, as a 48 kHz int16 microphone hears it."""
+def spoken_question(rate: int = 48_000) -> np.ndarray:
+    """A visitor asking for a joke, as an int16 microphone hears it at `rate` (the engine's: 24 kHz)."""
     from tests.conftest import spoken
 
-    voice = spoken("tell me a joke about airports", silence_after=1.5).astype(np.float32) / 32768
-    return (soxr.resample(voice, 24_000, 48_000) * 32767).astype(np.int16)
+    voice = spoken("tell me a joke about airports", silence_after=1.5)
+    if rate == 24_000:
+        return voice
+    return (soxr.resample(voice.astype(np.float32) / 32768, 24_000, rate) * 32767).astype(np.int16)
 
 
 async def _crowd(url: str, count: int, path: str) -> list[dict]:
     from tests.visitor import _BrowserLikeTransport
 
-    question = spoken_question()
+    question = spoken_question(24_000 if path == "engine" else 48_000)
 
     async def staggered(n: int) -> dict:
         await asyncio.sleep(n * 0.05)  # visitors arrive over a few seconds, not in one instant

@@ -477,6 +477,13 @@ class ComedySet:
 
         What was heard, and so where a heckle cuts, comes from the player's reports (`heard`).
         """
+        try:
+            async for piece in self._stream():
+                yield piece
+        finally:
+            self._player_reports = False  # the player left: a cut no longer waits for its word
+
+    async def _stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | None]]:
         while (entry := await self._speaker.get()) is not None:
             item_id, piece = entry
             now = time.monotonic()

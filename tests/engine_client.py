@@ -22,6 +22,16 @@ from tests.visitor import Visitor
 FRAME = SAMPLE_RATE // 50  # 20 ms
 
 
+async def seat_with_engine(visitor: Visitor, choices: list[str]) -> EngineClient:
+    """Start a set and open its engine, playing, as the page does; a refused seat raises in words."""
+    status = (await visitor.call("start", choices, timeout=60))[0]
+    if "full" in status or "Not connected" in status:
+        raise RuntimeError(status)
+    engine = await EngineClient(visitor).open()
+    engine.play()
+    return engine
+
+
 async def engine_token(visitor: Visitor) -> str:
     """A token for the visitor's socket, minted as the page's `server.engine_token()` does."""
     engine = next(
@@ -94,6 +104,10 @@ class EngineClient:
         """What the player does on a cut: everything buffered is dropped."""
         for item in self.order:
             self.arrived[item] = self.played[item]
+
+    def answered(self, index: int, seconds: float = 0.5) -> bool:
+        """Whether the `index`-th item to arrive has `seconds` of speech in."""
+        return len(self.order) > index and self.arrived[self.order[index]] >= seconds * SAMPLE_RATE
 
     def heard(self, item: str) -> np.ndarray:
         return np.concatenate(self.speech[item]) if self.speech[item] else np.zeros(0, np.int16)

@@ -36,7 +36,9 @@ async def test_a_token_is_good_once_and_an_unknown_one_is_refused(club: Running)
     async with Visitor(club.url) as visitor:
         token = await engine_token(visitor)
         first = await EngineClient(visitor).open(token)
-        assert club.app.engine.sockets.get(visitor.session_hash) is not None
+        async with asyncio.timeout(10):  # the server files the socket once it has accepted it
+            while club.app.engine.sockets.get(visitor.session_hash) is None:
+                await asyncio.sleep(0.01)
         for bad in (token, "made-up"):  # used already; never minted
             async with connect(first.url(bad)) as ws:
                 refusal = json.loads(await ws.recv())
