@@ -630,10 +630,10 @@ class ComedySet:
     async def _interrupt(self, why: str) -> bool:
         """Stop the comedian at once, where the visitor stopped hearing (a heckle, a new topic).
 
-        The answer is cancelled; the item being played is truncated at the audio handed to the
-        browser (not what arrived); items after it that were never heard (a 2.x answer may have
-        several) are deleted once the answer ends; what is queued is dropped, and the page drops
-        what it has buffered too.
+        The answer is cancelled and what is queued dropped; the page's player drops what it holds
+        and says where it fell silent. The item being heard is truncated there (with Gradio's own
+        player: at the audio handed to it), never past what arrived; items after it that were never
+        heard (a 2.x answer may have several) are deleted once the answer ends.
         """
         unheard = [i for i in self._audio_items if self._unplayed(i)]
         if not (self._response_active or unheard):
