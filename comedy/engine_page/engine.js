@@ -102,7 +102,7 @@ function onSocket(event) {
   } else if (d.close !== undefined) {
     E.open = false;
     if (!E.opened) {
-      fallBack("its WebSocket could not open, code " + d.close);
+      fallBack("the engine's WebSocket could not open, code " + d.close);
       return;
     }
     E.path = "reconnecting";
@@ -118,7 +118,7 @@ function onSocket(event) {
 function fallBack(why) {
   // A proxy or network that blocks the socket: Gradio's own streamed speaker and microphone.
   E.path = "gradio";
-  say("Sound: Gradio's own event stream, a little slower (the engine " + why + "). Your microphone is below, under “Sound without the engine”.");
+  say("Sound: Gradio's own event stream, a little slower (" + why + "). Your microphone is below, under “Sound without the engine”.");
   const panel = document.querySelector("#fallback");
   if (panel && !panel.querySelector("#fallback-audio")) panel.querySelector("button").click(); // open it
   const tryClick = (left) => {
