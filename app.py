@@ -110,6 +110,12 @@ class ClubApp:
         path.write_bytes(comedy_set.archive())
         return path
 
+    async def stop_talking(self, visitor: str) -> None:
+        """The visitor released push-to-talk (Gradio's microphone or the engine's switch)."""
+        comedy_set = self.club.get(visitor)
+        if comedy_set is not None:
+            await comedy_set.stop_talking()
+
     def forget(self, visitor: str) -> None:
         """Drop what the app kept for a visitor whose tab closed: their key and their download."""
         self.visitor_keys.pop(visitor, None)
@@ -185,9 +191,7 @@ def build(app: ClubApp) -> gr.Blocks:
             comedy_set.receive(*chunk)  # hands the chunk on and returns: nothing slow here
 
     async def stop_talking(request: gr.Request):
-        comedy_set = app.club.get(request.session_hash)
-        if comedy_set is not None:
-            await comedy_set.stop_talking()
+        await app.stop_talking(request.session_hash)
 
     async def end(request: gr.Request):
         ended = await app.club.hang_up(request.session_hash, "The set is over. Thanks for coming!")
@@ -286,9 +290,7 @@ def build(app: ClubApp) -> gr.Blocks:
             take_report(comedy_set, report)
 
     async def stop_talking_now(_args, request: gr.Request) -> None:
-        comedy_set = app.club.get(await _session_of(request))
-        if comedy_set is not None:
-            await comedy_set.stop_talking()
+        await app.stop_talking(await _session_of(request))
 
     with gr.Blocks(title="AI Stand-up Comedian") as demo:
         gr.Markdown(

@@ -5,11 +5,10 @@ the comedian through a ring-buffer AudioWorklet. Over the socket:
 
 - page -> server, binary: microphone PCM16, little-endian, 24 kHz mono;
 - server -> page, binary: speech, `[id length: u8][item id: ascii][seq: u32 LE][PCM16 LE]`;
-- server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "end", "item"}`,
-  `{"type": "pong", "t"}`;
+- server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "end", "item"}`;
 - page -> server, text: `{"type": "played", "items": {item: samples}}` (what reached the output
-  device, on the audio clock), `{"type": "started", "item", "ago_ms"}` (when an item's first sample
-  reached the output device), `{"type": "ping", "t"}`.
+  device, on the audio clock; `"final": true` after a cut, when all that was rendered was heard),
+  `{"type": "started", "item", "ago_ms"}` (when an item's first sample reached the output device).
 
 The socket is authorised by a one-use token with a short life, minted for the visitor's Gradio
 session by a server function, so it drives the same set as the page's dropdowns and buttons.
@@ -22,7 +21,6 @@ import base64
 import contextlib
 import itertools
 import json
-import logging
 import secrets
 import struct
 import time
@@ -35,8 +33,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from comedy.club import Club, ComedySet
 from comedy.protocol import SAMPLE_RATE
-
-log = logging.getLogger(__name__)
 
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
@@ -176,16 +172,9 @@ class Engine:
                 if comedy_set is not None and 0 < len(frame) <= MAX_FRAME_BYTES and len(frame) % 2 == 0:
                     comedy_set.receive(SAMPLE_RATE, np.frombuffer(frame, dtype="<i2"))
                 continue
-            try:
-                report = json.loads(message.get("text") or "")
-            except ValueError:
-                continue
-            if not isinstance(report, dict):
-                continue
-            if report.get("type") == "ping":
-                await websocket.send_text(json.dumps({"type": "pong", "t": report.get("t")}))
-            elif comedy_set is not None:
-                take_report(comedy_set, report)
+            if comedy_set is not None:
+                with contextlib.suppress(ValueError):
+                    take_report(comedy_set, json.loads(message.get("text") or ""))
 
     async def _speak(self, visitor: str, websocket: WebSocket) -> None:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""

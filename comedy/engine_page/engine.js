@@ -8,7 +8,7 @@ const SOCKET_WORKER = __SOCKET_WORKER__;
 const WIRE_RATE = 24000;
 const E = (window.__engine = window.__engine || {
   path: "off", ctx: null, worker: null, open: false, player: null, capture: null, opened: false,
-  retries: 0, connections: 0, heard: {}, started: {}, cuts: [], levels: { you: 0, comedian: 0 },
+  retries: 0, connections: 0, heard: {}, cuts: [], levels: { you: 0, comedian: 0 },
   peaks: { you: 0, comedian: 0 }, mic: "off", guarded: 0,
 });
 const line = element.querySelector(".engine-status");
@@ -63,7 +63,6 @@ function onPlayer(event) {
   const d = event.data;
   if (d.started !== undefined) {
     const at = toDevice(d.at);
-    E.started[d.started] = at;
     send({ type: "started", item: d.started, ago_ms: performance.now() - at });
   } else if (d.cut !== undefined) {
     const received = d.received === undefined ? performance.now() : d.received - performance.timeOrigin;
@@ -81,7 +80,6 @@ function onPlayer(event) {
     }
     if (Object.keys(items).length) send({ type: "played", items });
     draw("comedian", d.level);
-    E.buffered = d.buffered;
   }
 }
 
@@ -204,10 +202,8 @@ E.leak = (gain) => {
   leak.gain.value = gain;
   E.player.connect(leak);
   leak.connect(E.capture, 0, 0);
-  E.leakNode = leak;
 };
 E.guard = (threshold) => E.capture.port.postMessage({ guard: threshold });
-E.start = start;
 E.drop = () => E.worker.postMessage({ close: true }); // test hook: the socket drops
 E.micOn = (on) => {
   E.mic = on ? "on" : "off";

@@ -195,7 +195,7 @@ class Player extends AudioWorkletProcessor {
       const played = {};
       for (const item in this.fresh) played[item] = this.played[item];
       this.fresh = {};
-      this.port.postMessage({ played, level, at: currentTime, buffered: this.w - this.r });
+      this.port.postMessage({ played, level, at: currentTime });
       this.since = 0;
       this.levelSum = 0;
       this.levelCount = 0;
