@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import secrets
 import tempfile
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
 
-from comedy import audio, engine_page, models, pricing, prompts, protocol
-from comedy.audition import DEFAULT_LINE, Audition, one_after_another
-from comedy.club import Club, ClubFull, ComedySet, DailySpend, Endpoint, Limits
+from comedy import audio, engine_page, models, pricing, prompts, protocol, redaction
+from comedy.audition import DEFAULT_LINE, TAKE_TOKENS, Audition, one_after_another
+from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
+from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits
 from comedy.config import Settings
 from comedy.engine import Engine, speech_message, take_report
 from comedy.ffmpeg import ensure_ffmpeg
@@ -26,6 +31,8 @@ log = logging.getLogger("comedy.app")
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 REHEARSAL_KEY = "rehearsal"
+KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
+EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
 
 CSS = """
 #status {font-size: 0.95em; opacity: 0.9}
@@ -45,9 +52,13 @@ class ClubApp:
         self.club = Club(settings.max_sets)
         self.visitor_keys: dict[str, str] = {}  # a visitor's own key, for their tab only
         self.prices = pricing.price_table()
-        self.spend_today = DailySpend()
-        self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))
+        self.budget = Budget(settings.max_set_usd, settings.max_day_usd)  # the owner's key only
+        self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))  # mode 0700
+        self._saved: dict[str, list[Path]] = {}  # each visitor's downloads, deleted when they go
+        self._takes: dict[str, asyncio.Task] = {}  # each visitor's audition take being recorded
+        self.last_seen: dict[str, float] = {}  # when each visitor last did something (monotonic)
         self.engine = Engine(self.club)
+        redaction.remember(settings.api_key)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
         self.stored_prompt = (
             StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
@@ -70,44 +81,86 @@ class ClubApp:
             raise RealtimeError("No API key is set and rehearsal mode is off.")
         return Endpoint(self.rehearsal.url, REHEARSAL_KEY, True, model, self.stored_prompt, **tuning)
 
-    def open_set(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
-        """The visitor's set, opened with these choices if they have none."""
-        day_limit = self.settings.max_day_usd
-        if day_limit and self.spend_today.total >= day_limit and self.club.get(visitor) is None:
-            raise ClubFull("The club reached today's spend limit. Come back tomorrow!")
-        return self.club.open(
+    def allowance(self, visitor: str, endpoint: Endpoint) -> Allowance | None:
+        """The visitor's share of the owner's money, when the owner's key pays (not in rehearsal,
+        not with the visitor's own key)."""
+        if endpoint.rehearsal or visitor in self.visitor_keys:
+            return None
+        return self.budget.allowance(visitor)
+
+    def seen(self, visitor: str) -> None:
+        """The visitor did something: what they left is kept a while longer."""
+        self.last_seen[visitor] = time.monotonic()
+
+    async def seat(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
+        """The visitor's set, connected; opened with these choices if they have none.
+
+        ClubFull when there is no seat or no money for an answer; RealtimeError when it cannot
+        connect (and then no seat is held).
+        """
+        self.seen(visitor)
+        endpoint = self.endpoint(visitor, model)
+        prices = pricing.prices_for(model, self.prices)
+        allowance = self.allowance(visitor, endpoint)
+        first_answer = worst_answer_usd(prices, Context(), MIN_ANSWER_TOKENS)
+        if self.club.get(visitor) is None and allowance and (why := allowance.why_not(first_answer)):
+            raise ClubFull(why)
+        return await self.club.seat(
             visitor,
             lambda: ComedySet(
-                self.endpoint(visitor, model),
+                endpoint,
                 set_up,
                 hands_free=mode == HANDS_FREE,
                 max_seconds=self.settings.max_set_seconds,
-                prices=pricing.prices_for(model, self.prices),
-                limits=Limits(
-                    self.settings.idle_seconds,
-                    self.settings.max_set_usd,
-                    self.settings.max_day_usd,
-                    self.spend_today,
-                ),
+                prices=prices,
+                limits=Limits(self.settings.idle_seconds, allowance),
             ),
         )
 
-    def audition(self, visitor: str, model: str) -> Audition:
-        """Auditions through the visitor's endpoint; takes are cached per endpoint and model."""
+    async def audition_take(self, visitor: str, voice: str, style: str, line: str, model: str) -> Audition:
+        """A voice saying the line: from the cache at once, else recorded on a seat, within the
+        visitor's allowance; the Audition says which (`hits`) and holds the take (`took`)."""
+        self.seen(visitor)
         endpoint = self.endpoint(visitor, model)
         where = "rehearsal" if endpoint.rehearsal else endpoint.url
-        return Audition(endpoint.url, endpoint.key, model, where)
-
-    def _download(self, visitor: str) -> Path:
-        return self.downloads / f"comedy-set-{visitor[:8]}.zip"
+        auditioner = Audition(
+            endpoint.url, endpoint.key, model, where, cache_mb=self.settings.audition_cache_mb
+        )
+        if (cached := auditioner.cached(voice, style, line)) is not None:
+            auditioner.took = cached
+            return auditioner
+        prices = pricing.prices_for(model, self.prices)
+        allowance = self.allowance(visitor, endpoint)
+        if allowance is not None and (
+            why := allowance.why_not(worst_answer_usd(prices, Context(), TAKE_TOKENS))
+        ):
+            raise ClubFull(why)
+        async with self.club.audition_seat(visitor):
+            take = self._takes[visitor] = asyncio.create_task(auditioner.take(voice, style, line))
+            try:
+                auditioner.took = await take
+            except asyncio.CancelledError:
+                if take.cancelled() and not asyncio.current_task().cancelling():
+                    raise RealtimeError("The take was stopped: the tab closed.") from None
+                raise
+            finally:
+                self._takes.pop(visitor, None)
+                if allowance is not None:
+                    for usage in auditioner.usages:
+                        allowance.spend(pricing.usage_cost(usage, prices))
+        return auditioner
 
     def save_set(self, visitor: str) -> Path | None:
-        """Write the visitor's set (open or just ended) as a zip to download."""
+        """Write the visitor's set (open or just ended) as a zip to download, under a name of its
+        own that nobody can guess (Gradio then serves it from a folder named by its content)."""
+        self.seen(visitor)
         comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
         if comedy_set is None:
             return None
-        path = self._download(visitor)
+        folder = Path(tempfile.mkdtemp(dir=self.downloads))
+        path = folder / f"comedy-set-{secrets.token_urlsafe(12)}.zip"
         path.write_bytes(comedy_set.archive())
+        self._saved.setdefault(visitor, []).append(path)
         return path
 
     async def stop_talking(self, visitor: str) -> None:
@@ -116,10 +169,66 @@ class ClubApp:
         if comedy_set is not None:
             await comedy_set.stop_talking()
 
-    def forget(self, visitor: str) -> None:
-        """Drop what the app kept for a visitor whose tab closed: their key and their download."""
-        self.visitor_keys.pop(visitor, None)
-        self._download(visitor).unlink(missing_ok=True)
+    def use_key(self, visitor: str, key: str | None) -> None:
+        """Keep a visitor's own key for their tab (None: go back to the house setting)."""
+        redaction.forget(self.visitor_keys.pop(visitor, None))
+        if key:
+            redaction.remember(key)
+            self.visitor_keys[visitor] = key
+
+    async def leave(self, visitor: str, reason: str = "The visitor left") -> None:
+        """Drop everything the app kept for a visitor who is gone: their set, audition take, key,
+        downloads and engine tokens."""
+        await self.club.hang_up(visitor, reason, left=True)
+        if (take := self._takes.get(visitor)) is not None:
+            take.cancel()
+        await self.engine.forget(visitor)
+        self.use_key(visitor, None)
+        for path in self._saved.pop(visitor, []):
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+        self.last_seen.pop(visitor, None)
+
+    async def expire(self) -> list[str]:
+        """Forget visitors who did nothing for `COMEDY_FORGET_SECONDS` and have no page open (a
+        client that never opened the heartbeat is never told to unload); who went."""
+        now, age = time.monotonic(), self.settings.forget_seconds
+        known = self.last_seen.keys() | self.visitor_keys.keys() | self.club.ended.keys() | self._saved.keys()
+        gone = [
+            v
+            for v in known
+            if not self.club.listening(v) and now - self.last_seen.get(v, 0.0) > age and v not in self._takes
+        ]
+        for visitor in gone:
+            await self.leave(visitor, "Forgotten: no page open")
+        return gone
+
+    def lifespan(self) -> Callable:
+        """Gradio's app lifespan: the upload sweep, and forgetting visitors who left unseen."""
+        files = keep_files_for(self.settings.keep_files_seconds)
+        every = max(0.2, min(EXPIRE_EVERY, self.settings.forget_seconds / 4))
+
+        async def expire_forever() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.expire()
+                except Exception:  # one bad sweep must not end the sweeping
+                    log.exception("forgetting visitors failed")
+
+        @contextlib.asynccontextmanager
+        async def lifespan(fastapi_app) -> AsyncIterator[None]:
+            async with files(fastapi_app):
+                task = asyncio.create_task(expire_forever(), name="forget-visitors")
+                try:
+                    yield
+                finally:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+        return lifespan
 
     @property
     def mode_banner(self) -> str:
@@ -141,16 +250,20 @@ def build(app: ClubApp) -> gr.Blocks:
         return rate, audio.float_to_pcm16(samples)
 
     def set_up_of(voice: str, style: str, reaction: str, topic: str = "") -> prompts.SetUp:
-        return prompts.SetUp(voice=voice, style=style, reaction=reaction, topic=topic.strip())
+        return prompts.SetUp(voice=voice, style=style, reaction=reaction, topic=prompts.visitor_topic(topic))
+
+    def refused(exc: Exception, prefix: str = "") -> str:
+        # Every word that reaches the page from a failure passes the one redaction.
+        words = redaction.redact(f"{prefix}{exc}")
+        gr.Warning(words)
+        return words
 
     async def start(voice, style, reaction, model, mode, request: gr.Request):
         try:
-            comedy_set = app.open_set(request.session_hash, set_up_of(voice, style, reaction), model, mode)
-            await comedy_set.start()
+            comedy_set = await app.seat(request.session_hash, set_up_of(voice, style, reaction), model, mode)
             return comedy_set.status_line()
         except (ClubFull, RealtimeError) as exc:
-            gr.Warning(str(exc))
-            return str(exc)
+            return refused(exc)
 
     async def speech_events(request: gr.Request) -> AsyncIterator[str]:
         # The fallback where the engine's socket cannot open: the same speech over Gradio's own
@@ -168,20 +281,21 @@ def build(app: ClubApp) -> gr.Blocks:
                 yield audio.wav_bytes(chunk)
 
     async def tell(topic, voice, style, reaction, model, mode, request: gr.Request):
+        topic = prompts.visitor_topic(topic)
         try:
-            comedy_set = app.open_set(
+            comedy_set = await app.seat(
                 request.session_hash, set_up_of(voice, style, reaction, topic), model, mode
             )
             await comedy_set.tell(topic)
             return comedy_set.status_line()
         except (ClubFull, RealtimeError) as exc:
-            gr.Warning(str(exc))
-            return f"Not connected: {exc}"
+            return refused(exc, "Not connected: ")
 
     async def change(topic, voice, style, reaction, model, mode, request: gr.Request):
         comedy_set = app.club.get(request.session_hash)
         if comedy_set is None:
             return gr.skip()
+        app.seen(request.session_hash)
         await comedy_set.change(set_up_of(voice, style, reaction, topic), mode == HANDS_FREE, model)
         return comedy_set.status_line()
 
@@ -226,7 +340,7 @@ def build(app: ClubApp) -> gr.Blocks:
                     await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
                 await comedy_set.news()
 
-    def save(request: gr.Request):
+    def save(request: gr.Request):  # a thread of its own; at most `saves_at_once` at a time
         path = app.save_set(request.session_hash)
         if path is None:
             gr.Warning("Start a set first: there is nothing to save yet.")
@@ -234,54 +348,59 @@ def build(app: ClubApp) -> gr.Blocks:
         return str(path)
 
     async def audition_one(voice, style, line, model, request: gr.Request):
+        line = prompts.visitor_line(line) or DEFAULT_LINE
         try:
-            auditioner = app.audition(request.session_hash, model)
-            take = await auditioner.take(voice, style, line or DEFAULT_LINE)
-        except RealtimeError as exc:
-            gr.Warning(str(exc))
-            return (gr.skip(),) * 11 + (str(exc),)
-        heard = playable(take)
+            auditioner = await app.audition_take(request.session_hash, voice, style, line, model)
+        except (ClubFull, RealtimeError) as exc:
+            return (*[gr.skip()] * (len(protocol.VOICES) + 1), refused(exc))
+        heard = playable(auditioner.took)
         players = [heard if v == voice else gr.skip() for v in protocol.VOICES]
         return (*players, heard, f"{voice}: ready ({'from the cache' if auditioner.hits else 'new take'}).")
 
     async def audition_all(style, line, model, request: gr.Request):
-        auditioner = app.audition(request.session_hash, model)
+        line = prompts.visitor_line(line) or DEFAULT_LINE
         takes: list[Path] = []
+        hits = 0
         for voice in protocol.VOICES:
             try:
-                takes.append(await auditioner.take(voice, style, line or DEFAULT_LINE))
-            except RealtimeError as exc:
-                yield (gr.skip(),) * 11 + (f"{voice}: {exc}",)
+                auditioner = await app.audition_take(request.session_hash, voice, style, line, model)
+            except (ClubFull, RealtimeError) as exc:
+                yield (*[gr.skip()] * (len(protocol.VOICES) + 1), refused(exc, f"{voice}: "))
                 return
+            takes.append(auditioner.took)
+            hits += auditioner.hits
             players = [gr.skip()] * len(protocol.VOICES)
             players[len(takes) - 1] = playable(takes[-1])
-            note = f"{len(takes)}/{len(protocol.VOICES)} voices ({auditioner.hits} from the cache)"
+            note = f"{len(takes)}/{len(protocol.VOICES)} voices ({hits} from the cache)"
             yield (*players, gr.skip(), note)
         order = ", ".join(protocol.VOICES)
         yield (
             *[gr.skip()] * len(protocol.VOICES),
             (protocol.SAMPLE_RATE, one_after_another(takes)),
-            f"All ten, one after another: {order} ({auditioner.hits} from the cache).",
+            f"All {len(protocol.VOICES)}, one after another: {order} ({hits} from the cache).",
         )
 
     async def use_key(key: str, request: gr.Request):
         key = (key or "").strip()
+        app.seen(request.session_hash)
         if not key:
-            app.visitor_keys.pop(request.session_hash, None)
+            app.use_key(request.session_hash, None)
             return "", "Using the house setting again."
-        app.visitor_keys[request.session_hash] = key
+        if len(key) > KEY_LIMIT or not key.isascii() or not key.isprintable() or " " in key:
+            return "", "That does not look like an OpenAI API key: nothing was kept."
+        app.use_key(request.session_hash, key)
         await app.club.hang_up(request.session_hash, "Switching to your key")
         return "", "Your key is kept for this tab only. Start the set to go live."
 
     async def hang_up(request: gr.Request):
-        await app.club.hang_up(request.session_hash, "The visitor left", left=True)
-        await app.engine.forget(request.session_hash)
-        app.forget(request.session_hash)
+        await app.leave(request.session_hash)
 
     # Called from the engine's JavaScript (`server.engine_token()`); Gradio hands a server function
     # the raw request, whose JSON body names the visitor's session.
     async def engine_token(_args, request: gr.Request) -> str:
-        return app.engine.mint(await _session_of(request))
+        visitor = await _session_of(request)
+        app.seen(visitor)
+        return app.engine.mint(visitor)
 
     async def engine_report(report, request: gr.Request) -> None:
         # The player's reports when speech comes over Gradio's event stream (the fallback).
@@ -459,7 +578,14 @@ def build(app: ClubApp) -> gr.Blocks:
             show_progress="hidden",
         )
         barges.change(None, None, None, js=FLUSH_JS)
-        save_button.click(save, None, recording, api_name="save")
+        save_button.click(
+            save,
+            None,
+            recording,
+            api_name="save",
+            concurrency_limit=app.settings.saves_at_once,
+            concurrency_id="save",
+        )
         audition_outputs = [*players, now_playing, audition_status]
         one_button.click(
             audition_one,
@@ -495,11 +621,12 @@ def launch_options(app: ClubApp) -> dict:
         "max_threads": max(40, 3 * app.settings.max_sets + 20),
         # Every microphone chunk arrives as an uploaded file: without a sweep the disk fills up.
         "app_kwargs": {
-            "lifespan": keep_files_for(app.settings.keep_files_seconds),
+            "lifespan": app.lifespan(),
             "routes": [app.engine.route()],  # the engine's WebSocket, on Gradio's own app
         },
         # Spaces turn SSR on by default; its Node proxy forwards no WebSocket upgrade.
         "ssr_mode": False,
+        "max_file_size": round(app.settings.max_upload_mb * 1024 * 1024),
         "state_session_capacity": session_capacity(app.settings.max_sets),
     }
 
@@ -515,15 +642,26 @@ def session_capacity(max_sets: int) -> int:
     return max(50, 25 * max_sets)
 
 
-def main() -> None:
-    """`python app.py`: rehearsal mode with no key, OpenAI with one."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+def configure(environ: dict[str, str] | None = None) -> ClubApp:
+    """The app from its settings: the rehearsal server when there is no key.
+
+    The key is then taken out of the process environment: it lives in the settings alone, and no
+    child process (Gradio's ffmpeg) inherits it.
+    """
+    settings = Settings.from_env(environ)
+    for name in ("OPENAI_API_KEY",):
+        os.environ.pop(name, None)
     rehearsal = None
     if settings.rehearsal:
         rehearsal = RehearsalThread().start()
         log.info("Rehearsal mode: no OPENAI_API_KEY, the house comedian is on %s", rehearsal.url)
-    app = ClubApp(settings, rehearsal)
+    return ClubApp(settings, rehearsal)
+
+
+def main() -> None:
+    """`python app.py`: rehearsal mode with no key, OpenAI with one."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = configure()
     demo = build(app)
     demo.queue(default_concurrency_limit=None)
     demo.launch(**launch_options(app))  # Gradio itself honours GRADIO_SERVER_NAME and GRADIO_SERVER_PORT

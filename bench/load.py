@@ -89,6 +89,7 @@ def holdings(running) -> dict[str, int]:
         "sets in memory": live_objects(ComedySet),
         "sessions in memory": live_objects(RealtimeSession),
         "club records": len(club.sets) + len(club.ended) + len(club._left) + len(running.app.visitor_keys),
+        "visitors remembered": len(running.app.last_seen),
         "engine sockets": len(running.app.engine.sockets),
         "engine tokens": len(running.app.engine.tokens),
         "downloads": len(list(running.app.downloads.iterdir())),

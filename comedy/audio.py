@@ -86,6 +86,9 @@ class StreamResampler:
         return self._stream.resample_chunk(x, last=last)
 
 
+MIN_RATE, MAX_RATE = 8_000, 192_000  # what microphones, browsers and sound files use
+
+
 class MicrophonePath:
     """Microphone chunks of any rate, dtype and layout -> 100 ms pcm16 chunks at 24 kHz."""
 
@@ -96,8 +99,8 @@ class MicrophonePath:
 
     def feed(self, rate: int, samples: np.ndarray) -> list[bytes]:
         """Take one microphone chunk; return the complete 100 ms pcm16 chunks it finished."""
-        if rate <= 0:
-            raise ValueError(f"a sample rate must be positive, not {rate}")
+        if not MIN_RATE <= rate <= MAX_RATE:
+            raise ValueError(f"a microphone at {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
         mono = to_mono_float(samples)
         if self._resampler is None or self._resampler.in_rate != rate:
             tail = self._flush_resampler()

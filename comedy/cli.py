@@ -18,9 +18,10 @@ import numpy as np
 
 from comedy import audio, models, prompts, protocol
 from comedy.answer import Answer, ask
-from comedy.config import Settings, redact
+from comedy.config import Settings
 from comedy.protocol import Event
 from comedy.realtime import RealtimeSession
+from comedy.redaction import redact
 from comedy.rehearsal import RehearsalServer
 from comedy.stored_prompt import StoredPrompt, apply_settings
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from comedy import audio, endings, models, pricing, prompts, protocol
-from comedy.config import redact
+from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
 from comedy.recording import SetRecorder, set_archive, transcript_markdown
+from comedy.redaction import redact
 from comedy.room import RoomReading, read_room
 from comedy.stored_prompt import StoredPrompt, apply_settings
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 CHUNK_SAMPLES = SAMPLE_RATE // 10  # 100 ms of speech per yield
 LEAD_SECONDS = 0.3  # how far ahead of playback the speaker may run
 MIC_QUEUE_CHUNKS = 50  # 5 s of microphone audio waiting at most
+MAX_CHUNK_SECONDS = 2.0  # the longest microphone chunk taken (the page sends 0.1 s)
 CUT_REPORT_SECONDS = 0.3  # how long a cut waits for the page to say where it stopped
 ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
 CUT = "\x00cut"  # a speaker-queue entry: a heckle dropped what the player holds
@@ -76,40 +78,11 @@ class Endpoint:
 
 @dataclass
 class Limits:
-    """What a Space owner allows: idle time, and spend per set and per day (0: no limit)."""
+    """What a Space owner allows a set: idle time, and the visitor's allowance of the owner's money
+    (None: not the owner's money, as in rehearsal or with a visitor's own key)."""
 
     idle_seconds: float = 300.0
-    max_set_usd: float = 0.0
-    max_day_usd: float = 0.0
-    day: DailySpend | None = None
-
-    def spent(self, usd: float) -> None:
-        """Count spend toward today's total."""
-        if self.day is not None:
-            self.day.add(usd)
-
-    def over(self, set_usd: float) -> str | None:
-        """Why the set must stop now, if it must."""
-        if self.max_set_usd and set_usd >= self.max_set_usd:
-            return f"This set reached its spend limit of ${self.max_set_usd:.2f}. Thanks for coming!"
-        if self.max_day_usd and self.day is not None and self.day.total >= self.max_day_usd:
-            return "The club reached today's spend limit. Come back tomorrow!"
-        return None
-
-
-@dataclass
-class DailySpend:
-    """Spend of every set in this process today (UTC), for the owner's daily limit."""
-
-    total: float = 0.0
-    date: str = ""
-
-    def add(self, usd: float) -> None:
-        """Add spend, starting over each new UTC day."""
-        today = time.strftime("%Y-%m-%d", time.gmtime())
-        if today != self.date:
-            self.date, self.total = today, 0.0
-        self.total += usd
+    allowance: Allowance | None = None
 
 
 class ComedySet:
@@ -123,6 +96,7 @@ class ComedySet:
         hands_free: bool = True,
         max_seconds: float = 900.0,
         response_timeout: float = 20.0,
+        reconnect_window: float = 60.0,
         prices: pricing.Prices | None = None,
         limits: Limits | None = None,
     ) -> None:
@@ -131,6 +105,7 @@ class ComedySet:
         self.hands_free = hands_free
         self.max_seconds = max_seconds
         self.response_timeout = response_timeout
+        self.reconnect_window = reconnect_window  # how long a dropped connection is tried again
         self.transcript: list[Turn] = []
         self.status = "Not started"
         self.last_error = ""
@@ -149,7 +124,9 @@ class ComedySet:
         self._session: RealtimeSession | None = None
         self._spoken = False  # the comedian has spoken in this session: the voice is fixed
         self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: set[asyncio.Task] = set()  # every task the set started; all cancelled on close
+        self._context = Context()  # the conversation's size at the last answer, for the worst case
+        self._cap_sent: int | None = None  # the answer cap the session was last told
         self._mic: asyncio.Queue[tuple[int, np.ndarray] | None] = asyncio.Queue(MIC_QUEUE_CHUNKS)
         # (item_id, pcm) to play; an empty pcm ends an answer; None ends the set.
         self._speaker: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
@@ -170,6 +147,7 @@ class ComedySet:
         self._room_audio: list[np.ndarray] = []
         self._mic_path = audio.MicrophonePath()
         self._last_request: str | None = None
+        self._lost_answer = False  # the connection went with an answer owed: ask again on reconnect
         self._answering: Turn | None = None  # the comedian's line being spoken now
         self._retries_left = 2
 
@@ -226,21 +204,31 @@ class ComedySet:
     # --- starting and stopping
 
     async def start(self) -> None:
-        """Connect (once); safe to call from every event that needs the set running."""
+        """Connect; safe to call from every event that needs the set running. After the connection
+        was given up, the next call connects again and re-tells the set to the new session."""
         async with self._lock:
             if self._session is not None or self.closed:
                 return
-            self._changed("Connecting…")
+            first = not self._tasks
+            self._changed("Connecting…" if first else "Connecting again…")
             try:
                 await self._open_session()
             except RealtimeError as exc:
                 self._changed("Not connected", str(exc))
                 raise
-            self._tasks = [
-                asyncio.create_task(self._read(), name="set-reader"),
-                asyncio.create_task(self._send_microphone(), name="set-mic"),
-                asyncio.create_task(self._watch_the_clock(), name="set-clock"),
-            ]
+            self._spawn(self._read(), "set-reader")
+            if first:
+                self._spawn(self._send_microphone(), "set-mic")
+                self._spawn(self._watch_the_clock(), "set-clock")
+                return
+        await self._retell("Connected again: the set goes on")
+
+    def _spawn(self, work, name: str) -> asyncio.Task:
+        """Run `work` as a task the set owns: it is cancelled when the set closes."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _open_session(self) -> None:
         session = RealtimeSession(
@@ -248,6 +236,7 @@ class ComedySet:
             self.endpoint.key,
             self.endpoint.model,
             response_timeout=self.response_timeout,
+            reconnect_window=self.reconnect_window,
         )
         await session.__aenter__()
         self._session = session
@@ -262,9 +251,13 @@ class ComedySet:
             set_up = replace(set_up, reaction=heard)
         stored = self.endpoint.stored_prompt
         prompt = stored.reference(set_up) if stored else None
+        tuning = self.endpoint.tuning
+        if (cap := self._cap()) is not None and cap:
+            tuning = replace(tuning, max_output_tokens=cap)  # answers the server starts keep the budget
+        self._cap_sent = cap
         return prompts.session_update(
             set_up,
-            self.endpoint.tuning,
+            tuning,
             prompt=prompt,
             hands_free=self.hands_free,
             event_id=StoredPrompt.event_id() if prompt else None,
@@ -277,9 +270,10 @@ class ComedySet:
         self.closed = True
         self.ended_at = time.monotonic()
         log.info("set closed: %s", reason)
-        for task in self._tasks:
+        others = [t for t in self._tasks if t is not asyncio.current_task()]  # close may run in one
+        for task in others:
             task.cancel()
-        for task in self._tasks:
+        for task in others:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._session is not None:
@@ -307,8 +301,18 @@ class ComedySet:
     # --- input: microphone and buttons
 
     def receive(self, rate: int, samples: np.ndarray) -> None:
-        """A microphone chunk, handed on at once (a slow handler makes Gradio drop chunks)."""
+        """A microphone chunk, handed on at once (a slow handler makes Gradio drop chunks).
+
+        A live microphone sends a tenth of a second at a time: a chunk longer than a couple of
+        seconds is not one, and is skipped with a word.
+        """
         if self.closed:
+            return
+        frames = max(np.shape(samples), default=0)  # (N,), (N, channels) or (channels, N)
+        if rate > 0 and frames > rate * MAX_CHUNK_SECONDS:
+            self._changed(
+                error=f"Skipped a microphone chunk of {frames / rate:.0f} s: not a live microphone."
+            )
             return
         try:
             self._mic.put_nowait((rate, samples))
@@ -334,7 +338,7 @@ class ComedySet:
                 await self._listen_to_the_room(pcm)
             if item is None and not self.hands_free:
                 await self._send(protocol.audio_commit())
-                await self._send(protocol.response_create())
+                await self._ask()
 
     async def _listen_to_the_room(self, pcm: np.ndarray) -> None:
         """After a punchline, collect the room's sound; when the window closes, read it."""
@@ -380,7 +384,7 @@ class ComedySet:
         self.transcript.append(Turn("user", request, at=self.now()))
         self._changed()
         await self._send(protocol.user_text(request))
-        await self._send(protocol.response_create())
+        await self._ask()
 
     async def change(
         self, set_up: prompts.SetUp, hands_free: bool | None = None, model: str | None = None
@@ -412,12 +416,9 @@ class ComedySet:
             except RealtimeError as exc:
                 self._changed("Not connected", str(exc))
                 return
-            for turn in self.transcript[-6:]:  # the new session remembers the last few lines
-                remembered = protocol.user_text if turn.role == "user" else protocol.assistant_text
-                await self._send(remembered(turn.text))
+            await self._remind()
             self._changed(f"Connected: restarted the session for {why}; the transcript is kept")
-            reader = asyncio.create_task(self._read(), name="set-reader")
-            self._tasks = [t for t in self._tasks if t.get_name() != "set-reader"] + [reader]
+            self._spawn(self._read(), "set-reader")
 
     async def _send(self, event: Event) -> None:
         session = self._session
@@ -588,7 +589,7 @@ class ComedySet:
         elif kind == "conversation.item.input_audio_transcription.completed":
             self._turn("user", event.get("item_id")).text = event.get("transcript", "")
             if isinstance(event.get("usage"), dict):
-                self._spend(self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL))
+                await self._spend(self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL))
             self._changed()
         elif kind == "error":
             await self._on_error(protocol.ApiError.from_event(event))
@@ -601,21 +602,13 @@ class ComedySet:
             self._idle.set()
             expired = "session_expired" in event["message"]  # the API's 60-minute limit, said already
             self._changed("Reconnecting…", None if expired else event["message"])
+            self._lost_answer = self._lost_answer or bool(event.get("lost_answer"))
             if not self.endpoint.rehearsal:
-                self._tasks.append(asyncio.create_task(self._house_comedian_covers()))
+                self._spawn(self._house_comedian_covers(), "set-cover")
         elif kind == "local.reconnected":
-            self._changed("Connected again: the set goes on")
-            asked_again = self._last_request if event.get("lost_answer") else None
-            for turn in self.transcript[-6:]:  # a new session knows nothing: re-tell the last lines
-                if turn.role == "user" and turn.text == asked_again:
-                    continue  # asked again below, not twice
-                if turn.text and not turn.note.startswith("house comedian"):
-                    remembered = protocol.user_text if turn.role == "user" else protocol.assistant_text
-                    await self._send(remembered(turn.text))
-            if event.get("lost_answer"):
-                await self._ask_again("the connection dropped mid-answer", conversation_lost=True)
+            await self._retell("Connected again: the set goes on")
         elif kind == "local.gave_up":
-            self._changed("Not connected", event["message"])
+            self._changed("Not connected: the set goes on with your next request", event["message"])
             self._session = None
         elif kind == "local.response_timeout":
             self._changed(error=event["message"])
@@ -623,6 +616,23 @@ class ComedySet:
             await self._ask_again("the answer stalled")
         elif kind == "local.protocol_error":
             self._changed(error=event["message"])
+
+    async def _retell(self, status: str) -> None:
+        """A new session knows nothing of the set: remind it, and ask again for an answer the drop lost."""
+        lost, self._lost_answer = self._lost_answer, False
+        await self._remind(skip=self._last_request if lost else None)
+        self._changed(status)
+        if lost:
+            await self._ask_again("the connection dropped mid-answer", conversation_lost=True)
+
+    async def _remind(self, skip: str | None = None) -> None:
+        """Tell the session the last lines of the set (never the house comedian's covers, nor `skip`,
+        which is about to be asked again)."""
+        for turn in self.transcript[-6:]:
+            if not turn.text or turn.note.startswith("house comedian") or turn.text == skip:
+                continue
+            remembered = protocol.user_text if turn.role == "user" else protocol.assistant_text
+            await self._send(remembered(turn.text))
 
     def _unplayed(self, item_id: str) -> bool:
         return self._played.get(item_id, 0) < self._received.get(item_id, 0)
@@ -691,10 +701,11 @@ class ComedySet:
         ending = endings.read(response)
         if ending.status != "cancelled":
             self._speaker.put_nowait((self._audio_item or "", np.zeros(0, np.int16)))  # play out the tail
-        if response.get("usage"):
+        if usage := response.get("usage"):
+            self._context = Context.after(usage)
             before = self.meters.cost_usd
-            self.meters.add_usage(response["usage"])
-            self._spend(self.meters.cost_usd - before)
+            self.meters.add_usage(usage)
+            await self._spend(self.meters.cost_usd - before)
         await self._forget_unheard()
         for item in response.get("output") or []:
             turn = self._turn("assistant", item.get("id"))
@@ -705,13 +716,54 @@ class ComedySet:
             await self._ask_again("the answer failed")
         elif ending.status == "incomplete":
             self._changed(error=ending.words)
-        self._changed("Connected: your turn")
+        elif ending.status == "completed":
+            self.last_error = ""  # the set is well again: the last problem is over
+        if not self.closed:
+            self._changed("Connected: your turn")
 
-    def _spend(self, usd: float) -> None:
-        """Count spend toward the owner's limits; close the set when one is reached."""
-        self.limits.spent(usd)
-        if reason := self.limits.over(self.meters.cost_usd):
-            self._tasks.append(asyncio.create_task(self.close(reason)))
+    def _cap(self) -> int | None:
+        """The most output tokens the next answer may spend within the visitor's allowance (0: none
+        fits); None when the owner's money is not being spent."""
+        allowance = self.limits.allowance
+        if allowance is None:
+            return None
+        return answer_cap(
+            allowance.left(), self.meters.prices, self._context, self.endpoint.max_output_tokens
+        )
+
+    def _out_of_money(self) -> str:
+        allowance = self.limits.allowance
+        worst = worst_answer_usd(self.meters.prices, self._context, MIN_ANSWER_TOKENS)
+        return (allowance.why_not(worst) if allowance else None) or "The spend limit is reached. Thanks!"
+
+    async def _ask(self) -> None:
+        """Ask for an answer, capped so that its worst case stays within the budget; if not even a
+        short answer fits, the set ends instead, saying why."""
+        cap = self._cap()
+        if cap == 0:
+            await self._end(self._out_of_money())
+            return
+        await self._send(protocol.response_create(max_output_tokens=cap))
+
+    async def _end(self, reason: str) -> None:
+        """Close the set from anywhere: from one of its own tasks, in a task of its own (close
+        cancels the set's tasks, and a task cannot wait for its own cancelling)."""
+        if asyncio.current_task() in self._tasks:
+            self._spawn(self.close(reason), "set-close")
+        else:
+            await self.close(reason)
+
+    async def _spend(self, usd: float) -> None:
+        """Count spend toward the owner's limits; end the set when no answer fits any more, else
+        tell the session the new cap for the answers it starts itself."""
+        if self.limits.allowance is None:
+            return
+        self.limits.allowance.spend(usd)
+        cap = self._cap()
+        if cap == 0:
+            await self._end(self._out_of_money())
+        elif cap != self._cap_sent and self._session is not None:
+            await self._send(self._session_update())
 
     async def _on_error(self, error: protocol.ApiError) -> None:
         if error.code == "response_cancel_not_active":
@@ -726,7 +778,7 @@ class ComedySet:
             return
         self._changed(error=str(error))
         if error.retryable:
-            self._tasks.append(asyncio.create_task(self._retry_later(error.retry_after or 1.0)))
+            self._spawn(self._retry_later(error.retry_after or 1.0), "set-retry")
 
     async def _retry_later(self, seconds: float) -> None:
         self._changed(f"The Realtime API is busy: trying again in {seconds:.1f} s")
@@ -743,15 +795,20 @@ class ComedySet:
         if conversation_lost and self._last_request is not None:
             # A new session has no conversation: ask in words again.
             await self._send(protocol.user_text(self._last_request))
-        await self._send(protocol.response_create())
+        await self._ask()
 
 
 class ClubFull(RuntimeError):
-    """Every seat is taken: the process holds as many sets as it was told to."""
+    """No seat, or no money: the words say which."""
 
 
 class Club:
-    """The sets of one app process, one per browser tab, with the owner's cap on how many."""
+    """The sets of one app process, one per browser tab, and the one gate to its seats.
+
+    A seat is anything that holds a Realtime session for a visitor: their set, or a voice audition
+    being recorded. A visitor holds at most one seat (their set and their audition share it), and
+    a seat is held only while connected: a set that fails to connect gives its seat back.
+    """
 
     def __init__(self, max_sets: int = 20) -> None:
         self.max_sets = max_sets
@@ -759,22 +816,54 @@ class Club:
         self._listening: dict[str, int] = {}  # visitors with streams open (speaker, engine, page), how many
         self._left: set[str] = set()  # of those, the ones whose tab closed
         self.ended: dict[str, ComedySet] = {}  # each visitor's last ended set, to save it
+        self._auditioning: set[str] = set()  # visitors having an audition take recorded now
 
     def get(self, visitor: str) -> ComedySet | None:
         """The visitor's open set, if any."""
         found = self.sets.get(visitor)
         return found if found is not None and not found.closed else None
 
-    def open(self, visitor: str, make: Callable[[], ComedySet]) -> ComedySet:
-        """The visitor's set, opening one with `make` if they have none; ClubFull past the cap."""
-        found = self.get(visitor)
-        if found is not None:
-            return found
-        open_sets = sum(1 for s in self.sets.values() if not s.closed)
-        if open_sets >= self.max_sets:
+    def seated(self) -> set[str]:
+        """The visitors holding a seat now."""
+        return {v for v, s in self.sets.items() if not s.closed} | self._auditioning
+
+    def listening(self, visitor: str) -> bool:
+        """Whether the visitor has a stream open (their page is there)."""
+        return visitor in self._listening
+
+    def _check_seat(self, visitor: str) -> None:
+        if visitor not in self.seated() and len(self.seated()) >= self.max_sets:
             raise ClubFull("The club is full, try again in a minute.")
-        self.sets[visitor] = made = make()
-        return made
+
+    async def seat(self, visitor: str, make: Callable[[], ComedySet]) -> ComedySet:
+        """The visitor's set, connected: theirs if they have one, else a new one made by `make`.
+
+        ClubFull past the cap; a RealtimeError when it cannot connect, and then no seat is kept.
+        """
+        found = self.get(visitor)
+        if found is None:
+            self._check_seat(visitor)
+            self.sets[visitor] = found = make()
+        try:
+            await found.start()
+        except BaseException:
+            if self.sets.get(visitor) is found and not found.transcript:  # nothing of it to keep
+                del self.sets[visitor]
+                await found.close("Could not connect")
+            raise
+        return found
+
+    @contextlib.asynccontextmanager
+    async def audition_seat(self, visitor: str) -> AsyncIterator[None]:
+        """Hold a seat while an audition take is recorded; one take at a time per visitor."""
+        if visitor in self._auditioning:
+            raise ClubFull("A take is being recorded for you already: one at a time, please.")
+        self._check_seat(visitor)
+        self._auditioning.add(visitor)
+        try:
+            yield
+        finally:
+            self._auditioning.discard(visitor)
 
     async def sets_of(self, visitor: str, poll: float = 0.1) -> AsyncIterator[ComedySet]:
         """Each set the visitor opens, one after another, until their tab closes."""

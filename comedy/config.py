@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,30 +16,6 @@ from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS
 from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT
 
 DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
-_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{4,})|(Bearer\s+)\S+")
-
-
-def redact(text: str, *secrets: SecretStr | str | None) -> str:
-    """Return `text` with every given secret, and anything shaped like an API key, masked."""
-    for secret in secrets:
-        value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
-        if value:
-            text = text.replace(value, "[redacted]")
-    return _KEY_PATTERN.sub(lambda m: (m.group(2) or "") + "[redacted]", text)
-
-
-class _RedactKeys(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "Bearer" in message or "sk-" in message:
-            record.msg, record.args = redact(message), ()
-        return True
-
-
-def redact_logs(*logger_names: str) -> None:
-    """Mask keys in every record these loggers make (a library's debug output included)."""
-    for name in logger_names:
-        logging.getLogger(name).addFilter(_RedactKeys())
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -92,9 +67,13 @@ class Settings:
     max_sets: int = 20
     max_set_seconds: float = 900.0
     idle_seconds: float = 300.0
-    max_set_usd: float = 0.0  # 0: no limit
-    max_day_usd: float = 0.0  # 0: no limit
+    max_set_usd: float = 0.0  # what one visitor may spend of the owner's key in a day; 0: no limit
+    max_day_usd: float = 0.0  # what the club may spend of the owner's key in a day; 0: no limit
     keep_files_seconds: float = 600.0  # microphone uploads and served files older than this go
+    forget_seconds: float = 900.0  # what a visitor left behind with no page open goes after this
+    max_upload_mb: float = 10.0  # the largest file Gradio takes
+    audition_cache_mb: float = 200.0  # the voice audition's cache on disk, at most
+    saves_at_once: int = 2  # set recordings rendered at once (each holds the whole set in memory)
 
     @property
     def rehearsal(self) -> bool:
@@ -131,4 +110,8 @@ class Settings:
             max_set_usd=_number(env, "COMEDY_MAX_SET_USD", 0.0),
             max_day_usd=_number(env, "COMEDY_MAX_DAY_USD", 0.0),
             keep_files_seconds=_number(env, "COMEDY_KEEP_FILES_SECONDS", 600.0),
+            forget_seconds=_number(env, "COMEDY_FORGET_SECONDS", 900.0),
+            max_upload_mb=_number(env, "COMEDY_MAX_UPLOAD_MB", 10.0),
+            audition_cache_mb=_number(env, "COMEDY_AUDITION_CACHE_MB", 200.0),
+            saves_at_once=max(1, int(_number(env, "COMEDY_SAVES_AT_ONCE", 2))),
         )

@@ -142,11 +142,16 @@ def audio_clear() -> Event:
     return {"type": "input_audio_buffer.clear"}
 
 
-def response_create(instructions: str | None = None) -> Event:
-    """Ask the model to answer now."""
+def response_create(instructions: str | None = None, max_output_tokens: int | None = None) -> Event:
+    """Ask the model to answer now (at most `max_output_tokens`, where a budget says so)."""
     event: Event = {"type": "response.create"}
+    params: dict = {}
     if instructions is not None:
-        event["response"] = {"instructions": instructions}
+        params["instructions"] = instructions
+    if max_output_tokens is not None:
+        params["max_output_tokens"] = max_output_tokens
+    if params:
+        event["response"] = params
     return event
 
 

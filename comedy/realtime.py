@@ -16,6 +16,7 @@ stalls, and `local.protocol_error` for a frame it could not read.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from types import TracebackType
 
@@ -25,11 +26,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from comedy import protocol
-from comedy.config import redact, redact_logs
 from comedy.models import DEFAULT_MODEL
 from comedy.protocol import Event
+from comedy.redaction import guard_logs, redact
 
-redact_logs("websockets.client")  # it logs request headers at DEBUG, Authorization included
+log = logging.getLogger(__name__)
+guard_logs()  # websockets logs request headers at DEBUG, Authorization included
 
 # Answers worth waiting for: an answer has been asked for and has not finished.
 _ASKS = {"response.create", "input_audio_buffer.commit"}
@@ -64,7 +66,7 @@ class RealtimeSession:
         *,
         connect_timeout: float = 10.0,
         response_timeout: float = 20.0,
-        reconnect_attempts: int = 5,
+        reconnect_window: float = 60.0,
         backoff_initial: float = 0.25,
         backoff_max: float = 8.0,
     ) -> None:
@@ -73,7 +75,7 @@ class RealtimeSession:
         self._key = api_key if isinstance(api_key, SecretStr) or api_key is None else SecretStr(api_key)
         self.connect_timeout = connect_timeout
         self.response_timeout = response_timeout
-        self.reconnect_attempts = reconnect_attempts
+        self.reconnect_window = reconnect_window  # seconds of trying again after a drop
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.session_settings: Event | None = None  # the last session.update, re-sent on reconnect
@@ -123,11 +125,16 @@ class RealtimeSession:
                 raise AuthenticationError(
                     f"The Realtime API refused the API key (HTTP {status}). Check OPENAI_API_KEY."
                 ) from None
-            raise ConnectionFailed(f"The Realtime API answered HTTP {status} at {self.url}.") from None
+            raise ConnectionFailed(f"The Realtime API answered HTTP {status}.") from None
         except TimeoutError:
-            raise ConnectionFailed(f"Could not reach {self.url} within {self.connect_timeout:g} s.") from None
+            raise ConnectionFailed(
+                f"Could not reach the Realtime API within {self.connect_timeout:g} s."
+            ) from None
         except (OSError, InvalidHandshake, InvalidURI) as exc:
-            raise ConnectionFailed(redact(f"Could not reach {self.url}: {exc}", self._key)) from None
+            log.warning(
+                "%s", redact(f"could not reach {self.url}: {exc}", self._key)
+            )  # the detail: the owner's
+            raise ConnectionFailed("Could not reach the Realtime API.") from None
         first = await self._first_event(ws)
         self._ws = ws
         return first
@@ -138,12 +145,12 @@ class RealtimeSession:
             event = protocol.decode(raw)
         except TimeoutError:
             await ws.close()
-            raise ConnectionFailed(f"{self.url} opened but sent no session.") from None
-        except ConnectionClosed as exc:
-            raise ConnectionFailed(f"{self.url} closed the connection at once ({exc.rcvd}).") from None
-        except protocol.ProtocolError as exc:
+            raise ConnectionFailed("The Realtime API opened a connection but sent no session.") from None
+        except ConnectionClosed:
+            raise ConnectionFailed("The Realtime API closed the connection at once.") from None
+        except protocol.ProtocolError:
             await ws.close()
-            raise ConnectionFailed(f"{self.url} did not speak the Realtime protocol: {exc}") from None
+            raise ConnectionFailed("The server did not speak the Realtime protocol.") from None
         if event["type"] == "error":
             await ws.close()
             error = protocol.ApiError.from_event(event)
@@ -158,7 +165,7 @@ class RealtimeSession:
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(ConnectionFailed),
             wait=tenacity.wait_random_exponential(multiplier=self.backoff_initial, max=self.backoff_max),
-            stop=tenacity.stop_after_attempt(self.reconnect_attempts),
+            stop=tenacity.stop_after_delay(self.reconnect_window),
             reraise=True,
         )
         async for attempt in retrying:
@@ -291,7 +298,11 @@ class RealtimeSession:
             await self._reconnect()
         except RealtimeError as failure:
             self._closed = True
-            self._pending.append(protocol.local_event("gave_up", message=f"Could not reconnect: {failure}"))
+            self._pending.append(
+                protocol.local_event(
+                    "gave_up", message=f"Could not reconnect for {self.reconnect_window:g} s: {failure}"
+                )
+            )
             return
         self._pending.append(
             protocol.local_event(

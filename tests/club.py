@@ -29,8 +29,9 @@ def launch(pace: float = 3.0, key: str | None = None, engine: bool = True, **env
     """
     os.environ.setdefault("COMEDY_CACHE_DIR", tempfile.mkdtemp(prefix="comedy-test-cache-"))
     rehearsal = RehearsalThread(pace=pace).start()
+    env = {"OPENAI_REALTIME_URL": rehearsal.url, **env}  # a key (the owner's, a visitor's) goes there
     if key:
-        env = {**env, "OPENAI_API_KEY": key, "OPENAI_REALTIME_URL": rehearsal.url}
+        env["OPENAI_API_KEY"] = key
     settings = Settings.from_env(env, dotenv_path=None)
     app = club_app.ClubApp(settings, None if key else rehearsal)
     demo = club_app.build(app)

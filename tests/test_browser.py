@@ -243,7 +243,7 @@ def test_meters_recording_and_audition_work_in_the_page(tab: Page) -> None:
     page.get_by_role("tab", name="Voice audition").click()
     page.get_by_role("button", name="Audition all ten, one after another").click()
     tab.wait_until(
-        lambda: "All ten" in page.locator("#audition-status").inner_text(),
+        lambda: "All 10" in page.locator("#audition-status").inner_text(),
         timeout=60,
         what="all ten auditions",
     )

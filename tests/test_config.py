@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from comedy.config import DEFAULT_REALTIME_URL, Settings, redact
+from comedy.config import DEFAULT_REALTIME_URL, Settings
+from comedy.redaction import redact
 
 KEY = "sk-proj-SECRETSECRET1234567890"
 

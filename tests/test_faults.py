@@ -97,3 +97,32 @@ async def test_an_unreachable_server_at_start_is_named() -> None:
     with pytest.raises(RealtimeError):
         await comedy_set.start()
     assert "Could not reach" in comedy_set.status_line() and not comedy_set.closed
+
+
+async def test_after_the_reconnect_window_the_next_request_connects_again_and_retells_the_set() -> None:
+    server = await RehearsalServer(pace=0).start()
+    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), reconnect_window=0.5)
+    watched = Watched(comedy_set)
+    await comedy_set.tell("penguins")
+    await watched.until(lambda: comedy_set.status.endswith("your turn"))
+    port = server.port
+    await server.stop()  # gone for longer than the set keeps trying
+    await watched.until(lambda: "goes on with your next request" in comedy_set.status)
+    assert "Could not reconnect for 0.5 s" in comedy_set.last_error
+    server = await RehearsalServer(port=port, pace=0).start()
+    try:
+        await comedy_set.tell("volcanoes")
+        await watched.until(
+            lambda: (
+                comedy_set.status.endswith("your turn")
+                and sum(1 for t in comedy_set.transcript if t.role == "assistant" and t.text) >= 2
+            )
+        )
+        items = list(server.received).count("conversation.item.create")
+        assert items >= 3  # the new session heard the set so far (two lines), then the new request
+        assert not comedy_set.last_error  # the last problem is over
+    finally:
+        await comedy_set.close()
+        await server.stop()
+    left = [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith("set-")]
+    assert left == []  # every task the set ran, from both connections, ended with it

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from comedy import prompts
-from comedy.club import ComedySet, DailySpend, Endpoint, Limits
+from comedy.budget import Budget
+from comedy.club import ComedySet, Endpoint, Limits
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalServer
 from tests.conftest import KEY
@@ -45,23 +48,36 @@ async def test_a_set_ends_at_its_length_limit(server: RehearsalServer) -> None:
     assert "limit" in comedy_set.status
 
 
-async def test_spend_limits_per_set_and_per_day(server: RehearsalServer) -> None:
-    day = DailySpend()
-    first = ComedySet(
-        Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(max_set_usd=0.0001, day=day)
-    )
-    await first.start()
-    await first.tell("cats")
-    await _until(lambda: first.closed)
-    assert "spend limit" in first.status and first.transcript  # the transcript is kept
-    assert day.total == first.meters.cost_usd > 0
-    second = ComedySet(
-        Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(max_day_usd=day.total * 1.5, day=day)
-    )
-    await second.start()
-    await second.tell("dogs")
-    await _until(lambda: second.closed)
-    assert "today's spend limit" in second.status
+async def _joke_until_closed(comedy_set: ComedySet, most: int = 40) -> None:
+    await comedy_set.start()
+    for n in range(most):
+        if comedy_set.closed:
+            return
+        answers = comedy_set.meters.answers
+        await comedy_set.tell(f"topic {n}")
+        await _until(
+            lambda before=answers: (
+                comedy_set.closed
+                or (comedy_set.meters.answers > before and comedy_set.status.endswith("your turn"))
+            )
+        )
+    raise AssertionError("the set never reached its limit")
+
+
+async def test_spend_limits_per_visitor_and_per_day_hold_before_each_answer(server: RehearsalServer) -> None:
+    budget = Budget(max_visitor_usd=0.05, max_day_usd=0.08)
+    owner = Endpoint(server.url, KEY, False)  # the owner's key pays: the rehearsal server stands in
+    first = ComedySet(owner, prompts.SetUp(), limits=Limits(allowance=budget.allowance("a")))
+    await _joke_until_closed(first)
+    assert "spend limit of $0.05" in first.status and first.transcript  # the transcript is kept
+    assert budget.by_visitor["a"] == pytest.approx(first.meters.cost_usd)
+    assert 0 < budget.by_visitor["a"] <= 0.05  # never past it
+    second = ComedySet(owner, prompts.SetUp(), limits=Limits(allowance=budget.allowance("b")))
+    await _joke_until_closed(second)
+    assert "today's spend limit ($0.08)" in second.status
+    assert budget.total <= 0.08
+    await first.close()
+    await second.close()
 
 
 async def test_the_60_minute_session_limit_gives_a_fresh_session_and_the_set_goes_on(

@@ -89,3 +89,29 @@ def test_any_topic_comes_back_as_one_clean_bounded_string(topic: str) -> None:
     assert value == value.strip() and "  " not in value
     assert all(c.isprintable() for c in value)
     assert "\n" not in quoted
+
+
+# Any text at all, as a hostile page sends it: lone surrogates, control and format characters, huge.
+_HOSTILE_TEXT = st.one_of(
+    st.text(max_size=400),
+    st.text(st.characters(codec=None, categories=("Cs", "Cc", "Cf", "Zl", "Zp", "Zs", "Lo")), max_size=400),
+    st.builds(lambda s, n: s * n, st.text(min_size=1, max_size=8), st.integers(1_000, 200_000)),
+)
+
+
+@given(_HOSTILE_TEXT)
+def test_a_visitors_topic_and_line_are_clean_and_bounded_where_they_enter(text: str) -> None:
+    for clean, limit in (
+        (prompts.visitor_topic, template.TOPIC_LIMIT),
+        (prompts.visitor_line, template.LINE_LIMIT),
+    ):
+        cleaned = clean(text)
+        assert len(cleaned) <= limit
+        cleaned.encode("utf-8")  # no lone surrogate: it always encodes
+        assert all(c.isprintable() for c in cleaned) and "\n" not in cleaned
+        assert cleaned == cleaned.strip() and "  " not in cleaned
+        assert clean(cleaned) == cleaned or cleaned.endswith("…")  # cleaning is stable
+
+
+def test_anything_but_text_is_no_topic() -> None:
+    assert prompts.visitor_topic(None) == "" and prompts.visitor_line({"x": 1}) == ""

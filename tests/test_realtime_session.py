@@ -169,13 +169,14 @@ async def test_refused_model_is_named(server: RehearsalServer) -> None:
     assert "gpt-9-turbo" in str(refused.value)
 
 
-async def test_unreachable_host_is_a_clear_error() -> None:
+async def test_unreachable_host_is_a_clear_error_and_the_address_goes_to_the_log_only(caplog) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(ConnectionFailed) as failed:
         await RealtimeSession(f"ws://127.0.0.1:{port}/v1/realtime", KEY, connect_timeout=2).connect()
-    assert f"127.0.0.1:{port}" in str(failed.value)
+    assert "Could not reach the Realtime API" in str(failed.value)
+    assert f"127.0.0.1:{port}" not in str(failed.value) and f"127.0.0.1:{port}" in caplog.text
 
 
 async def test_close_is_idempotent_and_ends_iteration(server: RehearsalServer) -> None:
@@ -192,7 +193,7 @@ async def test_reconnect_gives_up_when_the_server_is_gone() -> None:
     await server.start()
     server.faults.drop_after_deltas = 1
     async with RealtimeSession(
-        server.url, KEY, reconnect_attempts=2, backoff_initial=0.01, connect_timeout=1
+        server.url, KEY, reconnect_window=0.5, backoff_initial=0.01, connect_timeout=1
     ) as session:
         await session.send(protocol.user_text("cats"))
         await session.send(protocol.response_create())

@@ -43,9 +43,10 @@ class _BrowserLikeTransport(httpx.AsyncHTTPTransport):
 class Visitor:
     """One browser tab's worth of Gradio protocol, over httpx."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, heartbeat: bool = True, session_hash: str | None = None) -> None:
         self.base = base_url.rstrip("/")
-        self.session_hash = uuid.uuid4().hex[:11]
+        self.session_hash = session_hash or uuid.uuid4().hex[:11]
+        self.heartbeat = heartbeat  # a hostile client may never open it
         # Idle connections go before uvicorn's 5 s keep-alive ends them; a late race is sent again.
         transport = _BrowserLikeTransport(limits=httpx.Limits(keepalive_expiry=4))
         self.http = httpx.AsyncClient(timeout=30, transport=transport)
@@ -60,7 +61,8 @@ class Visitor:
     async def __aenter__(self) -> Visitor:
         self.config = (await self.http.get(f"{self.base}/config")).json()
         # The page holds this stream open while the tab lives; closing it runs the unload events.
-        self._heartbeat = asyncio.create_task(self._beat())
+        if self.heartbeat:
+            self._heartbeat = asyncio.create_task(self._beat())
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -101,7 +103,12 @@ class Visitor:
             "trigger_id": trigger_id,
             "event_data": None,
         }
-        response = await self.http.post(f"{self.base}/gradio_api/queue/join", json=body)
+        # As a browser's JSON.stringify: non-ASCII escaped, so a lone surrogate travels as `\ud800`.
+        response = await self.http.post(
+            f"{self.base}/gradio_api/queue/join",
+            content=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
         response.raise_for_status()
         event_id = response.json()["event_id"]
         if not self._streaming:

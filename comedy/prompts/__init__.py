@@ -78,6 +78,16 @@ def audition_instructions(line: str, style: str) -> str:
     return f'Perform it in a {style} style. Say exactly this line and nothing else: "{line}"'
 
 
+def visitor_topic(text: object) -> str:
+    """A topic as it comes from the page (anything at all), cleaned and bounded where it enters."""
+    return template.clean(text if isinstance(text, str) else "", template.TOPIC_LIMIT)
+
+
+def visitor_line(text: object) -> str:
+    """An audition line as it comes from the page, cleaned and bounded where it enters."""
+    return template.clean(text if isinstance(text, str) else "", template.LINE_LIMIT)
+
+
 def joke_request(topic: str) -> str:
     """What the visitor 'says' when they press the button with a topic."""
     topic = template.clean(topic, template.TOPIC_LIMIT)

@@ -16,6 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 COMEDIAN = HERE / "comedian.md"
 TOPIC_LIMIT = 120  # characters of a visitor's topic that reach the comedian
+LINE_LIMIT = 200  # characters of an audition line (about 15 s of speech)
 VALUE_LIMIT = 60  # characters of any other variable (they come from fixed lists)
 NO_TOPIC = "(none given: anything the audience brings up)"
 
@@ -58,6 +59,7 @@ def render(template: str, variables: Mapping[str, str]) -> str:
 def clean(text: str, limit: int) -> str:
     """One line of plain text: control and format characters and newlines become spaces, runs of
     space fold, and it is cut at `limit` characters (on a word where one is near, marked "…")."""
+    text = text[: limit * 8]  # a megabyte of topic costs no more than a line of it
     kept = "".join(" " if unicodedata.category(c)[0] in "CZ" else c for c in text)
     kept = " ".join(kept.split())
     if len(kept) <= limit:

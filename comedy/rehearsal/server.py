@@ -28,9 +28,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from comedy import models, protocol
+from comedy import models, protocol, redaction
 from comedy.audio import pcm16_array
-from comedy.config import redact_logs
 from comedy.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
 from comedy.rehearsal import voice
 from comedy.rehearsal.comedian import load_joke_book, read_set_up
@@ -38,7 +37,7 @@ from comedy.rehearsal.vad import EnergyVad
 from comedy.rehearsal.validation import check_max_output_tokens, check_session
 
 log = logging.getLogger(__name__)
-redact_logs("websockets.server")  # it logs request headers at DEBUG, Authorization included
+redaction.guard_logs()  # websockets logs request headers at DEBUG, Authorization included
 
 PATH = "/v1/realtime"
 DELTA_SAMPLES = SAMPLE_RATE // 10  # 100 ms of audio per delta, as the real API sends
@@ -853,6 +852,7 @@ class RehearsalServer:
         self.preambles = False  # answer as 2.x models may: a short preamble item, then the answer
         self.today: Callable[[], dt.date] = models.today  # the calendar for shutdown dates
         self.max_session_seconds = 3600.0  # the real API's limit
+        self._down_until = 0.0  # an outage: new connections are answered 503 until then (monotonic)
         self._server = None
 
     @property
@@ -888,6 +888,14 @@ class RehearsalServer:
             await self._server.wait_closed()
             self._server = None
 
+    def outage(self, seconds: float) -> None:
+        """Go down for `seconds`, as the API does in an incident: every open connection drops with
+        no close frame and new ones are answered HTTP 503 until the time is up."""
+        self._down_until = time.monotonic() + seconds
+        if self._server is not None:
+            for connection in list(self._server.connections):
+                connection.transport.abort()
+
     async def __aenter__(self) -> RehearsalServer:
         return await self.start()
 
@@ -895,6 +903,10 @@ class RehearsalServer:
         await self.stop()
 
     def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if time.monotonic() < self._down_until:
+            return _json_response(
+                http.HTTPStatus.SERVICE_UNAVAILABLE, "server_error", "The server is temporarily unavailable."
+            )
         if urlsplit(request.path).path.rstrip("/") != PATH:
             return _json_response(http.HTTPStatus.NOT_FOUND, "not_found", f"No route {request.path}")
         auth = request.headers.get("Authorization", "")
@@ -974,6 +986,10 @@ class RehearsalThread:
     def url(self) -> str:
         """The Realtime URL clients connect to."""
         return self.server.url
+
+    def outage(self, seconds: float) -> None:
+        """Take the server down for `seconds` (see `RehearsalServer.outage`), from any thread."""
+        self._loop.call_soon_threadsafe(self.server.outage, seconds)
 
     def stop(self) -> None:
         """Stop the server and the thread."""
