@@ -1,14 +1,14 @@
-"""`python -m bench`: every benchmark, one after another, each printing its table (about 13 minutes)."""
+"""`python -m bench`: every benchmark, one after another, each printing its table (about 25 minutes)."""
 
 from __future__ import annotations
 
 import time
 
-from bench import audio_path, browser, latency, load, memory, startup, throughput, visitors
+from bench import audio_path, browser, latency, load, memory, soak, startup, throughput, visitors
 
 
 def main() -> None:
-    """Run all eight figures."""
+    """Run all nine figures."""
     start = time.monotonic()
     audio_path.run()
     latency.run()
@@ -18,6 +18,7 @@ def main() -> None:
     memory.run()
     browser.run()
     load.run()
+    soak.run()
     print(f"\nAll benchmarks took {time.monotonic() - start:.0f} s.")
 
 

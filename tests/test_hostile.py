@@ -154,6 +154,17 @@ async def test_an_audition_line_and_the_take_cache_are_bounded(tmp_path: Path) -
     assert held <= 1024 * 1024 or len(takes) == 1  # the cap, or the newest take alone
 
 
+async def test_closing_the_tab_stops_the_take_being_recorded() -> None:
+    with _club(pace=1.0) as running:
+        server = running.rehearsal.server
+        async with Visitor(running.url) as visitor:
+            line = f"A long line to say slowly, {uuid.uuid4().hex}, " + "and on and on " * 12
+            await visitor.join("audition_one", ["cedar", "witty", line, "gpt-realtime-2.1"])
+            await _until(lambda: server.open_connections == 1, timeout=10)
+        # the tab closed mid-take: its session goes with it, not when the take would have ended
+        await _until(lambda: server.open_connections == 0, timeout=8)
+
+
 # 4. The owner key can reach the page through an endpoint that echoes it.
 async def test_an_endpoint_that_echoes_the_key_never_puts_it_on_the_page(echo: EchoingEndpoint) -> None:
     with _club(pace=0, key=OWNER_KEY, OPENAI_REALTIME_URL=echo.url) as running:
