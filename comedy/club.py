@@ -269,6 +269,7 @@ class ComedySet:
             return
         self.closed = True
         self.ended_at = time.monotonic()
+        self._changed(reason)  # said at once: the closing below takes a moment
         log.info("set closed: %s", reason)
         others = [t for t in self._tasks if t is not asyncio.current_task()]  # close may run in one
         for task in others:
