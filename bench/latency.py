@@ -35,13 +35,13 @@ async def _one_set(server: RehearsalServer, answers: int, added: list[float]) ->
         async with asyncio.timeout(60):
             while not (
                 comedy_set.status.endswith("your turn")
-                and comedy_set._audio_item
-                and comedy_set._played.get(comedy_set._audio_item)
-                == comedy_set._received.get(comedy_set._audio_item)
+                and comedy_set.speaker.last_item
+                and comedy_set.speaker.played.get(comedy_set.speaker.last_item)
+                == comedy_set.speaker.received.get(comedy_set.speaker.last_item)
             ):
                 await asyncio.sleep(0.02)
         sent = dict(server.first_audio_sent)
-        item = comedy_set._audio_item
+        item = comedy_set.speaker.last_item
         added.append(comedy_set.first_audio_handed[item] - sent[item])
     player.cancel()
     await comedy_set.close()
@@ -81,7 +81,7 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
                 async with asyncio.timeout(30):
                     while not comedy_set.status.endswith("your turn"):
                         await asyncio.sleep(0.05)
-                item = comedy_set._audio_item
+                item = comedy_set.speaker.last_item
                 sent = dict(server.first_audio_sent)[item]
                 results.append((comedy_set.first_audio_handed[item] - sent, got - sent))
                 await asyncio.sleep(7)  # let the answer play out before the next

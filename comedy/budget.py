@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from comedy.pricing import Prices
+from comedy.protocol import Usage
 
 MIN_ANSWER_TOKENS = 40  # 2 s of speech: an answer capped below this is not worth asking for
 NEW_INPUT_TOKENS = 200  # new input before an answer, at worst: 20 s of speech at 10 tokens a second
@@ -40,14 +41,9 @@ class Context:
     audio: int = 0
 
     @classmethod
-    def after(cls, usage: Mapping) -> Context:
+    def after(cls, usage: Usage) -> Context:
         """The conversation after an answer: its input and its output, by kind."""
-        details_in = usage.get("input_token_details") or {}
-        details_out = usage.get("output_token_details") or {}
-        return cls(
-            text=int(details_in.get("text_tokens") or 0) + int(details_out.get("text_tokens") or 0),
-            audio=int(details_in.get("audio_tokens") or 0) + int(details_out.get("audio_tokens") or 0),
-        )
+        return cls(text=usage.text_in + usage.text_out, audio=usage.audio_in + usage.audio_out)
 
 
 def worst_answer_usd(prices: Prices, context: Context, output_tokens: int) -> float:

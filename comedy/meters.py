@@ -7,22 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from comedy.pricing import Prices, transcription_cost, usage_cost
+from comedy.protocol import Usage
 
 TOKEN_FIELDS = ("audio_in", "audio_cached", "text_in", "text_cached", "audio_out", "text_out")
-
-
-def _tokens(usage: Mapping) -> dict[str, int]:
-    details_in = usage.get("input_token_details") or {}
-    cached = details_in.get("cached_tokens_details") or {}
-    details_out = usage.get("output_token_details") or {}
-    return {
-        "audio_in": details_in.get("audio_tokens") or 0,
-        "audio_cached": cached.get("audio_tokens") or 0,
-        "text_in": details_in.get("text_tokens") or 0,
-        "text_cached": cached.get("text_tokens") or 0,
-        "audio_out": details_out.get("audio_tokens") or 0,
-        "text_out": details_out.get("text_tokens") or 0,
-    }
 
 
 @dataclass
@@ -38,12 +25,14 @@ class Meters:
     latencies_s: list[float] = field(default_factory=list)
     _turn_ended_at: float | None = None
 
-    def add_usage(self, usage: Mapping) -> None:
-        """Count one answer's usage."""
+    def add_usage(self, usage: Usage) -> float:
+        """Count one answer's usage; what it cost."""
         self.answers += 1
-        self.cost_usd += usage_cost(usage, self.prices)
-        for name, count in _tokens(usage).items():
-            self.tokens[name] += count
+        usd = usage_cost(usage, self.prices)
+        self.cost_usd += usd
+        for name in TOKEN_FIELDS:
+            self.tokens[name] += getattr(usage, name)
+        return usd
 
     def add_transcription(self, usage: Mapping, model: str) -> float:
         """Count one input transcription (billed apart from the session, per minute); its cost."""

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
+from comedy.protocol import Usage
+
 
 @dataclass(frozen=True)
 class Prices:
@@ -79,19 +81,15 @@ def transcription_cost(usage: Mapping, model: str) -> float:
     return max(0.0, float(usage.get("seconds") or 0.0)) / 60 * per_minute
 
 
-def usage_cost(usage: Mapping, prices: Prices) -> float:
-    """USD for one `response.done` usage object; missing fields count as zero."""
-    details_in = usage.get("input_token_details") or {}
-    details_out = usage.get("output_token_details") or {}
-    cached = details_in.get("cached_tokens_details") or {}
-    audio_in, text_in = details_in.get("audio_tokens") or 0, details_in.get("text_tokens") or 0
-    audio_cached, text_cached = cached.get("audio_tokens") or 0, cached.get("text_tokens") or 0
+def usage_cost(usage: Usage | Mapping, prices: Prices) -> float:
+    """USD for one `response.done` usage (read with `protocol.Usage`)."""
+    u = usage if isinstance(usage, Usage) else Usage.read(usage)
     dollars = (
-        (audio_in - audio_cached) * prices.audio_in
-        + audio_cached * prices.audio_cached
-        + (text_in - text_cached) * prices.text_in
-        + text_cached * prices.text_cached
-        + (details_out.get("audio_tokens") or 0) * prices.audio_out
-        + (details_out.get("text_tokens") or 0) * prices.text_out
+        (u.audio_in - u.audio_cached) * prices.audio_in
+        + u.audio_cached * prices.audio_cached
+        + (u.text_in - u.text_cached) * prices.text_in
+        + u.text_cached * prices.text_cached
+        + u.audio_out * prices.audio_out
+        + u.text_out * prices.text_out
     )
     return dollars / 1_000_000

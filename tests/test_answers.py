@@ -64,7 +64,7 @@ async def test_a_two_item_answer_is_heard_whole_and_shown_as_two_lines() -> None
         preamble, joke = _comedian(watched.set)
         assert preamble.text in PREAMBLES and len(joke.text) > 20
         assert preamble.item_id != joke.item_id and not preamble.note and not joke.note
-        received = sum(watched.set._received[t.item_id] for t in (preamble, joke))
+        received = sum(watched.set.speaker.received[t.item_id] for t in (preamble, joke))
         await watched.until(lambda: listener.samples >= received)  # every item played, in order
         listener.task.cancel()
         await watched.set.close()
@@ -80,10 +80,10 @@ async def test_a_cut_during_the_preamble_truncates_it_and_deletes_the_unheard_an
         await comedy_set.tell("airports")
         await watched.until(lambda: listener.samples >= SR // 10)
         listener.task.cancel()  # the visitor has heard a little of the preamble
-        await watched.until(lambda: len(comedy_set._audio_items) == 2)  # the answer item is arriving
-        preamble, answer = comedy_set._audio_items
-        heard_ms = comedy_set._played[preamble] * 1000 // SR
-        assert 0 < heard_ms < comedy_set._received[preamble] * 1000 // SR
+        await watched.until(lambda: len(comedy_set.speaker.unheard()) == 2)  # the answer item is arriving
+        preamble, answer = comedy_set.speaker.unheard()
+        heard_ms = comedy_set.speaker.played[preamble] * 1000 // SR
+        assert 0 < heard_ms < comedy_set.speaker.received[preamble] * 1000 // SR
 
         await watched.joke("dogs")  # a new topic cuts the answer
         assert server.truncations[0] == (preamble, heard_ms)

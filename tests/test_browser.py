@@ -297,7 +297,7 @@ def test_a_cut_silences_the_page_at_once_and_truncates_where_the_page_was(tab: P
     assert 0 <= silent_after_ms < 100, cut  # silent at the output device within 100 ms of the cut
     page_ms = cut["heard"][item] * 1000 / 24_000
     assert abs(audio_end_ms - page_ms) <= 20, (audio_end_ms, page_ms)  # where the visitor was
-    arrived_ms = club.app.club.sets[next(iter(club.app.club.sets))]._received[item] * 1000 / 24_000
+    arrived_ms = club.app.club.sets[next(iter(club.app.club.sets))].speaker.received[item] * 1000 / 24_000
     assert audio_end_ms <= arrived_ms
     tab.playing(seconds=1.0)  # and the next joke plays
     assert tab.errors == []

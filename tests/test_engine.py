@@ -58,8 +58,8 @@ async def test_speech_arrives_as_tagged_frames_and_the_player_report_moves_the_m
         await engine.until(lambda: any(t["type"] == "end" for t in engine.texts))
         comedy_set = _set(club, visitor)
         item = engine.order[0]
-        assert engine.arrived[item] == comedy_set._received[item] > SAMPLE_RATE  # every sample, tagged
-        await engine.until(lambda: comedy_set._played.get(item) == comedy_set._received[item])
+        assert engine.arrived[item] == comedy_set.speaker.received[item] > SAMPLE_RATE  # every sample, tagged
+        await engine.until(lambda: comedy_set.speaker.played.get(item) == comedy_set.speaker.received[item])
         assert comedy_set.meters.latencies_s  # from the end of the turn to the player's first sample
         await engine.close()
 
@@ -88,7 +88,7 @@ async def test_a_cut_drops_the_page_buffer_and_truncates_at_what_the_page_report
         item = engine.order[0]
         heard = 12_345  # the page says it played this much (0.514 s)
         await engine.report(item, heard)
-        await engine.until(lambda: _set(club, visitor)._played.get(item) == heard)
+        await engine.until(lambda: _set(club, visitor).speaker.played.get(item) == heard)
         truncations = len(club.rehearsal.server.truncations)
         await visitor.call("tell", ["dogs", *CHOICES])  # a new topic cuts the joke
         await engine.until(lambda: any(t["type"] == "cut" for t in engine.texts))
@@ -96,7 +96,7 @@ async def test_a_cut_drops_the_page_buffer_and_truncates_at_what_the_page_report
         cut_item, audio_end_ms = club.rehearsal.server.truncations[-1]
         assert cut_item == item and audio_end_ms == heard * 1000 // SAMPLE_RATE
         await engine.report(item, 10 * SAMPLE_RATE)  # a report past what arrived counts as what arrived
-        assert _set(club, visitor)._played[item] <= _set(club, visitor)._received[item]
+        assert _set(club, visitor).speaker.played[item] <= _set(club, visitor).speaker.received[item]
         await engine.close()
 
 

@@ -38,7 +38,7 @@ async def test_an_idle_set_is_closed_with_a_message(server: RehearsalServer) -> 
     comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(idle_seconds=0.5))
     await comedy_set.start()
     await _until(lambda: comedy_set.closed)
-    assert "quiet" in comedy_set.status and not comedy_set._session.connected
+    assert "quiet" in comedy_set.status and not comedy_set.connected
 
 
 async def test_a_set_ends_at_its_length_limit(server: RehearsalServer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import warnings
 
 import numpy as np
@@ -107,7 +108,7 @@ def test_the_set_survives_random_and_out_of_order_server_events(events) -> None:
         comedy_set = ComedySet(Endpoint("ws://unused", "k", True), SetUp())
         async with asyncio.timeout(5):  # never a hang
             for event in events:
-                await comedy_set._on_event(event)  # the reader's own handler, fed directly
+                comedy_set.stage.on_event(event, time.monotonic())  # the stage, fed directly
         comedy_set.messages()
         comedy_set.status_line()
 

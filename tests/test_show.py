@@ -84,7 +84,7 @@ async def test_heckle_cancels_and_truncates_at_the_played_position() -> None:
     assert "response.cancel" in server.received
     # Cut where the listener was: what had been handed to the player, not what had arrived.
     assert abs(audio_end_ms - played_at_heckle * 1000 // SR) <= 100
-    assert audio_end_ms < comedy_set._received[item_id] * 1000 // SR
+    assert audio_end_ms < comedy_set.speaker.received[item_id] * 1000 // SR
     assert cut.note.startswith("heckled: cut at")
     assert any(t.note == "heckle" for t in comedy_set.transcript if t.role == "user")
     openers = load_joke_book().openers["heckling"]
@@ -99,9 +99,9 @@ async def test_meters_equal_the_usage_the_server_sent(server: RehearsalServer) -
         await comedy_set.tell(topic)
         await _until(lambda n=answers: comedy_set.meters.answers == n == len(server.usages))
         await _until(lambda n=answers: len(comedy_set.meters.latencies_s) == n, what="its latency")
-        item = comedy_set._audio_item
+        item = comedy_set.speaker.last_item
         await _until(
-            lambda i=item: comedy_set._played.get(i) == comedy_set._received.get(i),
+            lambda i=item: comedy_set.speaker.played.get(i) == comedy_set.speaker.received.get(i),
             what="the answer to play out",
         )
     listener.task.cancel()
@@ -151,7 +151,7 @@ async def test_recording_is_as_long_as_the_set_with_both_sides(server: Rehearsal
         comedy_set.receive(SR, visitor[start : start + SR // 10])
         await asyncio.sleep(0.02)
     await _until(lambda: _answers(comedy_set) and "your turn" in comedy_set.status)
-    await _until(lambda: listener.samples >= comedy_set._received.get(comedy_set._audio_item, 1))
+    await _until(lambda: listener.samples >= comedy_set.speaker.received.get(comedy_set.speaker.last_item, 1))
     await asyncio.sleep(0.5)
     await comedy_set.close()
     listener.task.cancel()
@@ -193,7 +193,7 @@ async def test_auto_reaction_follows_the_room(server: RehearsalServer) -> None:
     await comedy_set.start()
     listener = Listener(comedy_set)
     await comedy_set.tell("cats")
-    await _until(lambda: comedy_set._room_window is not None, what="the punchline to land")
+    await _until(lambda: comedy_set.stage.listening_to_room, what="the punchline to land")
     laughter = _laughter(seconds=4.0)
     for start in range(0, len(laughter), SR // 10):
         comedy_set.receive(SR, laughter[start : start + SR // 10])

@@ -1,0 +1,529 @@
+"""The set's decisions, without I/O: server events and the visitor's actions in, actions out.
+
+`Stage` holds the transcript, the status, the response lifecycle, the interrupt rule, the retry
+budget, the re-tell policy, the room window and the owner's money; it never touches a socket, a
+task or a clock. Each call takes the time (`now`, monotonic seconds) and returns what to do:
+send an event, play audio, drop what the player holds, wait for the page to say where it stopped,
+try again later, cover with the house comedian, close. `comedy.club.ComedySet` is the pump that
+owns the socket and the tasks and carries those actions out (websockets' sans-I/O core is the model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from comedy import audio, endings, prompts, protocol
+from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
+from comedy.meters import Meters
+from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind, Usage
+from comedy.redaction import redact
+from comedy.room import RoomReading, read_room
+from comedy.speaker import Speaker
+from comedy.stored_prompt import StoredPrompt
+
+ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
+RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
+REMEMBERED_LINES = 6  # the lines of the set a new session is told
+
+
+# --- what the stage asks the pump to do -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send this event to the Realtime session (`replace_settings`: in place of the remembered ones)."""
+
+    event: Event
+    replace_settings: bool = False
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play this audio of an answer's item."""
+
+    item_id: str
+    pcm: np.ndarray
+
+
+@dataclass(frozen=True)
+class EndOfAnswer:
+    """The answer's audio is all there: play out its tail."""
+
+    item_id: str
+
+
+@dataclass(frozen=True)
+class DropSpeech:
+    """Drop everything queued or held by the player, at once."""
+
+
+@dataclass(frozen=True)
+class AwaitCut:
+    """Wait (briefly) for the page's player to say where it fell silent, then call `finish_cut`."""
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Ask again (`ask_again(why)`) after `seconds`."""
+
+    seconds: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Cover:
+    """OpenAI is away: the house comedian fills the silence (`covered` says what was said)."""
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Open a fresh session (the API fixes the voice once spoken, and the model per connection)."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class LoseSession:
+    """The connection is given up: the next request connects again."""
+
+
+@dataclass(frozen=True)
+class Close:
+    """End the set, saying why."""
+
+    reason: str
+
+
+Action = (
+    Send | Play | EndOfAnswer | DropSpeech | AwaitCut | RetryLater | Cover | Restart | LoseSession | Close
+)
+
+
+@dataclass
+class Turn:
+    """One line of the transcript."""
+
+    role: str  # "user" or "assistant"
+    text: str = ""
+    item_id: str | None = None
+    note: str = ""  # e.g. "cut off", "house comedian"
+    at: float = 0.0  # seconds into the set
+
+    def shown(self) -> str:
+        """The line as the transcript shows it."""
+        note = f" _({self.note})_" if self.note else ""
+        return (self.text or "…") + note
+
+
+@dataclass
+class Stage:
+    """One visitor's set, as decisions: feed it events with their time, carry out what it returns."""
+
+    set_up: prompts.SetUp
+    tuning: prompts.Tuning
+    meters: Meters
+    started_at: float
+    hands_free: bool = True
+    rehearsal: bool = True
+    key: str = field(default="", repr=False)  # masked in every error shown
+    stored_prompt: StoredPrompt | None = None
+    allowance: Allowance | None = None  # the visitor's share of the owner's money; None: not the owner's
+    changed: Callable[[], None] = lambda: None  # told of every change the page shows
+    transcript: list[Turn] = field(default_factory=list)
+    status: str = "Not started"
+    last_error: str = ""
+    version: int = 0
+    speaker: Speaker = field(default_factory=Speaker)
+    room: RoomReading | None = None
+    barges: int = 0  # cuts so far; the page drops its buffered audio on each
+    responding: bool = False  # an answer is in progress on the server
+    spoken: bool = False  # the comedian has spoken in this session: the voice is fixed
+    closing: bool = False
+    last_activity: float = 0.0
+    _answering: Turn | None = None
+    _last_request: str | None = None
+    _retries_left: int = RETRIES
+    _lost_answer: bool = False
+    _cutting: str = ""
+    _unheard: list[str] = field(default_factory=list)  # cut items never heard: deleted once the answer ends
+    _context: Context = field(default_factory=Context)
+    _cap_sent: int | None = None
+    _room_window: tuple[float, float] | None = None
+    _room_audio: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.last_activity = self.started_at
+        self._handlers: dict[str, Callable[[Event, float], list[Action]]] = {
+            Kind.AUDIO_DELTA: self._on_audio,
+            Kind.TRANSCRIPT_DELTA: self._on_words,
+            Kind.TEXT_DELTA: self._on_words,
+            Kind.RESPONSE_CREATED: self._on_created,
+            Kind.RESPONSE_DONE: self._on_done,
+            Kind.SPEECH_STARTED: self._on_speech_started,
+            Kind.SPEECH_STOPPED: self._on_speech_stopped,
+            Kind.HEARD: self._on_heard,
+            Kind.ERROR: self._on_error,
+            Kind.DISCONNECTED: self._on_disconnected,
+            Kind.RECONNECTED: self._on_reconnected,
+            Kind.GAVE_UP: self._on_gave_up,
+            Kind.RESPONSE_TIMEOUT: self._on_timeout,
+            Kind.PROTOCOL_ERROR: self._on_protocol_error,
+        }
+
+    # --- what the page shows
+
+    def say(self, status: str | None = None, error: str | None = None) -> None:
+        """Change the status or the last problem (masked); the page is told."""
+        if status is not None and not self.closing:  # once closing, the reason stays
+            self.status = status
+        if error is not None:
+            self.last_error = redact(error, self.key)
+        self.version += 1
+        self.changed()
+
+    def at(self, now: float) -> float:
+        """Seconds into the set at `now`."""
+        return now - self.started_at
+
+    def turn(self, role: str, item_id: str | None, now: float) -> Turn:
+        """The transcript line of an item, made if it is new."""
+        for turn in reversed(self.transcript):
+            if turn.item_id == item_id and item_id is not None:
+                return turn
+        turn = Turn(role, item_id=item_id, at=self.at(now))
+        self.transcript.append(turn)
+        return turn
+
+    # --- the session's settings and the owner's money
+
+    def session_update(self) -> Event:
+        """The session's settings for the set as it stands (the room's verdict on "auto", the cap)."""
+        set_up = self.set_up
+        if set_up.reaction == "auto":
+            set_up = replace(set_up, reaction=self.room.reaction if self.room else "warming up")
+        tuning = self.tuning
+        cap = self.cap()
+        if cap:
+            tuning = replace(tuning, max_output_tokens=cap)  # answers the server starts keep the budget
+        self._cap_sent = cap
+        prompt = self.stored_prompt.reference(set_up) if self.stored_prompt else None
+        return prompts.session_update(
+            set_up,
+            tuning,
+            prompt=prompt,
+            hands_free=self.hands_free,
+            event_id=StoredPrompt.event_id() if prompt else None,
+        )
+
+    def cap(self) -> int | None:
+        """The most output tokens the next answer may spend within the visitor's allowance (0: none
+        fits); None when the owner's money is not being spent."""
+        if self.allowance is None:
+            return None
+        left = self.allowance.left()
+        return answer_cap(left, self.meters.prices, self._context, self.tuning.max_output_tokens)
+
+    def _out_of_money(self) -> str:
+        worst = worst_answer_usd(self.meters.prices, self._context, MIN_ANSWER_TOKENS)
+        why = self.allowance.why_not(worst) if self.allowance else None
+        return why or "The spend limit is reached. Thanks for coming!"
+
+    def _close(self, reason: str) -> list[Action]:
+        self.closing = True
+        return [Close(reason)]
+
+    def ask(self) -> list[Action]:
+        """Ask for an answer, capped so that its worst case stays within the budget; if not even a
+        short answer fits, the set ends instead, saying why."""
+        cap = self.cap()
+        if cap == 0:
+            return self._close(self._out_of_money())
+        return [Send(protocol.response_create(max_output_tokens=cap))]
+
+    def _spend(self, usd: float) -> list[Action]:
+        if self.allowance is None:
+            return []
+        self.allowance.spend(usd)
+        cap = self.cap()
+        if cap == 0:
+            return self._close(self._out_of_money())
+        return [Send(self.session_update())] if cap != self._cap_sent else []
+
+    # --- the visitor's actions
+
+    def ended(self, reason: str) -> None:
+        """The set is over: the reason is the last status."""
+        self.closing, self.status = True, reason
+        self.version += 1
+        self.changed()
+
+    def connected(self, note: str | None = None) -> None:
+        """A new session is open."""
+        self.spoken = False
+        self.say("Connected: talk, or type a topic", note)
+
+    def cut(self, why: str, now: float) -> list[Action] | None:
+        """Stop the comedian at once, where the visitor stopped hearing (a heckle, a new topic);
+        None when nothing was being said. The answer is cancelled and what is queued dropped; with
+        a player that reports (the engine), the cut waits for its word on where it fell silent."""
+        unheard = self.speaker.unheard()
+        if not (self.responding or unheard):
+            return None
+        self._cutting = why
+        actions: list[Action] = [DropSpeech()]
+        if self.responding:
+            actions.append(Send(protocol.response_cancel()))
+        if self.speaker.reports and unheard:
+            return [*actions, AwaitCut()]
+        return actions + self.finish_cut(now)
+
+    def finish_cut(self, now: float) -> list[Action]:
+        """The second half of a cut: truncate the item being heard where it was heard (never past
+        what arrived); items after it that were never heard are deleted once the answer ends."""
+        why, actions = self._cutting, []
+        if (cut := self.speaker.cut()) is not None:
+            actions.append(Send(protocol.item_truncate(cut.item_id, cut.heard_ms)))
+            self.turn("assistant", cut.item_id, now).note = f"{why}: cut at {cut.heard_ms / 1000:.1f} s"
+            for item_id in cut.later:
+                self.turn("assistant", item_id, now).note = f"{why}: not heard"
+            self._unheard += cut.later
+            if not self.responding:
+                actions += self._forget_unheard()
+        self.barges += 1
+        return actions
+
+    def _forget_unheard(self) -> list[Action]:
+        unheard, self._unheard = self._unheard, []
+        return [Send(protocol.item_delete(item_id)) for item_id in unheard]
+
+    def new_topic(self, topic: str) -> list[Action]:
+        """The visitor typed a topic: the session is told (the cut of the joke being told is apart)."""
+        if topic and topic != self.set_up.topic:
+            self.set_up = replace(self.set_up, topic=topic)
+            return [Send(self.session_update())]
+        return []
+
+    def joke(self, topic: str, now: float) -> list[Action]:
+        """Ask for a joke about the topic, as the visitor's line."""
+        request = prompts.joke_request(topic)
+        self.last_activity = now
+        self._last_request, self._retries_left = request, RETRIES
+        self.meters.turn_ended(now)
+        self.transcript.append(Turn("user", request, at=self.at(now)))
+        self.say()
+        return [Send(protocol.user_text(request)), *self.ask()]
+
+    def change(self, set_up: prompts.SetUp, hands_free: bool | None, model: str | None) -> list[Action]:
+        """New choices mid-set: a session.update, or a fresh session where the API needs one."""
+        voice_changed = set_up.voice != self.set_up.voice
+        model_changed = model is not None and model != self.tuning.model
+        self.set_up = set_up
+        if hands_free is not None:
+            self.hands_free = hands_free
+        if model_changed:
+            self.tuning = replace(self.tuning, model=model)
+            return [Restart(f"the model {model}")]
+        if voice_changed and self.spoken:
+            return [Restart("a new voice")]
+        return [Send(self.session_update())]
+
+    def committed(self) -> list[Action]:
+        """Push-to-talk released: what the visitor said is one turn, answered now."""
+        return [Send(protocol.audio_commit()), *self.ask()]
+
+    def remind(self, skip: str | None = None) -> list[Action]:
+        """Tell a new session the last lines of the set (never the house comedian's covers, nor
+        `skip`, which is about to be asked again)."""
+        actions: list[Action] = []
+        for turn in self.transcript[-REMEMBERED_LINES:]:
+            if not turn.text or turn.note.startswith("house comedian") or turn.text == skip:
+                continue
+            remembered = protocol.user_text if turn.role == "user" else protocol.assistant_text
+            actions.append(Send(remembered(turn.text)))
+        return actions
+
+    def retell(self, status: str) -> list[Action]:
+        """A new session knows nothing of the set: remind it, and ask again for an answer a drop lost."""
+        lost, self._lost_answer = self._lost_answer, False
+        actions = self.remind(skip=self._last_request if lost else None)
+        self.say(status)
+        if lost:
+            actions += self.ask_again("the connection dropped mid-answer", conversation_lost=True)
+        return actions
+
+    def ask_again(self, why: str, conversation_lost: bool = False) -> list[Action]:
+        """Retry the last answer a couple of times, saying so."""
+        if self._retries_left <= 0:
+            self.say("Connected: your turn", f"Gave up after {why}. Try again.")
+            return []
+        self._retries_left -= 1
+        self.say(f"Trying again: {why}")
+        actions: list[Action] = []
+        if conversation_lost and self._last_request is not None:
+            actions.append(Send(protocol.user_text(self._last_request)))  # a new session: ask in words
+        return actions + self.ask()
+
+    def covered(self, line: str, item_id: str, now: float) -> None:
+        """The house comedian said `line` while OpenAI was away."""
+        self.transcript.append(Turn("assistant", line, item_id, "house comedian covers", self.at(now)))
+        self.say()
+
+    # --- the speaker's and the room's side
+
+    def first_heard(self, item_id: str, at: float) -> None:
+        """An item's first sample reached the visitor at `at`: the latency clock may stop."""
+        if self.speaker.heard_first(item_id, at) and self.meters.audio_played(at) is not None:
+            self.say()
+
+    def punchline_landed(self, at: float) -> None:
+        """An answer finished playing at `at`: the room is listened to for a few seconds after."""
+        self._room_window, self._room_audio = (at, at + ROOM_SECONDS), []
+
+    @property
+    def listening_to_room(self) -> bool:
+        """Whether a punchline landed and the room is being listened to."""
+        return self._room_window is not None
+
+    def room_sound(self, pcm: np.ndarray, now: float) -> list[Action]:
+        """The visitor's microphone: after a punchline it is the room, read when the window closes."""
+        if self._room_window is None:
+            return []
+        start, end = self._room_window
+        if now >= start:
+            self._room_audio.append(pcm)
+        return self._read_the_room() if now >= end else []
+
+    def _read_the_room(self) -> list[Action]:
+        heard = np.concatenate(self._room_audio) if self._room_audio else np.zeros(0, np.int16)
+        self._room_window, self._room_audio = None, []
+        if len(heard) < SAMPLE_RATE // 2:
+            return []  # too little to tell
+        self.room = read_room(heard)
+        self.say()
+        return [Send(self.session_update())] if self.set_up.reaction == "auto" else []
+
+    # --- server events
+
+    def on_event(self, event: Event, now: float) -> list[Action]:
+        """One server (or `local.*`) event in; what to do about it out."""
+        handler = self._handlers.get(event["type"])
+        return handler(event, now) if handler is not None else []
+
+    def _on_audio(self, event: Event, now: float) -> list[Action]:
+        delta = Delta.read(event)
+        pcm = audio.pcm16_array(delta.pcm16)
+        self.speaker.arrived(delta.item_id, len(pcm))
+        self.spoken = True
+        return [Play(delta.item_id, pcm)]
+
+    def _on_words(self, event: Event, now: float) -> list[Action]:
+        delta = Delta.read(event)
+        self._answering = self.turn("assistant", delta.item_id or None, now)
+        if not self._answering.text:
+            self._answering.at = self.at(now)
+        self._answering.text += delta.text
+        self.say()
+        return []
+
+    def _on_created(self, event: Event, now: float) -> list[Action]:
+        self.responding = True
+        self.speaker.new_answer()
+        actions = self._read_the_room() if self._room_window is not None else []  # the room has spoken
+        self.say("Performing…")
+        return actions
+
+    def _on_done(self, event: Event, now: float) -> list[Action]:
+        done = Done.read(event)
+        ending = endings.read(done.response)
+        self._answering, self.responding = None, False
+        actions: list[Action] = []
+        if ending.status != "cancelled":
+            actions.append(EndOfAnswer(self.speaker.last_item or ""))  # play out the tail
+        if done.usage is not None:
+            self._context = Context.after(done.usage)
+            actions += self._spend(self.meters.add_usage(done.usage))
+        actions += self._forget_unheard()
+        for item_id in done.output_ids:
+            turn = self.turn("assistant", item_id, now)
+            if ending.note and (not turn.note or ending.failed):
+                turn.note = ending.note
+        if ending.failed:
+            self.say(error=ending.words)
+            actions += self.ask_again("the answer failed")
+        elif ending.status == "incomplete":
+            self.say(error=ending.words)
+        elif ending.status == "completed":
+            self.last_error = ""  # the set is well again: the last problem is over
+        self.say("Connected: your turn")
+        return actions
+
+    def _on_speech_started(self, event: Event, now: float) -> list[Action]:
+        self.last_activity = now
+        turn = self.turn("user", event.get("item_id"), now)
+        turn.at = self.at(now)
+        actions = self.cut("heckled", now)
+        turn.note = "heckle" if actions is not None else "listening…"
+        self.say("Listening…")
+        return actions or []
+
+    def _on_speech_stopped(self, event: Event, now: float) -> list[Action]:
+        turn = self.turn("user", event.get("item_id"), now)
+        turn.note = "heckle" if turn.note == "heckle" else ""
+        self._last_request, self._retries_left = None, RETRIES
+        self.meters.turn_ended(now)
+        self.say("Thinking…")
+        return []
+
+    def _on_heard(self, event: Event, now: float) -> list[Action]:
+        self.turn("user", event.get("item_id"), now).text = str(event.get("transcript") or "")
+        actions: list[Action] = []
+        if isinstance(event.get("usage"), dict):
+            actions = self._spend(self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL))
+        self.say()
+        return actions
+
+    def _on_error(self, event: Event, now: float) -> list[Action]:
+        error = protocol.ApiError.from_event(event)
+        if error.code == "response_cancel_not_active":
+            return []  # a heckle raced the server's own cancel: nothing to say
+        if self.stored_prompt is not None and self.stored_prompt.refuses(error):
+            note = self.stored_prompt.refuse(error)  # the API dropped the whole update: again, templated
+            self.say(error=note)
+            return [Send(self.session_update(), replace_settings=True)]
+        self.say(error=str(error))
+        if not error.retryable:
+            return []
+        seconds = error.retry_after or 1.0
+        self.say(f"The Realtime API is busy: trying again in {seconds:.1f} s")
+        return [RetryLater(min(seconds, 10.0), "the Realtime API was busy")]
+
+    def _on_disconnected(self, event: Event, now: float) -> list[Action]:
+        if self._answering is not None:
+            self._answering.note = "cut off: the connection dropped"
+            self._answering = None
+        self.responding = False
+        self._lost_answer = self._lost_answer or bool(event.get("lost_answer"))
+        expired = "session_expired" in event["message"]  # the API's 60-minute limit, said already
+        self.say("Reconnecting…", None if expired else event["message"])
+        return [DropSpeech()] + ([] if self.rehearsal else [Cover()])
+
+    def _on_reconnected(self, event: Event, now: float) -> list[Action]:
+        return self.retell("Connected again: the set goes on")
+
+    def _on_gave_up(self, event: Event, now: float) -> list[Action]:
+        self.say("Not connected: the set goes on with your next request", event["message"])
+        return [LoseSession()]
+
+    def _on_timeout(self, event: Event, now: float) -> list[Action]:
+        self.say(error=event["message"])
+        return [Send(protocol.response_cancel()), *self.ask_again("the answer stalled")]
+
+    def _on_protocol_error(self, event: Event, now: float) -> list[Action]:
+        self.say(error=event["message"])
+        return []
+
+
+__all__ = ["Action", "Stage", "Turn", "Usage"]
