@@ -1,0 +1,208 @@
+"""The stage, pure: server events and the visitor's actions in, actions out, no socket and no clock.
+
+The same decisions run on real sockets in test_show.py, test_faults.py and test_answers.py; here
+each rule is pinned on its own, with the time given.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from comedy import pricing, prompts, protocol
+from comedy.budget import Budget
+from comedy.meters import Meters
+from comedy.protocol import SAMPLE_RATE, Kind
+from comedy.stage import (
+    AwaitCut,
+    Close,
+    Cover,
+    DropSpeech,
+    EndOfAnswer,
+    LoseSession,
+    Play,
+    RetryLater,
+    Send,
+    Stage,
+)
+from comedy.stored_prompt import StoredPrompt
+
+T0 = 1000.0
+
+
+def _stage(**kwargs) -> Stage:
+    kwargs.setdefault("meters", Meters(pricing.LIST_PRICES["gpt-realtime-2.1"]))
+    return Stage(prompts.SetUp(), prompts.Tuning("gpt-realtime-2.1", "low", 1200), started_at=T0, **kwargs)
+
+
+def _audio(item: str, seconds: float) -> dict:
+    pcm = np.full(int(SAMPLE_RATE * seconds), 1000, np.int16)
+    return {"type": Kind.AUDIO_DELTA, "item_id": item, "delta": base64.b64encode(pcm.tobytes()).decode()}
+
+
+def _done(status: str = "completed", items: tuple[str, ...] = ("A",), **details) -> dict:
+    response = {
+        "status": status,
+        "output": [{"id": i, "type": "message"} for i in items],
+        "usage": {"input_token_details": {"text_tokens": 500}, "output_token_details": {"audio_tokens": 100}},
+    }
+    if details:
+        response["status_details"] = details
+    return {"type": Kind.RESPONSE_DONE, "response": response}
+
+
+def _sent(actions) -> list[dict]:
+    return [a.event for a in actions if isinstance(a, Send)]
+
+
+def _kinds(actions) -> list[str]:
+    return [e["type"] for e in _sent(actions)]
+
+
+def _speaking(stage: Stage, *items: str, seconds: float = 1.0) -> list:
+    actions = stage.on_event({"type": Kind.RESPONSE_CREATED}, T0 + 1)
+    for item in items:
+        actions += stage.on_event(_audio(item, seconds), T0 + 1)
+        actions += stage.on_event(
+            {"type": Kind.TRANSCRIPT_DELTA, "item_id": item, "delta": f"{item} says"}, T0 + 1
+        )
+    return actions
+
+
+def test_audio_is_played_and_the_answer_is_performing() -> None:
+    stage = _stage()
+    actions = _speaking(stage, "A")
+    assert [type(a) for a in actions] == [Play]
+    assert stage.status == "Performing…" and stage.responding and stage.spoken
+    assert stage.speaker.received["A"] == SAMPLE_RATE
+
+
+def test_speech_while_the_comedian_talks_is_a_heckle_cut_where_it_was_heard() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)  # 0.4 s went to the player
+    actions = stage.on_event({"type": Kind.SPEECH_STARTED, "item_id": "U1"}, T0 + 2)
+    assert isinstance(actions[0], DropSpeech)
+    assert _kinds(actions) == ["response.cancel", "conversation.item.truncate"]
+    assert _sent(actions)[1]["audio_end_ms"] == 400
+    assert stage.transcript[-1].note == "heckle" and stage.barges == 1
+    assert "cut at 0.4 s" in next(t.note for t in stage.transcript if t.item_id == "A")
+
+
+def test_speech_while_the_comedian_is_quiet_is_a_turn() -> None:
+    stage = _stage()
+    actions = stage.on_event({"type": Kind.SPEECH_STARTED, "item_id": "U1"}, T0 + 2)
+    assert actions == [] and stage.transcript[-1].note == "listening…" and stage.barges == 0
+    stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 3)
+    assert stage.status == "Thinking…" and stage.transcript[-1].note == ""
+
+
+def test_with_a_player_that_reports_the_cut_waits_for_its_word() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.report("A", SAMPLE_RATE // 4)
+    first = stage.cut("heckled", T0 + 2)
+    assert isinstance(first[-1], AwaitCut) and "conversation.item.truncate" not in _kinds(first)
+    stage.speaker.report("A", SAMPLE_RATE // 2)  # the page's final word: 0.5 s played
+    second = stage.finish_cut(T0 + 2.1)
+    assert _sent(second) == [protocol.item_truncate("A", 500)]
+
+
+def test_a_cut_during_a_preamble_deletes_the_items_never_heard_once_the_answer_ends() -> None:
+    stage = _stage()
+    _speaking(stage, "pre", "joke")
+    stage.speaker.handed("pre", SAMPLE_RATE // 10)
+    actions = stage.cut("skipped for a new joke", T0 + 2)
+    assert _sent(actions)[-1] == protocol.item_truncate("pre", 100)
+    assert "conversation.item.delete" not in _kinds(actions)  # not while the answer is active
+    done = stage.on_event(_done("cancelled", ("pre", "joke")), T0 + 2.2)
+    assert protocol.item_delete("joke") in _sent(done)
+    assert not any(isinstance(a, EndOfAnswer) for a in done)  # a cancelled answer has no tail to play
+
+
+def test_a_failed_answer_is_asked_again_twice_then_given_up_in_words() -> None:
+    stage = _stage()
+    stage.joke("cats", T0)
+    asks = []
+    for _ in range(3):
+        stage.on_event({"type": Kind.RESPONSE_CREATED}, T0 + 1)
+        asks.append(stage.on_event(_done("failed", error={"message": "boom"}), T0 + 2))
+    assert [_kinds(a).count("response.create") for a in asks] == [1, 1, 0]
+    assert "Gave up after the answer failed" in stage.last_error
+
+
+def test_a_completed_answer_clears_the_last_problem() -> None:
+    stage = _stage()
+    stage.on_event({"type": Kind.PROTOCOL_ERROR, "message": "Skipped a frame"}, T0)
+    assert stage.last_error
+    _speaking(stage, "A")
+    actions = stage.on_event(_done(), T0 + 2)
+    assert actions[0] == EndOfAnswer("A") and not stage.last_error and stage.status == "Connected: your turn"
+
+
+def test_a_lost_answer_is_asked_again_after_the_set_is_retold() -> None:
+    stage = _stage(rehearsal=False)
+    stage.joke("cats", T0)
+    stage.transcript[0].note = ""
+    _speaking(stage, "A")
+    dropped = stage.on_event({"type": Kind.DISCONNECTED, "message": "dropped", "lost_answer": True}, T0 + 2)
+    assert isinstance(dropped[0], DropSpeech) and isinstance(dropped[-1], Cover)  # the house comedian covers
+    back = stage.on_event({"type": Kind.RECONNECTED, "message": "back"}, T0 + 5)
+    sent = _sent(back)
+    assert sent[0] == protocol.assistant_text("A says")  # the set so far, without the lost request
+    assert (
+        sent[-2] == protocol.user_text("Tell me a joke about cats.") and sent[-1]["type"] == "response.create"
+    )
+
+
+def test_a_connection_given_up_waits_for_the_next_request() -> None:
+    stage = _stage()
+    actions = stage.on_event({"type": Kind.GAVE_UP, "message": "Could not reconnect for 60 s"}, T0)
+    assert actions == [LoseSession()] and "next request" in stage.status
+
+
+def test_a_rate_limit_waits_as_the_server_says() -> None:
+    stage = _stage()
+    error = protocol.error_event("Rate limit reached. Please try again in 1.5s.", code="rate_limit_exceeded")
+    actions = stage.on_event(error, T0)
+    assert actions == [RetryLater(1.5, "the Realtime API was busy")] and "busy" in stage.status
+
+
+def test_a_refused_stored_prompt_sends_the_same_settings_again_from_the_template() -> None:
+    stage = _stage(stored_prompt=StoredPrompt("pmpt_x", None))
+    update = stage.session_update()
+    assert "prompt" in update["session"]
+    refusal = protocol.error_event("Stored prompts have been shut down.", param="session.prompt")
+    actions = stage.on_event(refusal, T0)
+    assert len(actions) == 1 and actions[0].replace_settings
+    assert "prompt" not in actions[0].event["session"] and actions[0].event["session"]["instructions"]
+
+
+def test_the_budget_caps_each_answer_and_ends_the_set_when_none_fits() -> None:
+    budget = Budget(max_visitor_usd=0.03)
+    stage = _stage(allowance=budget.allowance("v"))
+    asked = stage.joke("cats", T0)
+    cap = _sent(asked)[-1]["response"]["max_output_tokens"]
+    assert 40 <= cap < 1200
+    budget.spend("v", 0.029)
+    (closing,) = stage.ask()
+    assert isinstance(closing, Close) and "spend limit of $0.03" in closing.reason and stage.closing
+
+
+def test_answers_the_owner_does_not_pay_for_are_not_capped() -> None:
+    stage = _stage()
+    assert "response" not in _sent(stage.joke("cats", T0))[-1]
+
+
+def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() -> None:
+    stage = _stage()
+    stage.set_up = prompts.SetUp(reaction="auto")
+    stage.punchline_landed(T0 + 10)
+    rng = np.random.default_rng(1)
+    laugh = (rng.normal(0, 6000, SAMPLE_RATE // 10)).astype(np.int16)
+    actions = []
+    for k in range(35):
+        actions += stage.room_sound(laugh, T0 + 10 + k / 10)
+    assert stage.room is not None and not stage.listening_to_room
+    assert _kinds(actions) == ["session.update"]
