@@ -1,19 +1,24 @@
 """Ask for one whole answer and collect it, riding out drops, stalls and rate limits.
 
-The CLI and the voice audition both need "say this, give me all of it"; the live set streams instead.
+The CLI and the voice audition both need "say this, give me all of it"; the live set streams
+instead. Both run on the same `Stage`: its retry budget, its reading of every ending and its
+re-telling after a drop; this module is only the pump that collects what it plays.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from comedy import endings, protocol
-from comedy.protocol import Event
+from comedy import endings, pricing, prompts, protocol
+from comedy.meters import Meters
+from comedy.protocol import Event, Kind
 from comedy.realtime import RealtimeError, RealtimeSession
+from comedy.stage import RETRIES, Action, LoseSession, Play, RetryLater, Send, Stage
 
-MAX_TRIES = 3
+MAX_TRIES = RETRIES + 1
 
 
 @dataclass
@@ -30,6 +35,93 @@ class Answer:
     skipped: list[str] = field(default_factory=list)  # frames that could not be read
 
 
+class _Collector:
+    """Feeds the session's events to a stage and keeps what it plays, until one answer is whole."""
+
+    def __init__(self, session: RealtimeSession, on_text: Callable) -> None:
+        self.session, self.on_text = session, on_text
+        self.stage = Stage(
+            prompts.SetUp(),
+            prompts.Tuning(session.model),
+            Meters(pricing.prices_for(session.model)),
+            time.monotonic(),
+        )
+        self.answer = Answer()
+        self._said = ""
+
+    async def carry_out(self, actions: list[Action]) -> bool:
+        """Do what the stage says; True when it asked for the answer again."""
+        again = False
+        for action in actions:
+            match action:
+                case Send(event, _):
+                    await self.session.send(event)
+                    again = again or event["type"] == "response.create"
+                case Play(_, pcm):
+                    self.answer.audio += pcm.astype("<i2").tobytes()
+                case RetryLater(seconds, why):
+                    await asyncio.sleep(seconds)
+                    again = await self.carry_out(self.stage.ask_again(why)) or again
+                case LoseSession():
+                    raise RealtimeError(self.stage.last_error)
+        return again
+
+    def _tell(self) -> None:
+        """Say each new problem once, as the set's status line would."""
+        if self.stage.last_error and self.stage.last_error != self._said:
+            self._said = self.stage.last_error
+            self.answer.notes.append(self._said)
+            self.on_text(f"\n[{self._said}]")
+
+    def _words(self, event: Event) -> None:
+        item = str(event.get("item_id") or "")
+        if item not in self.answer.items:  # a new output item of the same answer
+            self.answer.items.append(item)
+            if self.answer.transcript:
+                self.answer.transcript += " "
+                self.on_text(" ", end="", flush=True)
+        delta = str(event.get("delta") or "")
+        self.answer.transcript += delta
+        self.on_text(delta, end="", flush=True)
+
+    async def event(self, event: Event) -> bool:
+        """One event; True once the answer is whole."""
+        kind = event["type"]
+        if kind == Kind.RESPONSE_CREATED:
+            self.answer.audio.clear()
+            self.answer.transcript, self.answer.items = "", []
+        elif kind in (Kind.TRANSCRIPT_DELTA, Kind.TEXT_DELTA):
+            self._words(event)
+        elif kind == Kind.HEARD:
+            self.answer.heard = str(event.get("transcript") or "")
+        elif kind == Kind.PROTOCOL_ERROR:
+            self.answer.skipped.append(event["reason"])
+        try:
+            actions = self.stage.on_event(event, time.monotonic())
+        except protocol.ProtocolError as exc:
+            self.answer.skipped.append(f"an audio delta: {exc}")
+            return False
+        self._tell()
+        asked_again = await self.carry_out(actions)
+        if kind == Kind.ERROR and not asked_again and not any(isinstance(a, RetryLater) for a in actions):
+            error = protocol.ApiError.from_event(event)
+            if error.code != "response_cancel_not_active":
+                raise RealtimeError(f"The Realtime API said: {error}")
+        return kind == Kind.RESPONSE_DONE and self._finished(event, asked_again)
+
+    def _finished(self, event: Event, asked_again: bool) -> bool:
+        done = protocol.Done.read(event)
+        ending = endings.read(done.response)
+        if ending.status == "cancelled" or asked_again:
+            return False  # the answer given up on, not the one waited for
+        if ending.failed:  # asked again as often as the stage allows
+            raise RealtimeError(f"No answer after {MAX_TRIES} tries: {ending.words}")
+        self.answer.usage = dict(done.response.get("usage") or {})
+        self.answer.ending = ending  # completed, or cut short: asking again would cut it again
+        self.on_text("")
+        return True
+
+
 async def ask(
     session: RealtimeSession, content: list[Event], trigger: list[Event], on_text: Callable = print
 ) -> Answer:
@@ -38,79 +130,9 @@ async def ask(
     A rate-limited, failed or stalled answer is asked for again; after a dropped socket the new
     session has no conversation, so the content is sent again too.
     """
-    answer = Answer()
-    to_send = content + trigger
-    for attempt in range(1, MAX_TRIES + 1):
-        for event in to_send:
-            await session.send(event)
-        retry = await _collect(session, answer, on_text)
-        if retry is None:
-            return answer
-        answer.notes.append(retry.message)
-        on_text(f"\n[{retry.message}]" + (" Trying again." if attempt < MAX_TRIES else ""))
-        if retry.wait:
-            await asyncio.sleep(retry.wait)
-        if retry.resend_content:
-            to_send = content + (trigger or [protocol.response_create()])
-        else:
-            to_send = [protocol.response_cancel()] * retry.cancel_first + [protocol.response_create()]
-    raise RealtimeError(f"No answer after {MAX_TRIES} tries: {answer.notes[-1]}")
-
-
-@dataclass
-class _Retry:
-    message: str
-    wait: float = 0.0
-    resend_content: bool = False
-    cancel_first: bool = False
-
-
-async def _collect(session: RealtimeSession, answer: Answer, on_text: Callable) -> _Retry | None:
+    collector = _Collector(session, on_text)
+    await collector.carry_out(collector.stage.request(content, trigger, time.monotonic()))
     async for event in session:
-        kind = event["type"]
-        if kind == "response.created":
-            answer.audio.clear()
-            answer.transcript = ""
-            answer.items.clear()
-        elif kind == "response.output_audio.delta":
-            try:
-                answer.audio += protocol.audio_of(event)
-            except protocol.ProtocolError as exc:
-                answer.skipped.append(f"an audio delta: {exc}")
-        elif kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
-            if event.get("item_id") not in answer.items:  # a new output item of the same answer
-                answer.items.append(event.get("item_id"))
-                if answer.transcript:
-                    answer.transcript += " "
-                    on_text(" ", end="", flush=True)
-            answer.transcript += event.get("delta", "")
-            on_text(event.get("delta", ""), end="", flush=True)
-        elif kind == "conversation.item.input_audio_transcription.completed":
-            answer.heard = event.get("transcript", "")
-        elif kind == "response.done":
-            response = event.get("response") or {}
-            ending = endings.read(response)
-            if ending.status == "cancelled":
-                continue  # the answer we gave up on, not the one we are waiting for
-            answer.usage = response.get("usage") or {}
-            if ending.failed:
-                return _Retry(ending.words, 1.0)
-            answer.ending = ending  # completed, or cut short: asking again would cut it again
-            on_text("")
-            return None
-        elif kind == "error":
-            error = protocol.ApiError.from_event(event)
-            if not error.retryable:
-                raise RealtimeError(f"The Realtime API said: {error}")
-            return _Retry(f"The Realtime API said: {error}", error.retry_after or 1.0)
-        elif kind == "local.disconnected":
-            on_text(f"\n[{event['message']}]")
-        elif kind == "local.reconnected":
-            return _Retry(event["message"], resend_content=True)
-        elif kind == "local.gave_up":
-            raise RealtimeError(event["message"])
-        elif kind == "local.response_timeout":
-            return _Retry(event["message"], cancel_first=True)
-        elif kind == "local.protocol_error":
-            answer.skipped.append(event["reason"])
+        if await collector.event(event):
+            return collector.answer
     raise RealtimeError("The connection closed before the answer finished.")

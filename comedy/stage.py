@@ -144,7 +144,9 @@ class Stage:
     closing: bool = False
     last_activity: float = 0.0
     _answering: Turn | None = None
-    _last_request: str | None = None
+    _last_request: str | None = None  # the visitor's line being answered, as said in words
+    _request: list[Event] = field(default_factory=list)  # what asked for it, sent again to a new session
+    _trigger: Event | None = None  # the response.create that asks (with its own instructions, if any)
     _retries_left: int = RETRIES
     _lost_answer: bool = False
     _cutting: str = ""
@@ -241,7 +243,25 @@ class Stage:
         cap = self.cap()
         if cap == 0:
             return self._close(self._out_of_money())
-        return [Send(protocol.response_create(max_output_tokens=cap))]
+        event = dict(self._trigger) if self._trigger else protocol.response_create()
+        if cap is not None:
+            event["response"] = {**(event.get("response") or {}), "max_output_tokens": cap}
+        return [Send(event)]
+
+    def request(
+        self, content: list[Event], trigger: list[Event], now: float, line: str | None = None
+    ) -> list[Action]:
+        """The visitor asks for an answer: `content` (a line, or audio) then `trigger` (a commit, a
+        response.create; none when turn detection answers by itself). A new session gets the
+        content again if the answer is lost; `line` is the request in words, for the transcript."""
+        asks = [e for e in trigger if e["type"] == "response.create"]
+        self._request = [*content, *(e for e in trigger if e["type"] != "response.create")]
+        self._trigger = asks[0] if asks else None
+        self._last_request, self._retries_left = line, RETRIES
+        self.last_activity = now
+        self.meters.turn_ended(now)
+        actions: list[Action] = [Send(e) for e in self._request]
+        return actions + (self.ask() if asks else [])
 
     def _spend(self, usd: float) -> list[Action]:
         if self.allowance is None:
@@ -309,12 +329,9 @@ class Stage:
     def joke(self, topic: str, now: float) -> list[Action]:
         """Ask for a joke about the topic, as the visitor's line."""
         request = prompts.joke_request(topic)
-        self.last_activity = now
-        self._last_request, self._retries_left = request, RETRIES
-        self.meters.turn_ended(now)
         self.transcript.append(Turn("user", request, at=self.at(now)))
         self.say()
-        return [Send(protocol.user_text(request)), *self.ask()]
+        return self.request([protocol.user_text(request)], [protocol.response_create()], now, line=request)
 
     def change(self, set_up: prompts.SetUp, hands_free: bool | None, model: str | None) -> list[Action]:
         """New choices mid-set: a session.update, or a fresh session where the API needs one."""
@@ -362,8 +379,8 @@ class Stage:
         self._retries_left -= 1
         self.say(f"Trying again: {why}")
         actions: list[Action] = []
-        if conversation_lost and self._last_request is not None:
-            actions.append(Send(protocol.user_text(self._last_request)))  # a new session: ask in words
+        if conversation_lost:  # a new session has no conversation: ask again with the same content
+            actions += [Send(e) for e in self._request]
         return actions + self.ask()
 
     def covered(self, line: str, item_id: str, now: float) -> None:
@@ -473,6 +490,7 @@ class Stage:
         turn = self.turn("user", event.get("item_id"), now)
         turn.note = "heckle" if turn.note == "heckle" else ""
         self._last_request, self._retries_left = None, RETRIES
+        self._request, self._trigger = [], None  # the server answers this turn by itself
         self.meters.turn_ended(now)
         self.say("Thinking…")
         return []

@@ -120,6 +120,10 @@ def _check_transcription(transcription: Any, today: dt.date) -> Problem | None:
     model = transcription.get("model")
     if model is not None and model not in TRANSCRIPTION_MODELS:
         return _invalid(model, f"{where}.model", tuple(TRANSCRIPTION_MODELS))
+    return _check_transcription_model(transcription, model, today, where)
+
+
+def _check_transcription_model(transcription: dict, model: Any, today: dt.date, where: str) -> Problem | None:
     shutdown = TRANSCRIPTION_MODELS.get(model)
     if shutdown is not None and today >= shutdown:
         return (
@@ -179,8 +183,16 @@ def check_session(
     """The first problem with a `session.update`'s `session` on a connection to `model`, or None."""
     if not isinstance(session, dict):
         return ("invalid_type", "Invalid type for 'session': expected an object.", "session")
-    if problem := _unknown(session, SESSION_KEYS, "session"):
-        return problem
+    checks = (
+        lambda: _unknown(session, SESSION_KEYS, "session"),
+        lambda: _check_type_and_text(session),
+        lambda: _check_reasoning(session, model),
+        lambda: _check_audio(session.get("audio") or {}, today or models.today()),
+    )
+    return next((problem for check in checks if (problem := check())), None)
+
+
+def _check_type_and_text(session: dict) -> Problem | None:
     if session.get("type") != "realtime":
         if "type" not in session:
             return (
@@ -205,21 +217,19 @@ def check_session(
             "Missing required parameter: 'session.prompt.id'.",
             "session.prompt.id",
         )
-    if "max_output_tokens" in session and (
-        problem := check_max_output_tokens(session["max_output_tokens"], "session.max_output_tokens")
-    ):
-        return problem
-    if problem := _check_reasoning(session, model):
-        return problem
-    audio = session.get("audio") or {}
+    if "max_output_tokens" in session:
+        return check_max_output_tokens(session["max_output_tokens"], "session.max_output_tokens")
+    return None
+
+
+def _check_audio(audio: Any, today: dt.date) -> Problem | None:
     if not isinstance(audio, dict):
         return ("invalid_type", "Invalid type for 'session.audio': expected an object.", "session.audio")
-    if problem := _unknown(audio, AUDIO_KEYS, "session.audio"):
-        return problem
     audio_in = audio.get("input") or {}
     audio_out = audio.get("output") or {}
     if problem := (
-        _unknown(audio_in, INPUT_KEYS, "session.audio.input")
+        _unknown(audio, AUDIO_KEYS, "session.audio")
+        or _unknown(audio_in, INPUT_KEYS, "session.audio.input")
         or _unknown(audio_out, OUTPUT_KEYS, "session.audio.output")
     ):
         return problem
@@ -230,8 +240,10 @@ def check_session(
         problem := _check_turn_detection(audio_in["turn_detection"], "session.audio.input.turn_detection")
     ):
         return problem
-    if problem := _check_transcription(audio_in.get("transcription"), today or models.today()):
-        return problem
+    return _check_transcription(audio_in.get("transcription"), today) or _check_voice(audio_out)
+
+
+def _check_voice(audio_out: dict) -> Problem | None:
     if "voice" in audio_out and audio_out["voice"] not in VOICES:
         return _invalid(audio_out["voice"], "session.audio.output.voice", VOICES)
     speed = audio_out.get("speed", 1.0)

@@ -1,0 +1,228 @@
+"""The club's front of house, with no Gradio in it: settings, endpoints, seats and money, keys,
+auditions, downloads, and forgetting visitors who left. `comedy.web` adapts it to Gradio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from comedy import pricing, prompts, redaction
+from comedy.audition import TAKE_TOKENS, Audition
+from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
+from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits
+from comedy.config import Settings
+from comedy.engine import Engine
+from comedy.realtime import RealtimeError
+from comedy.rehearsal import RehearsalThread
+from comedy.stored_prompt import StoredPrompt
+from comedy.uploads import keep_files_for
+
+log = logging.getLogger("comedy.app")
+HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
+REHEARSAL_KEY = "rehearsal"
+EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
+
+
+class ClubApp:
+    """The app's state: settings, the rehearsal server when there is no key, and the sets."""
+
+    def __init__(self, settings: Settings, rehearsal: RehearsalThread | None) -> None:
+        self.settings = settings
+        self.rehearsal = rehearsal
+        self.club = Club(settings.max_sets)
+        self.visitor_keys: dict[str, str] = {}  # a visitor's own key, for their tab only
+        self.prices = pricing.price_table()
+        self.budget = Budget(settings.max_set_usd, settings.max_day_usd)  # the owner's key only
+        self.downloads = Path(tempfile.mkdtemp(prefix="comedy-sets-"))  # mode 0700
+        self._saved: dict[str, list[Path]] = {}  # each visitor's downloads, deleted when they go
+        self._takes: dict[str, asyncio.Task] = {}  # each visitor's audition take being recorded
+        self.last_seen: dict[str, float] = {}  # when each visitor last did something (monotonic)
+        self.engine = Engine(self.club)
+        redaction.remember(settings.api_key)
+        # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
+        self.stored_prompt = (
+            StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
+        )
+
+    def endpoint(self, visitor: str, model: str) -> Endpoint:
+        """OpenAI with the visitor's or the owner's key; else the rehearsal server.
+
+        A visitor's own key gets the repo's prompt: the owner's stored prompt is not in their account.
+        """
+        s = self.settings
+        tuning = {"reasoning_effort": s.reasoning_effort, "max_output_tokens": s.max_output_tokens}
+        if own := self.visitor_keys.get(visitor):
+            return Endpoint(s.realtime_url, own, False, model, None, **tuning)
+        if s.api_key is not None:
+            return Endpoint(
+                s.realtime_url, s.api_key.get_secret_value(), False, model, self.stored_prompt, **tuning
+            )
+        if self.rehearsal is None:
+            raise RealtimeError("No API key is set and rehearsal mode is off.")
+        return Endpoint(self.rehearsal.url, REHEARSAL_KEY, True, model, self.stored_prompt, **tuning)
+
+    def allowance(self, visitor: str, endpoint: Endpoint) -> Allowance | None:
+        """The visitor's share of the owner's money, when the owner's key pays (not in rehearsal,
+        not with the visitor's own key)."""
+        if endpoint.rehearsal or visitor in self.visitor_keys:
+            return None
+        return self.budget.allowance(visitor)
+
+    def seen(self, visitor: str) -> None:
+        """The visitor did something: what they left is kept a while longer."""
+        self.last_seen[visitor] = time.monotonic()
+
+    async def seat(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
+        """The visitor's set, connected; opened with these choices if they have none.
+
+        ClubFull when there is no seat or no money for an answer; RealtimeError when it cannot
+        connect (and then no seat is held).
+        """
+        self.seen(visitor)
+        endpoint = self.endpoint(visitor, model)
+        prices = pricing.prices_for(model, self.prices)
+        allowance = self.allowance(visitor, endpoint)
+        first_answer = worst_answer_usd(prices, Context(), MIN_ANSWER_TOKENS)
+        if self.club.get(visitor) is None and allowance and (why := allowance.why_not(first_answer)):
+            raise ClubFull(why)
+        return await self.club.seat(
+            visitor,
+            lambda: ComedySet(
+                endpoint,
+                set_up,
+                hands_free=mode == HANDS_FREE,
+                max_seconds=self.settings.max_set_seconds,
+                prices=prices,
+                limits=Limits(self.settings.idle_seconds, allowance),
+            ),
+        )
+
+    async def audition_take(self, visitor: str, voice: str, style: str, line: str, model: str) -> Audition:
+        """A voice saying the line: from the cache at once, else recorded on a seat, within the
+        visitor's allowance; the Audition says which (`hits`) and holds the take (`took`)."""
+        self.seen(visitor)
+        endpoint = self.endpoint(visitor, model)
+        where = "rehearsal" if endpoint.rehearsal else endpoint.url
+        auditioner = Audition(
+            endpoint.url, endpoint.key, model, where, cache_mb=self.settings.audition_cache_mb
+        )
+        if (cached := auditioner.cached(voice, style, line)) is not None:
+            auditioner.took = cached
+            return auditioner
+        prices = pricing.prices_for(model, self.prices)
+        allowance = self.allowance(visitor, endpoint)
+        if allowance is not None and (
+            why := allowance.why_not(worst_answer_usd(prices, Context(), TAKE_TOKENS))
+        ):
+            raise ClubFull(why)
+        async with self.club.audition_seat(visitor):
+            take = self._takes[visitor] = asyncio.create_task(auditioner.take(voice, style, line))
+            try:
+                auditioner.took = await take
+            except asyncio.CancelledError:
+                if take.cancelled() and not asyncio.current_task().cancelling():
+                    raise RealtimeError("The take was stopped: the tab closed.") from None
+                raise
+            finally:
+                self._takes.pop(visitor, None)
+                if allowance is not None:
+                    for usage in auditioner.usages:
+                        allowance.spend(pricing.usage_cost(usage, prices))
+        return auditioner
+
+    def save_set(self, visitor: str) -> Path | None:
+        """Write the visitor's set (open or just ended) as a zip to download, under a name of its
+        own that nobody can guess (Gradio then serves it from a folder named by its content)."""
+        self.seen(visitor)
+        comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
+        if comedy_set is None:
+            return None
+        folder = Path(tempfile.mkdtemp(dir=self.downloads))
+        path = folder / f"comedy-set-{secrets.token_urlsafe(12)}.zip"
+        path.write_bytes(comedy_set.archive())
+        self._saved.setdefault(visitor, []).append(path)
+        return path
+
+    async def stop_talking(self, visitor: str) -> None:
+        """The visitor released push-to-talk (Gradio's microphone or the engine's switch)."""
+        comedy_set = self.club.get(visitor)
+        if comedy_set is not None:
+            await comedy_set.stop_talking()
+
+    def use_key(self, visitor: str, key: str | None) -> None:
+        """Keep a visitor's own key for their tab (None: go back to the house setting)."""
+        redaction.forget(self.visitor_keys.pop(visitor, None))
+        if key:
+            redaction.remember(key)
+            self.visitor_keys[visitor] = key
+
+    async def leave(self, visitor: str, reason: str = "The visitor left") -> None:
+        """Drop everything the app kept for a visitor who is gone: their set, audition take, key,
+        downloads and engine tokens."""
+        await self.club.hang_up(visitor, reason, left=True)
+        if (take := self._takes.get(visitor)) is not None:
+            take.cancel()
+        await self.engine.forget(visitor)
+        self.use_key(visitor, None)
+        for path in self._saved.pop(visitor, []):
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+        self.last_seen.pop(visitor, None)
+
+    async def expire(self) -> list[str]:
+        """Forget visitors who did nothing for `COMEDY_FORGET_SECONDS` and have no page open (a
+        client that never opened the heartbeat is never told to unload); who went."""
+        now, age = time.monotonic(), self.settings.forget_seconds
+        known = self.last_seen.keys() | self.visitor_keys.keys() | self.club.ended.keys() | self._saved.keys()
+        gone = [
+            v
+            for v in known
+            if not self.club.listening(v) and now - self.last_seen.get(v, 0.0) > age and v not in self._takes
+        ]
+        for visitor in gone:
+            await self.leave(visitor, "Forgotten: no page open")
+        return gone
+
+    def lifespan(self) -> Callable:
+        """Gradio's app lifespan: the upload sweep, and forgetting visitors who left unseen."""
+        files = keep_files_for(self.settings.keep_files_seconds)
+        every = max(0.2, min(EXPIRE_EVERY, self.settings.forget_seconds / 4))
+
+        async def expire_forever() -> None:
+            while True:
+                await asyncio.sleep(every)
+                try:
+                    await self.expire()
+                except Exception:  # one bad sweep must not end the sweeping
+                    log.exception("forgetting visitors failed")
+
+        @contextlib.asynccontextmanager
+        async def lifespan(fastapi_app) -> AsyncIterator[None]:
+            async with files(fastapi_app):
+                task = asyncio.create_task(expire_forever(), name="forget-visitors")
+                try:
+                    yield
+                finally:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+        return lifespan
+
+    @property
+    def mode_banner(self) -> str:
+        """What the page says about where the comedian lives."""
+        if self.settings.rehearsal:
+            return (
+                "**Rehearsal mode**: no OpenAI key is set, so the house comedian performs from "
+                "its joke book with an offline voice. Paste your own key below to go live."
+            )
+        return f"**Live**: the comedian runs on OpenAI Realtime (`{self.settings.model}`)."
