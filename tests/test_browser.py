@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from comedy import audio
+from comedy import audio, protocol
 from tests.club import Running, launch
 from tests.conftest import spoken
 
@@ -241,7 +241,7 @@ def test_meters_recording_and_audition_work_in_the_page(tab: Page) -> None:
         lambda: page.locator("#recording").get_by_text(".zip").count() > 0, what="the set's download"
     )
     page.get_by_role("tab", name="Voice audition").click()
-    page.get_by_role("button", name="Audition all ten, one after another").click()
+    page.get_by_role("button", name=f"Audition all {len(protocol.VOICES)}, one after another").click()
     tab.wait_until(
         lambda: "All 10" in page.locator("#audition-status").inner_text(),
         timeout=60,
