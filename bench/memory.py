@@ -15,8 +15,8 @@ import numpy as np
 from bench.report import table
 from comedy import club, prompts, protocol
 from comedy.club import ComedySet, Endpoint
+from comedy.house.voice import speak
 from comedy.rehearsal import RehearsalServer
-from comedy.rehearsal.voice import speak
 
 SR = protocol.SAMPLE_RATE
 MINUTES = 10
@@ -25,7 +25,7 @@ TURN_SECONDS = 20
 
 def _voice_cache_bytes() -> int:
     """Memory held by the rehearsal voice (its bounded cache of spoken lines)."""
-    snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, "*rehearsal/voice.py")])
+    snapshot = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(True, "*house/voice.py")])
     return sum(stat.size for stat in snapshot.statistics("filename"))
 
 

@@ -15,8 +15,8 @@ import time
 
 from bench.report import table
 from comedy import prompts, protocol
+from comedy.house.jokes import load_joke_book
 from comedy.realtime import RealtimeSession
-from comedy.rehearsal.comedian import load_joke_book
 
 DELTAS = 10_000
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from comedy import audio, models, pricing, prompts, protocol
 from comedy.budget import Allowance
+from comedy.house import jokes, voice
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
@@ -563,14 +564,11 @@ class ComedySet:
 
     async def _house_comedian_covers(self) -> None:
         """While OpenAI is away, the house comedian fills the silence with a short bit, marked as such."""
-        from comedy.rehearsal.comedian import load_joke_book  # the rehearsal's book and voice
-        from comedy.rehearsal.voice import speak
-
         told = frozenset(t.text for t in self.transcript)
-        line = "While my writer reconnects, a quick one. " + load_joke_book().pick(
+        line = "While my writer reconnects, a quick one. " + jokes.load_joke_book().pick(
             "", self.set_up.style, told=told
         )
-        pcm = await asyncio.to_thread(speak, line, self.set_up.voice)
+        pcm = await asyncio.to_thread(voice.speak, line, self.set_up.voice)
         item_id = f"house_{len(self.transcript)}"
         self.stage.covered(line, item_id, time.monotonic())
         self._speaker.put_nowait((item_id, np.asarray(pcm, dtype=np.int16)))

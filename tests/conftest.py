@@ -10,8 +10,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from comedy import audio, protocol
+from comedy.house.voice import speak
 from comedy.rehearsal import RehearsalServer
-from comedy.rehearsal.voice import speak
 from tests.schema import check_server_event
 
 KEY = "sk-test-0123456789abcdef"

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from comedy import prompts
+from comedy.house.jokes import read_set_up
 from comedy.prompts import template
-from comedy.rehearsal.comedian import read_set_up
 
 RULES = "# Rules that always hold"
 

@@ -14,8 +14,8 @@ import soundfile
 from comedy import audio, pricing, prompts, protocol
 from comedy.audition import Audition, one_after_another
 from comedy.club import ComedySet, Endpoint
+from comedy.house.jokes import load_joke_book
 from comedy.rehearsal import RehearsalServer
-from comedy.rehearsal.comedian import load_joke_book
 from comedy.room import read_room
 from tests.conftest import KEY, spoken
 

@@ -1,4 +1,4 @@
-"""The rehearsal comedian's voice: offline speech from the eSpeak NG library that a wheel ships.
+"""The house comedian's voice: offline speech from the eSpeak NG library that a wheel ships.
 
 `espeakng-loader` carries libespeak-ng and its data; this module drives it with ctypes, so nothing
 is downloaded and no system package is needed. Each Realtime voice name maps to its own variant.
