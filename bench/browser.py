@@ -15,6 +15,7 @@ import shutil
 import time
 
 from bench.report import percentile, table
+from harness.running import launch
 
 ANSWERS = 20
 TOPICS = ["cats", "work", "food", "weather", "music"]
@@ -73,8 +74,6 @@ def _until_quiet(page, timeout: float = 40.0) -> None:
 
 def _measure(answers: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
-
-    from tests.club import launch
 
     found: dict[str, list[float]] = {"engine": [], "hls": [], "floor": [], "cut": []}
     launched = launch(pace=1.0)

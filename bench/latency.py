@@ -15,6 +15,8 @@ from bench.report import percentile, table
 from comedy import prompts
 from comedy.club import ComedySet, Endpoint
 from comedy.rehearsal import RehearsalServer
+from harness.running import launch
+from harness.visitor import Visitor
 
 ANSWERS = 100
 PARALLEL_SETS = 10
@@ -57,8 +59,6 @@ async def in_process(answers: int = ANSWERS, parallel: int = PARALLEL_SETS) -> l
 
 async def web_path(answers: int = 8) -> list[tuple[float, float]]:
     """(first delta -> first yield, first delta -> first AAC bytes at a visitor) per answer."""
-    from tests.club import launch
-    from tests.visitor import Visitor
 
     results = []
     for running in launch(pace=1.0):

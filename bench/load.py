@@ -28,6 +28,9 @@ import numpy as np
 
 from bench.report import percentile, table
 from bench.visitors import CHOICES, _children, _rss_mb, spoken_question
+from harness.engine_client import seat_with_engine
+from harness.running import launch
+from harness.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["airports", "cats", "computers", "weddings", "the gym", "dentists"]
@@ -88,7 +91,7 @@ def holdings(running) -> dict[str, int]:
         "rehearsal connections": running.rehearsal.server.open_connections,
         "sets in memory": live_objects(ComedySet),
         "sessions in memory": live_objects(RealtimeSession),
-        "club records": len(club.sets) + len(club.ended) + len(club._left) + len(running.app.visitor_keys),
+        "club records": len(club.sets) + len(club.ended) + club.leaving + len(running.app.visitor_keys),
         "visitors remembered": len(running.app.last_seen),
         "engine sockets": len(running.app.engine.sockets),
         "engine tokens": len(running.app.engine.tokens),
@@ -121,7 +124,6 @@ async def _answer(visitor, heard: int, timeout: float = 60) -> int:
 
 
 async def _tab(url: str, question: np.ndarray, n: int, tab: int, tally: dict) -> None:
-    from tests.visitor import Visitor
 
     rng = np.random.default_rng(n * 1000 + tab)
     stage = "open"
@@ -160,8 +162,6 @@ async def _tab(url: str, question: np.ndarray, n: int, tab: int, tally: dict) ->
 
 async def _tab_engine(url: str, question: np.ndarray, n: int, tab: int, tally: dict) -> None:
     """The same tab as `_tab`, its microphone and speaker through the page's engine."""
-    from tests.engine_client import seat_with_engine
-    from tests.visitor import Visitor
 
     rng = np.random.default_rng(n * 1000 + tab)
     stage = "open"
@@ -276,7 +276,6 @@ def measure(running, visitors: int, seconds: float, settle: float = 60, path: st
 
 def run(visitors: int = 50, seconds: float = 300) -> dict:
     """Measure and print figure 8."""
-    from tests.club import launch
 
     for running in launch(pace=1.0, COMEDY_MAX_SETS="60", COMEDY_KEEP_FILES_SECONDS=str(KEEP_FILES_S)):
         result = measure(running, visitors, seconds)

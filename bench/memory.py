@@ -57,7 +57,7 @@ async def _set(samples: list[tuple[float, float, float, float]]) -> ComedySet:
                 await asyncio.sleep(0.3)
             gc.collect()
             current, _ = tracemalloc.get_traced_memory()
-            recorder = sum(p.nbytes for _, p in comedy_set.recorder._pieces)
+            recorder = comedy_set.recorder.nbytes
             voices = _voice_cache_bytes()
             samples.append((minute + 1, current / 1e6, recorder / 1e6, voices / 1e6))
         player.cancel()

@@ -25,6 +25,9 @@ import numpy as np
 
 from bench.report import percentile, table
 from bench.visitors import CHOICES, _rss_mb
+from harness.engine_client import seat_with_engine
+from harness.running import launch
+from harness.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["airports", "cats", "computers", "weddings", "the gym", "dentists"]
@@ -33,8 +36,6 @@ TARGET_RATIO = 2.0
 
 
 async def _normal(url: str, n: int, deadline: float, tally: dict) -> None:
-    from tests.engine_client import seat_with_engine
-    from tests.visitor import Visitor
 
     while time.monotonic() < deadline:
         try:
@@ -58,8 +59,6 @@ async def _normal(url: str, n: int, deadline: float, tally: dict) -> None:
 
 async def _hostile(url: str, n: int, deadline: float, tally: dict) -> None:
     import httpx
-
-    from tests.visitor import Visitor
 
     odd = (np.sin(np.arange(500)) * 8000).astype(np.int16)  # 1 KB that claims 1 Hz
     k = n
@@ -134,8 +133,6 @@ def measure(running, normal: int, hostile: int, seconds: float) -> dict:
 def run(normal: int = 20, hostile: int = 10, seconds: float = 60) -> dict:
     """Measure and print figure 9."""
     import contextlib
-
-    from tests.club import launch
 
     results = {}
     for label, bad in (("normal only", 0), ("with hostile", hostile)):

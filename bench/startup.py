@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench.report import table
+from harness.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_CHUNK = (
@@ -29,7 +30,6 @@ def _free_port() -> int:
 
 async def _first_joke(url: str) -> tuple[float, float]:
     """(request -> status back, request -> first AAC bytes in the visitor's HLS stream)."""
-    from tests.visitor import Visitor
 
     async with Visitor(url) as visitor:
         await visitor.join("speaker", [])

@@ -22,6 +22,10 @@ import numpy as np
 import soxr
 
 from bench.report import percentile, table
+from harness.engine_client import seat_with_engine
+from harness.running import launch
+from harness.speech import spoken
+from harness.visitor import Visitor, BrowserLikeTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
@@ -60,8 +64,6 @@ def _rss_mb() -> float:
 
 
 async def _visit_engine(url: str, question: np.ndarray) -> dict:
-    from tests.engine_client import seat_with_engine
-    from tests.visitor import Visitor
 
     result = {"ok": False, "error": "", "chunks": 0, "answer_s": None}
     stage = "connect"
@@ -90,7 +92,6 @@ async def _visit_engine(url: str, question: np.ndarray) -> dict:
 
 
 async def _visit(url: str, question: np.ndarray, n: int) -> dict:
-    from tests.visitor import Visitor
 
     result = {"ok": False, "error": "", "chunks": 0, "answer_s": None}
     stage = "connect"
@@ -124,7 +125,6 @@ async def _visit(url: str, question: np.ndarray, n: int) -> dict:
 
 def spoken_question(rate: int = 48_000) -> np.ndarray:
     """A visitor asking for a joke, as an int16 microphone hears it at `rate` (the engine's: 24 kHz)."""
-    from tests.conftest import spoken
 
     voice = spoken("tell me a joke about airports", silence_after=1.5)
     if rate == 24_000:
@@ -133,7 +133,6 @@ def spoken_question(rate: int = 48_000) -> np.ndarray:
 
 
 async def _crowd(url: str, count: int, path: str) -> list[dict]:
-    from tests.visitor import _BrowserLikeTransport
 
     question = spoken_question(24_000 if path == "engine" else 48_000)
 
@@ -148,7 +147,7 @@ async def _crowd(url: str, count: int, path: str) -> list[dict]:
     wall = time.monotonic() - start
     for result in results:
         result["visitor_cpu_s"] = time.process_time()
-        result["http_per_s"] = _BrowserLikeTransport.requests / wall
+        result["http_per_s"] = BrowserLikeTransport.requests / wall
     return results
 
 
@@ -221,7 +220,6 @@ def _round(running, count: int, path: str) -> dict:
 
 def run(counts: tuple[int, ...] = (10, 50), paths: tuple[str, ...] = ("engine", "gradio")) -> dict:
     """Measure and print figure 4: each crowd size on each path."""
-    from tests.club import launch
 
     rounds = []
     for running in launch(pace=1.0, COMEDY_MAX_SETS="60"):

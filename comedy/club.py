@@ -604,6 +604,11 @@ class Club:
         """The visitors holding a seat now."""
         return {v for v, s in self.sets.items() if not s.closed} | self._auditioning
 
+    @property
+    def leaving(self) -> int:
+        """Tabs that closed while one of their streams is still winding down."""
+        return len(self._left)
+
     def listening(self, visitor: str) -> bool:
         """Whether the visitor has a stream open (their page is there)."""
         return visitor in self._listening

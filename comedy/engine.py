@@ -66,6 +66,10 @@ class Tokens:
         """Drop every token of a visitor whose tab closed."""
         self._tokens = {t: entry for t, entry in self._tokens.items() if entry[0] != visitor}
 
+    def holders(self) -> set[str]:
+        """The visitors holding a token now."""
+        return {visitor for visitor, _ in self._tokens.values()}
+
     def __len__(self) -> int:
         return len(self._tokens)
 

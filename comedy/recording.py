@@ -27,6 +27,11 @@ class SetRecorder:
         if 0 <= at < self.max_seconds and len(pcm):
             self._pieces.append((at, np.asarray(pcm, dtype=np.int16)))
 
+    @property
+    def nbytes(self) -> int:
+        """The audio held so far, in bytes."""
+        return sum(pcm.nbytes for _, pcm in self._pieces)
+
     def render(self, length_s: float) -> np.ndarray:
         """The whole set, `length_s` long, both sides mixed, as int16 at 24 kHz."""
         total = round(min(length_s, self.max_seconds) * SAMPLE_RATE)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from comedy import audio, protocol
-from comedy.house.voice import speak
+from comedy import protocol
 from comedy.rehearsal import RehearsalServer
+from harness.speech import appends, spoken  # noqa: F401  (the tests import them from here too)
 from tests.schema import check_server_event
 
 KEY = "sk-test-0123456789abcdef"
@@ -62,16 +61,3 @@ async def raw(server: RehearsalServer) -> AsyncIterator[RawClient]:
         first = await client.recv()
         assert first["type"] == "session.created"
         yield client
-
-
-def spoken(text: str, voice: str = "alloy", silence_after: float = 1.0) -> np.ndarray:
-    """The rehearsal voice saying `text`, then silence: a visitor's turn as 24 kHz int16."""
-    speech = np.asarray(speak(text, voice), dtype=np.int16)
-    pad = np.zeros(int(protocol.SAMPLE_RATE * silence_after), np.int16)
-    return np.concatenate([pad[: protocol.SAMPLE_RATE // 4], speech, pad])
-
-
-def appends(pcm: np.ndarray) -> list[dict]:
-    """100 ms append events for 24 kHz int16 audio."""
-    step = audio.APPEND_SAMPLES
-    return [protocol.audio_append(audio.pcm16_bytes(pcm[i : i + step])) for i in range(0, len(pcm), step)]

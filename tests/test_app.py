@@ -12,9 +12,9 @@ import soxr
 from gradio_client import Client
 
 from comedy import audio, models
-from tests.club import Running, launch
+from harness.running import Running, launch
+from harness.visitor import Visitor
 from tests.conftest import spoken
-from tests.visitor import Visitor
 
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
 

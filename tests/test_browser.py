@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from comedy import audio, protocol
-from tests.club import Running, launch
+from harness.running import Running, launch
 from tests.conftest import spoken
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

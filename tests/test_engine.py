@@ -15,10 +15,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from comedy.protocol import SAMPLE_RATE
-from tests.club import Running, launch
+from harness.engine_client import EngineClient, engine_token
+from harness.running import Running, launch
+from harness.visitor import Visitor
 from tests.conftest import spoken
-from tests.engine_client import EngineClient, engine_token
-from tests.visitor import Visitor
 
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
 
@@ -122,7 +122,7 @@ async def test_closing_the_tab_leaves_no_set_socket_or_token(club: Running) -> N
     async with asyncio.timeout(30):
         while club.app.club.get(hash_) or hash_ in club.app.engine.sockets:
             await asyncio.sleep(0.1)
-    assert not any(v == hash_ for v, _ in club.app.engine.tokens._tokens.values())
+    assert hash_ not in club.app.engine.tokens.holders()
     with pytest.raises(ConnectionClosed):
         await asyncio.wait_for(engine.ws.recv(), 10)
     await engine.close()

@@ -31,8 +31,8 @@ from websockets.sync.server import serve
 import app as club_app
 from comedy import audio, prompts
 from comedy.ffmpeg import ensure_ffmpeg
-from tests.club import Running, launch
-from tests.visitor import Visitor
+from harness.running import Running, launch
+from harness.visitor import Visitor
 
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
 OWNER_KEY = "owner-0123456789abcdefABCDEF-xyz"  # not shaped like sk-: only knowing it masks it

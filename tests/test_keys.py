@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from comedy.config import Settings
-from tests.club import Running, launch
-from tests.visitor import Visitor
+from harness.running import Running, launch
+from harness.visitor import Visitor
 
 OWNER_KEY = "sk-proj-OWNERKEY-0123456789abcdefABCDEF"
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]

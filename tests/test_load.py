@@ -12,8 +12,8 @@ import pytest
 from app import session_capacity
 from bench.load import measure
 from bench.visitors import CHOICES
-from tests.club import launch
-from tests.visitor import Visitor
+from harness.running import launch
+from harness.visitor import Visitor
 
 VISITORS = 50
 SECONDS = 60

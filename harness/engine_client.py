@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from comedy.engine import PATH, read_speech_frame
 from comedy.protocol import SAMPLE_RATE
-from tests.visitor import Visitor
+from harness.visitor import Visitor
 
 FRAME = SAMPLE_RATE // 50  # 20 ms
 

@@ -21,7 +21,7 @@ from comedy import audio
 from comedy.ffmpeg import ensure_ffmpeg
 
 
-class _BrowserLikeTransport(httpx.AsyncHTTPTransport):
+class BrowserLikeTransport(httpx.AsyncHTTPTransport):
     """Sends a request again when a reused keep-alive connection was closed before any answer.
 
     Browsers do this; httpx does not. The server closed the idle connection without reading the
@@ -31,7 +31,7 @@ class _BrowserLikeTransport(httpx.AsyncHTTPTransport):
     requests = 0  # every HTTP request a visitor made, for the benchmarks
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        _BrowserLikeTransport.requests += 1
+        BrowserLikeTransport.requests += 1
         try:
             return await super().handle_async_request(request)
         except httpx.RemoteProtocolError as exc:
@@ -48,7 +48,7 @@ class Visitor:
         self.session_hash = session_hash or uuid.uuid4().hex[:11]
         self.heartbeat = heartbeat  # a hostile client may never open it
         # Idle connections go before uvicorn's 5 s keep-alive ends them; a late race is sent again.
-        transport = _BrowserLikeTransport(limits=httpx.Limits(keepalive_expiry=4))
+        transport = BrowserLikeTransport(limits=httpx.Limits(keepalive_expiry=4))
         self.http = httpx.AsyncClient(timeout=30, transport=transport)
         self.config: dict = {}
         self.messages: dict[str, list[dict]] = defaultdict(list)  # by event_id
