@@ -25,7 +25,7 @@ from bench.report import percentile, table
 from harness.engine_client import seat_with_engine
 from harness.running import launch
 from harness.speech import spoken
-from harness.visitor import Visitor, BrowserLikeTransport
+from harness.visitor import BrowserLikeTransport, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
