@@ -14,9 +14,9 @@ from comedy import pricing, prompts, protocol
 from comedy.club import ComedySet, Endpoint
 from comedy.rehearsal import RehearsalServer
 from comedy.rehearsal.server import PREAMBLES
+from harness.sets import Listener
 from tests.conftest import KEY, spoken
 from tests.test_faults import Watched
-from tests.test_show import Listener
 
 SR = protocol.SAMPLE_RATE
 

@@ -1,0 +1,44 @@
+"""The set recording (`comedy.recording`): both sides on one timeline, as long as the set."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+
+import pytest
+import soundfile
+
+from comedy import audio, prompts, protocol
+from comedy.club import ComedySet
+from comedy.rehearsal import RehearsalServer
+from harness.sets import Listener, answers, endpoint, until
+from tests.conftest import spoken
+
+SR = protocol.SAMPLE_RATE
+
+
+async def test_recording_is_as_long_as_the_set_with_both_sides(server: RehearsalServer) -> None:
+    comedy_set = ComedySet(endpoint(server), prompts.SetUp(), hands_free=True)
+    await comedy_set.start()
+    listener = Listener(comedy_set)
+    visitor = spoken("tell me a joke about dogs", silence_after=1.0)
+    for start in range(0, len(visitor), SR // 10):
+        comedy_set.receive(SR, visitor[start : start + SR // 10])
+        await asyncio.sleep(0.02)
+    await until(lambda: answers(comedy_set) and "your turn" in comedy_set.status)
+    await until(lambda: listener.samples >= comedy_set.speaker.received.get(comedy_set.speaker.last_item, 1))
+    await asyncio.sleep(0.5)
+    await comedy_set.close()
+    listener.task.cancel()
+    archive = zipfile.ZipFile(io.BytesIO(comedy_set.archive()))
+    assert sorted(archive.namelist()) == ["set.md", "set.wav"]
+    pcm, rate = soundfile.read(io.BytesIO(archive.read("set.wav")), dtype="int16")
+    length = comedy_set.ended_at - comedy_set.started_at
+    assert rate == SR and len(pcm) / SR == pytest.approx(length, abs=0.01)
+    markdown = archive.read("set.md").decode()
+    assert "**Comedian**" in markdown and "**Visitor**" in markdown and "Cost so far" in markdown
+    assert audio.rms_dbfs(pcm) > -45
+    # Both sides are in the mix: the visitor first, then the comedian.
+    visitor_part = pcm[: int(SR * 1.5)]
+    assert audio.rms_dbfs(visitor_part) > -45
