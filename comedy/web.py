@@ -29,7 +29,8 @@ from comedy.venue import HANDS_FREE, ClubApp
 
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
-_SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)}
+_SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
+_NOT_PROMPT = {"model", "mode"}  # choices that are not the comedian's: the model, the microphone
 
 
 def playable(take: Path) -> tuple[int, object]:
@@ -74,7 +75,8 @@ class Web:
 
     def _set_up(self, picked: dict[str, object], topic: object = "") -> prompts.SetUp:
         chosen = {k: v for k, v in picked.items() if k in _SET_UP_FIELDS}
-        return prompts.SetUp(**chosen, topic=prompts.visitor_topic(topic))
+        more = tuple((k, str(v)) for k, v in picked.items() if k not in _SET_UP_FIELDS | _NOT_PROMPT)
+        return prompts.SetUp(**chosen, topic=prompts.visitor_topic(topic), more=more)
 
     # --- the set
 

@@ -26,10 +26,14 @@ class SetUp:
     style: str = "witty"
     reaction: str = "laughing"
     topic: str = ""
+    more: tuple[tuple[str, str], ...] = ()  # any further choice on the page, by its template variable
 
     def variables(self) -> dict[str, str]:
-        """The prompt's variables as plain text: `comedy_style`, `audience_reaction`, `topic`."""
-        return {
+        """The prompt's variables as plain text: `comedy_style`, `audience_reaction`, `topic`, and
+        one per further choice (a new dropdown is a line in the page's choices and its variable
+        in the template)."""
+        more = {name: template.clean(str(value), template.VALUE_LIMIT) for name, value in self.more}
+        return more | {
             "comedy_style": template.clean(self.style, template.VALUE_LIMIT),
             "audience_reaction": template.clean(self.reaction, template.VALUE_LIMIT),
             "topic": template.clean(self.topic, template.TOPIC_LIMIT) or "anything",
