@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from comedy import pricing, prompts, redaction
+from comedy import pricing, prompts, redaction, room
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits
@@ -207,10 +207,13 @@ class ClubApp:
         @contextlib.asynccontextmanager
         async def lifespan(fastapi_app) -> AsyncIterator[None]:
             async with files(fastapi_app):
+                # librosa compiles its kernels on first use (seconds): pay it now, not on a visitor's set.
+                warming = asyncio.create_task(asyncio.to_thread(room.warm_up), name="warm-room-reader")
                 task = asyncio.create_task(expire_forever(), name="forget-visitors")
                 try:
                     yield
                 finally:
+                    warming.cancel()
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
