@@ -37,13 +37,15 @@ def _request(line: str) -> dict:
     return protocol.response_create(prompts.audition_instructions(line, "dry"))
 
 
-async def ours(url: str, line: str) -> tuple[int, float, float]:
+async def ours(url: str, line: str, read=lambda event, at: None) -> tuple[int, float, float]:
+    """The session; each event also goes to `read` (nothing, or the set's stage)."""
     async with RealtimeSession(url, "bench", response_timeout=120) as session:
         await session.send(protocol.session_update(voice="alloy", transcription_model=None))
         wall, cpu, events = time.perf_counter(), time.process_time(), 0
         await session.send(_request(line))
         async for event in session:
             events += 1
+            read(event, time.monotonic())
             if event["type"] == "response.done":
                 break
         return events, time.perf_counter() - wall, time.process_time() - cpu
@@ -57,16 +59,7 @@ async def ours_on_the_stage(url: str, line: str) -> tuple[int, float, float]:
         Meters(pricing.prices_for("gpt-realtime-2.1")),
         0.0,
     )
-    async with RealtimeSession(url, "bench", response_timeout=120) as session:
-        await session.send(protocol.session_update(voice="alloy", transcription_model=None))
-        wall, cpu, events = time.perf_counter(), time.process_time(), 0
-        await session.send(_request(line))
-        async for event in session:
-            events += 1
-            stage.on_event(event, time.monotonic())
-            if event["type"] == "response.done":
-                break
-        return events, time.perf_counter() - wall, time.process_time() - cpu
+    return await ours(url, line, stage.on_event)
 
 
 async def sdk(url: str, line: str) -> tuple[int, float, float]:

@@ -85,6 +85,7 @@ class Audition:
         except FileNotFoundError:
             return None
         self.hits += 1
+        self.took = path
         return path
 
     async def take(self, voice: str, style: str, line: str) -> Path:
@@ -111,6 +112,7 @@ class Audition:
         audio.write_wav(str(partial), audio.pcm16_array(bytes(answer.audio)))
         partial.replace(path)  # atomic: a half-written take is never served
         trim_cache(self.cache_dir, self.cache_bytes, keep=path)
+        self.took = path
         return path
 
 

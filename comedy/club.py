@@ -614,7 +614,8 @@ class Club:
         return visitor in self._listening
 
     def _check_seat(self, visitor: str) -> None:
-        if visitor not in self.seated() and len(self.seated()) >= self.max_sets:
+        seated = self.seated()
+        if visitor not in seated and len(seated) >= self.max_sets:
             raise ClubFull("The club is full, try again in a minute.")
 
     async def seat(self, visitor: str, make: Callable[[], ComedySet]) -> ComedySet:

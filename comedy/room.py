@@ -10,6 +10,7 @@ that once, in the background, at start-up.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import librosa
@@ -81,8 +82,6 @@ def read_room(pcm: np.ndarray) -> RoomReading:
 
 def warm_up() -> float:
     """Pay librosa's first-call cost now (its kernels compile on first use); the seconds it took."""
-    import time
-
     start = time.perf_counter()
     read_room((np.random.default_rng(0).standard_normal(SAMPLE_RATE) * 3000).astype(np.int16))
     return time.perf_counter() - start

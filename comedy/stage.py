@@ -18,7 +18,7 @@ import numpy as np
 from comedy import audio, endings, prompts, protocol
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
 from comedy.meters import Meters
-from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind, Usage
+from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
 from comedy.room import RoomReading, read_room
 from comedy.speaker import Speaker
@@ -544,4 +544,4 @@ class Stage:
         return []
 
 
-__all__ = ["Action", "Stage", "Turn", "Usage"]
+__all__ = ["Action", "Stage", "Turn"]

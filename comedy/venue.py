@@ -113,8 +113,7 @@ class ClubApp:
         auditioner = Audition(
             endpoint.url, endpoint.key, model, where, cache_mb=self.settings.audition_cache_mb
         )
-        if (cached := auditioner.cached(voice, style, line)) is not None:
-            auditioner.took = cached
+        if auditioner.cached(voice, style, line) is not None:
             return auditioner
         prices = pricing.prices_for(model, self.prices)
         allowance = self.allowance(visitor, endpoint)
@@ -125,7 +124,7 @@ class ClubApp:
         async with self.club.audition_seat(visitor):
             take = self._takes[visitor] = asyncio.create_task(auditioner.take(voice, style, line))
             try:
-                auditioner.took = await take
+                await take
             except asyncio.CancelledError:
                 if take.cancelled() and not asyncio.current_task().cancelling():
                     raise RealtimeError("The take was stopped: the tab closed.") from None

@@ -12,7 +12,7 @@ from comedy.club import ComedySet, Endpoint
 from comedy.rehearsal import RehearsalServer
 
 SR = protocol.SAMPLE_RATE
-KEY = "sk-test-0123456789abcdef"
+KEY = "sk-test-0123456789abcdef"  # any key: the rehearsal server takes it
 
 
 def endpoint(server: RehearsalServer) -> Endpoint:

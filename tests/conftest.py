@@ -10,10 +10,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from comedy import protocol
 from comedy.rehearsal import RehearsalServer
-from harness.speech import appends, spoken  # noqa: F401  (the tests import them from here too)
+from harness.sets import KEY
+from harness.speech import appends, spoken  # noqa: F401
 from tests.schema import check_server_event
-
-KEY = "sk-test-0123456789abcdef"
 
 
 @pytest.fixture
