@@ -92,6 +92,13 @@ def _set_tab(web: Web, choices: dict) -> SimpleNamespace:
                 info="Hands-free: the comedian answers when you pause. "
                 "Push-to-talk: it answers when you switch the microphone off. Headphones avoid echo.",
             )
+            choices["microphone"] = gr.Radio(
+                list(prompts.MICROPHONES),
+                value="laptop",
+                label="Noise reduction",
+                info="laptop: far-field (a room, laptop speakers); headset: near-field; off. Laughter and "
+                "applause never cut the comedian: it rides the laugh, then tags the joke.",
+            )
         with gr.Column():
             with gr.Row():
                 page.start = gr.Button("Start the set", variant="primary", elem_id="start-set")
@@ -101,8 +108,11 @@ def _set_tab(web: Web, choices: dict) -> SimpleNamespace:
         page.transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript", scale=3)
         with gr.Column(scale=2):
             page.laugh = gr.Label(label="Laugh meter (the room after the punchline)", elem_id="laugh-meter")
+            page.scores = gr.BarPlot(
+                x="joke", y="laugh", label="Laugh per joke", height=160, y_lim=[0, 1], elem_id="joke-scores"
+            )
             page.latency = gr.LinePlot(
-                x="joke", y="latency (ms)", label="Latency per joke", height=180, elem_id="latency-plot"
+                x="joke", y="latency (ms)", label="Latency per joke", height=160, elem_id="latency-plot"
             )
     page.status = gr.Markdown(
         "Not started. Press **Start the set**, record, or tell a joke.", elem_id="status"
@@ -176,7 +186,7 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         api_visibility="private",
     )
     barges = gr.Number(0, visible=False)
-    shown = [page.transcript, page.status, page.figures, page.latency, page.laugh, barges]
+    shown = [page.transcript, page.status, page.figures, page.latency, page.laugh, page.scores, barges]
     demo.load(
         web.updates, None, shown, api_name="updates", api_visibility="private", show_progress="hidden", **LONG
     )

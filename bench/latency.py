@@ -68,7 +68,8 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
             for n in range(answers):
                 seen_segments = await visitor.segments_served()
                 await visitor.call(
-                    "tell", [f"topic {n}", "alloy", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
+                    "tell",
+                    [f"topic {n}", "alloy", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"],
                 )
                 got = None
                 async with asyncio.timeout(30):

@@ -51,7 +51,9 @@ async def _first_joke(url: str) -> tuple[float, float]:
     async with Visitor(url) as visitor:
         await visitor.join("speaker", [])
         start = time.monotonic()
-        await visitor.call("tell", ["cats", "marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"])
+        await visitor.call(
+            "tell", ["cats", "marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
+        )
         answered = time.monotonic() - start
         async with asyncio.timeout(30):
             while not await visitor.segments_served():

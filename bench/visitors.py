@@ -28,7 +28,7 @@ from harness.speech import spoken
 from harness.visitor import BrowserLikeTransport, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

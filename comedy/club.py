@@ -40,6 +40,7 @@ from comedy.stage import (
     Send,
     Stage,
     Turn,
+    score_words,
 )
 from comedy.stored_prompt import StoredPrompt, apply_settings
 
@@ -68,11 +69,12 @@ class Endpoint:
     stored_prompt: StoredPrompt | None = None  # shared by the process's sets: refused once, gone for all
     reasoning_effort: str = models.DEFAULT_REASONING_EFFORT
     max_output_tokens: int = prompts.DEFAULT_MAX_OUTPUT_TOKENS
+    listening: prompts.Listening = field(default_factory=prompts.Listening)
 
     @property
     def tuning(self) -> prompts.Tuning:
         """The owner's settings for the comedian on this endpoint."""
-        return prompts.Tuning(self.model, self.reasoning_effort, self.max_output_tokens)
+        return prompts.Tuning(self.model, self.reasoning_effort, self.max_output_tokens, self.listening)
 
     @property
     def label(self) -> str:
@@ -233,13 +235,20 @@ class ComedySet:
         """Seconds into the set."""
         return time.monotonic() - self.started_at
 
+    def jokes(self) -> list[Turn]:
+        """The comedian's lines, in order (each scored by the room once it has reacted)."""
+        return [t for t in self.transcript if t.role == "assistant" and t.text]
+
     def archive(self) -> bytes:
         """The set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
         length = (self.ended_at or time.monotonic()) - self.started_at
         who = {"user": "Visitor", "assistant": "Comedian"}
         lines = [(t.at, who[t.role], t.shown()) for t in self.transcript]
         title = f"A set with {self.set_up.voice} ({self.set_up.style}), {length:.1f} s"
-        markdown = transcript_markdown(title, lines, self.meters.summary())
+        scores = [(t.at, t.text, t.score.laugh, score_words(t.score)) for t in self.jokes() if t.score]
+        best = self.stage.best_joke()
+        named = f"\u201c{best.text.strip()}\u201d ({score_words(best.score)})" if best else ""
+        markdown = transcript_markdown(title, lines, self.meters.summary(), scores, named)
         return set_archive(self.recorder.render(length), markdown)
 
     # --- carrying out the stage's actions
@@ -410,7 +419,7 @@ class ComedySet:
             if chunks:
                 pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
-                await self._do(self.stage.room_sound(pcm, time.monotonic()))
+                await self._do(self.stage.microphone(pcm, time.monotonic()))
             if item is None and not self.hands_free:
                 await self._do(self.stage.committed())
 

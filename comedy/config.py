@@ -6,13 +6,13 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dotenv import dotenv_values
 from pydantic import SecretStr
 
 from comedy import models
-from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS
+from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS, DETECTIONS, EAGERNESS, Listening
 from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT
 
 DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
@@ -40,6 +40,24 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     if value != int(value) or not 1 <= value <= MAX_OUTPUT_TOKENS_LIMIT:
         raise ValueError(f"{name} must be a whole number from 1 to {MAX_OUTPUT_TOKENS_LIMIT}, not {value:g}")
     return int(value)
+
+
+def _between(env: Mapping[str, str], name: str, low: float, high: float, default: float) -> float:
+    value = _number(env, name, default)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be from {low:g} to {high:g}, not {value:g}")
+    return value
+
+
+def _listening(env: Mapping[str, str]) -> Listening:
+    strength = env.get("COMEDY_NOISE_STRENGTH", "").strip()
+    return Listening(
+        detection=_choice(env, "COMEDY_TURN_DETECTION", DETECTIONS, "server_vad"),
+        threshold=_between(env, "COMEDY_VAD_THRESHOLD", 0.0, 1.0, 0.5),
+        silence_ms=int(_between(env, "COMEDY_VAD_SILENCE_MS", 0, 10_000, 500)),
+        eagerness=_choice(env, "COMEDY_VAD_EAGERNESS", EAGERNESS, "auto"),
+        noise_strength=_between(env, "COMEDY_NOISE_STRENGTH", 0.0, 1.0, 1.0) if strength else None,
+    )
 
 
 def _model(env: Mapping[str, str], today: dt.date | None) -> str:
@@ -74,6 +92,7 @@ class Settings:
     max_upload_mb: float = 10.0  # the largest file Gradio takes
     audition_cache_mb: float = 200.0  # the voice audition's cache on disk, at most
     saves_at_once: int = 2  # set recordings rendered at once (each holds the whole set in memory)
+    listening: Listening = field(default_factory=Listening)  # turn detection and noise reduction
 
     @property
     def rehearsal(self) -> bool:
@@ -113,5 +132,6 @@ class Settings:
             forget_seconds=_number(env, "COMEDY_FORGET_SECONDS", 900.0),
             max_upload_mb=_number(env, "COMEDY_MAX_UPLOAD_MB", 10.0),
             audition_cache_mb=_number(env, "COMEDY_AUDITION_CACHE_MB", 200.0),
+            listening=_listening(env),
             saves_at_once=max(1, int(_number(env, "COMEDY_SAVES_AT_ONCE", 2))),
         )

@@ -56,6 +56,27 @@ def server_vad(
     }
 
 
+def semantic_vad(
+    eagerness: str = "auto", create_response: bool = True, interrupt_response: bool = True
+) -> Event:
+    """Turn detection by the server's semantic model: `eagerness` low, medium, high or auto."""
+    return {
+        "type": "semantic_vad",
+        "eagerness": eagerness,
+        "create_response": create_response,
+        "interrupt_response": interrupt_response,
+    }
+
+
+def noise_reduction(kind: str, strength: float | None = None) -> Event:
+    """Input noise reduction: `near_field` (a headset) or `far_field` (a laptop, a room), and how
+    hard it suppresses (the API's default is 1 when first turned on)."""
+    reduction: Event = {"type": kind}
+    if strength is not None:
+        reduction["strength"] = strength
+    return reduction
+
+
 def prompt_reference(prompt_id: str, variables: Mapping[str, str], version: str | None = None) -> Event:
     """A stored prompt with its variables, each sent as an `input_text`."""
     prompt: Event = {
@@ -74,6 +95,7 @@ def session_update(
     prompt: Event | None = None,
     output_modalities: tuple[str, ...] = ("audio",),
     turn_detection: Event | None = None,
+    noise_reduction: Event | None = None,
     transcription_model: str | None = TRANSCRIPTION_MODEL,
     model: str | None = None,
     reasoning_effort: str | None = None,
@@ -86,7 +108,11 @@ def session_update(
     be traced back to this update.
     """
     audio_format = {"type": "audio/pcm", "rate": SAMPLE_RATE}
-    audio_input: Event = {"format": audio_format, "turn_detection": turn_detection}
+    audio_input: Event = {
+        "format": audio_format,
+        "turn_detection": turn_detection,
+        "noise_reduction": noise_reduction,
+    }
     if transcription_model:
         audio_input["transcription"] = {"model": transcription_model}
     session: Event = {
@@ -183,7 +209,7 @@ def merge_session(base: Event, update: Event) -> Event:
     except those the API replaces whole (a prompt, a turn detection, an audio format)."""
     merged = dict(base)
     for key, value in update.items():
-        whole = key in ("prompt", "turn_detection", "format")
+        whole = key in ("prompt", "turn_detection", "format")  # noise_reduction merges: strength stays
         if isinstance(value, dict) and isinstance(merged.get(key), dict) and not whole:
             merged[key] = merge_session(merged[key], value)
         else:
@@ -231,6 +257,7 @@ class Kind:
     RESPONSE_DONE = "response.done"
     SPEECH_STARTED = "input_audio_buffer.speech_started"
     SPEECH_STOPPED = "input_audio_buffer.speech_stopped"
+    COMMITTED = "input_audio_buffer.committed"
     HEARD = "conversation.item.input_audio_transcription.completed"
     ERROR = "error"
     DISCONNECTED = "local.disconnected"

@@ -43,13 +43,37 @@ class SetRecorder:
         return np.clip(mix, -32768, 32767).astype(np.int16)
 
 
-def transcript_markdown(title: str, lines: list[tuple[float, str, str]], figures: str) -> str:
-    """The transcript with timings (`[m:ss] who: text`), the meters' figures at the end."""
+def transcript_markdown(
+    title: str,
+    lines: list[tuple[float, str, str]],
+    figures: str,
+    scores: list[tuple[float, str, float, str]] = (),
+    best: str = "",
+) -> str:
+    """The transcript with timings (`[m:ss] who: text`), each joke's score (`scores`: at, joke,
+    laugh 0..1, the room in words), the best joke, and the meters' figures at the end."""
     out = [f"# {title}", ""]
     for at, who, text in lines:
-        out.append(f"- `[{int(at // 60)}:{at % 60:04.1f}]` **{who}**: {text}")
+        out.append(f"- `[{_clock(at)}]` **{who}**: {text}")
+    if scores:
+        out += [
+            "",
+            "## The room, joke by joke",
+            "",
+            "| # | at | laugh | the room | joke |",
+            "|---|---|---|---|---|",
+        ]
+        for n, (at, joke, laugh, words) in enumerate(scores, 1):
+            cell = joke.replace("|", "/").replace("\n", " ")[:80]
+            out.append(f"| {n} | {_clock(at)} | {laugh:.2f} {'█' * round(laugh * 10)} | {words} | {cell} |")
+    if best:
+        out += ["", f"**Best joke:** {best}"]
     out += ["", "## Figures", "", figures, ""]
     return "\n".join(out)
+
+
+def _clock(at: float) -> str:
+    return f"{int(at // 60)}:{at % 60:04.1f}"
 
 
 def set_archive(wav_pcm: np.ndarray, markdown: str) -> bytes:

@@ -17,6 +17,7 @@ import numpy as np
 
 from comedy import audio, endings, prompts, protocol
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
+from comedy.ear import Ear, Faded, Verdict
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
@@ -25,6 +26,8 @@ from comedy.speaker import Speaker
 from comedy.stored_prompt import StoredPrompt
 
 ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
+MAX_TAGS = 2  # tag lines in a row on laughs, before the comedian waits for the visitor
+MAX_ROOM_SECONDS = 12.0  # the room window stays open this long at most while a laugh goes on
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
 
@@ -111,11 +114,19 @@ class Turn:
     item_id: str | None = None
     note: str = ""  # e.g. "cut off", "house comedian"
     at: float = 0.0  # seconds into the set
+    score: RoomReading | None = None  # a joke's: how the room took it
 
     def shown(self) -> str:
         """The line as the transcript shows it."""
         note = f" _({self.note})_" if self.note else ""
-        return (self.text or "…") + note
+        return (self.text or "…") + note + (f" **[{score_words(self.score)}]**" if self.score else "")
+
+
+def score_words(score: RoomReading) -> str:
+    """A joke's score in words: what the room did, how long, how big the laugh."""
+    if score.kind in ("laughter", "applause"):
+        return f"{score.kind} {score.seconds:.1f} s, laugh {score.laugh:.2f}"
+    return {"speech": "the room talked", "noise": "a cough and a shuffle"}.get(score.kind, "silence")
 
 
 @dataclass
@@ -155,6 +166,13 @@ class Stage:
     _cap_sent: int | None = None
     _room_window: tuple[float, float] | None = None
     _room_audio: list[np.ndarray] = field(default_factory=list)
+    _room_laughed: str = ""  # the room laughed (or clapped) after this punchline and it faded
+    _reacted: list[np.ndarray] = field(default_factory=list)  # laughs during the joke being told
+    _joke: Turn | None = None  # the comedian's last line: the room's reaction scores it
+    _answer_after_cancel: bool = False  # a heckle's answer waits for the cut answer to end
+    _tags: int = 0
+    ear: Ear = field(default_factory=Ear)
+    verdicts: list[Verdict] = field(default_factory=list)  # the last few sounds heard, for the meters
 
     def __post_init__(self) -> None:
         self.last_activity = self.started_at
@@ -166,6 +184,7 @@ class Stage:
             Kind.RESPONSE_DONE: self._on_done,
             Kind.SPEECH_STARTED: self._on_speech_started,
             Kind.SPEECH_STOPPED: self._on_speech_stopped,
+            Kind.COMMITTED: self._on_committed,
             Kind.HEARD: self._on_heard,
             Kind.ERROR: self._on_error,
             Kind.DISCONNECTED: self._on_disconnected,
@@ -275,14 +294,22 @@ class Stage:
     # --- the visitor's actions
 
     def ended(self, reason: str) -> None:
-        """The set is over: the reason is the last status."""
+        """The set is over: the reason is the last status, and the set's best joke is named."""
+        if best := self.best_joke():
+            reason += f" Best joke: \u201c{best.text.strip()[:90]}\u201d ({score_words(best.score)})."
         self.closing, self.status = True, reason
         self.version += 1
         self.changed()
 
+    def best_joke(self) -> Turn | None:
+        """The joke the room laughed at most, if it laughed at any."""
+        scored = [t for t in self.transcript if t.score is not None and t.score.laugh > 0]
+        return max(scored, key=lambda t: t.score.laugh, default=None)
+
     def connected(self, note: str | None = None) -> None:
-        """A new session is open."""
+        """A new session is open: its audio timeline starts again."""
         self.spoken = False
+        self.ear.restart()
         self.say("Connected: talk, or type a topic", note)
 
     def cut(self, why: str, now: float) -> list[Action] | None:
@@ -328,6 +355,7 @@ class Stage:
 
     def joke(self, topic: str, now: float) -> list[Action]:
         """Ask for a joke about the topic, as the visitor's line."""
+        self._tags = 0
         request = prompts.joke_request(topic)
         self.transcript.append(Turn("user", request, at=self.at(now)))
         self.say()
@@ -397,30 +425,62 @@ class Stage:
 
     def punchline_landed(self, at: float) -> None:
         """An answer finished playing at `at`: the room is listened to for a few seconds after."""
-        self._room_window, self._room_audio = (at, at + ROOM_SECONDS), []
+        self._room_window, self._room_audio, self._room_laughed = (at, at + ROOM_SECONDS), [], ""
 
     @property
     def listening_to_room(self) -> bool:
         """Whether a punchline landed and the room is being listened to."""
         return self._room_window is not None
 
-    def room_sound(self, pcm: np.ndarray, now: float) -> list[Action]:
-        """The visitor's microphone: after a punchline it is the room, read when the window closes."""
+    def microphone(self, pcm: np.ndarray, now: float) -> list[Action]:
+        """The visitor's microphone, as sent: the ear hears the sounds the server reports, rides
+        the room's laughs, and after a punchline the room is read for the joke's score."""
+        verdict, faded = self.ear.heard(pcm, now)
+        actions = self._verdict(verdict, now) if verdict else []
+        if faded is not None:
+            actions += self._faded(faded)
         if self._room_window is None:
-            return []
+            return actions
         start, end = self._room_window
         if now >= start:
             self._room_audio.append(pcm)
-        return self._read_the_room() if now >= end else []
+        held = self.ear.laughing and now < start + MAX_ROOM_SECONDS
+        if self._room_laughed or (now >= end and not held):
+            actions += self._read_the_room(now)
+        return actions
 
-    def _read_the_room(self) -> list[Action]:
-        heard = np.concatenate(self._room_audio) if self._room_audio else np.zeros(0, np.int16)
-        self._room_window, self._room_audio = None, []
+    def _faded(self, faded: Faded) -> list[Action]:
+        """A laugh the comedian rode is over: it scores the joke, and after a punchline the
+        comedian goes on with a tag line."""
+        if self._room_window is not None and self._room_audio:
+            self._room_laughed = faded.kind
+        else:
+            self._reacted.append(faded.audio)  # a laugh mid-joke: it counts when the joke is scored
+        self.say("Performing…" if self.responding else "Connected: your turn")
+        return []
+
+    def _read_the_room(self, now: float) -> list[Action]:
+        heard = np.concatenate([*self._reacted, *self._room_audio, np.zeros(0, np.int16)])
+        laughed, self._room_laughed = self._room_laughed, ""
+        self._room_window, self._room_audio, self._reacted = None, [], []
         if len(heard) < SAMPLE_RATE // 2:
             return []  # too little to tell
         self.room = read_room(heard)
+        if self._joke is not None:
+            self._joke.score = self.room
         self.say()
-        return [Send(self.session_update())] if self.set_up.reaction == "auto" else []
+        actions: list[Action] = [Send(self.session_update())] if self.set_up.reaction == "auto" else []
+        if laughed and self.room.kind in ("laughter", "applause"):
+            actions += self._tag(laughed, now)
+        return actions
+
+    def _tag(self, laughed: str, now: float) -> list[Action]:
+        """Ride the laugh: a short tag line on the same joke (a few in a row at most)."""
+        if not self.hands_free or self.responding or self.ear.deciding or self._tags >= MAX_TAGS:
+            return []
+        self._tags += 1
+        ask = protocol.response_create(instructions=prompts.tag_instructions(self.set_up, laughed))
+        return self.request([], [ask], now)
 
     # --- server events
 
@@ -438,7 +498,7 @@ class Stage:
 
     def _on_words(self, event: Event, now: float) -> list[Action]:
         delta = Delta.read(event)
-        self._answering = self.turn("assistant", delta.item_id or None, now)
+        self._answering = self._joke = self.turn("assistant", delta.item_id or None, now)
         if not self._answering.text:
             self._answering.at = self.at(now)
         self._answering.text += delta.text
@@ -448,7 +508,8 @@ class Stage:
     def _on_created(self, event: Event, now: float) -> list[Action]:
         self.responding = True
         self.speaker.new_answer()
-        actions = self._read_the_room() if self._room_window is not None else []  # the room has spoken
+        actions = self._read_the_room(now) if self._room_window is not None else []  # the room has spoken
+        self._reacted = []
         self.say("Performing…")
         return actions
 
@@ -463,6 +524,9 @@ class Stage:
             self._context = Context.after(done.usage)
             actions += self._spend(self.meters.add_usage(done.usage))
         actions += self._forget_unheard()
+        if self._answer_after_cancel:  # a heckle cut this answer: now answer the heckle
+            self._answer_after_cancel = False
+            actions += self.ask()
         for item_id in done.output_ids:
             turn = self.turn("assistant", item_id, now)
             if ending.note and (not turn.note or ending.failed):
@@ -479,23 +543,56 @@ class Stage:
 
     def _on_speech_started(self, event: Event, now: float) -> list[Action]:
         self.last_activity = now
-        turn = self.turn("user", event.get("item_id"), now)
-        turn.at = self.at(now)
-        actions = self.cut("heckled", now)
-        turn.note = "heckle" if actions is not None else "listening…"
+        item_id = str(event.get("item_id") or protocol.new_id("item"))
+        self.turn("user", item_id, now).note = "listening…"
+        talking = self.responding or bool(self.speaker.unheard())
         self.say("Listening…")
-        return actions or []
+        verdict = self.ear.started(item_id, event.get("audio_start_ms"), talking, now)
+        return self._verdict(verdict, now) if verdict else []
+
+    def _verdict(self, verdict: Verdict, now: float) -> list[Action]:
+        """The ear heard what a sound is: speech is a heckle or a turn; anything else never is."""
+        self.verdicts = [*self.verdicts[-49:], verdict]
+        turn = self.turn("user", verdict.item_id, now)
+        if verdict.hearing.kind == "speech":
+            self._tags = 0
+            cut = self.cut("heckled", now) if verdict.talking else None
+            turn.note = "heckle" if cut is not None else ""
+            return cut or []
+        self.transcript.remove(turn)  # the room's sound is not the visitor's line
+        if verdict.hearing.reacts:
+            self.ear.ride(verdict.hearing.kind, now)
+            laughing = verdict.hearing.kind == "laughter"
+            self.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
+        else:
+            self.say("Performing…" if self.responding else "Connected: your turn")
+        return [Send(protocol.audio_clear())]  # so it never becomes a turn
 
     def _on_speech_stopped(self, event: Event, now: float) -> list[Action]:
-        turn = self.turn("user", event.get("item_id"), now)
-        turn.note = "heckle" if turn.note == "heckle" else ""
+        item_id = str(event.get("item_id") or "")
+        verdict = self.ear.stopped(item_id, now)
+        actions = self._verdict(verdict, now) if verdict else []
+        if self.ear.kinds.get(item_id, "speech") != "speech":
+            return actions  # the buffer was cleared; a commit the server made anyway is deleted
+        self.turn("user", item_id, now)
         self._last_request, self._retries_left = None, RETRIES
-        self._request, self._trigger = [], None  # the server answers this turn by itself
+        self._request, self._trigger = [], protocol.response_create()  # the committed audio is the request
         self.meters.turn_ended(now)
         self.say("Thinking…")
+        if self.responding:  # the cut answer is still ending: answer once it has
+            self._answer_after_cancel = True
+            return actions
+        return actions + self.ask()
+
+    def _on_committed(self, event: Event, now: float) -> list[Action]:
+        item_id = str(event.get("item_id") or "")
+        if self.ear.kinds.get(item_id, "speech") != "speech":
+            return [Send(protocol.item_delete(item_id))]  # the room's sound never stays a turn
         return []
 
     def _on_heard(self, event: Event, now: float) -> list[Action]:
+        if self.ear.kinds.get(str(event.get("item_id")), "speech") != "speech":
+            return []  # a laugh's transcript: not the visitor's line
         self.turn("user", event.get("item_id"), now).text = str(event.get("transcript") or "")
         actions: list[Action] = []
         if isinstance(event.get("usage"), dict):

@@ -57,7 +57,11 @@ class ClubApp:
         A visitor's own key gets the repo's prompt: the owner's stored prompt is not in their account.
         """
         s = self.settings
-        tuning = {"reasoning_effort": s.reasoning_effort, "max_output_tokens": s.max_output_tokens}
+        tuning = {
+            "reasoning_effort": s.reasoning_effort,
+            "max_output_tokens": s.max_output_tokens,
+            "listening": s.listening,
+        }
         if own := self.visitor_keys.get(visitor):
             return Endpoint(s.realtime_url, own, False, model, None, **tuning)
         if s.api_key is not None:

@@ -47,7 +47,8 @@ def refused(exc: Exception, prefix: str = "") -> str:
 
 
 def shown(comedy_set: ComedySet) -> tuple:
-    """What the page shows of a set: transcript, status, figures, latency plot, laugh meter, cuts."""
+    """What the page shows of a set: transcript, status, figures, latency plot, laugh meter, the
+    laugh per joke, cuts."""
     meters = comedy_set.meters
     figures = meters.summary()
     if comedy_set.endpoint.rehearsal:
@@ -59,7 +60,9 @@ def shown(comedy_set: ComedySet) -> tuple:
         }
     )
     room = comedy_set.room.meter() if comedy_set.room else None
-    return (comedy_set.messages(), comedy_set.status_line(), figures, plot, room, comedy_set.barges)
+    scored = [(n, t.score.laugh) for n, t in enumerate(comedy_set.jokes(), 1) if t.score is not None]
+    scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
+    return (comedy_set.messages(), comedy_set.status_line(), figures, plot, room, scores, comedy_set.barges)
 
 
 class Web:

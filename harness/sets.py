@@ -1,15 +1,17 @@
 """Set-level helpers for tests and benchmarks: a listener that plays a set's speech in real time,
-waiting for a condition, a rehearsal endpoint, and laughter-like sound."""
+waiting for a condition, a rehearsal endpoint, laughter, and a microphone in the rehearsal room."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import numpy as np
+from websockets.asyncio.client import connect
 
 from comedy import protocol
 from comedy.club import ComedySet, Endpoint
-from comedy.rehearsal import RehearsalServer
+from comedy.rehearsal import RehearsalServer, audience
 
 SR = protocol.SAMPLE_RATE
 KEY = "sk-test-0123456789abcdef"  # any key: the rehearsal server takes it
@@ -46,8 +48,27 @@ def answers(comedy_set: ComedySet) -> list:
 
 
 def laughter(seconds: float = 2.5, seed: int = 0) -> np.ndarray:
-    """Laughter-like bursts: breathy noise switching on and off about five times a second."""
-    t = np.arange(int(SR * seconds)) / SR
-    bursts = np.sin(2 * np.pi * 5 * t) > 0.2
-    noise = np.random.default_rng(seed).standard_normal(t.size)
-    return (noise * 0.2 * bursts * 32767).astype(np.int16)
+    """A laugh from the rehearsal audience: voiced "ha" bursts with breath."""
+    return audience.laughter(seconds, seed=seed)
+
+
+class RoomMicrophone:
+    """The visitor's microphone in a room: the rehearsal audience's feed (silence, and whatever a
+    test cues) into the set, 20 ms at a time, in real time."""
+
+    def __init__(self, comedy_set: ComedySet, server: RehearsalServer) -> None:
+        self.set = comedy_set
+        self.frames = 0
+        self.task = asyncio.create_task(self._listen(server.audience_url))
+
+    async def _listen(self, url: str) -> None:
+        async with connect(url) as feed:
+            async for frame in feed:
+                self.set.receive(SR, np.frombuffer(frame, dtype="<i2"))
+                self.frames += 1
+
+    async def close(self) -> None:
+        """Unplug it."""
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task

@@ -16,7 +16,7 @@ from harness.running import Running, launch
 from harness.visitor import Visitor
 from tests.conftest import spoken
 
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ async def test_microphone_turn_gets_a_spoken_answer(club: Running) -> None:
 async def test_push_to_talk_answers_when_recording_stops(club: Running) -> None:
     voice = spoken("dogs", silence_after=0.2).astype(np.float32) / 32768
     at_48k = audio.float_to_pcm16(soxr.resample(voice, 24_000, 48_000))
-    choices = [*CHOICES[:4], "Push-to-talk"]
+    choices = [*CHOICES[:4], "Push-to-talk", "laptop"]
     async with Visitor(club.url) as visitor:
         await visitor.join("speaker", [])
         await visitor.call("start", choices)
@@ -110,7 +110,7 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
         await visitor.call("tell", ["the moon", *CHOICES])
         await _until_turn_done(club, visitor)
         await visitor.call(
-            "change", ["the moon", "marin", "dry", "groaning", "gpt-realtime-2.1", "Hands-free"]
+            "change", ["the moon", "marin", "dry", "groaning", "gpt-realtime-2.1", "Hands-free", "laptop"]
         )
         instructions = club.rehearsal.server.session_updates[-1]["instructions"]
     assert "- Comedy style: dry\n" in instructions
@@ -121,7 +121,7 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
 async def test_choices_reach_the_server_as_stored_prompt_variables(club_with_prompt: Running) -> None:
     async with Visitor(club_with_prompt.url) as visitor:
         await visitor.call(
-            "tell", ["weather", "ash", "sarcastic", "heckling", "gpt-realtime-2.1", "Hands-free"]
+            "tell", ["weather", "ash", "sarcastic", "heckling", "gpt-realtime-2.1", "Hands-free", "laptop"]
         )
         await _until_turn_done(club_with_prompt, visitor)
     session = club_with_prompt.rehearsal.server.session_updates[-1]
@@ -149,7 +149,9 @@ async def test_two_visitors_do_not_hear_each_others_comedian(club: Running) -> N
         await second.join("speaker", [])
         await asyncio.gather(
             first.call("tell", ["cats", *CHOICES]),
-            second.call("tell", ["airports", "cedar", "dry", "silent", "gpt-realtime-2.1", "Hands-free"]),
+            second.call(
+                "tell", ["airports", "cedar", "dry", "silent", "gpt-realtime-2.1", "Hands-free", "laptop"]
+            ),
         )
         a = await _until_turn_done(club, first)
         b = await _until_turn_done(club, second)

@@ -20,7 +20,7 @@ from harness.running import Running, launch
 from harness.visitor import Visitor
 from tests.conftest import spoken
 
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 
 
 @pytest.fixture(scope="module")

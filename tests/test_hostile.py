@@ -34,7 +34,7 @@ from comedy.ffmpeg import ensure_ffmpeg
 from harness.running import Running, launch
 from harness.visitor import Visitor
 
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 OWNER_KEY = "owner-0123456789abcdefABCDEF-xyz"  # not shaped like sk-: only knowing it masks it
 BOGUS_KEY = "sk-bogus-0123456789abcdef"
 

@@ -14,7 +14,7 @@ from harness.running import Running, launch
 from harness.visitor import Visitor
 
 OWNER_KEY = "sk-proj-OWNERKEY-0123456789abcdefABCDEF"
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free"]
+CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
+import numpy as np
 import pytest
 from openai import AsyncOpenAI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from comedy import prompts, protocol
-from comedy.rehearsal import RehearsalServer
+from comedy.rehearsal import RehearsalServer, audience
 from comedy.rehearsal.server import FAILED_ERROR
 from tests.conftest import KEY, RawClient, appends, spoken
 
@@ -99,9 +100,67 @@ async def test_server_vad_hears_real_speech_and_answers(raw: RawClient) -> None:
     assert heard["item_id"] == stopped["item_id"]
 
 
-async def test_silence_alone_starts_no_turn(raw: RawClient) -> None:
-    import numpy as np
+async def _reported(raw: RawClient, update: dict, pcm) -> list[dict]:
+    """What turn detection reports about `pcm` under the settings in `update` (then 2 s of quiet)."""
+    await raw.send(update)
+    assert (await raw.recv())["type"] == "session.updated"
+    for event in appends(np.concatenate([pcm, np.zeros(protocol.SAMPLE_RATE * 2, np.int16)])):
+        await raw.send(event)
+    await raw.send(protocol.audio_clear())
+    return await raw.until("input_audio_buffer.cleared")
 
+
+async def test_reporting_only_turn_detection_reports_speech_and_neither_answers_nor_cuts(
+    raw: RawClient,
+) -> None:
+    detection = protocol.server_vad(create_response=False, interrupt_response=False)
+    events = await _reported(raw, protocol.session_update(turn_detection=detection), spoken("hello there"))
+    kinds = _kinds(events)
+    assert "input_audio_buffer.speech_started" in kinds and "input_audio_buffer.committed" in kinds
+    assert "response.created" not in kinds
+
+
+async def test_noise_reduction_keeps_a_steady_room_from_being_speech(raw: RawClient) -> None:
+    hum = audience.room_noise(3.0, -30.0)
+    detection = protocol.server_vad(create_response=False)
+    plain = await _reported(raw, protocol.session_update(turn_detection=detection), hum)
+    assert "input_audio_buffer.speech_started" in _kinds(plain)
+    reduced = protocol.session_update(
+        turn_detection=detection, noise_reduction=protocol.noise_reduction("far_field")
+    )
+    quiet = await _reported(raw, reduced, hum)
+    assert "input_audio_buffer.speech_started" not in _kinds(quiet)
+    # a voice over the same room still comes through
+    voice = (hum[: len(spoken("hello there"))].astype(int) + spoken("hello there")).clip(-32768, 32767)
+    heard = await _reported(raw, reduced, np.asarray(voice, np.int16))
+    assert "input_audio_buffer.speech_started" in _kinds(heard)
+
+
+async def test_semantic_eagerness_is_how_long_the_server_waits_for_the_visitor_to_go_on(
+    raw: RawClient,
+) -> None:
+    gap = np.zeros(protocol.SAMPLE_RATE * 6 // 10, np.int16)  # a 0.6 s pause mid-sentence
+    pcm = np.concatenate([spoken("so my wife", silence_after=0.0), gap, spoken("said no", silence_after=0.0)])
+    stops = {}
+    for eagerness in ("high", "low"):
+        update = protocol.session_update(
+            turn_detection=protocol.semantic_vad(eagerness, create_response=False)
+        )
+        stops[eagerness] = _kinds(await _reported(raw, update, pcm)).count(
+            "input_audio_buffer.speech_stopped"
+        )
+    assert stops == {"high": 2, "low": 1}
+
+
+async def test_audio_start_ms_counts_the_whole_session_across_settings_changes(raw: RawClient) -> None:
+    detection = protocol.server_vad(create_response=False)
+    first = await _reported(raw, protocol.session_update(turn_detection=detection), spoken("one"))
+    second = await _reported(raw, protocol.session_update(turn_detection=detection), spoken("two"))
+    start = [e["audio_start_ms"] for e in first + second if e["type"] == "input_audio_buffer.speech_started"]
+    assert len(start) == 2 and start[1] > start[0] + 2000  # the second sound comes after the first's 3 s
+
+
+async def test_silence_alone_starts_no_turn(raw: RawClient) -> None:
     await raw.send(protocol.session_update(turn_detection=protocol.server_vad()))
     await raw.recv()
     for event in appends(np.zeros(protocol.SAMPLE_RATE * 2, np.int16)):
@@ -182,6 +241,36 @@ async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalSer
             protocol.session_update(transcription_model="gpt-5-transcribe"),
             "session.audio.input.transcription.model",
             "invalid_value",
+        ),
+        (
+            protocol.session_update(turn_detection=protocol.semantic_vad("eager")),
+            "session.audio.input.turn_detection.eagerness",
+            "invalid_value",
+        ),
+        (
+            protocol.session_update(turn_detection={**protocol.server_vad(), "create_response": "no"}),
+            "session.audio.input.turn_detection.create_response",
+            "invalid_type",
+        ),
+        (
+            protocol.session_update(turn_detection={**protocol.semantic_vad(), "silence_duration_ms": 500}),
+            "session.audio.input.turn_detection.silence_duration_ms",
+            "unknown_parameter",
+        ),
+        (
+            protocol.session_update(noise_reduction=protocol.noise_reduction("headset")),
+            "session.audio.input.noise_reduction.type",
+            "invalid_value",
+        ),
+        (
+            protocol.session_update(noise_reduction=protocol.noise_reduction("far_field", "max")),
+            "session.audio.input.noise_reduction.strength",
+            "invalid_type",
+        ),
+        (
+            protocol.session_update(noise_reduction=protocol.noise_reduction("near_field", -1)),
+            "session.audio.input.noise_reduction.strength",
+            "decimal_below_min_value",
         ),
     ],
 )

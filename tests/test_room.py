@@ -9,7 +9,7 @@ import pytest
 
 from comedy import prompts, protocol
 from comedy.club import ComedySet
-from comedy.rehearsal import RehearsalServer
+from comedy.rehearsal import RehearsalServer, audience
 from comedy.room import read_room
 from harness.sets import Listener, endpoint, laughter, until
 from tests.conftest import spoken
@@ -21,14 +21,16 @@ SR = protocol.SAMPLE_RATE
     ("pcm", "kind"),
     [
         (laughter(), "laughter"),
-        ((np.random.default_rng(2).standard_normal(SR * 3) * 3000).astype(np.int16), "applause"),
+        (audience.applause(2.5, seed=2), "applause"),
+        (audience.room_noise(3.0, -35.0), "noise"),
+        (np.concatenate([audience.cough(-18.0), np.zeros(SR * 2, np.int16)]), "noise"),
         ((np.random.default_rng(3).standard_normal(SR * 3) * 20).astype(np.int16), "silence"),
         (np.concatenate([spoken("what was that supposed to mean", "cedar", 0.3)]), "speech"),
         (spoken("haha no way, tell another one", "shimmer", 0.3), "speech"),
         (np.zeros(SR * 3, np.int16), "silence"),
     ],
 )
-def test_room_reader_tells_laughter_applause_silence_and_speech(pcm: np.ndarray, kind: str) -> None:
+def test_room_reader_tells_laughter_applause_noise_silence_and_speech(pcm: np.ndarray, kind: str) -> None:
     reading = read_room(pcm)
     assert reading.kind == kind, reading
     if kind == "laughter":

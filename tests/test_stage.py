@@ -14,6 +14,7 @@ from comedy import pricing, prompts, protocol
 from comedy.budget import Budget
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Kind
+from comedy.rehearsal import audience
 from comedy.stage import (
     AwaitCut,
     Close,
@@ -27,6 +28,7 @@ from comedy.stage import (
     Stage,
 )
 from comedy.stored_prompt import StoredPrompt
+from harness.speech import spoken
 
 T0 = 1000.0
 
@@ -78,24 +80,92 @@ def test_audio_is_played_and_the_answer_is_performing() -> None:
     assert stage.speaker.received["A"] == SAMPLE_RATE
 
 
+def _sound(stage: Stage, pcm: np.ndarray, item: str, at: float, lead: float = 0.2, tail: float = 1.0) -> list:
+    """The microphone hears `pcm` between `lead` and `tail` s of quiet, in 20 ms chunks from `at`;
+    the server reports the sound 100 ms after it starts (with its 300 ms of padding), as its VAD does."""
+    chunk, actions = SAMPLE_RATE // 50, []
+    quiet = np.zeros(int(max(lead, tail) * SAMPLE_RATE), np.int16)
+    audio_in = np.concatenate([quiet[: int(lead * SAMPLE_RATE)], pcm, quiet[: int(tail * SAMPLE_RATE)]])
+    start = stage.ear.tape.total
+    report = start + int((lead + 0.1) * SAMPLE_RATE)
+    for i in range(0, len(audio_in), chunk):
+        now = at + i / SAMPLE_RATE
+        actions += stage.microphone(audio_in[i : i + chunk], now)
+        if i <= report - start < i + chunk:
+            ms = (start + int(lead * SAMPLE_RATE)) * 1000 // SAMPLE_RATE - 300
+            actions += stage.on_event(
+                {"type": Kind.SPEECH_STARTED, "item_id": item, "audio_start_ms": ms}, now
+            )
+    return actions
+
+
 def test_speech_while_the_comedian_talks_is_a_heckle_cut_where_it_was_heard() -> None:
     stage = _stage()
     _speaking(stage, "A")
     stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)  # 0.4 s went to the player
-    actions = stage.on_event({"type": Kind.SPEECH_STARTED, "item_id": "U1"}, T0 + 2)
+    actions = _sound(stage, spoken("get off the stage", "ash", 0.0), "U1", T0 + 2)
     assert isinstance(actions[0], DropSpeech)
     assert _kinds(actions) == ["response.cancel", "conversation.item.truncate"]
     assert _sent(actions)[1]["audio_end_ms"] == 400
     assert stage.transcript[-1].note == "heckle" and stage.barges == 1
     assert "cut at 0.4 s" in next(t.note for t in stage.transcript if t.item_id == "A")
+    assert stage.verdicts[-1].hearing.kind == "speech" and stage.verdicts[-1].talking
+    # the cut answer ends, then the heckle is answered: the set asks, the server does not
+    assert _kinds(stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 5)) == []
+    assert _kinds(stage.on_event(_done("cancelled"), T0 + 5.1)) == ["response.create"]
 
 
-def test_speech_while_the_comedian_is_quiet_is_a_turn() -> None:
+def test_speech_while_the_comedian_is_quiet_is_a_turn_the_set_answers() -> None:
     stage = _stage()
-    actions = stage.on_event({"type": Kind.SPEECH_STARTED, "item_id": "U1"}, T0 + 2)
-    assert actions == [] and stage.transcript[-1].note == "listening…" and stage.barges == 0
-    stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 3)
-    assert stage.status == "Thinking…" and stage.transcript[-1].note == ""
+    actions = _sound(stage, spoken("tell me one about dogs", "coral", 0.0), "U1", T0 + 2)
+    assert _kinds(actions) == [] and stage.transcript[-1].note == "" and stage.barges == 0
+    actions = stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 4)
+    assert stage.status == "Thinking…" and _kinds(actions) == ["response.create"]
+
+
+def test_laughter_while_the_comedian_talks_never_cuts_it_nor_becomes_a_turn() -> None:
+    stage = _stage()
+    _speaking(stage, "A", seconds=5.0)
+    stage.speaker.handed("A", SAMPLE_RATE)
+    actions = _sound(stage, audience.laughter(1.5, seed=3), "U1", T0 + 2)
+    assert not any(isinstance(a, DropSpeech) for a in actions) and stage.barges == 0
+    assert _kinds(actions) == ["input_audio_buffer.clear"]
+    assert all(t.role == "assistant" for t in stage.transcript) and stage.responding
+    assert stage.verdicts[-1].hearing.kind == "laughter" and stage.ear.laughing is None  # faded after
+    # if the server committed it anyway, the item is deleted; its transcript is not a line
+    assert _sent(stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)) == [
+        protocol.item_delete("U1")
+    ]
+    stage.on_event({"type": Kind.HEARD, "item_id": "U1", "transcript": "ha ha"}, T0 + 4)
+    assert all(t.role == "assistant" for t in stage.transcript)
+
+
+def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_it() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.handed("A", SAMPLE_RATE)
+    stage.on_event(_done(), T0 + 2)
+    stage.punchline_landed(T0 + 2.5)
+    actions = _sound(stage, audience.laughter(1.5, seed=1), "U1", T0 + 2.5)
+    creates = [e for e in _sent(actions) if e["type"] == "response.create"]
+    assert len(creates) == 1 and "tag line" in creates[0]["response"]["instructions"]
+    joke = next(t for t in stage.transcript if t.item_id == "A")
+    assert joke.score is not None and joke.score.kind == "laughter" and joke.score.laugh > 0
+    assert "laughter" in joke.shown() and stage.room.reaction == "laughing"
+    stage.ended("The set is over.")
+    assert "Best joke: \u201cA says\u201d" in stage.status
+
+
+def test_a_cough_or_the_room_is_cleared_and_never_ridden_nor_tagged() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.handed("A", SAMPLE_RATE)
+    stage.on_event(_done(), T0 + 2)
+    stage.punchline_landed(T0 + 2.5)
+    actions = _sound(stage, audience.cough(-18, seed=2), "U1", T0 + 2.5, lead=0.2)
+    actions += _sound(stage, np.zeros(SAMPLE_RATE * 3, np.int16), "U2", T0 + 3.6, lead=0.0)
+    assert "input_audio_buffer.clear" in _kinds(actions) and "response.create" not in _kinds(actions)
+    assert stage.verdicts[-1].hearing.kind != "speech" and stage.room.kind != "laughter"
 
 
 def test_with_a_player_that_reports_the_cut_waits_for_its_word() -> None:
@@ -199,10 +269,11 @@ def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() ->
     stage = _stage()
     stage.set_up = prompts.SetUp(reaction="auto")
     stage.punchline_landed(T0 + 10)
-    rng = np.random.default_rng(1)
-    laugh = (rng.normal(0, 6000, SAMPLE_RATE // 10)).astype(np.int16)
+    laugh = audience.laughter(3.5, seed=4)
     actions = []
-    for k in range(35):
-        actions += stage.room_sound(laugh, T0 + 10 + k / 10)
-    assert stage.room is not None and not stage.listening_to_room
+    for k in range(35):  # no VAD report: the reader hears the window by itself
+        actions += stage.microphone(
+            laugh[k * SAMPLE_RATE // 10 : (k + 1) * SAMPLE_RATE // 10], T0 + 10 + k / 10
+        )
+    assert stage.room is not None and stage.room.kind == "laughter" and not stage.listening_to_room
     assert _kinds(actions) == ["session.update"]

@@ -15,6 +15,9 @@ from comedy.protocol import Event
 
 STYLES = ("witty", "dry", "observational", "absurd", "sarcastic", "dark", "dad jokes")
 REACTIONS = ("auto", "laughing", "silent", "groaning", "heckling", "cheering")
+MICROPHONES = {"laptop": "far_field", "headset": "near_field", "off": None}  # -> input noise reduction
+DETECTIONS = ("server_vad", "semantic_vad")
+EAGERNESS = ("low", "medium", "high", "auto")
 DEFAULT_MAX_OUTPUT_TOKENS = 1200  # about 50 s of speech with some reasoning: a bit, never a monologue
 
 
@@ -26,6 +29,7 @@ class SetUp:
     style: str = "witty"
     reaction: str = "laughing"
     topic: str = ""
+    microphone: str = "laptop"  # a key of MICROPHONES: the input noise reduction for it
     more: tuple[tuple[str, str], ...] = ()  # any further choice on the page, by its template variable
 
     def variables(self) -> dict[str, str]:
@@ -41,12 +45,41 @@ class SetUp:
 
 
 @dataclass(frozen=True)
+class Listening:
+    """How the server listens, the owner's settings: its turn detection reports speech and never
+    acts on it (the set decides what a sound is), and how hard it suppresses noise."""
+
+    detection: str = "server_vad"  # or semantic_vad
+    threshold: float = 0.5  # server_vad: 0..1, higher needs louder sound
+    silence_ms: int = 500  # server_vad: the quiet that ends a turn
+    eagerness: str = "auto"  # semantic_vad: low waits longest for the visitor to finish
+    noise_strength: float | None = None  # None: the API's own default (1)
+
+    def turn_detection(self) -> Event:
+        """The turn detection: speech started and stopped are reported; the set answers and cuts."""
+        if self.detection == "semantic_vad":
+            return protocol.semantic_vad(self.eagerness, create_response=False, interrupt_response=False)
+        return protocol.server_vad(
+            self.threshold,
+            silence_duration_ms=self.silence_ms,
+            create_response=False,
+            interrupt_response=False,
+        )
+
+    def noise_reduction(self, microphone: str) -> Event | None:
+        """The input noise reduction for the visitor's microphone (None: off)."""
+        kind = MICROPHONES.get(microphone, "far_field")
+        return protocol.noise_reduction(kind, self.noise_strength) if kind else None
+
+
+@dataclass(frozen=True)
 class Tuning:
     """How the comedian runs, beside what the visitor picked: the owner's settings."""
 
     model: str = models.DEFAULT_MODEL
     reasoning_effort: str = models.DEFAULT_REASONING_EFFORT
     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
+    listening: Listening = Listening()
 
 
 def instructions(set_up: SetUp) -> str:
@@ -70,10 +103,20 @@ def session_update(
         voice=set_up.voice,
         instructions=None if prompt else instructions(set_up),
         prompt=prompt,
-        turn_detection=protocol.server_vad() if hands_free else None,
+        turn_detection=tuning.listening.turn_detection() if hands_free else None,
+        noise_reduction=tuning.listening.noise_reduction(set_up.microphone),
         reasoning_effort=tuning.reasoning_effort if models.reasons(tuning.model) else None,
         max_output_tokens=tuning.max_output_tokens,
         event_id=event_id,
+    )
+
+
+def tag_instructions(set_up: SetUp, reaction: str) -> str:
+    """The comedian's instructions for riding a laugh: the same prompt, then a short tag line."""
+    room = "laughed" if reaction == "laughter" else "applauded"
+    return (
+        f"{instructions(set_up)}\n\nThe room just {room} at your last line and the laugh has faded. "
+        "Ride it: one short tag line that tops the same joke, a sentence at most, then stop."
     )
 
 

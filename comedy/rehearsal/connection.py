@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosed
 from comedy import protocol
 from comedy.audio import pcm16_array
 from comedy.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
+from comedy.rehearsal import vad
 from comedy.rehearsal.responder import Responder, _cut, _Response
 from comedy.rehearsal.vad import EnergyVad
 from comedy.rehearsal.validation import check_session
@@ -81,6 +82,7 @@ class Connection(Responder):
         self.audio_spoken = False
         self.input_chunks: list[np.ndarray] = []
         self.input_samples = 0
+        self.session_samples = 0  # all the input audio of the session, as audio_start_ms counts it
         self.vad = self._new_vad()
         self.speech_item_id: str | None = None
         self.response: _Response | None = None
@@ -125,14 +127,11 @@ class Connection(Responder):
         await self.send(error_event(message, code=code, param=param, type_=type_, event_id=event_id))
 
     def _new_vad(self) -> EnergyVad | None:
-        td = self.session["audio"]["input"].get("turn_detection")
-        if not td:
+        audio_in = self.session["audio"]["input"]
+        if not audio_in.get("turn_detection"):
             return None
-        return EnergyVad(
-            threshold=td.get("threshold", 0.5),
-            prefix_padding_ms=td.get("prefix_padding_ms", 300),
-            silence_duration_ms=td.get("silence_duration_ms", 500),
-        )
+        heard_ms = self.session_samples * 1000 // SAMPLE_RATE  # audio_start_ms counts the whole session
+        return vad.for_session(audio_in["turn_detection"], audio_in.get("noise_reduction"), heard_ms)
 
     async def run(self) -> None:
         await self.send(server_event("session.created", session=self.session))
@@ -209,8 +208,8 @@ class Connection(Responder):
             return
         self.session = protocol.merge_session(self.session, update)
         self.server.session_updates.append(self.session)
-        td_changed = "turn_detection" in ((update.get("audio") or {}).get("input") or {})
-        if td_changed:
+        listening = (update.get("audio") or {}).get("input") or {}
+        if "turn_detection" in listening or "noise_reduction" in listening:
             self.vad = self._new_vad()
         await self.send(server_event("session.updated", session=self.session))
 
@@ -224,6 +223,7 @@ class Connection(Responder):
             return
         self.input_chunks.append(pcm)
         self.input_samples += len(pcm)
+        self.session_samples += len(pcm)
         if self.vad is None:
             return
         for transition, at_ms in self.vad.feed(pcm):

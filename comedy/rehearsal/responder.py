@@ -72,6 +72,7 @@ class Responder:
         ):
             await self.error(*problem, event.get("event_id"))
             return
+        self.server.asked.append(params)
         await self._start_response(params, event.get("event_id"))
 
     async def on_response_cancel(self, event: Event) -> None:
@@ -231,6 +232,8 @@ class Responder:
             self.response = None if self.response is r else self.response
         usage = self._usage(budget, output)
         self.server.usages.append(usage)
+        if status == "completed" and self.spoken_ms:  # the punchline: the audience may react to it
+            self.server.audience.punchline(time.monotonic())
         with contextlib.suppress(ConnectionClosed):
             await self.send(
                 server_event("response.done", response=self._response_body(r, status, output, usage, details))

@@ -25,6 +25,7 @@ from comedy import models, protocol, redaction
 from comedy.house import voice
 from comedy.house.jokes import load_joke_book
 from comedy.protocol import error_event
+from comedy.rehearsal.audience import Audience
 from comedy.rehearsal.connection import Connection
 from comedy.rehearsal.faults import Faults
 from comedy.rehearsal.responder import FAILED_ERROR, PREAMBLES
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 redaction.guard_logs()  # websockets logs request headers at DEBUG, Authorization included
 
 PATH = "/v1/realtime"
+AUDIENCE_PATH = "/v1/rehearsal/audience"  # the room feed: what the rehearsal audience does, as sound
 
 
 class RehearsalServer:
@@ -43,7 +45,7 @@ class RehearsalServer:
     `pace` is the speed of the audio stream against real time (1.0 live, 0 as fast as possible).
     `faults` holds the test switches; `refuse_prompts` and `preambles` switch on behaviours of the
     real API; `session_updates`, `received`, `sent`, `usages`, `transcriptions` and `truncations`
-    record what happened, for tests and the UI.
+    `asked` record what happened, for tests and the UI.
     """
 
     def __init__(
@@ -58,11 +60,13 @@ class RehearsalServer:
         self.usages: deque[dict] = deque(maxlen=1_000)
         self.transcriptions: deque[dict] = deque(maxlen=1_000)  # input transcription usage
         self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
+        self.asked: deque[dict] = deque(maxlen=1_000)  # the `response` of each response.create
         self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
         self.connections = 0
         self.refused_keys: set[str] = set()  # keys answered as the API answers a wrong or revoked key
         self.refuse_prompts = False  # refuse `session.prompt` as the API does once stored prompts end
         self.preambles = False  # answer as 2.x models may: a short preamble item, then the answer
+        self.audience = Audience()  # laughs, applause and heckles a test cues into the visitor's side
         self.today: Callable[[], dt.date] = models.today  # the calendar for shutdown dates
         self.max_session_seconds = 3600.0  # the real API's limit
         self._down_until = 0.0  # an outage: new connections are answered 503 until then (monotonic)
@@ -72,6 +76,11 @@ class RehearsalServer:
     def url(self) -> str:
         """The Realtime URL clients connect to."""
         return f"ws://{self.host}:{self.port}{PATH}"
+
+    @property
+    def audience_url(self) -> str:
+        """The room feed a test's microphone plays: the audience's cued sounds, in real time."""
+        return f"ws://{self.host}:{self.port}{AUDIENCE_PATH}"
 
     @property
     def open_connections(self) -> int:
@@ -120,7 +129,10 @@ class RehearsalServer:
             return _json_response(
                 http.HTTPStatus.SERVICE_UNAVAILABLE, "server_error", "The server is temporarily unavailable."
             )
-        if urlsplit(request.path).path.rstrip("/") != PATH:
+        path = urlsplit(request.path).path.rstrip("/")
+        if path == AUDIENCE_PATH:
+            return None
+        if path != PATH:
             return _json_response(http.HTTPStatus.NOT_FOUND, "not_found", f"No route {request.path}")
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
@@ -142,6 +154,9 @@ class RehearsalServer:
         return None
 
     async def _handle(self, ws: ServerConnection) -> None:
+        if urlsplit(ws.request.path).path.rstrip("/") == AUDIENCE_PATH:
+            await self.audience.serve(ws)
+            return
         self.connections += 1
         query = parse_qs(urlsplit(ws.request.path).query)
         model = (query.get("model") or [models.DEFAULT_MODEL])[0]
@@ -199,6 +214,11 @@ class RehearsalThread:
     def url(self) -> str:
         """The Realtime URL clients connect to."""
         return self.server.url
+
+    @property
+    def audience(self) -> Audience:
+        """The rehearsal audience (its cues are safe to add from any thread)."""
+        return self.server.audience
 
     def outage(self, seconds: float) -> None:
         """Take the server down for `seconds` (see `RehearsalServer.outage`), from any thread."""

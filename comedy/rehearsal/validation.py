@@ -52,6 +52,9 @@ TURN_DETECTION_KEYS = {
     "semantic_vad": {"type", "eagerness", "create_response", "interrupt_response"},
 }
 
+EAGERNESS = ("low", "medium", "high", "auto")  # the SDK's semantic_vad eagerness
+NOISE_REDUCTIONS = ("near_field", "far_field")  # the SDK's NoiseReductionType
+
 Problem = tuple[str, str, str]  # (code, message, param)
 
 
@@ -91,6 +94,13 @@ def _check_turn_detection(td: Any, where: str) -> Problem | None:
         )
     if problem := _unknown(td, TURN_DETECTION_KEYS[td["type"]], where):
         return problem
+    for flag in ("create_response", "interrupt_response"):
+        if flag in td and not isinstance(td[flag], bool):
+            param = f"{where}.{flag}"
+            return ("invalid_type", f"Invalid type for '{param}': expected a boolean.", param)
+    if td["type"] == "semantic_vad":
+        eagerness = td.get("eagerness", "auto")
+        return None if eagerness in EAGERNESS else _invalid(eagerness, f"{where}.eagerness", EAGERNESS)
     threshold = td.get("threshold", 0.5)
     if not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         return (
@@ -106,6 +116,25 @@ def _check_turn_detection(td: Any, where: str) -> Problem | None:
                 f"Invalid '{where}.{key}': expected a whole number >= 0.",
                 f"{where}.{key}",
             )
+    return None
+
+
+def _check_noise_reduction(reduction: Any) -> Problem | None:
+    where = "session.audio.input.noise_reduction"
+    if reduction is None:
+        return None
+    if not isinstance(reduction, dict):
+        return ("invalid_type", f"Invalid type for '{where}': expected an object.", where)
+    if problem := _unknown(reduction, {"type", "strength"}, where):
+        return problem
+    if reduction.get("type", "near_field") not in NOISE_REDUCTIONS:
+        return _invalid(reduction.get("type"), f"{where}.type", NOISE_REDUCTIONS)
+    strength = reduction.get("strength", 1.0)
+    param = f"{where}.strength"
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)):
+        return ("invalid_type", f"Invalid type for '{param}': expected a number.", param)
+    if strength < 0:
+        return ("decimal_below_min_value", f"Invalid '{param}': expected a number >= 0.", param)
     return None
 
 
@@ -240,7 +269,11 @@ def _check_audio(audio: Any, today: dt.date) -> Problem | None:
         problem := _check_turn_detection(audio_in["turn_detection"], "session.audio.input.turn_detection")
     ):
         return problem
-    return _check_transcription(audio_in.get("transcription"), today) or _check_voice(audio_out)
+    return (
+        _check_noise_reduction(audio_in.get("noise_reduction"))
+        or _check_transcription(audio_in.get("transcription"), today)
+        or _check_voice(audio_out)
+    )
 
 
 def _check_voice(audio_out: dict) -> Problem | None:

@@ -1,0 +1,95 @@
+"""Laughter is not a heckle, on real sockets: the rehearsal audience laughs, claps or heckles into
+the visitor's microphone, and the set (turn detection reporting only) decides what each sound is."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator
+
+import pytest
+
+from comedy import prompts
+from comedy.club import ComedySet
+from comedy.rehearsal import RehearsalServer
+from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
+
+
+@pytest.fixture
+async def live() -> AsyncIterator[RehearsalServer]:
+    """A rehearsal server paced as a live stream: sounds land while the comedian talks."""
+    async with RehearsalServer(pace=1.0, seed=3) as running:
+        yield running
+
+
+@pytest.fixture
+async def show(live: RehearsalServer) -> AsyncIterator[tuple[ComedySet, RehearsalServer]]:
+    """A hands-free set with the room's microphone and a listener playing its speech."""
+    comedy_set = ComedySet(endpoint(live), prompts.SetUp(reaction="auto"), hands_free=True)
+    await comedy_set.start()
+    microphone, listener = RoomMicrophone(comedy_set, live), Listener(comedy_set)
+    yield comedy_set, live
+    listener.task.cancel()
+    await microphone.close()
+    await comedy_set.close()
+
+
+def _asked(server: RehearsalServer) -> list[str]:
+    return [str(params.get("instructions") or "") for params in server.asked]
+
+
+async def _talking(comedy_set: ComedySet) -> None:
+    await comedy_set.tell("airports")
+    await until(lambda: sum(comedy_set.speaker.played.values()) > 12_000, what="the comedian to be heard")
+
+
+async def test_the_session_reports_speech_and_leaves_the_decisions_to_the_set(show) -> None:
+    _, server = show
+    detection = server.session_updates[-1]["audio"]["input"]["turn_detection"]
+    assert detection["create_response"] is False and detection["interrupt_response"] is False
+    assert server.session_updates[-1]["audio"]["input"]["noise_reduction"] == {"type": "far_field"}
+
+
+@pytest.mark.parametrize("kind", ["laughter", "applause"])
+async def test_the_room_reacting_mid_joke_never_cuts_the_comedian_nor_becomes_a_turn(show, kind: str) -> None:
+    comedy_set, server = show
+    await _talking(comedy_set)
+    server.audience.cue(kind, seed=5)
+    await until(lambda: any(v.hearing.kind == kind for v in comedy_set.stage.verdicts), what=f"{kind} heard")
+    await until(lambda: not comedy_set.stage.responding, what="the answer to end")
+    assert comedy_set.barges == 0 and not server.truncations
+    assert "response.cancel" not in server.received and "input_audio_buffer.clear" in server.received
+    assert [t.role for t in comedy_set.transcript] == ["user", "assistant"]  # the joke's request, the joke
+    assert "cut" not in answers(comedy_set)[0].note
+
+
+async def test_a_heckle_mid_joke_cuts_it_where_it_was_heard_and_the_set_answers_it(show) -> None:
+    comedy_set, server = show
+    await _talking(comedy_set)
+    server.audience.cue("heckle", seed=1)
+    await until(lambda: comedy_set.barges == 1, what="the heckle to cut the comedian")
+    assert server.truncations and any(t.note == "heckle" for t in comedy_set.transcript)
+    asked = len(_asked(server))
+    await until(lambda: len(_asked(server)) > asked, timeout=15, what="the set to answer the heckle")
+    await until(lambda: len(answers(comedy_set)) >= 2, timeout=15, what="the answer to the heckle")
+
+
+async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_joke(show) -> None:
+    comedy_set, server = show
+    server.audience.cue("laughter", after="punchline", seed=2)
+    await comedy_set.tell("dentists")
+    await until(lambda: len(_asked(server)) >= 2, timeout=30, what="a tag line after the laugh")
+    assert "tag line" in _asked(server)[-1]
+    joke = answers(comedy_set)[0]
+    assert joke.score is not None and joke.score.kind == "laughter" and joke.score.laugh > 0
+    assert comedy_set.room.reaction == "laughing"
+    await until(
+        lambda: "- Audience reaction: laughing" in (server.session_updates[-1].get("instructions") or ""),
+        what="the room's verdict in the session",
+    )
+    assert [t.role for t in comedy_set.transcript].count("user") == 1  # the laugh never became a turn
+    assert "laughter" in comedy_set.messages()[1]["content"]  # the score beside the joke
+    with zipfile.ZipFile(io.BytesIO(comedy_set.archive())) as archive:
+        markdown = archive.read("set.md").decode()
+    assert "## The room, joke by joke" in markdown and "| laughter" in markdown
+    assert f"**Best joke:** \u201c{joke.text.strip()}\u201d (laughter" in markdown
