@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from comedy.ear import Ear
 from comedy.house.voice import speak
 from comedy.protocol import SAMPLE_RATE, VOICES
-from comedy.rehearsal import audience
+from comedy.rehearsal import audience, vad
 
 SR = SAMPLE_RATE
 LINES = (
@@ -64,3 +65,40 @@ def clips(per_kind: int = 30, seed: int = 7) -> Iterator[Clip]:
         for k in range(per_kind):
             sound = audience.sound(kind, seed * 1000 + k)
             yield Clip(label, f"{label} {k}", _in_a_room(sound, rng))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the set's ear made of a clip: `heard` is None when the server never reported it."""
+
+    label: str
+    heard: str | None
+    after_report: float = 0.0  # seconds of audio from the server's report to the verdict
+    after_onset: float = 0.0  # seconds of the sound heard before the verdict
+
+
+def decide(clip: Clip, detection: dict | None = None) -> Decision:
+    """Play a clip through the rehearsal server's turn detection and the set's ear, 20 ms at a
+    time, as the app does: the verdict, and how much audio it waited for."""
+    detector = vad.for_session(detection or {"type": "server_vad"}, None, 0)
+    ear, step, reported = Ear(), SR // 50, None
+    for i in range(0, len(clip.pcm), step):
+        chunk = clip.pcm[i : i + step]
+        now = (i + len(chunk)) / SR  # the audio clock: the set hears in real time
+        verdict, _ = ear.heard(chunk, now)
+        for transition, at_ms in detector.feed(chunk):
+            if transition == "started" and reported is None:
+                reported = now
+                verdict = verdict or ear.started("item", at_ms, True, now)
+        if verdict is not None:
+            return Decision(clip.label, verdict.hearing.kind, verdict.waited, verdict.after_onset)
+    return Decision(clip.label, None)
+
+
+def confusion(decisions: list[Decision]) -> dict[str, dict[str, int]]:
+    """Rows: the clips' labels; columns: what the ear heard ("-": never reported)."""
+    matrix: dict[str, dict[str, int]] = {label: {} for label in LABELS}
+    for d in decisions:
+        column = d.heard or "-"
+        matrix[d.label][column] = matrix[d.label].get(column, 0) + 1
+    return matrix

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -37,6 +38,36 @@ ENGINE_PROBE = """() => {
   const heard = Object.values(e.heard).reduce((a, b) => a + b, 0);
   return {heard, peak: e.peaks.comedian, path: e.path, state: e.ctx.state, status: e.status,
           you: e.peaks.you, guarded: e.guarded};
+}"""
+
+
+# A fake microphone in the rehearsal room: the page's getUserMedia returns the rehearsal audience's
+# feed (silence, and whatever the test cues: a laugh, applause, a heckle), played in real time.
+ROOM_MICROPHONE = """(url) => {
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    if (!constraints || !constraints.audio) return real(constraints);
+    const ctx = new AudioContext({ sampleRate: 24000 });
+    await ctx.resume();
+    const out = ctx.createMediaStreamDestination();
+    const feed = new WebSocket(url);
+    feed.binaryType = "arraybuffer";
+    let at = 0;
+    feed.onmessage = (message) => {
+      const pcm = new Int16Array(message.data);
+      const buffer = ctx.createBuffer(1, pcm.length, 24000);
+      const samples = buffer.getChannelData(0);
+      for (let i = 0; i < pcm.length; i++) samples[i] = pcm[i] / 32768;
+      const source = ctx.createBufferSource();
+      source.buffer = buffer;
+      source.connect(out);
+      at = Math.max(at, ctx.currentTime + 0.03);
+      source.start(at);
+      at += buffer.duration;
+    };
+    window.__room = { ctx, feed };
+    return out.stream;
+  };
 }"""
 
 
@@ -82,10 +113,12 @@ def browser(fake_mic: Path):
 class Page:
     """One visitor's tab, with its console errors collected."""
 
-    def __init__(self, browser, url: str, name: str) -> None:
+    def __init__(self, browser, url: str, name: str, init_script: str = "") -> None:
         self.context = browser.new_context(
             permissions=["microphone"], viewport={"width": 1280, "height": 1100}
         )
+        if init_script:
+            self.context.add_init_script(init_script)
         self.page = self.context.new_page()
         self.name = name
         self.errors: list[str] = []
@@ -343,3 +376,42 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
     tab.playing(seconds=1.0)  # the next joke plays through the new socket
     assert "Tell me a joke about dogs." in tab.transcript()
     assert tab.errors == []
+
+
+@pytest.mark.parametrize("sound", ["laughter", "heckle"])
+def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speaks_cuts_it(
+    browser, club: Running, sound: str
+) -> None:
+    """The fake microphone hears the rehearsal audience: a laugh right after the comedian's first
+    line is ridden (no cut, no turn); a heckle at the same moment cuts the comedian."""
+    server = club.rehearsal.server
+    init = f"({ROOM_MICROPHONE})({json.dumps(server.audience_url)})"
+    tab = Page(browser, club.url, f"room-{sound}", init_script=init)
+    try:
+        tab.page.get_by_role("button", name="Start the set").click()
+        tab.page.wait_for_function("() => window.__engine && window.__engine.mic === 'on' && window.__room")
+        tab.page.evaluate("() => __engine.guard(0)")  # no echo here: every sound is the room's
+        truncations, started = len(server.truncations), server.sent.count("input_audio_buffer.speech_started")
+        tab.page.get_by_label("Topic").fill("airports")
+        tab.page.get_by_role("button", name="Tell a joke").click()
+        tab.playing(seconds=1.0)
+        comedy_set = next(s for s in club.app.club.sets.values() if not s.closed)
+        server.audience.cue(sound, seed=4)
+        tab.wait_until(
+            lambda: server.sent.count("input_audio_buffer.speech_started") > started,
+            what="the sound reported",
+        )
+        if sound == "laughter":
+            tab.wait_until(lambda: "your turn" in tab.status(), timeout=40, what="the joke to play out")
+            assert len(server.truncations) == truncations and "heckle" not in tab.transcript()
+            assert any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts)
+            assert "cut at" not in tab.transcript()
+        else:
+            tab.wait_until(
+                lambda: len(server.truncations) > truncations, what="the heckle to cut the comedian"
+            )
+            tab.wait_until(lambda: "heckle" in tab.transcript(), what="the heckle in the transcript")
+        assert tab.errors == []
+    finally:
+        tab.shot()
+        tab.close()

@@ -66,3 +66,28 @@ def test_redact_masks_given_secrets_and_key_shapes() -> None:
 def test_bad_number_is_named() -> None:
     with pytest.raises(ValueError, match="COMEDY_MAX_SETS"):
         Settings.from_env({"COMEDY_MAX_SETS": "lots"}, dotenv_path=None)
+
+
+def test_turn_detection_and_noise_reduction_are_settings_that_reach_the_session() -> None:
+    from comedy import prompts
+
+    env = {
+        "COMEDY_TURN_DETECTION": "semantic_vad",
+        "COMEDY_VAD_EAGERNESS": "low",
+        "COMEDY_NOISE_STRENGTH": "0.6",
+    }
+    listening = Settings.from_env(env, dotenv_path=None).listening
+    tuning = prompts.Tuning(listening=listening)
+    update = prompts.session_update(prompts.SetUp(microphone="headset"), tuning)["session"]["audio"]["input"]
+    assert update["turn_detection"] == {
+        "type": "semantic_vad",
+        "eagerness": "low",
+        "create_response": False,
+        "interrupt_response": False,
+    }
+    assert update["noise_reduction"] == {"type": "near_field", "strength": 0.6}
+    off = prompts.session_update(prompts.SetUp(microphone="off"), tuning)["session"]["audio"]["input"]
+    assert off["noise_reduction"] is None
+    for name, bad in (("COMEDY_VAD_THRESHOLD", "1.5"), ("COMEDY_VAD_EAGERNESS", "eager")):
+        with pytest.raises(ValueError, match=name):
+            Settings.from_env({name: bad}, dotenv_path=None)

@@ -281,8 +281,10 @@ async def test_a_five_second_outage_is_ridden_out_and_the_lost_answer_asked_agai
             await visitor.call("tell", ["airports", *CHOICES])
             comedy_set = running.app.club.sets[visitor.session_hash]
             await _until(lambda: comedy_set.status.startswith("Performing"))
+            shown, tell_page = [], comedy_set.stage.changed  # every problem the page is told, in order
+            comedy_set.stage.changed = lambda: (shown.append(comedy_set.last_error), tell_page())
             running.rehearsal.outage(5.0)
-            await _until(lambda: "dropped" in comedy_set.last_error, timeout=10)
+            await _until(lambda: any("dropped" in error for error in shown), timeout=10)
             await _until(lambda: running.rehearsal.server.connections >= 2, timeout=40)
             await _answered(running, visitor, answers=1)
             await _until(lambda: not comedy_set.last_error, timeout=30)

@@ -29,6 +29,12 @@ CLIENT_EVENTS = [
     ),
     prompts.session_update(prompts.SetUp(), prompts.Tuning("gpt-realtime-2.1-mini", "minimal", 300)),
     prompts.session_update(prompts.SetUp(), prompts.Tuning("gpt-realtime", "high", 4096)),
+    prompts.session_update(
+        prompts.SetUp(microphone="headset"),
+        prompts.Tuning(listening=prompts.Listening("semantic_vad", eagerness="low", noise_strength=0.5)),
+    ),
+    prompts.session_update(prompts.SetUp(microphone="off"), prompts.Tuning(listening=prompts.Listening())),
+    protocol.response_create(instructions=prompts.tag_instructions(prompts.SetUp(), "laughter")),
     protocol.user_text("Tell me a joke about airports"),
     protocol.assistant_text("Airports are the only place..."),
     protocol.audio_append(b"\x01\x00" * 2400),

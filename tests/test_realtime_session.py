@@ -48,7 +48,8 @@ async def test_text_to_audio(server: RehearsalServer) -> None:
 
 async def test_spoken_audio_to_audio_with_server_vad(server: RehearsalServer) -> None:
     async with _Recording(server.url, KEY) as session:
-        await session.send(prompts.session_update(prompts.SetUp(), hands_free=True))
+        # the server answers by itself here (the app's sets decide instead: tests/test_laughter.py)
+        await session.send(protocol.session_update(turn_detection=protocol.server_vad()))
         for event in appends(spoken("what do you think about airports")):
             await session.send(event)
         audio, _, events = await _answer(session)
