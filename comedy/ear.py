@@ -151,6 +151,10 @@ class Ear:
         if self._laugh is None:
             self._laugh = _Laugh(kind, now, [self.tape.since(self.tape.total - WINDOW_SAMPLES)])
 
+    def stop_riding(self) -> None:
+        """The visitor talks: the laugh is no longer the room's moment."""
+        self._laugh = None
+
     def _follow(self, pcm: np.ndarray, now: float) -> Faded | None:
         laugh = self._laugh
         if laugh is None:

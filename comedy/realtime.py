@@ -88,6 +88,7 @@ class RealtimeSession:
         self._timer: asyncio.TimerHandle | None = None
         self._deadline = 0.0
         self._stalled = False
+        self._dropped: bool | None = None  # the socket dropped (with an answer lost?): reconnect next
 
     def __repr__(self) -> str:
         return f"RealtimeSession(url={self.url!r}, model={self.model!r}, connected={self.connected})"
@@ -231,6 +232,10 @@ class RealtimeSession:
         while True:
             if self._pending:
                 return self._track(self._pending.popleft())
+            if self._dropped is not None:  # said first (the page shows it at once), then reconnect
+                lost_answer, self._dropped = self._dropped, None
+                await self._recover(lost_answer)
+                continue
             if self._closed or self._ws is None:
                 raise StopAsyncIteration
             if self._awaiting_answer:
@@ -251,8 +256,7 @@ class RealtimeSession:
             except ConnectionClosed as exc:
                 if self._closed:
                     raise StopAsyncIteration from None
-                await self._recover(exc)
-                continue
+                return self._drop(exc)
             finally:
                 self._waiter = None
             try:
@@ -283,17 +287,16 @@ class RealtimeSession:
         self._stalled = True
         self._waiter.cancel()
 
-    async def _recover(self, exc: ConnectionClosed) -> None:
-        lost_answer = self._awaiting_answer
-        self._awaiting_answer = False
-        self._ws = None
-        self._pending.append(
-            protocol.local_event(
-                "disconnected",
-                message=f"The connection to the Realtime API dropped ({exc.rcvd or 'no close frame'}).",
-                lost_answer=lost_answer,
-            )
+    def _drop(self, exc: ConnectionClosed) -> Event:
+        """The socket dropped: the event that says so, at once; the next read reconnects."""
+        self._dropped, self._awaiting_answer, self._ws = self._awaiting_answer, False, None
+        return protocol.local_event(
+            "disconnected",
+            message=f"The connection to the Realtime API dropped ({exc.rcvd or 'no close frame'}).",
+            lost_answer=self._dropped,
         )
+
+    async def _recover(self, lost_answer: bool) -> None:
         try:
             await self._reconnect()
         except RealtimeError as failure:

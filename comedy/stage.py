@@ -556,6 +556,7 @@ class Stage:
         turn = self.turn("user", verdict.item_id, now)
         if verdict.hearing.kind == "speech":
             self._tags = 0
+            self.ear.stop_riding()  # the visitor's turn comes before any tag line
             cut = self.cut("heckled", now) if verdict.talking else None
             turn.note = "heckle" if cut is not None else ""
             return cut or []

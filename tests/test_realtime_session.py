@@ -95,6 +95,18 @@ async def test_dropped_socket_reconnects_and_reapplies_settings(server: Rehearsa
     assert server.connections == 2
 
 
+async def test_a_drop_is_said_at_once_not_after_the_reconnect(server: RehearsalServer) -> None:
+    """The page learns of a drop while the server is still down, not once it is back."""
+    async with RealtimeSession(server.url, KEY, backoff_initial=0.05) as session:
+        assert (await anext(session))["type"] == "session.created"
+        server.outage(1.0)
+        event = await anext(session)
+        assert event["type"] == "local.disconnected" and "dropped" in event["message"]
+        assert session.reconnects == 0 and server.connections == 1  # said before any reconnecting
+        kinds = [(await anext(session))["type"] for _ in range(2)]
+    assert kinds == ["session.created", "local.reconnected"] and server.connections == 2
+
+
 async def test_stalled_server_gives_a_response_timeout(server: RehearsalServer) -> None:
     server.faults.stall = True
     async with RealtimeSession(server.url, KEY, response_timeout=0.5) as session:
