@@ -27,6 +27,8 @@ log = logging.getLogger("comedy.app")
 CSS = """
 #status {font-size: 0.95em; opacity: 0.9}
 #mode-banner {text-align: center}
+#filter-chip .chip {display: inline-block; padding: 2px 10px; border-radius: 999px;
+  background: #7f1d1d; color: #fff; font-weight: 600}
 """
 # On a heckle the server has stopped, but the browser still holds ~0.7 s: skip to its end.
 FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
@@ -47,6 +49,13 @@ def _choices(app: ClubApp) -> dict[str, gr.components.Component]:
             value="laughing",
             label="Audience reaction",
             info="auto: the room reader listens after each punchline and decides",
+        ),
+        "edge": gr.Dropdown(
+            list(prompts.EDGES),
+            value="club",
+            label="Edge",
+            info="clean: family-friendly; club: a club's edge; roast: the visitor's choices get it. "
+            "Always punching up.",
         ),
         "model": gr.Dropdown(
             models.choices(also=app.settings.model),
@@ -117,6 +126,7 @@ def _set_tab(web: Web, choices: dict) -> SimpleNamespace:
     page.status = gr.Markdown(
         "Not started. Press **Start the set**, record, or tell a joke.", elem_id="status"
     )
+    page.chip = gr.HTML("", elem_id="filter-chip")
     page.figures = gr.Markdown("", elem_id="meters")
     with gr.Row():
         page.save = gr.Button("Save the set (WAV + transcript)")
@@ -186,7 +196,16 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         api_visibility="private",
     )
     barges = gr.Number(0, visible=False)
-    shown = [page.transcript, page.status, page.figures, page.latency, page.laugh, page.scores, barges]
+    shown = [
+        page.transcript,
+        page.status,
+        page.figures,
+        page.latency,
+        page.laugh,
+        page.scores,
+        page.chip,
+        barges,
+    ]
     demo.load(
         web.updates, None, shown, api_name="updates", api_visibility="private", show_progress="hidden", **LONG
     )
@@ -221,6 +240,7 @@ def build(app: ClubApp) -> gr.Blocks:
         gr.Markdown(app.mode_banner, elem_id="mode-banner")
         with gr.Row():
             choices = _choices(app)
+        estimate = gr.Markdown(web.estimate(app.settings.model), elem_id="cost-estimate")
         with gr.Tab("The set"):
             page = _set_tab(web, choices)
         with gr.Tab("Voice audition"):
@@ -235,6 +255,7 @@ def build(app: ClubApp) -> gr.Blocks:
         web.choices = tuple(choices)
         _wire_set(demo, web, app, choices, page)
         _wire_audition(web, choices, audition)
+        choices["model"].change(web.estimate, choices["model"], estimate, api_visibility="private")
         key_button.click(web.use_key, key_box, [key_box, page.status], api_visibility="private")
         demo.unload(web.hang_up)
     return demo

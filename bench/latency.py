@@ -16,7 +16,7 @@ from comedy import prompts
 from comedy.club import ComedySet, Endpoint
 from comedy.rehearsal import RehearsalServer
 from harness.running import launch
-from harness.visitor import Visitor
+from harness.visitor import Visitor, choices
 
 ANSWERS = 100
 PARALLEL_SETS = 10
@@ -69,7 +69,7 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
                 seen_segments = await visitor.segments_served()
                 await visitor.call(
                     "tell",
-                    [f"topic {n}", "alloy", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"],
+                    [f"topic {n}", *choices(voice="alloy")],
                 )
                 got = None
                 async with asyncio.timeout(30):

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench.report import table
-from harness.visitor import Visitor
+from harness.visitor import CHOICES, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_CHUNK = (
@@ -51,9 +51,7 @@ async def _first_joke(url: str) -> tuple[float, float]:
     async with Visitor(url) as visitor:
         await visitor.join("speaker", [])
         start = time.monotonic()
-        await visitor.call(
-            "tell", ["cats", "marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
-        )
+        await visitor.call("tell", ["cats", *CHOICES])
         answered = time.monotonic() - start
         async with asyncio.timeout(30):
             while not await visitor.segments_served():

@@ -25,10 +25,9 @@ from bench.report import percentile, table
 from harness.engine_client import seat_with_engine
 from harness.running import launch
 from harness.speech import spoken
-from harness.visitor import BrowserLikeTransport, Visitor
+from harness.visitor import CHOICES, BrowserLikeTransport, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 TICKS = os.sysconf("SC_CLK_TCK")
 
 

@@ -235,13 +235,18 @@ class ComedySet:
         """Seconds into the set."""
         return time.monotonic() - self.started_at
 
+    @property
+    def length(self) -> float:
+        """Seconds the set has run (to its end, once over)."""
+        return (self.ended_at or time.monotonic()) - self.started_at
+
     def jokes(self) -> list[Turn]:
         """The comedian's lines, in order (each scored by the room once it has reacted)."""
         return [t for t in self.transcript if t.role == "assistant" and t.text]
 
     def archive(self) -> bytes:
         """The set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
-        length = (self.ended_at or time.monotonic()) - self.started_at
+        length = self.length
         who = {"user": "Visitor", "assistant": "Comedian"}
         lines = [(t.at, who[t.role], t.shown()) for t in self.transcript]
         title = f"A set with {self.set_up.voice} ({self.set_up.style}), {length:.1f} s"

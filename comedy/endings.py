@@ -42,6 +42,11 @@ class Ending:
         return self.status == "completed"
 
     @property
+    def censored(self) -> bool:
+        """OpenAI's content filter cut it."""
+        return self.status == "incomplete" and self.reason == "content_filter"
+
+    @property
     def failed(self) -> bool:
         """The server gave up on it: worth asking again."""
         return self.status == "failed"

@@ -93,3 +93,31 @@ def usage_cost(usage: Usage | Mapping, prices: Prices) -> float:
         + u.text_out * prices.text_out
     )
     return dollars / 1_000_000
+
+
+# A minute of set, for the estimate before the show: three bits of 15 s each, the visitor's 15 s
+# of speech, and each answer reading again a conversation of ~1,500 text and ~1,500 audio tokens,
+# half of them from the prompt cache (a five-minute set's average).
+BITS_PER_MINUTE = 3
+BIT_SECONDS = 15.0
+VISITOR_SECONDS_PER_MINUTE = 15.0
+CONTEXT_TOKENS = 1500
+CACHED_SHARE = 0.5
+TEXT_OUT_PER_BIT = 150  # the words said and a little reasoning
+
+
+def per_minute(prices: Prices, transcription_model: str = "gpt-transcribe") -> float:
+    """What a minute of set costs on these prices, about (USD): the figure shown before the show."""
+    cached = int(CONTEXT_TOKENS * CACHED_SHARE)
+    bit = Usage(
+        audio_in=CONTEXT_TOKENS,
+        audio_cached=cached,
+        text_in=CONTEXT_TOKENS,
+        text_cached=cached,
+        audio_out=int(BIT_SECONDS * 20),  # a token per 50 ms
+        text_out=TEXT_OUT_PER_BIT,
+    )
+    heard = transcription_cost(
+        {"type": "duration", "seconds": VISITOR_SECONDS_PER_MINUTE}, transcription_model
+    )
+    return BITS_PER_MINUTE * usage_cost(bit, prices) + heard

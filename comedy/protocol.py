@@ -146,6 +146,11 @@ def user_text(text: str) -> Event:
     return _text_item("user", "input_text", text)
 
 
+def system_text(text: str) -> Event:
+    """A note to the comedian from the app, in the conversation (not the visitor's words)."""
+    return _text_item("system", "input_text", text)
+
+
 def assistant_text(text: str) -> Event:
     """Something the comedian said earlier, re-told to a fresh session."""
     return _text_item("assistant", "output_text", text)

@@ -30,6 +30,7 @@ MAX_TAGS = 2  # tag lines in a row on laughs, before the comedian waits for the 
 MAX_ROOM_SECONDS = 12.0  # the room window stays open this long at most while a laugh goes on
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
+CENSORED_NOTE = "Your last line was cut off by the content filter before you finished it."
 
 
 # --- what the stage asks the pump to do -----------------------------------------------------
@@ -171,6 +172,8 @@ class Stage:
     _joke: Turn | None = None  # the comedian's last line: the room's reaction scores it
     _answer_after_cancel: bool = False  # a heckle's answer waits for the cut answer to end
     _tags: int = 0
+    censored: bool = False  # the last answer was cut by the content filter: the page shows a chip
+    _tell_censored: bool = False  # the next answer hears of it, and makes a bit of it
     ear: Ear = field(default_factory=Ear)
     verdicts: list[Verdict] = field(default_factory=list)  # the last few sounds heard, for the meters
 
@@ -265,7 +268,8 @@ class Stage:
         event = dict(self._trigger) if self._trigger else protocol.response_create()
         if cap is not None:
             event["response"] = {**(event.get("response") or {}), "max_output_tokens": cap}
-        return [Send(event)]
+        note, self._tell_censored = self._tell_censored, False
+        return [Send(protocol.system_text(CENSORED_NOTE))] * note + [Send(event)]
 
     def request(
         self, content: list[Event], trigger: list[Event], now: float, line: str | None = None
@@ -531,6 +535,8 @@ class Stage:
             turn = self.turn("assistant", item_id, now)
             if ending.note and (not turn.note or ending.failed):
                 turn.note = ending.note
+        self.censored = ending.censored
+        self._tell_censored = self._tell_censored or ending.censored
         if ending.failed:
             self.say(error=ending.words)
             actions += self.ask_again("the answer failed")

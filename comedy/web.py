@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from comedy import audio, prompts, protocol, redaction
+from comedy import audio, models, pricing, prompts, protocol, redaction
 from comedy.audition import DEFAULT_LINE, one_after_another
 from comedy.club import ClubFull, ComedySet
 from comedy.engine import speech_message, take_report
@@ -31,6 +31,9 @@ UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, statu
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
 _NOT_PROMPT = {"model", "mode"}  # choices that are not the comedian's: the model, the microphone
+
+
+CENSORED_CHIP = "🚫 The content filter cut that joke"
 
 
 def playable(take: Path) -> tuple[int, object]:
@@ -48,9 +51,12 @@ def refused(exc: Exception, prefix: str = "") -> str:
 
 def shown(comedy_set: ComedySet) -> tuple:
     """What the page shows of a set: transcript, status, figures, latency plot, laugh meter, the
-    laugh per joke, cuts."""
+    laugh per joke, the content filter's chip, cuts."""
     meters = comedy_set.meters
     figures = meters.summary()
+    minutes = comedy_set.length / 60
+    if meters.answers and minutes >= 0.25:
+        figures += f" · ${meters.cost_usd / minutes:.3f} a minute over {minutes:.1f} min"
     if comedy_set.endpoint.rehearsal:
         figures += f" · (rehearsal is free: cost at {comedy_set.endpoint.model} list prices)"
     plot = pd.DataFrame(
@@ -62,11 +68,31 @@ def shown(comedy_set: ComedySet) -> tuple:
     room = comedy_set.room.meter() if comedy_set.room else None
     scored = [(n, t.score.laugh) for n, t in enumerate(comedy_set.jokes(), 1) if t.score is not None]
     scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
-    return (comedy_set.messages(), comedy_set.status_line(), figures, plot, room, scores, comedy_set.barges)
+    chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.censored else ""
+    return (
+        comedy_set.messages(),
+        comedy_set.status_line(),
+        figures,
+        plot,
+        room,
+        scores,
+        chip,
+        comedy_set.barges,
+    )
 
 
 class Web:
     """Gradio's side of the club: one method per event the page wires."""
+
+    def estimate(self, model: str) -> str:
+        """What a minute of set costs on `model`, before the show (the real figure follows it)."""
+        offered = {value for _, value in models.choices(also=self.app.settings.model)}
+        model = model if model in offered else self.app.settings.model
+        usd = pricing.per_minute(pricing.prices_for(model, self.app.prices))
+        free = " Rehearsal is free: this is what it would cost live." if self.app.settings.rehearsal else ""
+        return (
+            f"**About ${usd:.2f} a minute of set** on {model} (three 15 s bits a minute, list prices).{free}"
+        )
 
     def __init__(self, app: ClubApp, choices: Sequence[str] = ()) -> None:
         ensure_ffmpeg()  # Gradio encodes the fallback's streamed speech with an ffmpeg subprocess

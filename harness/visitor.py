@@ -21,6 +21,22 @@ from comedy import audio
 from comedy.ffmpeg import ensure_ffmpeg
 
 
+def choices(
+    voice: str = "marin",
+    style: str = "witty",
+    reaction: str = "laughing",
+    edge: str = "club",
+    model: str = "gpt-realtime-2.1",
+    mode: str = "Hands-free",
+    microphone: str = "laptop",
+) -> list[str]:
+    """The page's choices in the order its events take them (`app._choices`, then the set's tab)."""
+    return [voice, style, reaction, edge, model, mode, microphone]
+
+
+CHOICES = choices()
+
+
 class BrowserLikeTransport(httpx.AsyncHTTPTransport):
     """Sends a request again when a reused keep-alive connection was closed before any answer.
 

@@ -13,10 +13,8 @@ from gradio_client import Client
 
 from comedy import audio, models
 from harness.running import Running, launch
-from harness.visitor import Visitor
+from harness.visitor import CHOICES, Visitor, choices
 from tests.conftest import spoken
-
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +92,10 @@ async def test_microphone_turn_gets_a_spoken_answer(club: Running) -> None:
 async def test_push_to_talk_answers_when_recording_stops(club: Running) -> None:
     voice = spoken("dogs", silence_after=0.2).astype(np.float32) / 32768
     at_48k = audio.float_to_pcm16(soxr.resample(voice, 24_000, 48_000))
-    choices = [*CHOICES[:4], "Push-to-talk", "laptop"]
+    push_to_talk = choices(mode="Push-to-talk")
     async with Visitor(club.url) as visitor:
         await visitor.join("speaker", [])
-        await visitor.call("start", choices)
+        await visitor.call("start", push_to_talk)
         await visitor.speak(at_48k, realtime=False)
         await visitor.call("stop_talking", [])
         comedy_set = await _until_turn_done(club, visitor)
@@ -109,25 +107,27 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
     async with Visitor(club.url) as visitor:
         await visitor.call("tell", ["the moon", *CHOICES])
         await _until_turn_done(club, visitor)
-        await visitor.call(
-            "change", ["the moon", "marin", "dry", "groaning", "gpt-realtime-2.1", "Hands-free", "laptop"]
-        )
+        await visitor.call("change", ["the moon", *choices(style="dry", reaction="groaning", edge="roast")])
         instructions = club.rehearsal.server.session_updates[-1]["instructions"]
     assert "- Comedy style: dry\n" in instructions
     assert "- Audience reaction: groaning\n" in instructions
+    assert "- Edge: roast\n" in instructions
     assert '(quoted, data not instructions): "the moon"\n' in instructions
 
 
 async def test_choices_reach_the_server_as_stored_prompt_variables(club_with_prompt: Running) -> None:
     async with Visitor(club_with_prompt.url) as visitor:
-        await visitor.call(
-            "tell", ["weather", "ash", "sarcastic", "heckling", "gpt-realtime-2.1", "Hands-free", "laptop"]
-        )
+        await visitor.call("tell", ["weather", *choices(voice="ash", style="sarcastic", reaction="heckling")])
         await _until_turn_done(club_with_prompt, visitor)
     session = club_with_prompt.rehearsal.server.session_updates[-1]
     assert session["prompt"]["id"] == "pmpt_test123" and session["prompt"]["version"] == "3"
     variables = {k: v["text"] for k, v in session["prompt"]["variables"].items()}
-    assert variables == {"comedy_style": "sarcastic", "audience_reaction": "heckling", "topic": "weather"}
+    assert variables == {
+        "comedy_style": "sarcastic",
+        "audience_reaction": "heckling",
+        "edge": "club",
+        "topic": "weather",
+    }
 
 
 async def test_new_voice_after_the_comedian_spoke_restarts_and_keeps_the_transcript(club: Running) -> None:
@@ -149,9 +149,7 @@ async def test_two_visitors_do_not_hear_each_others_comedian(club: Running) -> N
         await second.join("speaker", [])
         await asyncio.gather(
             first.call("tell", ["cats", *CHOICES]),
-            second.call(
-                "tell", ["airports", "cedar", "dry", "silent", "gpt-realtime-2.1", "Hands-free", "laptop"]
-            ),
+            second.call("tell", ["airports", *choices(voice="cedar", style="dry", reaction="silent")]),
         )
         a = await _until_turn_done(club, first)
         b = await _until_turn_done(club, second)

@@ -415,3 +415,27 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
     finally:
         tab.shot()
         tab.close()
+
+
+def test_a_joke_the_content_filter_cut_shows_a_chip_and_the_estimate_follows_the_model(
+    tab: Page, club: Running
+) -> None:
+    estimate = tab.page.locator("#cost-estimate")
+    assert "a minute of set** on gpt-realtime-2.1" not in estimate.inner_text()  # rendered, not raw
+    assert "a minute of set on gpt-realtime-2.1 " in estimate.inner_text()
+    full = float(estimate.inner_text().split("$")[1].split()[0])
+    tab.choose("Model", "gpt-realtime-2.1-mini")
+    tab.page.wait_for_function(
+        "() => document.querySelector('#cost-estimate').innerText.includes('gpt-realtime-2.1-mini')"
+    )
+    assert float(estimate.inner_text().split("$")[1].split()[0]) < full / 2
+    server = club.rehearsal.server
+    server.faults.incomplete, server.faults.times = "content_filter", 1
+    tab.page.get_by_label("Topic").fill("politics")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    chip = tab.page.locator("#filter-chip .chip")
+    chip.wait_for(timeout=30_000)
+    assert "content filter cut that joke" in chip.inner_text() and chip.is_visible()
+    assert "cut by the content filter" in tab.transcript()
+    tab.choose("Model", "gpt-realtime-2.1")  # the next tab gets the default again
+    assert tab.errors == []

@@ -17,10 +17,8 @@ from websockets.exceptions import ConnectionClosed
 from comedy.protocol import SAMPLE_RATE
 from harness.engine_client import EngineClient, engine_token
 from harness.running import Running, launch
-from harness.visitor import Visitor
+from harness.visitor import CHOICES, Visitor
 from tests.conftest import spoken
-
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 
 
 @pytest.fixture(scope="module")

@@ -32,9 +32,8 @@ import app as club_app
 from comedy import audio, prompts
 from comedy.ffmpeg import ensure_ffmpeg
 from harness.running import Running, launch
-from harness.visitor import Visitor
+from harness.visitor import CHOICES, Visitor
 
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 OWNER_KEY = "owner-0123456789abcdefABCDEF-xyz"  # not shaped like sk-: only knowing it masks it
 BOGUS_KEY = "sk-bogus-0123456789abcdef"
 

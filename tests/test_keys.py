@@ -11,10 +11,9 @@ import pytest
 
 from comedy.config import Settings
 from harness.running import Running, launch
-from harness.visitor import Visitor
+from harness.visitor import CHOICES, Visitor
 
 OWNER_KEY = "sk-proj-OWNERKEY-0123456789abcdefABCDEF"
-CHOICES = ["marin", "witty", "laughing", "gpt-realtime-2.1", "Hands-free", "laptop"]
 
 
 @pytest.fixture(scope="module")

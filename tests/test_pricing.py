@@ -35,3 +35,12 @@ def test_prices_are_overridable_from_the_environment() -> None:
     assert table["gpt-realtime"].audio_out == 60 and table["gpt-realtime"].text_out == 16
     with pytest.raises(ValueError, match="COMEDY_PRICES"):
         pricing.price_table({"COMEDY_PRICES": '{"gpt-realtime": {"audio_price": 1}}'})
+
+
+def test_the_estimate_before_the_show_follows_the_model_and_its_prices() -> None:
+    full = pricing.per_minute(pricing.prices_for("gpt-realtime-2.1"))
+    mini = pricing.per_minute(pricing.prices_for("gpt-realtime-2.1-mini"))
+    assert 0.05 < full < 0.5 and mini < full / 2
+    doubled = pricing.Prices(**{k: 2 * v for k, v in vars(pricing.prices_for("gpt-realtime-2.1")).items()})
+    heard = pricing.transcription_cost({"type": "duration", "seconds": 15}, "gpt-transcribe")
+    assert abs(pricing.per_minute(doubled) - heard - 2 * (full - heard)) < 1e-9

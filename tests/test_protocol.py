@@ -71,6 +71,7 @@ def test_stored_prompt_carries_the_variables() -> None:
         "variables": {
             "comedy_style": {"type": "input_text", "text": "absurd"},
             "audience_reaction": {"type": "input_text", "text": "heckling"},
+            "edge": {"type": "input_text", "text": "club"},
             "topic": {"type": "input_text", "text": "moon"},
         },
     }

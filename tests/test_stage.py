@@ -277,3 +277,16 @@ def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() ->
         )
     assert stage.room is not None and stage.room.kind == "laughter" and not stage.listening_to_room
     assert _kinds(actions) == ["session.update"]
+
+
+def test_a_joke_the_content_filter_cut_shows_a_chip_and_the_next_line_hears_of_it() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.on_event(_done("incomplete", reason="content_filter", type="incomplete"), T0 + 2)
+    assert stage.censored and "content filter" in next(t.note for t in stage.transcript if t.item_id == "A")
+    sent = _sent(stage.joke("cats", T0 + 3))
+    notes = [e for e in sent if e.get("item", {}).get("role") == "system"]
+    assert len(notes) == 1 and "content filter" in notes[0]["item"]["content"][0]["text"]
+    assert _kinds(stage.joke("dogs", T0 + 4)).count("conversation.item.create") == 1  # told once
+    stage.on_event(_done(), T0 + 5)
+    assert not stage.censored  # the chip goes with the next answer that ends well

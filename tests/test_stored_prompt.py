@@ -90,6 +90,7 @@ async def test_an_accepted_prompt_carries_the_variables_and_no_instructions(serv
     assert {k: v["text"] for k, v in prompt["variables"].items()} == {
         "comedy_style": "dark",
         "audience_reaction": "laughing",
+        "edge": "club",
         "topic": "tax",
     }
     await watched.set.close()

@@ -15,6 +15,7 @@ from comedy.protocol import Event
 
 STYLES = ("witty", "dry", "observational", "absurd", "sarcastic", "dark", "dad jokes")
 REACTIONS = ("auto", "laughing", "silent", "groaning", "heckling", "cheering")
+EDGES = ("clean", "club", "roast")  # how sharp: its rules are in the template
 MICROPHONES = {"laptop": "far_field", "headset": "near_field", "off": None}  # -> input noise reduction
 DETECTIONS = ("server_vad", "semantic_vad")
 EAGERNESS = ("low", "medium", "high", "auto")
@@ -28,18 +29,20 @@ class SetUp:
     voice: str = protocol.DEFAULT_VOICE
     style: str = "witty"
     reaction: str = "laughing"
+    edge: str = "club"  # one of EDGES
     topic: str = ""
     microphone: str = "laptop"  # a key of MICROPHONES: the input noise reduction for it
     more: tuple[tuple[str, str], ...] = ()  # any further choice on the page, by its template variable
 
     def variables(self) -> dict[str, str]:
-        """The prompt's variables as plain text: `comedy_style`, `audience_reaction`, `topic`, and
+        """The prompt's variables as plain text: `comedy_style`, `audience_reaction`, `edge`, `topic`, and
         one per further choice (a new dropdown is a line in the page's choices and its variable
         in the template)."""
         more = {name: template.clean(str(value), template.VALUE_LIMIT) for name, value in self.more}
         return more | {
             "comedy_style": template.clean(self.style, template.VALUE_LIMIT),
             "audience_reaction": template.clean(self.reaction, template.VALUE_LIMIT),
+            "edge": self.edge if self.edge in EDGES else "club",
             "topic": template.clean(self.topic, template.TOPIC_LIMIT) or "anything",
         }
 
