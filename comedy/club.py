@@ -23,7 +23,7 @@ from comedy.house import jokes, voice
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
-from comedy.recording import SetRecorder, set_archive, transcript_markdown
+from comedy.recording import JokeLine, SetRecorder, best_bit, set_archive, transcript_markdown
 from comedy.room import RoomReading
 from comedy.speaker import Speaker
 from comedy.stage import (
@@ -250,11 +250,20 @@ class ComedySet:
         who = {"user": "Visitor", "assistant": "Comedian"}
         lines = [(t.at, who[t.role], t.shown()) for t in self.transcript]
         title = f"A set with {self.set_up.voice} ({self.set_up.style}), {length:.1f} s"
-        scores = [(t.at, t.text, t.score.laugh, score_words(t.score)) for t in self.jokes() if t.score]
+        scores = [
+            JokeLine(t.at, t.text, t.score.laugh, score_words(t.score), t.latency, t.cost, t.voice)
+            for t in self.jokes()
+            if t.score
+        ]
         best = self.stage.best_joke()
         named = f"\u201c{best.text.strip()}\u201d ({score_words(best.score)})" if best else ""
         markdown = transcript_markdown(title, lines, self.meters.summary(), scores, named)
-        return set_archive(self.recorder.render(length), markdown)
+        whole = self.recorder.render(length)
+        bit = None
+        if best is not None:
+            joke_seconds = self.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
+            bit = best_bit(whole, best.at, joke_seconds, best.score.seconds)
+        return set_archive(whole, markdown, bit)
 
     # --- carrying out the stage's actions
 

@@ -11,6 +11,24 @@ import numpy as np
 from comedy import audio
 from comedy.protocol import SAMPLE_RATE
 
+BEST_BIT_SECONDS = 20.0
+LEAD_SECONDS = 0.3  # the beat before the joke
+LAUGH_TAIL_SECONDS = 1.0  # the laugh's fade, after its loud part
+ROOM_TAIL_MAX_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class JokeLine:
+    """One joke on the scorecard."""
+
+    at: float
+    text: str
+    laugh: float
+    room: str  # what the room did, in words
+    latency: float | None
+    cost: float
+    voice: str
+
 
 @dataclass
 class SetRecorder:
@@ -47,25 +65,30 @@ def transcript_markdown(
     title: str,
     lines: list[tuple[float, str, str]],
     figures: str,
-    scores: list[tuple[float, str, float, str]] = (),
+    scores: list[JokeLine] = (),
     best: str = "",
 ) -> str:
-    """The transcript with timings (`[m:ss] who: text`), each joke's score (`scores`: at, joke,
-    laugh 0..1, the room in words), the best joke, and the meters' figures at the end."""
+    """The transcript with timings (`[m:ss] who: text`), each joke's line on the scorecard, the
+    best joke, and the meters' figures at the end."""
     out = [f"# {title}", ""]
     for at, who, text in lines:
         out.append(f"- `[{_clock(at)}]` **{who}**: {text}")
     if scores:
         out += [
             "",
-            "## The room, joke by joke",
+            "## The scorecard, joke by joke",
             "",
-            "| # | at | laugh | the room | joke |",
-            "|---|---|---|---|---|",
+            "| # | at | laugh | the room | latency | cost | voice | joke |",
+            "|---|---|---|---|---|---|---|---|",
         ]
-        for n, (at, joke, laugh, words) in enumerate(scores, 1):
-            cell = joke.replace("|", "/").replace("\n", " ")[:80]
-            out.append(f"| {n} | {_clock(at)} | {laugh:.2f} {'█' * round(laugh * 10)} | {words} | {cell} |")
+        for n, j in enumerate(scores, 1):
+            cell = j.text.replace("|", "/").replace("\n", " ")[:80]
+            latency = f"{j.latency * 1000:.0f} ms" if j.latency is not None else "-"
+            bar = "█" * round(j.laugh * 10)
+            out.append(
+                f"| {n} | {_clock(j.at)} | {j.laugh:.2f} {bar} | {j.room} | {latency} | ${j.cost:.4f} "
+                f"| {j.voice} | {cell} |"
+            )
     if best:
         out += ["", f"**Best joke:** {best}"]
     out += ["", "## Figures", "", figures, ""]
@@ -76,10 +99,20 @@ def _clock(at: float) -> str:
     return f"{int(at // 60)}:{at % 60:04.1f}"
 
 
-def set_archive(wav_pcm: np.ndarray, markdown: str) -> bytes:
-    """One download: `set.wav` and `set.md` in a zip."""
+def set_archive(wav_pcm: np.ndarray, markdown: str, best_bit: np.ndarray | None = None) -> bytes:
+    """One download: `set.wav`, `set.md` and, when the room laughed, `best-bit.wav` in a zip."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("set.wav", audio.wav_bytes(wav_pcm))
         archive.writestr("set.md", markdown)
+        if best_bit is not None and len(best_bit):
+            archive.writestr("best-bit.wav", audio.wav_bytes(best_bit))
     return buffer.getvalue()
+
+
+def best_bit(set_pcm: np.ndarray, start: float, joke_seconds: float, laugh_seconds: float) -> np.ndarray:
+    """The best joke and the laugh after it, from the whole set's audio: at most `BEST_BIT_SECONDS`
+    (a long joke keeps its end, where the punchline is)."""
+    end = start + joke_seconds + min(laugh_seconds + LAUGH_TAIL_SECONDS, ROOM_TAIL_MAX_SECONDS)
+    start = max(start - LEAD_SECONDS, end - BEST_BIT_SECONDS, 0.0)
+    return set_pcm[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]

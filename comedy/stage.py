@@ -116,6 +116,9 @@ class Turn:
     note: str = ""  # e.g. "cut off", "house comedian"
     at: float = 0.0  # seconds into the set
     score: RoomReading | None = None  # a joke's: how the room took it
+    latency: float | None = None  # a joke's: the visitor's turn ending -> its first audio heard
+    cost: float = 0.0  # a joke's share of its answer's cost (USD)
+    voice: str = ""  # a joke's voice
 
     def shown(self) -> str:
         """The line as the transcript shows it."""
@@ -424,7 +427,8 @@ class Stage:
 
     def first_heard(self, item_id: str, at: float) -> None:
         """An item's first sample reached the visitor at `at`: the latency clock may stop."""
-        if self.speaker.heard_first(item_id, at) and self.meters.audio_played(at) is not None:
+        if self.speaker.heard_first(item_id, at) and (latency := self.meters.audio_played(at)) is not None:
+            self.turn("assistant", item_id, at).latency = latency
             self.say()
 
     def punchline_landed(self, at: float) -> None:
@@ -504,7 +508,7 @@ class Stage:
         delta = Delta.read(event)
         self._answering = self._joke = self.turn("assistant", delta.item_id or None, now)
         if not self._answering.text:
-            self._answering.at = self.at(now)
+            self._answering.at, self._answering.voice = self.at(now), self.set_up.voice
         self._answering.text += delta.text
         self.say()
         return []
@@ -526,7 +530,10 @@ class Stage:
             actions.append(EndOfAnswer(self.speaker.last_item or ""))  # play out the tail
         if done.usage is not None:
             self._context = Context.after(done.usage)
-            actions += self._spend(self.meters.add_usage(done.usage))
+            usd = self.meters.add_usage(done.usage)
+            for item_id in done.output_ids:
+                self.turn("assistant", item_id, now).cost = usd / len(done.output_ids)
+            actions += self._spend(usd)
         actions += self._forget_unheard()
         if self._answer_after_cancel:  # a heckle cut this answer: now answer the heckle
             self._answer_after_cancel = False

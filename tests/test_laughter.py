@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from comedy import prompts
+from comedy import audio, prompts
 from comedy.club import ComedySet
 from comedy.rehearsal import RehearsalServer
 from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
@@ -91,5 +91,8 @@ async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_jo
     assert "laughter" in comedy_set.messages()[1]["content"]  # the score beside the joke
     with zipfile.ZipFile(io.BytesIO(comedy_set.archive())) as archive:
         markdown = archive.read("set.md").decode()
-    assert "## The room, joke by joke" in markdown and "| laughter" in markdown
+        rate, bit = audio.read_audio_file(io.BytesIO(archive.read("best-bit.wav")))
+    assert "## The scorecard, joke by joke" in markdown and "| laughter" in markdown
+    assert f"| {comedy_set.set_up.voice} |" in markdown and " ms | $" in markdown  # latency, cost, voice
+    assert rate == 24_000 and 2.0 < len(bit) / rate <= 20.0  # the joke and its laugh
     assert f"**Best joke:** \u201c{joke.text.strip()}\u201d (laughter" in markdown

@@ -6,6 +6,7 @@ import asyncio
 import io
 import zipfile
 
+import numpy as np
 import pytest
 import soundfile
 
@@ -42,3 +43,13 @@ async def test_recording_is_as_long_as_the_set_with_both_sides(server: Rehearsal
     # Both sides are in the mix: the visitor first, then the comedian.
     visitor_part = pcm[: int(SR * 1.5)]
     assert audio.rms_dbfs(visitor_part) > -45
+
+
+def test_the_best_bit_is_the_joke_and_its_laugh_at_most_20_seconds() -> None:
+    from comedy.recording import best_bit
+
+    whole = np.arange(SR * 60, dtype=np.int64).astype(np.int16)  # a minute of set; sample = position
+    bit = best_bit(whole, start=10.0, joke_seconds=4.0, laugh_seconds=2.0)
+    assert len(bit) == round((0.3 + 4.0 + 3.0) * SR)  # the beat before, the joke, the laugh and its fade
+    long = best_bit(whole, start=5.0, joke_seconds=30.0, laugh_seconds=2.0)
+    assert len(long) == 20 * SR and long[-1] == whole[round((5.0 + 30.0 + 3.0) * SR) - 1]  # ends on the laugh
