@@ -18,7 +18,7 @@ from comedy.club import ComedySet
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalThread
 from comedy.venue import HANDS_FREE, PUSH_TO_TALK, ClubApp
-from comedy.web import Web, session_capacity
+from comedy.web import BATTLE_LINE, Web, session_capacity
 from comedy.web import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
@@ -159,6 +159,41 @@ def _audition_tab() -> SimpleNamespace:
     return tab
 
 
+def _battle_tab() -> SimpleNamespace:
+    """Two voices, the same bit, one after the other; the visitor votes; a leaderboard per style."""
+    gr.Markdown(
+        "Two voices do the same bit in the chosen style, one after the other. Vote for the funnier "
+        "one: every visitor's votes make the leaderboard for that style (kept across restarts)."
+    )
+    tab = SimpleNamespace()
+    with gr.Row():
+        tab.first = gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice")
+        tab.second = gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice")
+        tab.line = gr.Textbox(BATTLE_LINE, label="The bit", scale=3)
+    tab.fight = gr.Button("Battle!", variant="primary", elem_id="battle")
+    tab.both = gr.Audio(label="Both, one after the other", autoplay=True, interactive=False)
+    with gr.Row(equal_height=True):
+        with gr.Column():
+            tab.first_take = gr.Audio(label="First voice", interactive=False)
+            tab.first_won = gr.Button("The first was funnier", elem_id="vote-first")
+        with gr.Column():
+            tab.second_take = gr.Audio(label="Second voice", interactive=False)
+            tab.second_won = gr.Button("The second was funnier", elem_id="vote-second")
+    tab.status = gr.Markdown("", elem_id="battle-status")
+    tab.board = gr.Dataframe(label="Leaderboard for this style", interactive=False, elem_id="leaderboard")
+    return tab
+
+
+def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace) -> None:
+    style, model = choices["style"], choices["model"]
+    outputs = [tab.first_take, tab.second_take, tab.both, tab.status]
+    inputs = [tab.first, tab.second, style, tab.line, model]
+    tab.fight.click(web.battle, inputs, outputs, api_name="battle", **LONG)
+    tab.first_won.click(web.vote_first, None, [tab.board, tab.status], api_name="vote_first")
+    tab.second_won.click(web.vote_second, None, [tab.board, tab.status], api_name="vote_second")
+    gr.on([demo.load, style.change], web.leaderboard, style, tab.board, api_visibility="private")
+
+
 def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace) -> None:
     picks = list(choices.values())
     fallback = page.fallback
@@ -245,6 +280,8 @@ def build(app: ClubApp) -> gr.Blocks:
             page = _set_tab(web, choices)
         with gr.Tab("Voice audition"):
             audition = _audition_tab()
+        with gr.Tab("Voice battle"):
+            battle = _battle_tab()
         with gr.Accordion("Use your own OpenAI key", open=False, visible=app.settings.rehearsal):
             key_box = gr.Textbox(
                 label="OpenAI API key",
@@ -255,6 +292,7 @@ def build(app: ClubApp) -> gr.Blocks:
         web.choices = tuple(choices)
         _wire_set(demo, web, app, choices, page)
         _wire_audition(web, choices, audition)
+        _wire_battle(demo, web, choices, battle)
         choices["model"].change(web.estimate, choices["model"], estimate, api_visibility="private")
         key_button.click(web.use_key, key_box, [key_box, page.status], api_visibility="private")
         demo.unload(web.hang_up)

@@ -23,6 +23,7 @@ from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
 from comedy.stored_prompt import StoredPrompt
 from comedy.uploads import keep_files_for
+from comedy.votes import Votes
 
 log = logging.getLogger("comedy.app")
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
@@ -44,6 +45,8 @@ class ClubApp:
         self._saved: dict[str, list[Path]] = {}  # each visitor's downloads, deleted when they go
         self._takes: dict[str, asyncio.Task] = {}  # each visitor's audition take being recorded
         self.last_seen: dict[str, float] = {}  # when each visitor last did something (monotonic)
+        self.votes = Votes()  # the voice battle's ballot box, under the cache folder
+        self._battles: dict[str, tuple[str, str, str]] = {}  # each visitor's battle awaiting a vote
         self.engine = Engine(self.club)
         redaction.remember(settings.api_key)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
@@ -166,6 +169,21 @@ class ClubApp:
             redaction.remember(key)
             self.visitor_keys[visitor] = key
 
+    def battle_heard(self, visitor: str, style: str, first: str, second: str) -> None:
+        """The visitor heard two voices do the same bit: they may now vote, once."""
+        self.seen(visitor)
+        self._battles[visitor] = (style, first, second)
+
+    async def vote(self, visitor: str, first_won: bool) -> tuple[str, str]:
+        """The visitor's vote on the battle they heard: (style, winner). One vote per battle."""
+        battle = self._battles.pop(visitor, None)
+        if battle is None:
+            raise ValueError("Hear a battle first: one vote per battle.")
+        style, first, second = battle
+        winner, loser = (first, second) if first_won else (second, first)
+        await asyncio.to_thread(self.votes.vote, style, winner, loser)
+        return style, winner
+
     async def leave(self, visitor: str, reason: str = "The visitor left") -> None:
         """Drop everything the app kept for a visitor who is gone: their set, audition take, key,
         downloads and engine tokens."""
@@ -174,6 +192,7 @@ class ClubApp:
             take.cancel()
         await self.engine.forget(visitor)
         self.use_key(visitor, None)
+        self._battles.pop(visitor, None)
         for path in self._saved.pop(visitor, []):
             path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):

@@ -34,6 +34,7 @@ _NOT_PROMPT = {"model", "mode"}  # choices that are not the comedian's: the mode
 
 
 CENSORED_CHIP = "🚫 The content filter cut that joke"
+BATTLE_LINE = "My therapist says I have trouble with commitment. We've been seeing each other for six years."
 
 
 def playable(take: Path) -> tuple[int, object]:
@@ -231,6 +232,54 @@ class Web:
             *[gr.skip()] * len(protocol.VOICES),
             (protocol.SAMPLE_RATE, one_after_another(takes)),
             f"All {len(protocol.VOICES)}, one after another: {order} ({hits} from the cache).",
+        )
+
+    # --- the voice battle
+
+    async def battle(
+        self, request: gr.Request, first: str, second: str, style: str, line: object, model: str
+    ):
+        """Two voices do the same bit, one after the other; then the visitor may vote."""
+        line = prompts.visitor_line(line) or BATTLE_LINE
+        if first == second or first not in protocol.VOICES or second not in protocol.VOICES:
+            return gr.skip(), gr.skip(), gr.skip(), "Pick two different voices."
+        takes: list[Path] = []
+        for voice in (first, second):
+            try:
+                auditioner = await self.app.audition_take(request.session_hash, voice, style, line, model)
+            except (ClubFull, RealtimeError) as exc:
+                return gr.skip(), gr.skip(), gr.skip(), refused(exc, f"{voice}: ")
+            takes.append(auditioner.took)
+        self.app.battle_heard(request.session_hash, style, first, second)
+        both = (protocol.SAMPLE_RATE, one_after_another(takes))
+        said = f"{first}, then {second}, in a {style} style. Who did it better? Vote below."
+        return playable(takes[0]), playable(takes[1]), both, said
+
+    async def vote_first(self, request: gr.Request) -> tuple:
+        """The first voice won."""
+        return await self._vote(request, first_won=True)
+
+    async def vote_second(self, request: gr.Request) -> tuple:
+        """The second voice won."""
+        return await self._vote(request, first_won=False)
+
+    async def _vote(self, request: gr.Request, first_won: bool) -> tuple:
+        try:
+            style, winner = await self.app.vote(request.session_hash, first_won)
+        except ValueError as exc:
+            return gr.skip(), str(exc)
+        return await self.leaderboard(style), f"Your vote for {winner} is in: the {style} leaderboard."
+
+    async def leaderboard(self, style: str) -> pd.DataFrame:
+        """The voices that have fought in a style, best first, from every visitor's votes."""
+        standings = await asyncio.to_thread(self.app.votes.standings, style)
+        return pd.DataFrame(
+            {
+                "voice": [s.voice for s in standings],
+                "wins": [s.wins for s in standings],
+                "losses": [s.losses for s in standings],
+                "won": [f"{s.share:.0%}" for s in standings],
+            }
         )
 
     # --- the visitor's key, and leaving
