@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -34,6 +35,15 @@ CSS = """
 FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
   if (a && a.buffered.length) a.currentTime = a.buffered.end(a.buffered.length - 1); }"""
 PLAYERS_PER_ROW = 5
+ASSETS = Path(__file__).resolve().parent / "assets"
+# A club at night: dark, one warm accent (the spotlight's), large type that reads on a projector.
+THEME = gr.themes.Default(
+    primary_hue="amber",
+    neutral_hue="zinc",
+    font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web font: the Space loads nothing from elsewhere
+    font_mono=["ui-monospace", "monospace"],
+).set(body_text_size="17px", block_title_text_size="16px")
+DARK_JS = "() => { document.body.classList.add('dark'); }"  # the club is dark whatever the system says
 LONG = {"concurrency_limit": None}  # long-lived and per-visitor events: never queued behind others
 
 
@@ -300,8 +310,14 @@ def build(app: ClubApp) -> gr.Blocks:
 
 
 def launch_options(app: ClubApp) -> dict:
-    """What `demo.launch` needs for this app (see `comedy.web.launch_options`)."""
-    return _launch_options(app, CSS)
+    """What `demo.launch` needs for this app (see `comedy.web.launch_options`): and the club's
+    look, its favicon and its title."""
+    return {
+        **_launch_options(app, CSS),
+        "theme": THEME,
+        "js": DARK_JS,
+        "favicon_path": str(ASSETS / "favicon.png"),
+    }
 
 
 def configure(environ: dict[str, str] | None = None) -> ClubApp:

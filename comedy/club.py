@@ -29,6 +29,7 @@ from comedy.speaker import Speaker
 from comedy.stage import (
     Action,
     AwaitCut,
+    Caption,
     Close,
     Cover,
     DropSpeech,
@@ -89,6 +90,14 @@ class Limits:
 
     idle_seconds: float = 300.0
     allowance: Allowance | None = None
+
+
+@dataclass(frozen=True)
+class Words:
+    """Captions in the speaker queue: words of an item, shown once `at` samples of it have played."""
+
+    text: str
+    at: int
 
 
 class ComedySet:
@@ -281,6 +290,8 @@ class ComedySet:
                 await self._send(event, replace_settings)
             case Play(item_id, pcm):
                 self._speaker.put_nowait((item_id, pcm))
+            case Caption(item_id, text, at):
+                self._speaker.put_nowait((item_id, Words(text, at)))
             case EndOfAnswer(item_id):
                 self._speaker.put_nowait((item_id, _EMPTY))
             case DropSpeech():
@@ -497,7 +508,7 @@ class ComedySet:
             if generation != self._generation:  # a cut: drop what was waiting
                 pending, generation = np.zeros(0, np.int16), self._generation
             item_id, piece = entry
-            if item_id == CUT:
+            if item_id == CUT or isinstance(piece, Words):  # Gradio's player shows no captions
                 continue
             pending = np.concatenate([pending, piece])
             end_of_answer = piece.size == 0
@@ -522,10 +533,11 @@ class ComedySet:
             if end_of_answer and generation == self._generation:
                 self.stage.punchline_landed(play_end)  # it has landed once the browser played it
 
-    async def stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | None]]:
+    async def stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | Words | None]]:
         """Speech as it arrives, for a player that keeps its own clock and reports what it played
-        (the page's engine): `("audio", item, pcm)`; `("end", item, None)` once an answer is all
-        sent; `("cut", "", None)` when a heckle drops what the player holds.
+        (the page's engine): `("audio", item, pcm)`; `("words", item, Words)`, its captions, to show
+        once played that far; `("end", item, None)` once an answer is all sent; `("cut", "", None)`
+        when a heckle drops what the player holds.
 
         What was heard, and so where a heckle cuts, comes from the player's reports (`heard`).
         """
@@ -535,11 +547,13 @@ class ComedySet:
         finally:
             self.stage.speaker.reports = False  # the player left: a cut no longer waits for its word
 
-    async def _stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | None]]:
+    async def _stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | Words | None]]:
         while (entry := await self._speaker.get()) is not None:
             item_id, piece = entry
             now = time.monotonic()
-            if item_id == CUT:
+            if isinstance(piece, Words):
+                yield "words", item_id, piece
+            elif item_id == CUT:
                 self._stream_end = now
                 yield "cut", "", None
             elif piece.size == 0:

@@ -31,7 +31,7 @@ import numpy as np
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from comedy.club import Club, ComedySet
+from comedy.club import Club, ComedySet, Words
 from comedy.protocol import SAMPLE_RATE
 
 PATH = "/engine/ws"
@@ -103,8 +103,12 @@ def take_report(comedy_set: ComedySet, report: object) -> None:
         comedy_set.started(str(report.get("item")), time.monotonic() - report["ago_ms"] / 1000)
 
 
-def speech_message(kind: str, item_id: str, pcm: np.ndarray | None) -> str:
+def speech_message(kind: str, item_id: str, pcm: np.ndarray | Words | None) -> str:
     """One piece of `ComedySet.stream()` as text, for the fallback over Gradio's event stream."""
+    if isinstance(pcm, Words):
+        return json.dumps(
+            {"kind": kind, "item": item_id, "text": pcm.text, "at": pcm.at, "n": next(_MESSAGES)}
+        )
     data = base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii") if pcm is not None else ""
     return json.dumps({"kind": kind, "item": item_id, "pcm": data, "n": next(_MESSAGES)})
 
@@ -192,5 +196,8 @@ class Engine:
                         last_item = item_id
                         self.first_frames.append((item_id, time.monotonic()))
                     seq += 1
+                elif kind == "words":
+                    message = {"type": "words", "item": item_id, "text": pcm.text, "at": pcm.at}
+                    await websocket.send_text(json.dumps(message))
                 else:
                     await websocket.send_text(json.dumps({"type": kind, "item": item_id}))

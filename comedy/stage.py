@@ -53,6 +53,16 @@ class Play:
 
 
 @dataclass(frozen=True)
+class Caption:
+    """Words of an item, which arrived when `at` samples of its audio had: a player that keeps its
+    own clock shows them once it has played that far."""
+
+    item_id: str
+    text: str
+    at: int
+
+
+@dataclass(frozen=True)
 class EndOfAnswer:
     """The answer's audio is all there: play out its tail."""
 
@@ -102,7 +112,17 @@ class Close:
 
 
 Action = (
-    Send | Play | EndOfAnswer | DropSpeech | AwaitCut | RetryLater | Cover | Restart | LoseSession | Close
+    Send
+    | Play
+    | Caption
+    | EndOfAnswer
+    | DropSpeech
+    | AwaitCut
+    | RetryLater
+    | Cover
+    | Restart
+    | LoseSession
+    | Close
 )
 
 
@@ -511,7 +531,9 @@ class Stage:
             self._answering.at, self._answering.voice = self.at(now), self.set_up.voice
         self._answering.text += delta.text
         self.say()
-        return []
+        if not delta.item_id:
+            return []
+        return [Caption(delta.item_id, delta.text, self.speaker.received.get(delta.item_id, 0))]
 
     def _on_created(self, event: Event, now: float) -> list[Action]:
         self.responding = True

@@ -113,9 +113,13 @@ def browser(fake_mic: Path):
 class Page:
     """One visitor's tab, with its console errors collected."""
 
-    def __init__(self, browser, url: str, name: str, init_script: str = "") -> None:
+    def __init__(self, browser, url: str, name: str, init_script: str = "", width: int = 1280) -> None:
+        phone = width < 640
         self.context = browser.new_context(
-            permissions=["microphone"], viewport={"width": 1280, "height": 1100}
+            permissions=["microphone"],
+            viewport={"width": width, "height": 844 if phone else 1100},
+            is_mobile=phone,
+            has_touch=phone,
         )
         if init_script:
             self.context.add_init_script(init_script)
@@ -439,3 +443,91 @@ def test_a_joke_the_content_filter_cut_shows_a_chip_and_the_estimate_follows_the
     assert "cut by the content filter" in tab.transcript()
     tab.choose("Model", "gpt-realtime-2.1")  # the next tab gets the default again
     assert tab.errors == []
+
+
+def _boxes_apart(boxes: dict[str, dict]) -> list[tuple[str, str]]:
+    """Pairs of named boxes that overlap."""
+    names, overlapping = list(boxes), []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            p, q = boxes[a], boxes[b]
+            apart = (
+                p["x"] + p["width"] <= q["x"] + 1
+                or q["x"] + q["width"] <= p["x"] + 1
+                or p["y"] + p["height"] <= q["y"] + 1
+                or q["y"] + q["height"] <= p["y"] + 1
+            )
+            if not apart:
+                overlapping.append((a, b))
+    return overlapping
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_the_stage_with_captions_and_controls_fits_a_projector_and_a_phone(
+    browser, club: Running, width: int
+) -> None:
+    tab = Page(browser, club.url, f"stage-{width}px", width=width)
+    try:
+        assert tab.page.title() == "AI Stand-up Comedian"
+        tab.page.get_by_label("Topic").fill("airports")
+        tab.page.get_by_role("button", name="Tell a joke").click()
+        tab.playing(seconds=1.0)
+        captions = tab.page.locator("#engine .captions")
+        tab.page.wait_for_function(
+            "() => document.querySelector('#engine .captions').textContent.trim().split(' ').length >= 3"
+        )
+        named = {
+            "stage": tab.page.locator("#engine .stage"),
+            "tell": tab.page.locator("#tell-joke"),
+            "start": tab.page.locator("#start-set"),
+            "transcript": tab.page.locator("#transcript"),
+            "status": tab.page.locator("#status"),
+        }
+        for name, element in named.items():
+            element.scroll_into_view_if_needed()
+            assert element.is_visible(), name
+        assert captions.is_visible() and tab.page.locator("#engine .spotlight").is_visible()
+        boxes = {name: element.bounding_box() for name, element in named.items()}
+        assert _boxes_apart(boxes) == [], boxes
+        scroll = tab.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll[0] <= scroll[1], f"horizontal scroll at {width} px: {scroll}"
+        tab.page.evaluate("() => window.scrollTo(0, 0)")
+        tab.shot()  # test-artifacts/stage-1280px.png, stage-390px.png
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+@pytest.fixture(scope="module")
+def fast_club() -> Iterator[Running]:
+    """The app with its speech arriving four times faster than it plays, as the real API's often does."""
+    yield from launch(pace=4.0)
+
+
+def test_captions_advance_with_what_is_heard_not_with_what_arrived(browser, fast_club: Running) -> None:
+    tab = Page(browser, fast_club.url, "captions")
+    try:
+        tab.page.get_by_label("Topic").fill("dentists")
+        tab.page.get_by_role("button", name="Tell a joke").click()
+        tab.playing(seconds=1.0)
+        tab.wait_until(lambda: "your turn" in tab.status(), timeout=40, what="the joke to arrive")
+        early = tab.page.evaluate("() => window.__engine.captions")
+        item = early["item"]
+        # the whole answer has arrived, but the page shows only what has been heard so far
+        assert early["count"][item] < len(early["words"][item]), early["count"]
+        tab.page.wait_for_function(
+            "(item) => { const c = __engine.captions; return c.count[item] === c.words[item].length }",
+            arg=item,
+            timeout=30_000,
+        )
+        captions = tab.page.evaluate("() => window.__engine.captions")
+        comedy_set = next(s for s in fast_club.app.club.sets.values() if not s.closed)
+        shown = captions["shown"]
+        assert len(shown) >= 5 and [e["heard"] for e in shown] == sorted(e["heard"] for e in shown)
+        for entry in shown:
+            words = captions["words"][entry["item"]]
+            spoken_at = entry["index"] / len(words) * comedy_set.speaker.received[entry["item"]]
+            assert abs(entry["heard"] - spoken_at) <= 0.3 * 24_000, (entry, spoken_at)  # within 300 ms
+        assert tab.errors == []
+    finally:
+        tab.close()

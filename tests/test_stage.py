@@ -17,6 +17,7 @@ from comedy.protocol import SAMPLE_RATE, Kind
 from comedy.rehearsal import audience
 from comedy.stage import (
     AwaitCut,
+    Caption,
     Close,
     Cover,
     DropSpeech,
@@ -75,7 +76,8 @@ def _speaking(stage: Stage, *items: str, seconds: float = 1.0) -> list:
 def test_audio_is_played_and_the_answer_is_performing() -> None:
     stage = _stage()
     actions = _speaking(stage, "A")
-    assert [type(a) for a in actions] == [Play]
+    assert [type(a) for a in actions] == [Play, Caption]
+    assert actions[1] == Caption("A", "A says", SAMPLE_RATE)  # words, and how much audio came before them
     assert stage.status == "Performing…" and stage.responding and stage.spoken
     assert stage.speaker.received["A"] == SAMPLE_RATE
 

@@ -10,9 +10,13 @@ const E = (window.__engine = window.__engine || {
   path: "off", ctx: null, worker: null, open: false, player: null, capture: null, opened: false,
   retries: 0, connections: 0, heard: {}, cuts: [], levels: { you: 0, comedian: 0 },
   peaks: { you: 0, comedian: 0 }, mic: "off", guarded: 0,
+  captions: { words: {}, count: {}, shown: [], item: "" },
 });
+const CAPTION_WORDS = 14; // the last words heard, large, as a caption line
 const line = element.querySelector(".engine-status");
 const bars = { you: element.querySelector(".level-you"), comedian: element.querySelector(".level-comedian") };
+const spotlight = element.querySelector(".spotlight");
+const captionLine = element.querySelector(".captions");
 
 function say(text) {
   E.status = text;
@@ -24,6 +28,29 @@ function draw(who, level) {
   E.peaks[who] = Math.max(E.peaks[who], level);
   const width = Math.min(100, Math.round(Math.sqrt(level) * 180));
   bars[who].style.width = width + "%";
+  if (who === "comedian") spotlight.style.opacity = String(0.2 + Math.min(0.8, Math.sqrt(level) * 2.4));
+}
+
+// Captions in step with what is heard: each piece of text came with the audio position (samples of
+// its item) it arrived at, and shows once the player has played that far; not when it arrives.
+function addWords(item, text, at) {
+  (E.captions.words[item] = E.captions.words[item] || []).push({ text, at });
+  showWords(item);
+}
+
+function showWords(item) {
+  const words = E.captions.words[item];
+  if (!words) return;
+  const heard = E.heard[item] || 0;
+  const before = E.captions.count[item] || 0;
+  let n = before;
+  while (n < words.length && words[n].at <= heard) n++;
+  if (n === before) return;
+  for (let i = before; i < n; i++) E.captions.shown.push({ item, index: i, heard });
+  E.captions.count[item] = n;
+  E.captions.item = item;
+  const said = words.slice(0, n).map((w) => w.text).join("").trim().split(/\s+/);
+  captionLine.textContent = said.slice(-CAPTION_WORDS).join(" ");
 }
 
 function toDevice(contextTime) {
@@ -56,6 +83,8 @@ E.fromGradio = (value) => {
     E.player.port.postMessage({ cut: true, at: performance.timeOrigin + performance.now() });
   } else if (m.kind === "end") {
     E.player.port.postMessage({ end: m.item });
+  } else if (m.kind === "words") {
+    addWords(m.item, m.text, m.at);
   }
 };
 
@@ -77,6 +106,7 @@ function onPlayer(event) {
     for (const item in d.played) {
       E.heard[item] = Math.max(E.heard[item] || 0, d.played[item] - inFlight);
       items[item] = E.heard[item];
+      showWords(item);
     }
     if (Object.keys(items).length) send({ type: "played", items });
     draw("comedian", d.level);
@@ -110,6 +140,8 @@ function onSocket(event) {
     setTimeout(() => connect().catch((err) => say("The audio engine could not reconnect: " + err)), wait);
   } else if (d.text && d.text.type === "refused") {
     say(d.text.message);
+  } else if (d.text && d.text.type === "words") {
+    addWords(d.text.item, d.text.text, d.text.at);
   }
 }
 
