@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import time
 
-from bench import audio_path, browser, latency, laughter, load, memory, soak, startup, throughput, visitors
+from bench import (
+    audio_path,
+    browser,
+    latency,
+    laughter,
+    load,
+    memory,
+    opener,
+    soak,
+    startup,
+    throughput,
+    visitors,
+)
 
 
 def main() -> None:
-    """Run all ten figures."""
+    """Run all eleven figures."""
     start = time.monotonic()
     audio_path.run()
     latency.run()
@@ -20,6 +32,7 @@ def main() -> None:
     load.run()
     soak.run()
     laughter.run()
+    opener.run()
     print(f"\nAll benchmarks took {time.monotonic() - start:.0f} s.")
 
 

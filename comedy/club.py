@@ -93,6 +93,14 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Opener:
+    """A set's first line, made once per voice and style and kept: played the moment Start is pressed."""
+
+    line: str
+    pcm: np.ndarray
+
+
+@dataclass(frozen=True)
 class Words:
     """Captions in the speaker queue: words of an item, shown once `at` samples of it have played."""
 
@@ -114,6 +122,7 @@ class ComedySet:
         reconnect_window: float = 60.0,
         prices: pricing.Prices | None = None,
         limits: Limits | None = None,
+        opener: Opener | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.max_seconds = max_seconds
@@ -149,6 +158,7 @@ class ComedySet:
         self._cut_reported = asyncio.Event()
         self._idle = asyncio.Event()  # set while no answer is in progress
         self._idle.set()
+        self._opener = opener  # played at once on the first start, while the session connects
         self._mic_path = audio.MicrophonePath()
 
     # --- the visible state (the stage's)
@@ -341,6 +351,9 @@ class ComedySet:
             if self._session is not None or self.closed:
                 return
             first = not self._tasks
+            opener, self._opener = self._opener, None
+            if opener is not None:
+                self._open_the_show(opener)
             self.stage.say("Connecting…" if first else "Connecting again…")
             try:
                 await self._open_session()
@@ -348,11 +361,23 @@ class ComedySet:
                 self.stage.say("Not connected", str(exc))
                 raise
             self._spawn(self._read(), "set-reader")
+            if opener is not None:  # the session carries on from what was already said
+                await self._send(protocol.assistant_text(opener.line))
             if first:
                 self._spawn(self._send_microphone(), "set-mic")
                 self._spawn(self._watch_the_clock(), "set-clock")
                 return
         await self._do(self.stage.retell("Connected again: the set goes on"))
+
+    def _open_the_show(self, opener: Opener) -> None:
+        """The cached opener, to the speaker at once: the visitor hears the set begin while the
+        session connects."""
+        item_id = protocol.new_id("opener")
+        self.stage.opened(opener.line, item_id, time.monotonic())
+        self.stage.speaker.arrived(item_id, len(opener.pcm))
+        self._speaker.put_nowait((item_id, Words(opener.line, 0)))
+        self._speaker.put_nowait((item_id, opener.pcm))
+        self._speaker.put_nowait((item_id, _EMPTY))
 
     async def _open_session(self) -> None:
         session = RealtimeSession(
@@ -459,7 +484,7 @@ class ComedySet:
         topic = topic.strip()
         self.stage.last_activity = time.monotonic()
         await self._do(self.stage.new_topic(topic))
-        cut = self.stage.cut("skipped for a new joke", time.monotonic())
+        cut = None if self.stage.opening else self.stage.cut("skipped for a new joke", time.monotonic())
         if cut is not None:
             await self._do(cut)
             # The API takes no new answer while one is active: wait for the cancel to land.
@@ -631,6 +656,7 @@ class Club:
         self._left: set[str] = set()  # of those, the ones whose tab closed
         self.ended: dict[str, ComedySet] = {}  # each visitor's last ended set, to save it
         self._auditioning: set[str] = set()  # visitors having an audition take recorded now
+        self._arrivals: dict[str, asyncio.Event] = {}  # wakes a tab's streams when its set is seated
 
     def get(self, visitor: str) -> ComedySet | None:
         """The visitor's open set, if any."""
@@ -664,6 +690,8 @@ class Club:
         if found is None:
             self._check_seat(visitor)
             self.sets[visitor] = found = make()
+            if (arrival := self._arrivals.get(visitor)) is not None:
+                arrival.set()
         try:
             await found.start()
         except BaseException:
@@ -690,9 +718,13 @@ class Club:
         self._listening[visitor] = self._listening.get(visitor, 0) + 1
         try:
             while visitor not in self._left:
+                arrival = self._arrivals.setdefault(visitor, asyncio.Event())
+                arrival.clear()
                 found = self.get(visitor)
-                if found is None:
-                    await asyncio.sleep(poll)
+                if found is None:  # woken the moment a set is seated (an opener plays at once)
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(poll):
+                            await arrival.wait()
                     continue
                 yield found
                 while not found.closed:  # the caller stopped listening to it early
@@ -702,6 +734,7 @@ class Club:
             if not self._listening[visitor]:  # the last of the tab's streams is gone
                 del self._listening[visitor]
                 self._left.discard(visitor)
+                self._arrivals.pop(visitor, None)
 
     async def hang_up(
         self, visitor: str, reason: str = "The set is over", left: bool = False

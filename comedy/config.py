@@ -93,6 +93,7 @@ class Settings:
     audition_cache_mb: float = 200.0  # the voice audition's cache on disk, at most
     saves_at_once: int = 2  # set recordings rendered at once (each holds the whole set in memory)
     listening: Listening = field(default_factory=Listening)  # turn detection and noise reduction
+    openers: bool = True  # a cached opener per voice and style plays the moment Start is pressed
 
     @property
     def rehearsal(self) -> bool:
@@ -133,5 +134,6 @@ class Settings:
             max_upload_mb=_number(env, "COMEDY_MAX_UPLOAD_MB", 10.0),
             audition_cache_mb=_number(env, "COMEDY_AUDITION_CACHE_MB", 200.0),
             listening=_listening(env),
+            openers=_number(env, "COMEDY_OPENERS", 1.0) != 0,
             saves_at_once=max(1, int(_number(env, "COMEDY_SAVES_AT_ONCE", 2))),
         )

@@ -195,6 +195,7 @@ class Stage:
     _joke: Turn | None = None  # the comedian's last line: the room's reaction scores it
     _answer_after_cancel: bool = False  # a heckle's answer waits for the cut answer to end
     _tags: int = 0
+    _opener_item: str = ""
     censored: bool = False  # the last answer was cut by the content filter: the page shows a chip
     _tell_censored: bool = False  # the next answer hears of it, and makes a bit of it
     ear: Ear = field(default_factory=Ear)
@@ -437,6 +438,19 @@ class Stage:
         if conversation_lost:  # a new session has no conversation: ask again with the same content
             actions += [Send(e) for e in self._request]
         return actions + self.ask()
+
+    def opened(self, line: str, item_id: str, now: float) -> None:
+        """The cached opener is playing while the session connects: it is the set's first line."""
+        self.transcript.append(
+            Turn("assistant", line, item_id, "opener", self.at(now), voice=self.set_up.voice)
+        )
+        self._opener_item = item_id
+        self.say()
+
+    @property
+    def opening(self) -> bool:
+        """Only the opener is playing: a first request follows it rather than cutting it."""
+        return not self.responding and self.speaker.unheard() == [self._opener_item]
 
     def covered(self, line: str, item_id: str, now: float) -> None:
         """The house comedian said `line` while OpenAI was away."""

@@ -13,12 +13,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from comedy import pricing, prompts, redaction, room
+from comedy import audio, pricing, prompts, redaction, room
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
-from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits
+from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits, Opener
 from comedy.config import Settings
 from comedy.engine import Engine
+from comedy.protocol import SAMPLE_RATE
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
 from comedy.stored_prompt import StoredPrompt
@@ -47,6 +48,7 @@ class ClubApp:
         self.last_seen: dict[str, float] = {}  # when each visitor last did something (monotonic)
         self.votes = Votes()  # the voice battle's ballot box, under the cache folder
         self._battles: dict[str, tuple[str, str, str]] = {}  # each visitor's battle awaiting a vote
+        self._openers: dict[tuple[str, str, str], asyncio.Task] = {}  # openers being made
         self.engine = Engine(self.club)
         redaction.remember(settings.api_key)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
@@ -99,6 +101,8 @@ class ClubApp:
         first_answer = worst_answer_usd(prices, Context(), MIN_ANSWER_TOKENS)
         if self.club.get(visitor) is None and allowance and (why := allowance.why_not(first_answer)):
             raise ClubFull(why)
+        first = self.club.get(visitor) is None and self.settings.openers
+        opener = await self._opener(visitor, set_up, model) if first else None
         return await self.club.seat(
             visitor,
             lambda: ComedySet(
@@ -108,8 +112,32 @@ class ClubApp:
                 max_seconds=self.settings.max_set_seconds,
                 prices=prices,
                 limits=Limits(self.settings.idle_seconds, allowance),
+                opener=opener,
             ),
         )
+
+    async def _opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Opener | None:
+        """The set's opener for this voice and style from the cache; when it is not there yet, it
+        is made in the background (an audition take of the opening line) for the next Start."""
+        line = prompts.opener(set_up.style)
+        endpoint = self.endpoint(visitor, model)
+        where = "rehearsal" if endpoint.rehearsal else endpoint.url
+        cached = Audition(endpoint.url, endpoint.key, model, where).cached(set_up.voice, set_up.style, line)
+        if cached is None:
+            if (visitor, set_up.voice, set_up.style) not in self._openers:
+                task = asyncio.create_task(self._make_opener(visitor, set_up, line, model), name="opener")
+                self._openers[(visitor, set_up.voice, set_up.style)] = task
+            return None
+        rate, samples = await asyncio.to_thread(audio.read_audio_file, str(cached))
+        return Opener(line, audio.float_to_pcm16(samples)) if rate == SAMPLE_RATE else None
+
+    async def _make_opener(self, visitor: str, set_up: prompts.SetUp, line: str, model: str) -> None:
+        try:
+            await self.audition_take(visitor, set_up.voice, set_up.style, line, model)
+        except (ClubFull, RealtimeError) as exc:
+            log.info("no opener made for %s/%s: %s", set_up.voice, set_up.style, exc)
+        finally:
+            self._openers.pop((visitor, set_up.voice, set_up.style), None)
 
     async def audition_take(self, visitor: str, voice: str, style: str, line: str, model: str) -> Audition:
         """A voice saying the line: from the cache at once, else recorded on a seat, within the

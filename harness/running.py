@@ -29,7 +29,9 @@ def launch(pace: float = 3.0, key: str | None = None, engine: bool = True, **env
     """
     os.environ.setdefault("COMEDY_CACHE_DIR", tempfile.mkdtemp(prefix="comedy-test-cache-"))
     rehearsal = RehearsalThread(pace=pace).start()
-    env = {"OPENAI_REALTIME_URL": rehearsal.url, **env}  # a key (the owner's, a visitor's) goes there
+    # A key (the owner's, a visitor's) goes to the rehearsal server; openers are made in the
+    # background on a session of their own, so only the tests of openers turn them on.
+    env = {"OPENAI_REALTIME_URL": rehearsal.url, "COMEDY_OPENERS": "0", **env}
     if key:
         env["OPENAI_API_KEY"] = key
     settings = Settings.from_env(env, dotenv_path=None)

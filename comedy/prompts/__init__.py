@@ -123,6 +123,22 @@ def tag_instructions(set_up: SetUp, reaction: str) -> str:
     )
 
 
+OPENERS = {  # short: it fills the time the session takes to connect, and the first joke follows it
+    "witty": "Good evening! Lovely crowd. Give me a topic.",
+    "dry": "Hello. This is apparently comedy. Topic?",
+    "observational": "Evening, everyone! So, what are we talking about?",
+    "absurd": "Good evening, humans and the pigeon at the back!",
+    "sarcastic": "Oh great, an audience. Thrilling. Topic?",
+    "dark": "Good evening. Let's laugh while we still can.",
+    "dad jokes": "Hi! I'm the comedian. Nice to meet you, the comedian!",
+}
+
+
+def opener(style: str) -> str:
+    """The line that opens a set in this style, played from the cache the moment Start is pressed."""
+    return OPENERS.get(style, OPENERS["witty"])
+
+
 def audition_instructions(line: str, style: str) -> str:
     """Response instructions that make the comedian say one given line, for a voice audition."""
     return f'Perform it in a {style} style. Say exactly this line and nothing else: "{line}"'

@@ -1,0 +1,49 @@
+"""The show starts at once: a cached opener per voice and style plays the moment the visitor
+presses Start, while the session connects, and the set carries on from it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+
+from comedy import prompts
+from harness.engine_client import EngineClient
+from harness.running import launch
+from harness.visitor import CHOICES, Visitor
+
+_club = contextlib.contextmanager(launch)
+
+
+async def _until(check, timeout: float = 30.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+
+
+async def test_a_cached_opener_plays_before_the_session_speaks_and_the_set_carries_on_from_it() -> None:
+    with _club(pace=1.0, COMEDY_OPENERS="1") as running:
+        takes = Path(os.environ["COMEDY_CACHE_DIR"]) / "auditions"  # the harness's cache folder
+        server = running.rehearsal.server
+        async with Visitor(running.url) as first:  # nobody has opened with marin, witty: made now
+            before = set(takes.glob("marin-*.wav"))
+            await first.call("start", CHOICES)
+            await _until(lambda: set(takes.glob("marin-*.wav")) - before, timeout=60)
+            assert running.app.club.sets[first.session_hash].transcript == []  # nothing to play yet
+            await first.call("end", [])
+        async with Visitor(running.url) as second:
+            engine = await EngineClient(second).open()  # the page's socket, opened by the click
+            engine.play()
+            await second.call("tell", ["airports", *CHOICES])  # Start and a topic at once
+            await engine.until(lambda: len(engine.order) >= 2 and engine.answered(1), timeout=30)
+            opener, answer = engine.order[:2]  # the page got the opener first
+            delta = dict(server.first_audio_sent)
+            to_page = dict(running.app.engine.first_frames)
+            assert opener.startswith("opener_") and answer in delta
+            assert to_page[opener] < delta[answer]  # on its way to the page before the session's first delta
+            comedy_set = running.app.club.sets[second.session_hash]
+            line = comedy_set.transcript[0]
+            assert line.note == "opener" and line.text == prompts.opener("witty")
+            assert any(t["type"] == "words" and t["text"] == line.text for t in engine.texts)  # its caption
+            await engine.close()
