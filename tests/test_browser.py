@@ -192,9 +192,16 @@ def tab(browser, club: Running, request) -> Iterator[Page]:
 
 def test_page_loads_with_every_control_and_no_console_errors(tab: Page) -> None:
     page = tab.page
-    for label in ("Voice", "Comedy style", "Audience reaction", "Model", "Topic"):
+    for label in ("Voice", "Comedy style", "Audience reaction", "Edge", "Model", "Topic"):
         assert page.get_by_label(label).is_visible(), label
-    for button in ("Tell a joke", "Start the set", "End the set", "Start the sound", "Microphone off"):
+    for button in (
+        "Tell a joke",
+        "Start the set",
+        "End the set",
+        "Start the sound",
+        "Microphone off",
+        "Check the microphone",
+    ):
         assert page.get_by_role("button", name=button).first.is_visible(), button
     assert "Rehearsal mode" in page.locator("#mode-banner").inner_text()
     page.wait_for_timeout(1500)
@@ -528,6 +535,28 @@ def test_captions_advance_with_what_is_heard_not_with_what_arrived(browser, fast
             words = captions["words"][entry["item"]]
             spoken_at = entry["index"] / len(words) * comedy_set.speaker.received[entry["item"]]
             assert abs(entry["heard"] - spoken_at) <= 0.3 * 24_000, (entry, spoken_at)  # within 300 ms
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_the_microphone_check_says_it_hears_you_or_what_to_fix(browser, club: Running) -> None:
+    server = club.rehearsal.server
+    tab = Page(
+        browser, club.url, "mic-check", init_script=f"({ROOM_MICROPHONE})({json.dumps(server.audience_url)})"
+    )
+    try:
+        tab.page.get_by_role("button", name="Check the microphone").click()
+        tab.page.wait_for_function("() => window.__room")  # the microphone is open
+        server.audience.cue("heckle", seed=2)  # the visitor says something
+        tab.page.wait_for_function("() => window.__engine.micCheck", timeout=15_000)
+        assert tab.page.evaluate("() => window.__engine.micCheck") == "heard"
+        assert "We can hear you" in tab.page.locator("#engine .engine-status").inner_text()
+        tab.page.get_by_role("button", name="Check the microphone").click()  # and in a silent room
+        tab.page.wait_for_function("() => window.__engine.status.startsWith('Checking')")
+        tab.page.wait_for_function("() => !window.__engine.status.startsWith('Checking')", timeout=15_000)
+        assert tab.page.evaluate("() => window.__engine.micCheck") == "quiet"
+        assert "can't hear you" in tab.page.locator("#engine .engine-status").inner_text()
         assert tab.errors == []
     finally:
         tab.close()
