@@ -19,7 +19,7 @@ from comedy.club import ComedySet
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalThread
 from comedy.venue import HANDS_FREE, PUSH_TO_TALK, ClubApp
-from comedy.web import BATTLE_LINE, Web, session_capacity
+from comedy.web import BATTLE_LINE, Web, applause_meter, session_capacity
 from comedy.web import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
@@ -28,6 +28,11 @@ log = logging.getLogger("comedy.app")
 CSS = """
 #status {font-size: 0.95em; opacity: 0.9}
 #mode-banner {text-align: center}
+#laugh-meter .applause {padding: 10px 12px}
+#laugh-meter .applause-title {font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase}
+#laugh-meter .lamps {display: flex; gap: 5px; margin: 8px 0}
+#laugh-meter .lamp {flex: 1; height: 20px; border-radius: 4px; background: #2a2a31}
+#laugh-meter .lamp.on {background: linear-gradient(#ffd24a, #f59e0b); box-shadow: 0 0 10px #f5b301}
 #filter-chip .chip {display: inline-block; padding: 2px 10px; border-radius: 999px;
   background: #7f1d1d; color: #fff; font-weight: 600}
 """
@@ -126,7 +131,7 @@ def _set_tab(web: Web, choices: dict) -> SimpleNamespace:
     with gr.Row():
         page.transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript", scale=3)
         with gr.Column(scale=2):
-            page.laugh = gr.Label(label="Laugh meter (the room after the punchline)", elem_id="laugh-meter")
+            page.laugh = gr.HTML(applause_meter(None), elem_id="laugh-meter")
             page.scores = gr.BarPlot(
                 x="joke", y="laugh", label="Laugh per joke", height=160, y_lim=[0, 1], elem_id="joke-scores"
             )

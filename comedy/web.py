@@ -25,6 +25,8 @@ from comedy.club import ClubFull, ComedySet
 from comedy.engine import speech_message, take_report
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
+from comedy.room import RoomReading
+from comedy.stage import score_words
 from comedy.venue import HANDS_FREE, ClubApp
 
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
@@ -35,6 +37,21 @@ _NOT_PROMPT = {"model", "mode"}  # choices that are not the comedian's: the mode
 
 CENSORED_CHIP = "🚫 The content filter cut that joke"
 BATTLE_LINE = "My therapist says I have trouble with commitment. We've been seeing each other for six years."
+
+
+LAMPS = 10
+
+
+def applause_meter(reading: RoomReading | None) -> str:
+    """The laugh meter as a club's applause meter: a row of lamps lit by the last joke's laugh."""
+    lit = round((reading.laugh if reading else 0.0) * LAMPS)
+    lamps = "".join(f'<span class="lamp{" on" if i < lit else ""}"></span>' for i in range(LAMPS))
+    words = score_words(reading) if reading else "waiting for the first punchline"
+    return (
+        f'<div class="applause" role="meter" aria-label="Applause meter" aria-valuemin="0" '
+        f'aria-valuemax="{LAMPS}" aria-valuenow="{lit}"><div class="applause-title">Applause meter</div>'
+        f'<div class="lamps">{lamps}</div><div class="applause-words">{words}</div></div>'
+    )
 
 
 def playable(take: Path) -> tuple[int, object]:
@@ -66,7 +83,7 @@ def shown(comedy_set: ComedySet) -> tuple:
             "latency (ms)": [round(x * 1000) for x in meters.latencies_s],
         }
     )
-    room = comedy_set.room.meter() if comedy_set.room else None
+    room = applause_meter(comedy_set.room)
     scored = [(n, t.score.laugh) for n, t in enumerate(comedy_set.jokes(), 1) if t.score is not None]
     scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
     chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.censored else ""

@@ -417,6 +417,9 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
             assert len(server.truncations) == truncations and "heckle" not in tab.transcript()
             assert any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts)
             assert "cut at" not in tab.transcript()
+            lamps = tab.page.locator("#laugh-meter .lamp.on")  # the laugh scores the joke
+            tab.wait_until(lambda: lamps.count() > 0, timeout=20, what="the applause meter to light")
+            assert "laughter" in tab.page.locator("#laugh-meter").inner_text()
         else:
             tab.wait_until(
                 lambda: len(server.truncations) > truncations, what="the heckle to cut the comedian"
