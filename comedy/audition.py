@@ -16,6 +16,7 @@ import numpy as np
 
 from comedy import audio, models, prompts, protocol
 from comedy.answer import ask
+from comedy.config import cache_dir
 from comedy.realtime import RealtimeSession
 
 DEFAULT_LINE = "I told my cat a joke about the microphone. It knocked it off the stage."
@@ -25,9 +26,8 @@ DEFAULT_CACHE_MB = 200.0
 
 
 def default_cache_dir() -> Path:
-    """`COMEDY_CACHE_DIR`, else the user's cache folder."""
-    root = os.environ.get("COMEDY_CACHE_DIR") or Path.home() / ".cache" / "ai-standup-comedian"
-    return Path(root) / "auditions"
+    """The auditions folder in the club's cache folder."""
+    return cache_dir() / "auditions"
 
 
 def trim_cache(folder: Path, max_bytes: float, keep: Path | None = None) -> int:

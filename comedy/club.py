@@ -100,14 +100,6 @@ class Opener:
     pcm: np.ndarray
 
 
-@dataclass(frozen=True)
-class Words:
-    """Captions in the speaker queue: words of an item, shown once `at` samples of it have played."""
-
-    text: str
-    at: int
-
-
 class ComedySet:
     """A visitor's set: one Realtime session, the speaker queue, and the stage that decides."""
 
@@ -300,8 +292,8 @@ class ComedySet:
                 await self._send(event, replace_settings)
             case Play(item_id, pcm):
                 self._speaker.put_nowait((item_id, pcm))
-            case Caption(item_id, text, at):
-                self._speaker.put_nowait((item_id, Words(text, at)))
+            case Caption(item_id):
+                self._speaker.put_nowait((item_id, action))
             case EndOfAnswer(item_id):
                 self._speaker.put_nowait((item_id, _EMPTY))
             case DropSpeech():
@@ -375,7 +367,7 @@ class ComedySet:
         item_id = protocol.new_id("opener")
         self.stage.opened(opener.line, item_id, time.monotonic())
         self.stage.speaker.arrived(item_id, len(opener.pcm))
-        self._speaker.put_nowait((item_id, Words(opener.line, 0)))
+        self._speaker.put_nowait((item_id, Caption(item_id, opener.line, 0)))
         self._speaker.put_nowait((item_id, opener.pcm))
         self._speaker.put_nowait((item_id, _EMPTY))
 
@@ -533,7 +525,7 @@ class ComedySet:
             if generation != self._generation:  # a cut: drop what was waiting
                 pending, generation = np.zeros(0, np.int16), self._generation
             item_id, piece = entry
-            if item_id == CUT or isinstance(piece, Words):  # Gradio's player shows no captions
+            if item_id == CUT or isinstance(piece, Caption):  # Gradio's player shows no captions
                 continue
             pending = np.concatenate([pending, piece])
             end_of_answer = piece.size == 0
@@ -558,9 +550,9 @@ class ComedySet:
             if end_of_answer and generation == self._generation:
                 self.stage.punchline_landed(play_end)  # it has landed once the browser played it
 
-    async def stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | Words | None]]:
+    async def stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | Caption | None]]:
         """Speech as it arrives, for a player that keeps its own clock and reports what it played
-        (the page's engine): `("audio", item, pcm)`; `("words", item, Words)`, its captions, to show
+        (the page's engine): `("audio", item, pcm)`; `("words", item, Caption)`, its captions, to show
         once played that far; `("end", item, None)` once an answer is all sent; `("cut", "", None)`
         when a heckle drops what the player holds.
 
@@ -572,11 +564,11 @@ class ComedySet:
         finally:
             self.stage.speaker.reports = False  # the player left: a cut no longer waits for its word
 
-    async def _stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | Words | None]]:
+    async def _stream(self) -> AsyncIterator[tuple[str, str, np.ndarray | Caption | None]]:
         while (entry := await self._speaker.get()) is not None:
             item_id, piece = entry
             now = time.monotonic()
-            if isinstance(piece, Words):
+            if isinstance(piece, Caption):
                 yield "words", item_id, piece
             elif item_id == CUT:
                 self._stream_end = now

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dotenv import dotenv_values
 from pydantic import SecretStr
@@ -16,6 +17,12 @@ from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS, DETECTIONS, EAGERNESS, Lis
 from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT
 
 DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+
+
+def cache_dir() -> Path:
+    """Where the club keeps what outlives a restart (audition takes, openers, votes):
+    `COMEDY_CACHE_DIR`, else the user's cache folder."""
+    return Path(os.environ.get("COMEDY_CACHE_DIR") or Path.home() / ".cache" / "ai-standup-comedian")
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -31,8 +31,9 @@ import numpy as np
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from comedy.club import Club, ComedySet, Words
+from comedy.club import Club, ComedySet
 from comedy.protocol import SAMPLE_RATE
+from comedy.stage import Caption
 
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
@@ -103,9 +104,9 @@ def take_report(comedy_set: ComedySet, report: object) -> None:
         comedy_set.started(str(report.get("item")), time.monotonic() - report["ago_ms"] / 1000)
 
 
-def speech_message(kind: str, item_id: str, pcm: np.ndarray | Words | None) -> str:
+def speech_message(kind: str, item_id: str, pcm: np.ndarray | Caption | None) -> str:
     """One piece of `ComedySet.stream()` as text, for the fallback over Gradio's event stream."""
-    if isinstance(pcm, Words):
+    if isinstance(pcm, Caption):
         return json.dumps(
             {"kind": kind, "item": item_id, "text": pcm.text, "at": pcm.at, "n": next(_MESSAGES)}
         )

@@ -8,13 +8,13 @@ call keeps it safe from any thread Gradio runs a handler on. The leaderboard sur
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from comedy.config import cache_dir
 from comedy.protocol import VOICES
 
 BUSY_SECONDS = 10.0
@@ -31,9 +31,8 @@ CREATE INDEX IF NOT EXISTS votes_by_style ON votes (style);
 
 
 def default_path() -> Path:
-    """`COMEDY_CACHE_DIR/votes.sqlite3`, else in the user's cache folder."""
-    root = os.environ.get("COMEDY_CACHE_DIR") or Path.home() / ".cache" / "ai-standup-comedian"
-    return Path(root) / "votes.sqlite3"
+    """`votes.sqlite3` in the club's cache folder."""
+    return cache_dir() / "votes.sqlite3"
 
 
 @dataclass(frozen=True)
