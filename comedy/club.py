@@ -19,6 +19,7 @@ import numpy as np
 
 from comedy import audio, models, pricing, prompts, protocol
 from comedy.budget import Allowance
+from comedy.echo import EchoCanceller
 from comedy.house import jokes, voice
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Event
@@ -53,6 +54,7 @@ MIC_QUEUE_CHUNKS = 50  # 5 s of microphone audio waiting at most
 MAX_CHUNK_SECONDS = 2.0  # the longest microphone chunk taken (the page sends 0.1 s)
 CUT_REPORT_SECONDS = 0.3  # how long a cut waits for the page to say where it stopped
 NEW_JOKE_WAIT_SECONDS = 3.0  # how long a new topic waits for the cancelled answer to end
+MicChunk = tuple[int, np.ndarray, np.ndarray | None]  # rate, samples, what was playing (None: nothing)
 CUT = "\x00cut"  # a speaker-queue entry: a heckle dropped what the player holds
 _EMPTY = np.zeros(0, np.int16)
 
@@ -142,7 +144,8 @@ class ComedySet:
         self._session: RealtimeSession | None = None
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()  # every task the set started; all cancelled on close
-        self._mic: asyncio.Queue[tuple[int, np.ndarray] | None] = asyncio.Queue(MIC_QUEUE_CHUNKS)
+        self._mic: asyncio.Queue[MicChunk | None] = asyncio.Queue(MIC_QUEUE_CHUNKS)
+        self.echo = EchoCanceller()  # takes the comedian out of the microphone, given what the page played
         # (item_id, pcm) to play; an empty pcm ends an answer; None ends the set.
         self._speaker: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
         self._generation = 0  # bumped by a cut: what the speaker holds is dropped
@@ -426,8 +429,9 @@ class ComedySet:
 
     # --- input: microphone and buttons
 
-    def receive(self, rate: int, samples: np.ndarray) -> None:
-        """A microphone chunk, handed on at once (a slow handler makes Gradio drop chunks).
+    def receive(self, rate: int, samples: np.ndarray, reference: np.ndarray | None = None) -> None:
+        """A microphone chunk, handed on at once (a slow handler makes Gradio drop chunks), with
+        what the page was playing as it was captured (the engine's frames; None: nothing played).
 
         A live microphone sends a tenth of a second at a time: a chunk longer than a couple of
         seconds is not one, and is skipped with a word.
@@ -441,7 +445,7 @@ class ComedySet:
             )
             return
         try:
-            self._mic.put_nowait((rate, samples))
+            self._mic.put_nowait((rate, samples, reference))
         except asyncio.QueueFull:
             self.stage.say(error="The microphone is sending faster than the connection takes it.")
 
@@ -452,7 +456,7 @@ class ComedySet:
                 chunks = self._mic_path.flush()
             else:
                 try:
-                    chunks = self._mic_path.feed(*item)
+                    chunks = self._mic_path.feed(*self._without_echo(*item))
                 except ValueError as exc:
                     self.stage.say(error=f"Skipped an unreadable microphone chunk: {exc}")
                     continue
@@ -464,6 +468,13 @@ class ComedySet:
                 await self._do(self.stage.microphone(pcm, time.monotonic()))
             if item is None and not self.hands_free:
                 await self._do(self.stage.committed())
+
+    def _without_echo(self, rate: int, samples: np.ndarray, reference: np.ndarray | None) -> tuple:
+        """The engine's microphone with the comedian taken out (anything else passes through)."""
+        engine_frame = rate == SAMPLE_RATE and np.ndim(samples) == 1 and np.asarray(samples).dtype == np.int16
+        if engine_frame and (reference is not None or self.echo.active):
+            return rate, self.echo.process(samples, reference)
+        return rate, samples
 
     async def stop_talking(self) -> None:
         """The visitor released push-to-talk: send what they said as one turn."""

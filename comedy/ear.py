@@ -5,16 +5,23 @@ nor cuts). The ear keeps the session's microphone audio on the server's timeline
 counts from the session's first sample), finds where a reported sound really begins, and hears its
 first `room.WINDOW` seconds to tell speech from laughter, applause and noise. While the room laughs
 it follows the laugh until it fades. Pure: audio and times in, verdicts out.
+
+While the comedian talks, the microphone also holds what is left of its echo after the canceller,
+and the canceller turns a heckler down for the first few hundred milliseconds of double talk: there
+a sound is speech only if a speech detector (`comedy.speech`) hears a run of at least
+`BARGE_IN_SECONDS` in it and the room does not read it as laughter or applause. The same evidence
+lets the set cut the comedian itself (a verdict with no item) when the server reports nothing, as
+its turn detection may not for a heckle quieter than the comedian.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from comedy import room
+from comedy import room, speech
 from comedy.protocol import SAMPLE_RATE
 from comedy.room import Hearing
 
@@ -24,6 +31,12 @@ MAX_LAUGH_SECONDS = 12.0  # a laugh held longer than this is over anyway (a room
 WINDOW_SAMPLES = int(room.WINDOW * SAMPLE_RATE)
 TEN_MS = SAMPLE_RATE // 100
 REMEMBERED_SOUNDS = 64
+BARGE_IN_SECONDS = 0.2  # a run of speech this long, while the comedian talks, is someone talking
+SPEECH_ON, SPEECH_HOLD = 0.5, 0.35  # a run starts above the first probability, holds above the second
+CONFIRM_SECONDS = 0.8  # how long after a sound's onset the ear waits for that run, while talking
+SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
+CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
+BARGE_IN = ""  # the item of a verdict the set reached before the server reported the sound
 
 
 @dataclass(frozen=True)
@@ -101,18 +114,59 @@ def _loud(pcm: np.ndarray) -> bool:
     return bool(len(x)) and 10 * np.log10(float(np.mean(x * x)) + 1e-12) > room.LOUD_DBFS
 
 
+class SpeechRuns:
+    """Runs of speech the detector heard while the comedian talked, on the tape's timeline."""
+
+    def __init__(self) -> None:
+        self.detector: speech.SpeechDetector | None = None  # made when first needed
+        self.start: int | None = None  # where the current run began
+        self.length = 0  # its length, in chunks
+        self.number = 0  # counts the runs: each is acted on once
+        self.runs: deque[tuple[int, int]] = deque(maxlen=16)  # (start, end) of runs long enough
+
+    def listen(self, pcm: np.ndarray, end: int) -> None:
+        """The detector's reading of the next audio, which ends at tape sample `end`."""
+        self.detector = self.detector or speech.SpeechDetector()
+        for p in self.detector.feed(pcm):
+            if p >= SPEECH_ON or (self.length and p >= SPEECH_HOLD):
+                self.number += not self.length
+                self.length += 1
+            else:
+                self.length = 0
+        self.start = end - self.length * CHUNK_SAMPLES if self.length else None
+        if self.start is not None and self.length * speech.CHUNK_SECONDS >= BARGE_IN_SECONDS:
+            if self.runs and self.runs[-1][0] == self.start:
+                self.runs[-1] = (self.start, end)
+            else:
+                self.runs.append((self.start, end))
+
+    def rest(self) -> None:
+        """The comedian stopped: the next stretch of listening starts afresh."""
+        if self.detector is not None:
+            self.detector.reset()
+        self.start, self.length = None, 0
+
+    def since(self, sample: int) -> int | None:
+        """The start of the first long-enough run that ends after `sample` (None: none yet)."""
+        return next((start for start, end in self.runs if end > sample), None)
+
+
 class Ear:
     """Hears the reported sounds' starts, and follows the room's laughs until they fade."""
 
     def __init__(self) -> None:
         self.tape = Tape()
         self.kinds: dict[str, str] = {}  # item -> what it was, for the sounds decided so far
+        self.speech = SpeechRuns()
         self._pending: _Pending | None = None
         self._laugh: _Laugh | None = None
+        self._barged: tuple[int, Hearing] | None = None  # the set's own barge-in: where, and what
+        self._acted_on = 0  # the last speech run a verdict was reached on
 
     def restart(self) -> None:
         """A new session: its timeline starts at zero; nothing is pending."""
-        self.tape, self._pending, self._laugh = Tape(), None, None
+        self.tape, self._pending, self._laugh, self._barged = Tape(), None, None, None
+        self.speech = SpeechRuns()
         self.kinds.clear()
 
     @property
@@ -131,6 +185,9 @@ class Ear:
             start = audio_start_ms * SAMPLE_RATE // 1000
         else:  # an odd or missing position: the last second will hold the start
             start = max(0, self.tape.total - SAMPLE_RATE)
+        if self._barged is not None and start <= self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
+            hearing, self._barged = self._barged[1], None  # the set already heard this one, and acted
+            return self._decided(_Pending(item_id, start, True, now), hearing, now, 0.0)
         self._pending = _Pending(item_id, start, talking, now)
         return self._hear(now, final=False)
 
@@ -140,11 +197,22 @@ class Ear:
             return self._hear(now, final=True)
         return None
 
-    def heard(self, pcm: np.ndarray, now: float) -> tuple[Verdict | None, Faded | None]:
-        """The microphone's next audio (as sent): a verdict if a sound is now heard enough, and
-        the laugh being ridden if it just faded."""
+    def heard(
+        self, pcm: np.ndarray, now: float, talking: bool = False
+    ) -> tuple[Verdict | None, Faded | None]:
+        """The microphone's next audio (as sent; `talking`: while the comedian talks): a verdict
+        if a sound is now heard enough, and the laugh being ridden if it just faded."""
         self.tape.add(pcm)
-        return self._hear(now, final=False), self._follow(pcm, now)
+        if self._barged and self.tape.total > self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
+            self._barged = None  # the server never reported it
+        if talking:
+            self.speech.listen(pcm, self.tape.total)
+        else:
+            self.speech.rest()
+        verdict = self._hear(now, final=False)
+        if verdict is None and talking:
+            verdict = self._barge_in(now)
+        return verdict, self._follow(pcm, now)
 
     def ride(self, kind: str, now: float) -> None:
         """The room is laughing (or clapping): follow it until it fades."""
@@ -174,14 +242,43 @@ class Ear:
         if onset is None and not final:
             return None
         onset = self.tape.total if onset is None else onset
+        if pending.talking:
+            spoke = self.speech.since(onset - CHUNK_SAMPLES)
+            waiting = self.tape.total < onset + CONFIRM_SECONDS * SAMPLE_RATE
+            if spoke is None and waiting and not final:
+                return None  # no speech heard in it yet: it may be the comedian's own echo
         if not final and self.tape.total < onset + WINDOW_SAMPLES:
             return None
         window = self.tape.since(onset)[:WINDOW_SAMPLES]
         self._pending = None
         hearing = room.hear(window)
+        if pending.talking and hearing.kind == "speech" and self.speech.since(onset - CHUNK_SAMPLES) is None:
+            hearing = replace(hearing, kind="noise")  # too little speech in it to be anyone talking
+        if pending.talking:
+            self._acted_on = self.speech.number
+        return self._decided(pending, hearing, now, len(window) / SAMPLE_RATE)
+
+    def _barge_in(self, now: float) -> Verdict | None:
+        """While the comedian talks and nothing is reported: a long-enough run of speech is
+        someone talking over it (unless the room reads it as a laugh), heard from where it began."""
+        start = self.speech.start
+        if start is None or self._pending is not None or self._laugh is not None or self._barged:
+            return None
+        if self.speech.number == self._acted_on:
+            return None  # this run was heard already
+        if self.speech.length * speech.CHUNK_SECONDS < BARGE_IN_SECONDS:
+            return None
+        if self.tape.total < start + WINDOW_SAMPLES:
+            return None
+        hearing = room.hear(self.tape.since(start)[:WINDOW_SAMPLES])
+        if not hearing.reacts:
+            hearing = replace(hearing, kind="speech")
+        self._barged = (start, hearing)
+        self._acted_on = self.speech.number
+        return Verdict(BARGE_IN, hearing, True, 0.0, (self.tape.total - start) / SAMPLE_RATE)
+
+    def _decided(self, pending: _Pending, hearing: Hearing, now: float, heard: float) -> Verdict:
         self.kinds[pending.item_id] = hearing.kind
         while len(self.kinds) > REMEMBERED_SOUNDS:
             del self.kinds[next(iter(self.kinds))]
-        return Verdict(
-            pending.item_id, hearing, pending.talking, now - pending.since, len(window) / SAMPLE_RATE
-        )
+        return Verdict(pending.item_id, hearing, pending.talking, now - pending.since, heard)

@@ -3,7 +3,10 @@
 The page (`comedy/engine_page/`) captures the microphone as 24 kHz PCM16 in 20 ms frames and plays
 the comedian through a ring-buffer AudioWorklet. Over the socket:
 
-- page -> server, binary: microphone PCM16, little-endian, 24 kHz mono;
+- page -> server, binary: a microphone frame, `[channels: u8][0: u8][PCM16 LE...]`: channels 1 is
+  the microphone alone (nothing was playing, or the browser cancels echo itself); channels 2 is the
+  microphone and then, as long again, what the page's player was rendering as each sample was
+  captured (the reference the server's echo canceller takes the comedian out with);
 - server -> page, binary: speech, `[id length: u8][item id: ascii][seq: u32 LE][PCM16 LE]`;
 - server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "end", "item"}`;
 - page -> server, text: `{"type": "played", "items": {item: samples}}` (what reached the output
@@ -38,7 +41,8 @@ from comedy.stage import Caption
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
 REFUSED = 4401  # close code: no valid token
-MAX_FRAME_BYTES = SAMPLE_RATE * 2  # one second of microphone audio in one frame at most
+MAX_FRAME_BYTES = SAMPLE_RATE * 2 * 2 + 2  # one second of microphone audio and its reference at most
+MIC_ONLY, WITH_REFERENCE = 1, 2  # a microphone frame's channels
 
 
 class Tokens:
@@ -87,6 +91,29 @@ def read_speech_frame(frame: bytes) -> tuple[str, int, np.ndarray]:
     item_id = frame[1 : 1 + size].decode("ascii")
     (seq,) = struct.unpack_from("<I", frame, 1 + size)
     return item_id, seq, np.frombuffer(frame[5 + size :], dtype="<i2")
+
+
+def microphone_frame(mic: np.ndarray, reference: np.ndarray | None = None) -> bytes:
+    """One binary microphone frame: the microphone, and what was playing (None: nothing)."""
+    channels = MIC_ONLY if reference is None else WITH_REFERENCE
+    body = [np.asarray(mic).astype("<i2").tobytes()]
+    if reference is not None:
+        body.append(np.asarray(reference).astype("<i2").tobytes())
+    return bytes([channels, 0]) + b"".join(body)
+
+
+def read_microphone_frame(frame: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """The microphone and its reference (None: nothing played) from a frame; ValueError if malformed."""
+    if len(frame) < 4 or frame[0] not in (MIC_ONLY, WITH_REFERENCE) or frame[1] != 0:
+        raise ValueError("not a microphone frame")
+    channels = frame[0]
+    if (len(frame) - 2) % (2 * channels):
+        raise ValueError("a microphone frame's channels differ in length")
+    pcm = np.frombuffer(frame, dtype="<i2", offset=2)
+    if channels == MIC_ONLY:
+        return pcm, None
+    half = len(pcm) // 2
+    return pcm[:half], pcm[half:]
 
 
 def take_report(comedy_set: ComedySet, report: object) -> None:
@@ -178,8 +205,9 @@ class Engine:
             comedy_set = self.club.get(visitor)
             if message.get("bytes") is not None:
                 frame = message["bytes"]
-                if comedy_set is not None and 0 < len(frame) <= MAX_FRAME_BYTES and len(frame) % 2 == 0:
-                    comedy_set.receive(SAMPLE_RATE, np.frombuffer(frame, dtype="<i2"))
+                if comedy_set is not None and len(frame) <= MAX_FRAME_BYTES:
+                    with contextlib.suppress(ValueError):  # a malformed frame is dropped, as before
+                        comedy_set.receive(SAMPLE_RATE, *read_microphone_frame(frame))
                 continue
             if comedy_set is not None:
                 with contextlib.suppress(ValueError):

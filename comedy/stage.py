@@ -17,7 +17,7 @@ import numpy as np
 
 from comedy import audio, endings, prompts, protocol
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
-from comedy.ear import Ear, Faded, Verdict
+from comedy.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
@@ -477,7 +477,7 @@ class Stage:
     def microphone(self, pcm: np.ndarray, now: float) -> list[Action]:
         """The visitor's microphone, as sent: the ear hears the sounds the server reports, rides
         the room's laughs, and after a punchline the room is read for the joke's score."""
-        verdict, faded = self.ear.heard(pcm, now)
+        verdict, faded = self.ear.heard(pcm, now, talking=self.talking)
         actions = self._verdict(verdict, now) if verdict else []
         if faded is not None:
             actions += self._faded(faded)
@@ -594,22 +594,32 @@ class Stage:
         self.last_activity = now
         item_id = str(event.get("item_id") or protocol.new_id("item"))
         self.turn("user", item_id, now).note = "listening…"
-        talking = self.responding or bool(self.speaker.unheard())
         self.say("Listening…")
-        verdict = self.ear.started(item_id, event.get("audio_start_ms"), talking, now)
+        verdict = self.ear.started(item_id, event.get("audio_start_ms"), self.talking, now)
         return self._verdict(verdict, now) if verdict else []
 
+    @property
+    def talking(self) -> bool:
+        """The comedian is talking: an answer is coming, or the page has not played all of one."""
+        return self.responding or bool(self.speaker.unheard())
+
     def _verdict(self, verdict: Verdict, now: float) -> list[Action]:
-        """The ear heard what a sound is: speech is a heckle or a turn; anything else never is."""
+        """The ear heard what a sound is: speech is a heckle or a turn; anything else never is.
+        A verdict with no item is the set's own barge-in: the server's report of the sound, and
+        the visitor's turn with it, come after."""
         self.verdicts = [*self.verdicts[-49:], verdict]
-        turn = self.turn("user", verdict.item_id, now)
+        turn = self.turn("user", verdict.item_id, now) if verdict.item_id != BARGE_IN else None
         if verdict.hearing.kind == "speech":
             self._tags = 0
             self.ear.stop_riding()  # the visitor's turn comes before any tag line
             cut = self.cut("heckled", now) if verdict.talking else None
-            turn.note = "heckle" if cut is not None else ""
+            if turn is not None:
+                turn.note = "heckle" if verdict.talking else ""
+            elif cut is not None:
+                self.say("Heckled: listening…")
             return cut or []
-        self.transcript.remove(turn)  # the room's sound is not the visitor's line
+        if turn is not None:
+            self.transcript.remove(turn)  # the room's sound is not the visitor's line
         if verdict.hearing.reacts:
             self.ear.ride(verdict.hearing.kind, now)
             laughing = verdict.hearing.kind == "laughter"

@@ -85,7 +85,7 @@ def decide(clip: Clip, detection: dict | None = None) -> Decision:
     for i in range(0, len(clip.pcm), step):
         chunk = clip.pcm[i : i + step]
         now = (i + len(chunk)) / SR  # the audio clock: the set hears in real time
-        verdict, _ = ear.heard(chunk, now)
+        verdict, _ = ear.heard(chunk, now, talking=True)
         for transition, at_ms in detector.feed(chunk):
             if transition == "started" and reported is None:
                 reported = now

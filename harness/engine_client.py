@@ -15,7 +15,7 @@ from collections import defaultdict
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from comedy.engine import PATH, read_speech_frame
+from comedy.engine import PATH, microphone_frame, read_speech_frame
 from comedy.protocol import SAMPLE_RATE
 from harness.visitor import Visitor
 
@@ -144,11 +144,15 @@ class EngineClient:
         self.played[item] = samples
         await self.ws.send(json.dumps({"type": "played", "items": {item: samples}}))
 
-    async def speak(self, pcm: np.ndarray, realtime: bool = True) -> None:
-        """The microphone: 24 kHz int16 in 20 ms binary frames."""
+    async def speak(
+        self, pcm: np.ndarray, realtime: bool = True, reference: np.ndarray | None = None
+    ) -> None:
+        """The microphone: 24 kHz int16 in 20 ms binary frames, with what was playing beside it
+        (`reference`, as long as `pcm`) as the page sends it while the comedian talks."""
         assert self.ws is not None
         for start in range(0, len(pcm), FRAME):
-            await self.ws.send(pcm[start : start + FRAME].astype("<i2").tobytes())
+            played = None if reference is None else reference[start : start + FRAME]
+            await self.ws.send(microphone_frame(pcm[start : start + FRAME], played))
             await asyncio.sleep(0.02 if realtime else 0.001)
 
     async def until(self, check, timeout: float = 30.0) -> None:

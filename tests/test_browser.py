@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -13,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from comedy import audio, protocol
+from comedy.house.voice import speak
+from comedy.protocol import DEFAULT_VOICE
+from comedy.rehearsal import audience
+from harness import laptop
 from harness.running import Running, launch
 from tests.conftest import spoken
 
@@ -37,37 +40,7 @@ ENGINE_PROBE = """() => {
   if (!e || !e.ctx) return null;
   const heard = Object.values(e.heard).reduce((a, b) => a + b, 0);
   return {heard, peak: e.peaks.comedian, path: e.path, state: e.ctx.state, status: e.status,
-          you: e.peaks.you, guarded: e.guarded};
-}"""
-
-
-# A fake microphone in the rehearsal room: the page's getUserMedia returns the rehearsal audience's
-# feed (silence, and whatever the test cues: a laugh, applause, a heckle), played in real time.
-ROOM_MICROPHONE = """(url) => {
-  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = async (constraints) => {
-    if (!constraints || !constraints.audio) return real(constraints);
-    const ctx = new AudioContext({ sampleRate: 24000 });
-    await ctx.resume();
-    const out = ctx.createMediaStreamDestination();
-    const feed = new WebSocket(url);
-    feed.binaryType = "arraybuffer";
-    let at = 0;
-    feed.onmessage = (message) => {
-      const pcm = new Int16Array(message.data);
-      const buffer = ctx.createBuffer(1, pcm.length, 24000);
-      const samples = buffer.getChannelData(0);
-      for (let i = 0; i < pcm.length; i++) samples[i] = pcm[i] / 32768;
-      const source = ctx.createBufferSource();
-      source.buffer = buffer;
-      source.connect(out);
-      at = Math.max(at, ctx.currentTime + 0.03);
-      source.start(at);
-      at += buffer.duration;
-    };
-    window.__room = { ctx, feed };
-    return out.stream;
-  };
+          you: e.peaks.you, echo: e.echo, referenced: e.referenced};
 }"""
 
 
@@ -299,29 +272,83 @@ def test_meters_recording_and_audition_work_in_the_page(tab: Page) -> None:
     assert tab.errors == []
 
 
-@pytest.mark.parametrize("guard", [1.0, 0.0], ids=["echo-guard-on", "echo-guard-off"])
-def test_the_comedian_hearing_itself_on_laptop_speakers_is_not_a_heckle(
-    tab: Page, club: Running, guard: float
-) -> None:
-    """The comedian's own voice leaks back into the microphone, as on laptop speakers where the
-    browser's echo canceller ignores Web Audio. With the guard on, that is no heckle; the control
-    run without it shows the leak really does heckle."""
-    server = club.rehearsal.server
-    truncations = len(server.truncations)
-    started = server.sent.count("input_audio_buffer.speech_started")
-    tab.page.get_by_label("Topic").fill("airports")
+def _comedian_level() -> float:
+    """The house comedian's voice level (dBFS) in the page's default voice, as it leaves the speaker."""
+    line = "So I went to the airport and they asked if I packed my bag."
+    return laptop.active_level(speak(line, DEFAULT_VOICE))
+
+
+def _laptop_tab(browser, club: Running, name: str, coupling_db: float, delay_ms: float) -> Page:
+    """A visitor on laptop speakers: the page's own output reaches its microphone through the room."""
+    script = laptop.room_script(club.rehearsal.server.audience_url, coupling_db, delay_ms)
+    return Page(browser, club.url, name, init_script=script)
+
+
+def _tell_with_the_microphone_on(tab: Page, topic: str) -> None:
+    """Ask for a joke, then switch the engine's microphone on (if it is off) while it plays."""
+    tab.page.get_by_label("Topic").fill(topic)
     tab.page.get_by_role("button", name="Tell a joke").click()
     tab.page.wait_for_function("() => window.__engine && window.__engine.path === 'engine'")
-    tab.page.evaluate(f"() => {{ __engine.leak(0.6); __engine.guard({guard}); __engine.micOn(true); }}")
-    if guard:
-        tab.playing(seconds=3.0)
-        tab.wait_until(lambda: "your turn" in tab.status(), what="the joke to finish")
-        assert server.sent.count("input_audio_buffer.speech_started") == started
-        assert len(server.truncations) == truncations and "heckle" not in tab.transcript()
-        assert tab.engine()["guarded"] > 0  # the guard really held frames back
-    else:
-        tab.wait_until(lambda: len(server.truncations) > truncations, what="the comedian to heckle itself")
-    assert tab.errors == []
+    if tab.page.evaluate("() => window.__engine.mic") != "on":
+        tab.page.locator("#engine .engine-mic").click()
+    tab.page.wait_for_function("() => window.__engine.mic === 'on' && window.__room")
+
+
+def _open_set(club: Running):
+    return next(s for s in club.app.club.sets.values() if not s.closed)
+
+
+@pytest.mark.parametrize(
+    ("coupling_db", "delay_ms"), [(-6.0, 40.0), (0.0, 80.0), (6.0, 120.0)], ids=["-6dB", "0dB", "+6dB"]
+)
+def test_on_laptop_speakers_the_comedian_never_heckles_itself(
+    browser, club: Running, coupling_db: float, delay_ms: float
+) -> None:
+    """The comedian's voice comes back into the microphone through a laptop's room, as shipped:
+    the server's canceller takes it out, so two jokes play out with no cut and no heckle."""
+    server = club.rehearsal.server
+    tab = _laptop_tab(browser, club, f"laptop{coupling_db:+.0f}dB", coupling_db, delay_ms)
+    try:
+        truncations = len(server.truncations)
+        for topic in ("airports", "dogs"):
+            _tell_with_the_microphone_on(tab, topic)
+            tab.playing(seconds=2.0)
+            tab.wait_until(lambda: "your turn" in tab.status(), timeout=40, what="the joke to play out")
+        comedy_set = _open_set(club)
+        assert tab.engine()["you"] > 0.01  # the room really carried the comedian into the microphone
+        assert comedy_set.echo.seconds > 2.0  # and the page sent what it played: the canceller ran
+        assert "server cancels" in tab.page.locator("#engine").inner_text()  # the echo path is said
+        heard = [(v.hearing.kind, v.talking) for v in comedy_set.stage.verdicts]
+        turns = [(t.role, t.item_id, t.note, t.text[:30]) for t in comedy_set.stage.transcript]
+        assert len(server.truncations) == truncations, (heard, turns, list(server.truncations))
+        assert "heckle" not in tab.transcript()
+        assert ("speech", True) not in heard
+        assert tab.errors == []
+    finally:
+        tab.shot()
+        tab.close()
+
+
+@pytest.mark.parametrize("below_db", [0.0, 6.0, 12.0], ids=["0dB", "-6dB", "-12dB"])
+def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
+    browser, club: Running, below_db: float
+) -> None:
+    """Double talk: a heckle `below_db` quieter than the comedian's echo at the microphone, while the
+    comedian talks on laptop speakers (0 dB coupling), is heard and cuts the comedian."""
+    server = club.rehearsal.server
+    tab = _laptop_tab(browser, club, f"laptop-heckle-{below_db:.0f}dB", 0.0, 80.0)
+    try:
+        truncations = len(server.truncations)
+        _tell_with_the_microphone_on(tab, "airports")
+        tab.playing(seconds=1.0)
+        shout = laptop.at_level(audience.heckle("ash", audience.HECKLES[1]), _comedian_level() - below_db)
+        server.audience.cue("heckle", pcm=shout)
+        tab.wait_until(lambda: len(server.truncations) > truncations, what="the heckle to cut the comedian")
+        tab.wait_until(lambda: "heckle" in tab.transcript(), what="the heckle in the transcript")
+        assert tab.errors == []
+    finally:
+        tab.shot()
+        tab.close()
 
 
 def test_a_cut_silences_the_page_at_once_and_truncates_where_the_page_was(tab: Page, club: Running) -> None:
@@ -362,6 +389,7 @@ def test_with_the_socket_blocked_the_page_falls_back_to_gradio_audio_and_says_so
         tab.page.get_by_role("button", name="Tell a joke").click()
         tab.page.wait_for_function("() => window.__engine && window.__engine.path === 'gradio'")
         assert "Gradio's own event stream" in tab.page.locator("#engine").inner_text()
+        assert "Echo is not cancelled" in tab.page.locator("#engine").inner_text()  # and says what that means
         tab.wait_until(
             lambda: "Sound: Gradio's event stream" in tab.status(), what="the status line to say so"
         )
@@ -393,20 +421,16 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
 def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speaks_cuts_it(
     browser, club: Running, sound: str
 ) -> None:
-    """The fake microphone hears the rehearsal audience: a laugh right after the comedian's first
-    line is ridden (no cut, no turn); a heckle at the same moment cuts the comedian."""
+    """On laptop speakers, the microphone hears the rehearsal audience over the comedian's echo: a
+    laugh right after the comedian's first line is ridden (no cut, no turn); a heckle cuts it."""
     server = club.rehearsal.server
-    init = f"({ROOM_MICROPHONE})({json.dumps(server.audience_url)})"
-    tab = Page(browser, club.url, f"room-{sound}", init_script=init)
+    tab = _laptop_tab(browser, club, f"room-{sound}", 0.0, 80.0)
     try:
-        tab.page.get_by_role("button", name="Start the set").click()
-        tab.page.wait_for_function("() => window.__engine && window.__engine.mic === 'on' && window.__room")
-        tab.page.evaluate("() => __engine.guard(0)")  # no echo here: every sound is the room's
-        truncations, started = len(server.truncations), server.sent.count("input_audio_buffer.speech_started")
-        tab.page.get_by_label("Topic").fill("airports")
-        tab.page.get_by_role("button", name="Tell a joke").click()
+        truncations = len(server.truncations)
+        _tell_with_the_microphone_on(tab, "airports")
         tab.playing(seconds=1.0)
-        comedy_set = next(s for s in club.app.club.sets.values() if not s.closed)
+        started = server.sent.count("input_audio_buffer.speech_started")
+        comedy_set = _open_set(club)
         server.audience.cue(sound, seed=4)
         tab.wait_until(
             lambda: server.sent.count("input_audio_buffer.speech_started") > started,
@@ -545,16 +569,15 @@ def test_captions_advance_with_what_is_heard_not_with_what_arrived(browser, fast
 
 def test_the_microphone_check_says_it_hears_you_or_what_to_fix(browser, club: Running) -> None:
     server = club.rehearsal.server
-    tab = Page(
-        browser, club.url, "mic-check", init_script=f"({ROOM_MICROPHONE})({json.dumps(server.audience_url)})"
-    )
+    tab = Page(browser, club.url, "mic-check", init_script=laptop.room_script(server.audience_url))
     try:
         tab.page.get_by_role("button", name="Check the microphone").click()
         tab.page.wait_for_function("() => window.__room")  # the microphone is open
         server.audience.cue("heckle", seed=2)  # the visitor says something
         tab.page.wait_for_function("() => window.__engine.micCheck", timeout=15_000)
         assert tab.page.evaluate("() => window.__engine.micCheck") == "heard"
-        assert "We can hear you" in tab.page.locator("#engine .engine-status").inner_text()
+        said = tab.page.locator("#engine .engine-status").inner_text()
+        assert "We can hear you" in said and "the server cancels the comedian's voice" in said
         tab.page.get_by_role("button", name="Check the microphone").click()  # and in a silent room
         tab.page.wait_for_function("() => window.__engine.status.startsWith('Checking')")
         tab.page.wait_for_function("() => !window.__engine.status.startsWith('Checking')", timeout=15_000)

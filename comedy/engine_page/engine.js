@@ -9,7 +9,7 @@ const WIRE_RATE = 24000;
 const E = (window.__engine = window.__engine || {
   path: "off", ctx: null, worker: null, open: false, player: null, capture: null, opened: false,
   retries: 0, connections: 0, heard: {}, cuts: [], levels: { you: 0, comedian: 0 },
-  peaks: { you: 0, comedian: 0 }, mic: "off", guarded: 0,
+  peaks: { you: 0, comedian: 0 }, mic: "off", echo: "", referenced: 0,
   captions: { words: {}, count: {}, shown: [], item: "" },
 });
 const CAPTION_WORDS = 14; // the last words heard, large, as a caption line
@@ -115,7 +115,7 @@ function onPlayer(event) {
 
 function onCapture(event) {
   const d = event.data;
-  if (d.guarded) E.guarded++;
+  if (d.reference) E.referenced++;
   if (d.level !== undefined) draw("you", d.level);
 }
 
@@ -126,7 +126,7 @@ function onSocket(event) {
     E.retries = 0;
     E.connections++;
     E.path = "engine";
-    say("Sound: the Web Audio engine, over one WebSocket.");
+    sayPath();
   } else if (d.close !== undefined) {
     E.open = false;
     if (!E.opened) {
@@ -148,7 +148,8 @@ function onSocket(event) {
 function fallBack(why) {
   // A proxy or network that blocks the socket: Gradio's own streamed speaker and microphone.
   E.path = "gradio";
-  say("Sound: Gradio's own event stream, a little slower (" + why + "). Your microphone is below, under “Sound without the engine”.");
+  E.echo = "none";
+  say("Sound: Gradio's own event stream, a little slower (" + why + "). Your microphone is below, under “Sound without the engine”. " + ECHO_SAYS.none);
   const panel = document.querySelector("#fallback");
   if (panel && !panel.querySelector("#fallback-audio")) panel.querySelector("button").click(); // open it
   const tryClick = (left) => {
@@ -178,6 +179,37 @@ function openMicrophone() {
   return E.microphone;
 }
 
+// Which echo path the visitor has: the browser cancels all the system's audio (Chrome's
+// echoCancellation "all", where offered), or the server's canceller with the player's output as its
+// reference; with Gradio's own stream (the fallback) nothing takes the comedian out.
+const ECHO_SAYS = {
+  "system-wide": "Echo: your browser cancels the comedian's voice itself.",
+  server: "Echo: the server cancels the comedian's voice from your microphone.",
+  none: "Echo is not cancelled on this path: use headphones, or the comedian may hear itself.",
+};
+
+function sayPath() {
+  say("Sound: the Web Audio engine, over one WebSocket." + (E.echo ? " " + ECHO_SAYS[E.echo] : ""));
+}
+
+async function echoPath(stream) {
+  if (E.echo) return E.echo;
+  const track = stream.getAudioTracks()[0];
+  const offered = track && track.getCapabilities ? track.getCapabilities().echoCancellation : null;
+  let path = "server";
+  if (Array.isArray(offered) && offered.includes("all")) {
+    try {
+      await track.applyConstraints({ echoCancellation: { exact: "all" } });
+      path = "system-wide";
+    } catch (err) {
+      path = "server"; // offered but refused: the server's canceller does it
+    }
+  }
+  E.echo = path;
+  E.capture.port.postMessage({ reference: path !== "system-wide" });
+  return path;
+}
+
 async function connectMicrophone() {
   const stream = await openMicrophone();
   await E.starting;
@@ -187,8 +219,10 @@ async function connectMicrophone() {
     return false;
   }
   if (!E.source) {
+    await echoPath(stream);
     E.source = E.ctx.createMediaStreamSource(stream);
     E.source.connect(E.capture, 0, 0);
+    if (E.path === "engine") sayPath();
   }
   return true;
 }
@@ -214,7 +248,7 @@ async function startSound() {
   E.player = new AudioWorkletNode(ctx, "comedy-player", { numberOfInputs: 0, outputChannelCount: [1] });
   E.player.connect(ctx.destination);
   E.capture = new AudioWorkletNode(ctx, "comedy-capture", { numberOfInputs: 2, numberOfOutputs: 0 });
-  E.player.connect(E.capture, 0, 1); // what is played: the echo guard's reference
+  E.player.connect(E.capture, 0, 1); // what is played: the echo canceller's reference
   E.player.port.onmessage = onPlayer;
   E.capture.port.onmessage = onCapture;
   const code = URL.createObjectURL(new Blob([SOCKET_WORKER], { type: "application/javascript" }));
@@ -228,14 +262,6 @@ async function startSound() {
   await connect();
 }
 
-// Test hook: feed what the comedian plays back into the microphone, as laptop speakers would.
-E.leak = (gain) => {
-  const leak = E.ctx.createGain();
-  leak.gain.value = gain;
-  E.player.connect(leak);
-  leak.connect(E.capture, 0, 0);
-};
-E.guard = (threshold) => E.capture.port.postMessage({ guard: threshold });
 E.drop = () => E.worker.postMessage({ close: true }); // test hook: the socket drops
 E.micOn = (on) => {
   E.mic = on ? "on" : "off";
@@ -291,9 +317,10 @@ async function checkMicrophone() {
   }
   probe.disconnect();
   E.micCheck = loudest > HEARD_LEVEL ? "heard" : "quiet";
+  const echo = ECHO_SAYS[E.path === "gradio" ? "none" : await echoPath(stream)];
   say(E.micCheck === "heard"
-    ? "We can hear you. Press Start the set and talk."
-    : "We can't hear you: check the input device in your system settings, or move closer.");
+    ? "We can hear you. Press Start the set and talk. " + echo
+    : "We can't hear you: check the input device in your system settings, or move closer. " + echo);
   return E.micCheck;
 }
 element.querySelector(".engine-check").addEventListener("click", () => checkMicrophone());

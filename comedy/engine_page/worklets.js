@@ -2,9 +2,11 @@
 // Everything on the wire is 24 kHz mono PCM16; the device runs at whatever rate it likes.
 const WIRE_RATE = 24000;
 
-// Microphone (input 0) -> 24 kHz PCM16 in 20 ms frames. Input 1 is what the player is playing:
-// the echo guard (a Geigel double-talk detector) sends a frame as silence while the microphone
-// is no louder than the comedian's own voice could make it, so the comedian does not heckle itself.
+// Microphone (input 0) -> 24 kHz PCM16 in 20 ms frames. Input 1 is what the player is rendering, sample
+// for sample beside what the microphone captured: sent with the frame as the reference, so the
+// server's echo canceller (comedy/echo.py) can take the comedian out of the microphone. A frame
+// goes alone when nothing played, or when the browser already cancels all the system's audio.
+// On the wire: [channels u8][0 u8][microphone PCM16][reference PCM16 when channels is 2].
 class Capture extends AudioWorkletProcessor {
   constructor() {
     super();
@@ -12,19 +14,17 @@ class Capture extends AudioWorkletProcessor {
     this.t = 0; // where the next wire sample sits, in device samples from this block's start
     this.last = 0; // the previous block's last sample
     this.lastRef = 0;
-    this.frame = new Int16Array(WIRE_RATE / 50);
+    this.size = WIRE_RATE / 50;
+    this.frame = new Int16Array(1 + 2 * this.size); // header, microphone, reference
     this.n = 0;
-    this.framePeak = 0;
-    this.frameRef = 0;
-    this.refPeaks = new Float32Array(12); // the reference's peak per frame, the last 240 ms
-    this.refIndex = 0;
-    this.guard = 1.0; // 0 turns the guard off
+    this.played = false; // the reference held sound in this frame
+    this.reference = true; // false: the browser cancels echo itself, no reference is needed
     this.on = false;
     this.levelSum = 0;
     this.levelCount = 0;
     this.out = null; // the socket worker's port: frames go straight to it
     this.port.onmessage = (e) => {
-      if (e.data.guard !== undefined) this.guard = e.data.guard;
+      if (e.data.reference !== undefined) this.reference = e.data.reference;
       if (e.data.on !== undefined) this.on = e.data.on;
       if (e.data.port) this.out = e.data.port;
     };
@@ -39,13 +39,12 @@ class Capture extends AudioWorkletProcessor {
       const i = Math.floor(this.t);
       const f = this.t - i;
       const a = i < 0 ? this.last : mic[i];
-      const sample = a + (mic[i + 1] - a) * f;
-      let echo = 0;
+      let playing = 0;
       if (ref) {
         const r = i < 0 ? this.lastRef : ref[i];
-        echo = Math.abs(r + (ref[i + 1] - r) * f);
+        playing = r + (ref[i + 1] - r) * f;
       }
-      this.push(sample, echo);
+      this.push(a + (mic[i + 1] - a) * f, playing);
       this.t += this.step;
     }
     this.t -= size;
@@ -54,28 +53,30 @@ class Capture extends AudioWorkletProcessor {
     return true;
   }
 
-  push(sample, echo) {
-    const clipped = Math.max(-1, Math.min(1, sample));
-    this.frame[this.n++] = clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff;
-    this.framePeak = Math.max(this.framePeak, Math.abs(clipped));
-    this.frameRef = Math.max(this.frameRef, echo);
-    this.levelSum += clipped * clipped;
+  push(sample, playing) {
+    this.frame[1 + this.n] = pcm16(sample);
+    const r = pcm16(playing);
+    this.frame[1 + this.size + this.n] = r;
+    if (r > 1 || r < -1) this.played = true;
+    this.levelSum += sample * sample;
     this.levelCount++;
-    if (this.n < this.frame.length) return;
-    this.refPeaks[this.refIndex] = this.frameRef;
-    this.refIndex = (this.refIndex + 1) % this.refPeaks.length;
-    const refPeak = Math.max(...this.refPeaks);
-    const echoOnly = this.guard > 0 && refPeak > 0.01 && this.framePeak <= this.guard * refPeak;
-    const out = echoOnly ? new Int16Array(this.frame.length) : this.frame.slice();
+    if (++this.n < this.size) return;
+    const withReference = this.reference && this.played;
+    const out = this.frame.slice(0, withReference ? 1 + 2 * this.size : 1 + this.size);
+    out[0] = withReference ? 2 : 1;
     if (this.on && this.out) this.out.postMessage(out.buffer, [out.buffer]);
     const level = Math.sqrt(this.levelSum / this.levelCount);
-    this.port.postMessage({ level: this.on ? level : 0, guarded: this.on && echoOnly });
+    this.port.postMessage({ level: this.on ? level : 0, reference: this.on && withReference });
     this.n = 0;
-    this.framePeak = 0;
-    this.frameRef = 0;
+    this.played = false;
     this.levelSum = 0;
     this.levelCount = 0;
   }
+}
+
+function pcm16(x) {
+  const clipped = Math.max(-1, Math.min(1, x));
+  return clipped < 0 ? clipped * 0x8000 : clipped * 0x7fff;
 }
 
 // A ring buffer of 24 kHz speech played at the device rate: gapless, a small prebuffer against

@@ -1,0 +1,269 @@
+"""Figure 12: echo and double talk on laptop speakers, the server's canceller beside the old page gate.
+
+A simulated laptop (`harness.laptop`: the played voice comes back 40-120 ms late through a small
+room and laptop speakers, at -6, 0 and +6 dB of coupling) carries the house comedian's answers into
+the microphone. Each defence cleans the microphone, and the product's own pieces decide: the
+rehearsal server's turn detection (the page's default settings) reports sounds and the set's ear
+hears them, so a "cut" below is exactly a sound the set would cut the comedian for.
+
+- AEC3: `comedy.echo.EchoCanceller` with the page's reference (what the player was rendering), one
+  canceller for the whole run of a condition, as one visitor's set keeps it;
+- Geigel gate: the page's old echo guard (a 20 ms frame no louder than the reference's peak over
+  the last 240 ms is sent as silence), ported sample for sample.
+
+Per condition: echo removed (dB, after the first half second), self-cuts in 20 answers with nobody
+talking, and heckles caught in 20 answers with a heckle 0, 6 and 12 dB below the comedian's echo
+(real recorded speech from ../shared/room-clips when it is there, the house voice otherwise; both
+when both), the heckle's level kept through the defence (dB), and the canceller's CPU.
+
+`python -m bench.echo [ANSWERS]` (default 20).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bench.report import table
+from comedy import room
+from comedy.ear import Ear
+from comedy.echo import EchoCanceller
+from comedy.house.jokes import load_joke_book
+from comedy.house.voice import speak
+from comedy.prompts import Listening
+from comedy.protocol import SAMPLE_RATE, VOICES
+from comedy.rehearsal import audience, vad
+from harness.laptop import Laptop, active_level, at_level
+
+SR = SAMPLE_RATE
+FRAME = SR // 50  # the page sends 20 ms frames
+ROOM_CLIPS = Path(__file__).resolve().parents[2] / "shared" / "room-clips"
+CONDITIONS = ((-6.0, 40.0), (0.0, 80.0), (6.0, 120.0))  # coupling dB, delay ms
+BELOW_DB = (0.0, 6.0, 12.0)  # how far below the comedian's echo a heckle is
+GAP_SECONDS = 1.0  # quiet between answers
+ROOM_DBFS = -65.0  # the quiet room under everything
+MIN_ANSWER_SECONDS = 4.0
+TARGETS = {"self_cuts": 0, 6.0: 19, 12.0: 18}  # the issue's bar, per 20 answers
+
+Defence = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class GeigelGate:
+    """The page's old echo guard at 0 dB: a frame no louder than the reference's recent peak is silenced."""
+
+    def __init__(self) -> None:
+        self.peaks = np.zeros(12)
+        self.index = 0
+
+    def __call__(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        self.peaks[self.index] = np.max(np.abs(reference)) / 32768.0
+        self.index = (self.index + 1) % len(self.peaks)
+        peak = self.peaks.max()
+        echo_only = peak > 0.01 and np.max(np.abs(mic)) / 32768.0 <= peak
+        return np.zeros_like(mic) if echo_only else mic
+
+
+class Canceller:
+    """The server's canceller, as the set calls it (reference None when nothing played)."""
+
+    def __init__(self) -> None:
+        self.echo = EchoCanceller()
+
+    def __call__(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        played = reference if np.any(reference) else None
+        return self.echo.process(mic, played)
+
+
+@dataclass
+class Answer:
+    """One answer as the microphone hears it, and where a heckle sits in it (samples)."""
+
+    played: np.ndarray  # int16: what the page played
+    heckle: np.ndarray | None = None
+    heckle_at: int = 0
+
+
+def answers(count: int) -> list[np.ndarray]:
+    """`count` answers of the house comedian, at least four seconds each, in several voices."""
+    book = load_joke_book()
+    texts = [j.text for j in book.jokes]
+    out = []
+    for n in range(count):
+        text = texts[n % len(texts)]
+        while len(speak(text, VOICES[n % 4])) < MIN_ANSWER_SECONDS * SR:
+            text += " " + texts[(n + len(text)) % len(texts)]
+        out.append(np.asarray(speak(text, VOICES[n % 4])))
+    return out
+
+
+def heckles(real: bool) -> list[np.ndarray]:
+    """Heckles: real recorded speech (the clips' first 1.5 s of sound), or the house voice's."""
+    if not real:
+        return [audience.sound("heckle", seed=n) for n in range(8)]
+    import soundfile
+
+    clips = []
+    for path in sorted(ROOM_CLIPS.glob("speech*.wav")):
+        x, rate = soundfile.read(path, dtype="int16")
+        if rate != SR:
+            continue
+        frames = x[: len(x) // 240 * 240].reshape(-1, 240).astype(np.float64)
+        loud = np.flatnonzero(np.mean(frames**2, axis=1) > np.mean(frames**2, axis=1).max() / 300)
+        start = int(loud[0]) * 240 if len(loud) else 0
+        clips.append(x[start : start + int(1.5 * SR)])
+    return clips
+
+
+class Run:
+    """One defence in one laptop: answers go through it and the set's ear decides."""
+
+    def __init__(self, defence: Defence, laptop: Laptop) -> None:
+        self.defence, self.laptop = defence, laptop
+        listening = Listening()
+        self.vad = vad.for_session(listening.turn_detection(), listening.noise_reduction("laptop"), 0)
+        self.ear = Ear()
+        self.rng = np.random.default_rng(int(laptop.delay_ms))
+        self.sent = 0  # samples sent so far (the session's timeline)
+        self.echo_in = self.echo_out = 0.0
+        self.kept: list[float] = []
+        self._sound = ""  # the sound the turn detection last reported started
+
+    def play(self, answer: Answer, measure_echo: bool) -> list[int]:
+        """The answer and the gap after it; returns where each speech verdict's sound began."""
+        played = np.concatenate([answer.played, np.zeros(int(GAP_SECONDS * SR), np.int16)]).astype(np.int16)
+        echo = self.laptop.echo(played)
+        visitor = np.zeros(len(played))
+        if answer.heckle is not None:
+            end = min(len(played), answer.heckle_at + len(answer.heckle))
+            visitor[answer.heckle_at : end] = answer.heckle[: end - answer.heckle_at]
+        noise = self.rng.standard_normal(len(played)) * 32768 * 10 ** (ROOM_DBFS / 20)
+        mic = np.clip(np.round(echo + visitor + noise), -32768, 32767).astype(np.int16)
+        out = np.concatenate(
+            [self.defence(mic[i : i + FRAME], played[i : i + FRAME]) for i in range(0, len(mic), FRAME)]
+        )
+        out = np.concatenate([out, np.zeros(max(0, len(mic) - len(out)), np.int16)])[: len(mic)]
+        if measure_echo:
+            skip = SR // 2 if self.sent == 0 else 0  # the canceller's first half second
+            self.echo_in += float(np.sum(echo[skip:] ** 2))
+            self.echo_out += float(np.sum(out[skip:].astype(np.float64) ** 2))
+        if answer.heckle is not None:
+            span = slice(answer.heckle_at, answer.heckle_at + len(answer.heckle))
+            kept = np.sum(out[span].astype(np.float64) ** 2) / (np.sum(visitor[span] ** 2) + 1e-9)
+            self.kept.append(10 * np.log10(kept + 1e-12))
+        return self._hear(out, talking_until=self.sent + len(answer.played))
+
+    def _hear(self, out: np.ndarray, talking_until: int) -> list[int]:
+        cuts = []
+        for at in range(0, len(out), FRAME):
+            frame = out[at : at + FRAME]
+            now = (self.sent + at) / SR
+            for kind, ms in self.vad.feed(frame):
+                if kind == "started":
+                    self._sound = f"sound{ms}"
+                    verdict = self.ear.started(self._sound, ms, self.sent + at < talking_until, now)
+                else:
+                    verdict = self.ear.stopped(self._sound, now)
+                if verdict is not None and verdict.hearing.kind == "speech" and verdict.talking:
+                    cuts.append(self.sent + at)
+            verdict, _ = self.ear.heard(frame, now, talking=self.sent + at < talking_until)
+            if verdict is not None and verdict.hearing.kind == "speech" and verdict.talking:
+                cuts.append(self.sent + at)
+        self.sent += len(out)
+        return cuts
+
+
+def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray], shouts: dict) -> dict:
+    """One defence in one laptop: self-cuts, heckles caught per level and set of heckles, echo removed."""
+    run = Run(make(), laptop)
+    self_cuts = sum(bool(run.play(Answer(p), measure_echo=True)) for p in plays)
+    removed = 10 * np.log10(run.echo_in / max(run.echo_out, 1.0))
+    echo_level = active_level(np.round(laptop.echo(np.concatenate(plays[:4]))).astype(np.int16))
+    caught: dict[tuple[str, float], int] = {}
+    kept: dict[tuple[str, float], float] = {}
+    for source, clips in shouts.items():
+        for below in BELOW_DB:
+            run.kept = []
+            hits = 0
+            for n, played in enumerate(plays):
+                at = int(run.rng.uniform(1.0, 2.5) * SR)
+                shout = at_level(clips[n % len(clips)], echo_level - below)
+                cuts = run.play(Answer(played, shout, at), measure_echo=False)
+                hits += any(c >= at for c in cuts)
+            caught[(source, below)] = hits
+            kept[(source, below)] = float(np.median(run.kept))
+    canceller = run.defence.echo if isinstance(run.defence, Canceller) else None
+    cpu = canceller.cpu_seconds / max(canceller.seconds, 1e-9) if canceller else 0.0
+    return {"self_cuts": self_cuts, "removed": removed, "caught": caught, "kept": kept, "cpu": cpu}
+
+
+def run(count: int = 20) -> dict:
+    """Measure and print figure 12."""
+    room.warm_up()
+    plays = answers(count)
+    shouts = {"house voice": heckles(real=False)}
+    if ROOM_CLIPS.is_dir():
+        shouts = {"real speech": heckles(real=True), **shouts}
+    else:
+        print(f"(no {ROOM_CLIPS}: heckles in the house voice only; real recorded speech skipped)")
+    started = time.monotonic()
+    results = {}
+    for name, make in (("AEC3 (server)", Canceller), ("Geigel gate (old page)", GeigelGate)):
+        for coupling, delay in CONDITIONS:
+            results[(name, coupling)] = measure(make, Laptop(coupling, delay), plays, shouts)
+    rows = []
+    for (name, coupling), r in results.items():
+        for source in shouts:
+            rows.append(
+                (
+                    name,
+                    f"{coupling:+.0f} dB / {dict(CONDITIONS)[coupling]:.0f} ms",
+                    source,
+                    f"{r['removed']:.1f}",
+                    f"{r['self_cuts']}/{count}",
+                    *(f"{r['caught'][(source, b)]}/{count}" for b in BELOW_DB),
+                    " / ".join(f"{r['kept'][(source, b)]:.1f}" for b in BELOW_DB),
+                )
+            )
+    table(
+        f"12. Echo on laptop speakers ({count} answers per cell; targets: 0 self-cuts, "
+        f">= {TARGETS[6.0]}/{count} heckles at -6 dB, >= {TARGETS[12.0]}/{count} at -12 dB)",
+        [
+            "defence",
+            "coupling / delay",
+            "heckles",
+            "echo removed dB",
+            "self-cuts",
+            "heckles caught 0 dB",
+            "-6 dB",
+            "-12 dB",
+            "heckle kept dB (0/-6/-12)",
+        ],
+        rows,
+    )
+    aec = [r for (name, _), r in results.items() if name.startswith("AEC3")]
+    cpu = max(r["cpu"] for r in aec)
+    worst_cuts = max(r["self_cuts"] for r in aec)
+    caught6 = min(r["caught"][(s, 6.0)] for r in aec for s in shouts)
+    caught12 = min(r["caught"][(s, 12.0)] for r in aec for s in shouts)
+    table(
+        "12b. The server's canceller against the issue's bar (worst condition)",
+        ["figure", "measured", "target", "ratio"],
+        [
+            ("self-cuts in 20 answers", worst_cuts, TARGETS["self_cuts"], "-" if not worst_cuts else "over"),
+            ("heckles caught at -6 dB", caught6, f">= {TARGETS[6.0]}", f"{caught6 / TARGETS[6.0]:.2f}x"),
+            ("heckles caught at -12 dB", caught12, f">= {TARGETS[12.0]}", f"{caught12 / TARGETS[12.0]:.2f}x"),
+            ("CPU per second of audio, running", f"{cpu * 1000:.1f} ms", "<= 50 ms", f"{cpu / 0.05:.2f}x"),
+            ("100 visitors, the comedian talking", f"{cpu * 100:.2f} cores", "<= 2", f"{cpu * 50:.2f}x"),
+        ],
+    )
+    print(f"(figure 12 took {time.monotonic() - started:.0f} s)")
+    return results
+
+
+if __name__ == "__main__":
+    run(*(int(a) for a in sys.argv[1:2]))

@@ -1,0 +1,81 @@
+"""Acoustic echo cancellation for one visitor's microphone: WebRTC's AEC3 (through `pywebrtc-audio`).
+
+On laptop speakers the microphone hears the comedian, and the browser's own canceller ignores audio
+a page plays through Web Audio. The page's capture worklet sends, beside each microphone frame, what
+its player was rendering at that moment (the reference); AEC3 finds the delay and the room's echo
+path and takes the comedian out. Narrow on purpose: microphone and reference in, microphone out.
+
+AEC3 costs about 1 % of a core per stream while it runs, so it runs only while it is needed: while
+a reference arrives, and for `TAIL_SECONDS` after (the room's echo dies away, the device drains its
+buffers); otherwise the microphone passes through untouched. The canceller keeps what it learned of
+the room across those pauses, so the next answer starts converged. Not thread-safe: one per stream.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from pywebrtc_audio import AudioProcessor
+
+from comedy.protocol import SAMPLE_RATE
+
+BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
+TAIL_SECONDS = 1.0  # after the last sound played: the echo's tail and the output path's latency
+SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
+
+
+class EchoCanceller:
+    """One visitor's echo canceller: `process(mic, reference)` returns the microphone without the echo."""
+
+    def __init__(self, rate: int = SAMPLE_RATE, tail_seconds: float = TAIL_SECONDS) -> None:
+        if rate % 100:
+            raise ValueError(f"the canceller needs 10 ms blocks of whole samples, not {rate} Hz")
+        self.rate = rate
+        self.block = rate // 100
+        self.tail = int(tail_seconds * rate)
+        self._aec: AudioProcessor | None = None  # made on the first reference: most visitors never need it
+        self._since_played = self.tail  # samples since the reference last held sound
+        self._mic_rest = np.zeros(0, np.int16)
+        self._ref_rest = np.zeros(0, np.int16)
+        self.seconds = 0.0  # microphone audio the canceller has processed
+        self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
+
+    @property
+    def active(self) -> bool:
+        """Whether the canceller is running (something played within the tail)."""
+        return self._since_played < self.tail or len(self._mic_rest) > 0
+
+    def process(self, mic: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        """The next microphone samples (int16) and what was playing as each was captured (None:
+        nothing). Returns the cancelled microphone; while running, whole 10 ms blocks only, so
+        the output may trail the input by less than a block."""
+        mic = np.asarray(mic, dtype=np.int16)
+        if reference is not None and len(reference) != len(mic):
+            raise ValueError("the reference must be as long as the microphone audio")
+        if reference is not None and np.max(np.abs(reference.astype(np.int32)), initial=0) > SILENT:
+            self._since_played = 0
+        elif not self.active:
+            return mic
+        else:
+            self._since_played += len(mic)
+        if reference is None:
+            reference = np.zeros(len(mic), np.int16)
+        return self._cancel(mic, np.asarray(reference, dtype=np.int16))
+
+    def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        started = time.thread_time()
+        if self._aec is None:
+            self._aec = AudioProcessor(sample_rate=self.rate, echo_cancellation=True)
+        mic = np.concatenate([self._mic_rest, mic])
+        reference = np.concatenate([self._ref_rest, reference])
+        whole = len(mic) // self.block * self.block
+        out = np.empty(whole, np.int16)
+        for at in range(0, whole, self.block):
+            out[at : at + self.block] = self._aec.process(
+                mic[at : at + self.block], reference[at : at + self.block]
+            )
+        self._mic_rest, self._ref_rest = mic[whole:], reference[whole:]
+        self.seconds += whole / self.rate
+        self.cpu_seconds += time.thread_time() - started
+        return out

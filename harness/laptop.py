@@ -1,0 +1,174 @@
+"""A simulated laptop on speakers: what the page plays comes back into its microphone through a room.
+
+Chrome's echo canceller ignores audio a page plays through Web Audio, so on laptop speakers the
+microphone hears the comedian: delayed (the output and input paths, the air: 40-120 ms), coloured
+(small speakers, no bass) and smeared by the room (a reverberant tail), at a coupling of about
+-6 dB (quiet speakers) to +6 dB (a microphone whose gain is up). Two forms of one room:
+
+- `Laptop.echo(played)` offline, for `bench.echo`;
+- `room_script(...)`, a page init script for headless Chromium: every node a page connects to its
+  speaker (`AudioContext.destination`) also reaches the fake microphone through a delay, a
+  ConvolverNode with the room's response and the coupling's gain, mixed with the rehearsal
+  audience's feed (laughs, applause, heckles a test cues). The page is the shipped page: nothing in
+  it is switched off or told it is being tested.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from comedy.protocol import SAMPLE_RATE
+
+COUPLINGS_DB = (-6.0, 0.0, 6.0)
+DELAYS_MS = (40.0, 80.0, 120.0)
+RT60_SECONDS = 0.3  # a small room's reverberation
+SPEAKER_BAND_HZ = (200.0, 7000.0)  # a laptop's speakers: no bass, little air
+TAIL_LEVEL = 0.3  # the reverberant tail against the direct sound
+
+
+def room_response(rate: int = SAMPLE_RATE, rt60: float = RT60_SECONDS, seed: int = 0) -> np.ndarray:
+    """The room's impulse response after the delay: a direct path, then an exponentially dying
+    tail of noise, through the speakers' band; unit energy (the coupling sets the level)."""
+    rng = np.random.default_rng(seed)
+    n = int(rate * rt60)
+    t = np.arange(n) / rate
+    h = TAIL_LEVEL * rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    h[0] = 1.0
+    sos = signal.butter(2, SPEAKER_BAND_HZ, btype="bandpass", fs=rate, output="sos")
+    h = signal.sosfilt(sos, h)
+    return h / np.sqrt(np.sum(h * h))
+
+
+def active_level(pcm: np.ndarray) -> float:
+    """A voice's level in dBFS: the RMS of its 20 ms frames within 30 dB of its loudest."""
+    x = np.asarray(pcm, dtype=np.float64) / 32768.0
+    frames = x[: len(x) // 480 * 480].reshape(-1, 480)
+    power = np.mean(frames * frames, axis=1)
+    if not len(power) or power.max() <= 0:
+        return -120.0
+    return float(10 * np.log10(np.mean(power[power >= power.max() / 1000])))
+
+
+def at_level(pcm: np.ndarray, dbfs: float) -> np.ndarray:
+    """`pcm` scaled to an active level of `dbfs`, as int16."""
+    gain = 10 ** ((dbfs - active_level(pcm)) / 20)
+    return np.clip(np.round(np.asarray(pcm, dtype=np.float64) * gain), -32768, 32767).astype(np.int16)
+
+
+@dataclass(frozen=True)
+class Laptop:
+    """A laptop's speaker-to-microphone path: `coupling_db` of the played level, `delay_ms` late."""
+
+    coupling_db: float = 0.0
+    delay_ms: float = 80.0
+    seed: int = 0
+
+    def echo(self, played: np.ndarray) -> np.ndarray:
+        """What the microphone hears of `played` (int16 or float, 24 kHz), as float in PCM16 units."""
+        h = room_response(seed=self.seed) * 10 ** (self.coupling_db / 20)
+        delay = int(self.delay_ms * SAMPLE_RATE / 1000)
+        x = np.asarray(played, dtype=np.float64)
+        wet = signal.fftconvolve(x, h)[: len(x)]
+        return np.concatenate([np.zeros(delay), wet])[: len(x)]
+
+
+def room_script(audience_url: str, coupling_db: float = 0.0, delay_ms: float = 80.0) -> str:
+    """A page init script: the fake microphone is the room (the page's own speaker through the
+    laptop's echo path, plus the rehearsal audience's feed)."""
+    settings = {
+        "feed": audience_url,
+        "gain": 10 ** (coupling_db / 20),
+        "delay": delay_ms / 1000,
+        "rt60": RT60_SECONDS,
+        "tail": TAIL_LEVEL,
+        "band": SPEAKER_BAND_HZ,
+    }
+    return f"({ROOM_SCRIPT})({json.dumps(settings)})"
+
+
+ROOM_SCRIPT = """(room) => {
+  const connect = AudioNode.prototype.connect;
+  let mic = null; // the room's context, where the microphone's sound is mixed
+  const speakers = new Map(); // a page context -> the tap on what it plays
+
+  function theRoom() {
+    if (mic) return mic;
+    const ctx = new AudioContext();
+    const out = ctx.createMediaStreamDestination();
+    // The room's response, made at the room's own rate: a direct path and a dying tail of noise.
+    const n = Math.round(ctx.sampleRate * room.rt60);
+    const response = ctx.createBuffer(1, n, ctx.sampleRate);
+    const h = response.getChannelData(0);
+    let seed = 12345;
+    const noise = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed / 2147483648) * 2 - 1;
+    };
+    for (let i = 0; i < n; i++) h[i] = room.tail * noise() * Math.sqrt(3) * Math.exp((-6.9 * i) / n);
+    h[0] = 1;
+    let energy = 0;
+    for (let i = 0; i < n; i++) energy += h[i] * h[i];
+    for (let i = 0; i < n; i++) h[i] /= Math.sqrt(energy);
+    mic = { ctx, out, response };
+    // The audience's feed (24 kHz PCM16 frames in real time): laughs, applause, heckles.
+    const feed = new WebSocket(room.feed);
+    feed.binaryType = "arraybuffer";
+    let at = 0;
+    feed.onmessage = (message) => {
+      const pcm = new Int16Array(message.data);
+      const buffer = ctx.createBuffer(1, pcm.length, 24000);
+      const samples = buffer.getChannelData(0);
+      for (let i = 0; i < pcm.length; i++) samples[i] = pcm[i] / 32768;
+      const source = ctx.createBufferSource();
+      source.buffer = buffer;
+      connect.call(source, out);
+      at = Math.max(at, ctx.currentTime + 0.03);
+      source.start(at);
+      at += buffer.duration;
+    };
+    mic.feed = feed;
+    window.__room = mic;
+    return mic;
+  }
+
+  function leak(node) {
+    const r = theRoom();
+    let tap = speakers.get(node.context);
+    if (!tap) {
+      tap = node.context.createMediaStreamDestination();
+      speakers.set(node.context, tap);
+      const heard = r.ctx.createMediaStreamSource(tap.stream);
+      const chain = [
+        r.ctx.createDelay(1),
+        new BiquadFilterNode(r.ctx, { type: "highpass", frequency: room.band[0] }),
+        new BiquadFilterNode(r.ctx, { type: "lowpass", frequency: room.band[1] }),
+        new ConvolverNode(r.ctx, { buffer: r.response, disableNormalization: true }),
+        new GainNode(r.ctx, { gain: room.gain }),
+      ];
+      chain[0].delayTime.value = room.delay;
+      connect.call(heard, chain[0]);
+      for (let i = 1; i < chain.length; i++) connect.call(chain[i - 1], chain[i]);
+      connect.call(chain[chain.length - 1], r.out);
+    }
+    connect.call(node, tap);
+  }
+
+  // The speaker: whatever a page plays also reaches the room's microphone.
+  AudioNode.prototype.connect = function (target, ...rest) {
+    const result = connect.call(this, target, ...rest);
+    if (target instanceof AudioDestinationNode && (!mic || this.context !== mic.ctx)) leak(this);
+    return result;
+  };
+
+  const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    if (!constraints || !constraints.audio) return real(constraints);
+    const r = theRoom();
+    await r.ctx.resume();
+    return r.out.stream;
+  };
+}"""
