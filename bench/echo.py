@@ -50,11 +50,13 @@ ROOM_DBFS = -65.0  # the quiet room under everything
 MIN_ANSWER_SECONDS = 4.0
 TARGETS = {"self_cuts": 0, 6.0: 19, 12.0: 18}  # the issue's bar, per 20 answers
 
-Defence = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Defence = Callable[[np.ndarray, np.ndarray], np.ndarray]  # and `settled`: it has learned the room
 
 
 class GeigelGate:
     """The page's old echo guard at 0 dB: a frame no louder than the reference's recent peak is silenced."""
+
+    settled = True  # nothing to learn
 
     def __init__(self) -> None:
         self.peaks = np.zeros(12)
@@ -73,6 +75,10 @@ class Canceller:
 
     def __init__(self) -> None:
         self.echo = EchoCanceller()
+
+    @property
+    def settled(self) -> bool:
+        return self.echo.settled
 
     def __call__(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
         played = reference if np.any(reference) else None
@@ -133,8 +139,8 @@ class Run:
         self.kept: list[float] = []
         self._sound = ""  # the sound the turn detection last reported started
 
-    def play(self, answer: Answer, measure_echo: bool) -> list[int]:
-        """The answer and the gap after it; returns where each speech verdict's sound began."""
+    def play(self, answer: Answer, measure_echo: bool) -> list[tuple[int, str]]:
+        """The answer and the gap after it; returns what the ear heard over the comedian, where."""
         played = np.concatenate([answer.played, np.zeros(int(GAP_SECONDS * SR), np.int16)]).astype(np.int16)
         echo = self.laptop.echo(played)
         visitor = np.zeros(len(played))
@@ -143,44 +149,47 @@ class Run:
             visitor[answer.heckle_at : end] = answer.heckle[: end - answer.heckle_at]
         noise = self.rng.standard_normal(len(played)) * 32768 * 10 ** (ROOM_DBFS / 20)
         mic = np.clip(np.round(echo + visitor + noise), -32768, 32767).astype(np.int16)
-        out = np.concatenate(
-            [self.defence(mic[i : i + FRAME], played[i : i + FRAME]) for i in range(0, len(mic), FRAME)]
-        )
+        talking_until, heard, cleaned = self.sent + len(answer.played), [], []
+        for i in range(0, len(mic), FRAME):  # frame by frame, as the set hears them
+            frame = self.defence(mic[i : i + FRAME], played[i : i + FRAME])
+            cleaned.append(frame)
+            heard += self._hear(frame, self.sent < talking_until)
+            self.sent += len(frame)
+        out = np.concatenate(cleaned)
         out = np.concatenate([out, np.zeros(max(0, len(mic) - len(out)), np.int16)])[: len(mic)]
         if measure_echo:
-            skip = SR // 2 if self.sent == 0 else 0  # the canceller's first half second
+            skip = SR // 2 if self.echo_in == 0 else 0  # the canceller's first half second
             self.echo_in += float(np.sum(echo[skip:] ** 2))
             self.echo_out += float(np.sum(out[skip:].astype(np.float64) ** 2))
         if answer.heckle is not None:
             span = slice(answer.heckle_at, answer.heckle_at + len(answer.heckle))
             kept = np.sum(out[span].astype(np.float64) ** 2) / (np.sum(visitor[span] ** 2) + 1e-9)
             self.kept.append(10 * np.log10(kept + 1e-12))
-        return self._hear(out, talking_until=self.sent + len(answer.played))
+        return heard
 
-    def _hear(self, out: np.ndarray, talking_until: int) -> list[int]:
-        cuts = []
-        for at in range(0, len(out), FRAME):
-            frame = out[at : at + FRAME]
-            now = (self.sent + at) / SR
-            for kind, ms in self.vad.feed(frame):
-                if kind == "started":
-                    self._sound = f"sound{ms}"
-                    verdict = self.ear.started(self._sound, ms, self.sent + at < talking_until, now)
-                else:
-                    verdict = self.ear.stopped(self._sound, now)
-                if verdict is not None and verdict.hearing.kind == "speech" and verdict.talking:
-                    cuts.append(self.sent + at)
-            verdict, _ = self.ear.heard(frame, now, talking=self.sent + at < talking_until)
-            if verdict is not None and verdict.hearing.kind == "speech" and verdict.talking:
-                cuts.append(self.sent + at)
-        self.sent += len(out)
-        return cuts
+    def _hear(self, frame: np.ndarray, talking: bool) -> list[tuple[int, str]]:
+        """One cleaned frame through the server's turn detection and the set's ear."""
+        heard, now = [], self.sent / SR
+        for kind, ms in self.vad.feed(frame):
+            if kind == "started":
+                self._sound = f"sound{ms}"
+                verdict = self.ear.started(self._sound, ms, talking, now)
+            else:
+                verdict = self.ear.stopped(self._sound, now)
+            if verdict is not None and verdict.talking:
+                heard.append((self.sent, verdict.hearing.kind))
+        verdict, _ = self.ear.heard(frame, now, talking=talking, settled=self.defence.settled)
+        if verdict is not None and verdict.talking:
+            heard.append((self.sent, verdict.hearing.kind))
+        return heard
 
 
 def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray], shouts: dict) -> dict:
     """One defence in one laptop: self-cuts, heckles caught per level and set of heckles, echo removed."""
     run = Run(make(), laptop)
-    self_cuts = sum(bool(run.play(Answer(p), measure_echo=True)) for p in plays)
+    alone = [run.play(Answer(p), measure_echo=True) for p in plays]
+    self_cuts = sum(any(kind == "speech" for _, kind in heard) for heard in alone)
+    false_laughs = sum(any(kind in ("laughter", "applause") for _, kind in heard) for heard in alone)
     removed = 10 * np.log10(run.echo_in / max(run.echo_out, 1.0))
     echo_level = active_level(np.round(laptop.echo(np.concatenate(plays[:4]))).astype(np.int16))
     caught: dict[tuple[str, float], int] = {}
@@ -192,13 +201,21 @@ def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray]
             for n, played in enumerate(plays):
                 at = int(run.rng.uniform(1.0, 2.5) * SR)
                 shout = at_level(clips[n % len(clips)], echo_level - below)
-                cuts = run.play(Answer(played, shout, at), measure_echo=False)
-                hits += any(c >= at for c in cuts)
+                heckled = run.sent + at
+                heard = run.play(Answer(played, shout, at), measure_echo=False)
+                hits += any(where >= heckled and kind == "speech" for where, kind in heard)
             caught[(source, below)] = hits
             kept[(source, below)] = float(np.median(run.kept))
     canceller = run.defence.echo if isinstance(run.defence, Canceller) else None
     cpu = canceller.cpu_seconds / max(canceller.seconds, 1e-9) if canceller else 0.0
-    return {"self_cuts": self_cuts, "removed": removed, "caught": caught, "kept": kept, "cpu": cpu}
+    return {
+        "self_cuts": self_cuts,
+        "false_laughs": false_laughs,
+        "removed": removed,
+        "caught": caught,
+        "kept": kept,
+        "cpu": cpu,
+    }
 
 
 def run(count: int = 20) -> dict:
@@ -225,6 +242,7 @@ def run(count: int = 20) -> dict:
                     source,
                     f"{r['removed']:.1f}",
                     f"{r['self_cuts']}/{count}",
+                    f"{r['false_laughs']}/{count}",
                     *(f"{r['caught'][(source, b)]}/{count}" for b in BELOW_DB),
                     " / ".join(f"{r['kept'][(source, b)]:.1f}" for b in BELOW_DB),
                 )
@@ -238,6 +256,7 @@ def run(count: int = 20) -> dict:
             "heckles",
             "echo removed dB",
             "self-cuts",
+            "echo heard as a laugh",
             "heckles caught 0 dB",
             "-6 dB",
             "-12 dB",

@@ -465,7 +465,7 @@ class ComedySet:
             if chunks:
                 pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
-                await self._do(self.stage.microphone(pcm, time.monotonic()))
+                await self._do(self.stage.microphone(pcm, time.monotonic(), settled=self.echo.settled))
             if item is None and not self.hands_free:
                 await self._do(self.stage.committed())
 

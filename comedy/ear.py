@@ -32,6 +32,7 @@ WINDOW_SAMPLES = int(room.WINDOW * SAMPLE_RATE)
 TEN_MS = SAMPLE_RATE // 100
 REMEMBERED_SOUNDS = 64
 BARGE_IN_SECONDS = 0.2  # a run of speech this long, while the comedian talks, is someone talking
+SETTLING_RUN_SECONDS = 0.6  # ...this long while the echo canceller is still learning the room
 SPEECH_ON, SPEECH_HOLD = 0.5, 0.35  # a run starts above the first probability, holds above the second
 CONFIRM_SECONDS = 0.8  # how long after a sound's onset the ear waits for that run, while talking
 SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
@@ -124,8 +125,9 @@ class SpeechRuns:
         self.number = 0  # counts the runs: each is acted on once
         self.runs: deque[tuple[int, int]] = deque(maxlen=16)  # (start, end) of runs long enough
 
-    def listen(self, pcm: np.ndarray, end: int) -> None:
-        """The detector's reading of the next audio, which ends at tape sample `end`."""
+    def listen(self, pcm: np.ndarray, end: int, long_enough: float = BARGE_IN_SECONDS) -> None:
+        """The detector's reading of the next audio, which ends at tape sample `end`; a run of
+        `long_enough` seconds counts."""
         self.detector = self.detector or speech.SpeechDetector()
         for p in self.detector.feed(pcm):
             if p >= SPEECH_ON or (self.length and p >= SPEECH_HOLD):
@@ -133,8 +135,11 @@ class SpeechRuns:
                 self.length += 1
             else:
                 self.length = 0
-        self.start = end - self.length * CHUNK_SAMPLES if self.length else None
-        if self.start is not None and self.length * speech.CHUNK_SECONDS >= BARGE_IN_SECONDS:
+        if not self.length:
+            self.start = None
+        elif self.start is None:
+            self.start = end - self.length * CHUNK_SAMPLES
+        if self.start is not None and self.length * speech.CHUNK_SECONDS >= long_enough:
             if self.runs and self.runs[-1][0] == self.start:
                 self.runs[-1] = (self.start, end)
             else:
@@ -198,15 +203,16 @@ class Ear:
         return None
 
     def heard(
-        self, pcm: np.ndarray, now: float, talking: bool = False
+        self, pcm: np.ndarray, now: float, talking: bool = False, settled: bool = True
     ) -> tuple[Verdict | None, Faded | None]:
-        """The microphone's next audio (as sent; `talking`: while the comedian talks): a verdict
-        if a sound is now heard enough, and the laugh being ridden if it just faded."""
+        """The microphone's next audio (as sent; `talking`: while the comedian talks; `settled`:
+        the echo canceller has learned the room): a verdict if a sound is now heard enough, and
+        the laugh being ridden if it just faded."""
         self.tape.add(pcm)
         if self._barged and self.tape.total > self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
             self._barged = None  # the server never reported it
         if talking:
-            self.speech.listen(pcm, self.tape.total)
+            self.speech.listen(pcm, self.tape.total, BARGE_IN_SECONDS if settled else SETTLING_RUN_SECONDS)
         else:
             self.speech.rest()
         verdict = self._hear(now, final=False)
@@ -247,16 +253,25 @@ class Ear:
             waiting = self.tape.total < onset + CONFIRM_SECONDS * SAMPLE_RATE
             if spoke is None and waiting and not final:
                 return None  # no speech heard in it yet: it may be the comedian's own echo
+            onset = onset if spoke is None else max(onset, spoke)  # past the canceller's first hold
         if not final and self.tape.total < onset + WINDOW_SAMPLES:
             return None
         window = self.tape.since(onset)[:WINDOW_SAMPLES]
         self._pending = None
         hearing = room.hear(window)
-        if pending.talking and hearing.kind == "speech" and self.speech.since(onset - CHUNK_SAMPLES) is None:
-            hearing = replace(hearing, kind="noise")  # too little speech in it to be anyone talking
         if pending.talking:
+            hearing = self._while_talking(hearing, spoke=self.speech.since(onset - CHUNK_SAMPLES) is not None)
             self._acted_on = self.speech.number
         return self._decided(pending, hearing, now, len(window) / SAMPLE_RATE)
+
+    @staticmethod
+    def _while_talking(hearing: Hearing, spoke: bool) -> Hearing:
+        """What a sound over the comedian is: the room's laugh or applause as read; anything else
+        is someone talking if the detector heard a run of speech in it, and the comedian's own
+        echo (noise) if it did not."""
+        if hearing.reacts:
+            return hearing
+        return replace(hearing, kind="speech" if spoke else "noise")
 
     def _barge_in(self, now: float) -> Verdict | None:
         """While the comedian talks and nothing is reported: a long-enough run of speech is
@@ -266,13 +281,11 @@ class Ear:
             return None
         if self.speech.number == self._acted_on:
             return None  # this run was heard already
-        if self.speech.length * speech.CHUNK_SECONDS < BARGE_IN_SECONDS:
-            return None
+        if not self.speech.runs or self.speech.runs[-1][0] != start:
+            return None  # not long enough yet
         if self.tape.total < start + WINDOW_SAMPLES:
             return None
-        hearing = room.hear(self.tape.since(start)[:WINDOW_SAMPLES])
-        if not hearing.reacts:
-            hearing = replace(hearing, kind="speech")
+        hearing = self._while_talking(room.hear(self.tape.since(start)[:WINDOW_SAMPLES]), spoke=True)
         self._barged = (start, hearing)
         self._acted_on = self.speech.number
         return Verdict(BARGE_IN, hearing, True, 0.0, (self.tape.total - start) / SAMPLE_RATE)

@@ -22,6 +22,7 @@ from comedy.protocol import SAMPLE_RATE
 
 BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
 TAIL_SECONDS = 1.0  # after the last sound played: the echo's tail and the output path's latency
+SETTLING_SECONDS = 3.0  # AEC3 learns a room from this much of the comedian's voice
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
 
 
@@ -39,7 +40,14 @@ class EchoCanceller:
         self._mic_rest = np.zeros(0, np.int16)
         self._ref_rest = np.zeros(0, np.int16)
         self.seconds = 0.0  # microphone audio the canceller has processed
+        self.heard_playing = 0.0  # of which the page was playing something: what AEC3 learns from
         self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
+
+    @property
+    def settled(self) -> bool:
+        """Whether the canceller has learned the room (or never had an echo to learn): until then
+        more of the comedian is left in the microphone."""
+        return self._aec is None or self.heard_playing >= SETTLING_SECONDS
 
     @property
     def active(self) -> bool:
@@ -55,6 +63,7 @@ class EchoCanceller:
             raise ValueError("the reference must be as long as the microphone audio")
         if reference is not None and np.max(np.abs(reference.astype(np.int32)), initial=0) > SILENT:
             self._since_played = 0
+            self.heard_playing += len(mic) / self.rate
         elif not self.active:
             return mic
         else:

@@ -474,10 +474,10 @@ class Stage:
         """Whether a punchline landed and the room is being listened to."""
         return self._room_window is not None
 
-    def microphone(self, pcm: np.ndarray, now: float) -> list[Action]:
+    def microphone(self, pcm: np.ndarray, now: float, settled: bool = True) -> list[Action]:
         """The visitor's microphone, as sent: the ear hears the sounds the server reports, rides
         the room's laughs, and after a punchline the room is read for the joke's score."""
-        verdict, faded = self.ear.heard(pcm, now, talking=self.talking)
+        verdict, faded = self.ear.heard(pcm, now, talking=self.talking, settled=settled)
         actions = self._verdict(verdict, now) if verdict else []
         if faded is not None:
             actions += self._faded(faded)

@@ -1,9 +1,12 @@
 """A simulated laptop on speakers: what the page plays comes back into its microphone through a room.
 
 Chrome's echo canceller ignores audio a page plays through Web Audio, so on laptop speakers the
-microphone hears the comedian: delayed (the output and input paths, the air: 40-120 ms), coloured
-(small speakers, no bass) and smeared by the room (a reverberant tail), at a coupling of about
--6 dB (quiet speakers) to +6 dB (a microphone whose gain is up). Two forms of one room:
+microphone hears the comedian: delayed (the output and input paths: 40-120 ms), coloured (small
+speakers, no bass) and reflected by the room, at a coupling of about -6 dB (quiet speakers) to
++6 dB (a microphone whose gain is up). The room is pyroomacoustics' image-source model of a 4 x 5 x
+2.7 m room with a 0.35 s reverberation time, a laptop on a desk in it: speakers under the keyboard,
+the microphone above the screen 27 cm away (direct sound about 9 dB above the room's).
+Two forms of one room:
 
 - `Laptop.echo(played)` offline, for `bench.echo`;
 - `room_script(...)`, a page init script for headless Chromium: every node a page connects to its
@@ -17,28 +20,40 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+import pyroomacoustics
 from scipy import signal
 
 from comedy.protocol import SAMPLE_RATE
 
 COUPLINGS_DB = (-6.0, 0.0, 6.0)
 DELAYS_MS = (40.0, 80.0, 120.0)
-RT60_SECONDS = 0.3  # a small room's reverberation
+RT60_SECONDS = 0.35  # a living room or a small meeting room
+ROOM_M = (4.0, 5.0, 2.7)
 SPEAKER_BAND_HZ = (200.0, 7000.0)  # a laptop's speakers: no bass, little air
-TAIL_LEVEL = 0.3  # the reverberant tail against the direct sound
+RESPONSE_SECONDS = 0.4  # the response kept (past this the room is 45 dB down)
 
 
-def room_response(rate: int = SAMPLE_RATE, rt60: float = RT60_SECONDS, seed: int = 0) -> np.ndarray:
-    """The room's impulse response after the delay: a direct path, then an exponentially dying
-    tail of noise, through the speakers' band; unit energy (the coupling sets the level)."""
+@cache
+def room_response(seed: int = 0) -> np.ndarray:
+    """The room's impulse response from the laptop's speakers to its microphone, at 24 kHz, from
+    the direct sound on (the delay is the device's), through the speakers' band; unit energy (the
+    coupling sets the level). `seed` moves the desk about the room."""
     rng = np.random.default_rng(seed)
-    n = int(rate * rt60)
-    t = np.arange(n) / rate
-    h = TAIL_LEVEL * rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
-    h[0] = 1.0
-    sos = signal.butter(2, SPEAKER_BAND_HZ, btype="bandpass", fs=rate, output="sos")
+    absorption, max_order = pyroomacoustics.inverse_sabine(RT60_SECONDS, ROOM_M)
+    room = pyroomacoustics.ShoeBox(
+        ROOM_M, fs=SAMPLE_RATE, materials=pyroomacoustics.Material(absorption), max_order=max_order
+    )
+    desk = np.array([1.6 + rng.uniform(-0.3, 0.3), 2.2 + rng.uniform(-0.3, 0.3), 0.78])
+    room.add_source(desk + np.array([0.0, 0.0, 0.02]))  # the speakers, under the keyboard
+    room.add_microphone(desk + np.array([0.0, 0.22, 0.17]))  # the microphone, above the screen
+    room.compute_rir()
+    h = np.asarray(room.rir[0][0], dtype=np.float64)
+    direct = int(np.argmax(np.abs(h)))
+    h = h[max(0, direct - 24) :][: int(RESPONSE_SECONDS * SAMPLE_RATE)]
+    sos = signal.butter(2, SPEAKER_BAND_HZ, btype="bandpass", fs=SAMPLE_RATE, output="sos")
     h = signal.sosfilt(sos, h)
     return h / np.sqrt(np.sum(h * h))
 
@@ -69,7 +84,7 @@ class Laptop:
 
     def echo(self, played: np.ndarray) -> np.ndarray:
         """What the microphone hears of `played` (int16 or float, 24 kHz), as float in PCM16 units."""
-        h = room_response(seed=self.seed) * 10 ** (self.coupling_db / 20)
+        h = room_response(self.seed) * 10 ** (self.coupling_db / 20)
         delay = int(self.delay_ms * SAMPLE_RATE / 1000)
         x = np.asarray(played, dtype=np.float64)
         wet = signal.fftconvolve(x, h)[: len(x)]
@@ -83,9 +98,7 @@ def room_script(audience_url: str, coupling_db: float = 0.0, delay_ms: float = 8
         "feed": audience_url,
         "gain": 10 ** (coupling_db / 20),
         "delay": delay_ms / 1000,
-        "rt60": RT60_SECONDS,
-        "tail": TAIL_LEVEL,
-        "band": SPEAKER_BAND_HZ,
+        "response": [round(float(x), 6) for x in room_response()],
     }
     return f"({ROOM_SCRIPT})({json.dumps(settings)})"
 
@@ -97,22 +110,10 @@ ROOM_SCRIPT = """(room) => {
 
   function theRoom() {
     if (mic) return mic;
-    const ctx = new AudioContext();
+    const ctx = new AudioContext({ sampleRate: 24000 }); // the room's response is made at 24 kHz
     const out = ctx.createMediaStreamDestination();
-    // The room's response, made at the room's own rate: a direct path and a dying tail of noise.
-    const n = Math.round(ctx.sampleRate * room.rt60);
-    const response = ctx.createBuffer(1, n, ctx.sampleRate);
-    const h = response.getChannelData(0);
-    let seed = 12345;
-    const noise = () => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return (seed / 2147483648) * 2 - 1;
-    };
-    for (let i = 0; i < n; i++) h[i] = room.tail * noise() * Math.sqrt(3) * Math.exp((-6.9 * i) / n);
-    h[0] = 1;
-    let energy = 0;
-    for (let i = 0; i < n; i++) energy += h[i] * h[i];
-    for (let i = 0; i < n; i++) h[i] /= Math.sqrt(energy);
+    const response = ctx.createBuffer(1, room.response.length, 24000);
+    response.copyToChannel(Float32Array.from(room.response), 0);
     mic = { ctx, out, response };
     // The audience's feed (24 kHz PCM16 frames in real time): laughs, applause, heckles.
     const feed = new WebSocket(room.feed);
@@ -144,8 +145,6 @@ ROOM_SCRIPT = """(room) => {
       const heard = r.ctx.createMediaStreamSource(tap.stream);
       const chain = [
         r.ctx.createDelay(1),
-        new BiquadFilterNode(r.ctx, { type: "highpass", frequency: room.band[0] }),
-        new BiquadFilterNode(r.ctx, { type: "lowpass", frequency: room.band[1] }),
         new ConvolverNode(r.ctx, { buffer: r.response, disableNormalization: true }),
         new GainNode(r.ctx, { gain: room.gain }),
       ];
