@@ -7,7 +7,8 @@ rehearsal server's turn detection (the page's default settings) reports sounds a
 hears them, so a "cut" below is exactly a sound the set would cut the comedian for.
 
 - AEC3: `comedy.echo.EchoCanceller` with the page's reference (what the player was rendering), one
-  canceller for the whole run of a condition, as one visitor's set keeps it;
+  canceller for the whole run of a condition, as one visitor's set keeps it (the ear's speech
+  detector hears its linear output beside, as in the set);
 - Geigel gate: the page's old echo guard (a 20 ms frame no louder than the reference's peak over
   the last 240 ms is sent as silence), ported sample for sample.
 
@@ -32,7 +33,7 @@ import numpy as np
 from bench.report import table
 from comedy import room
 from comedy.ear import Ear
-from comedy.echo import EchoCanceller
+from comedy.echo import Cancelled, EchoCanceller
 from comedy.house.jokes import load_joke_book
 from comedy.house.voice import speak
 from comedy.prompts import Listening
@@ -50,7 +51,7 @@ ROOM_DBFS = -65.0  # the quiet room under everything
 MIN_ANSWER_SECONDS = 4.0
 TARGETS = {"self_cuts": 0, 6.0: 19, 12.0: 18}  # the issue's bar, per 20 answers
 
-Defence = Callable[[np.ndarray, np.ndarray], np.ndarray]  # and `settled`: it has learned the room
+Defence = Callable[[np.ndarray, np.ndarray], Cancelled]  # and `settled`: it has learned the room
 
 
 class GeigelGate:
@@ -62,12 +63,13 @@ class GeigelGate:
         self.peaks = np.zeros(12)
         self.index = 0
 
-    def __call__(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def __call__(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:
         self.peaks[self.index] = np.max(np.abs(reference)) / 32768.0
         self.index = (self.index + 1) % len(self.peaks)
         peak = self.peaks.max()
         echo_only = peak > 0.01 and np.max(np.abs(mic)) / 32768.0 <= peak
-        return np.zeros_like(mic) if echo_only else mic
+        out = np.zeros_like(mic) if echo_only else mic
+        return Cancelled(out, out)
 
 
 class Canceller:
@@ -80,7 +82,7 @@ class Canceller:
     def settled(self) -> bool:
         return self.echo.settled
 
-    def __call__(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def __call__(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:
         played = reference if np.any(reference) else None
         return self.echo.process(mic, played)
 
@@ -151,9 +153,9 @@ class Run:
         mic = np.clip(np.round(echo + visitor + noise), -32768, 32767).astype(np.int16)
         talking_until, heard, cleaned = self.sent + len(answer.played), [], []
         for i in range(0, len(mic), FRAME):  # frame by frame, as the set hears them
-            frame = self.defence(mic[i : i + FRAME], played[i : i + FRAME])
+            frame, linear = self.defence(mic[i : i + FRAME], played[i : i + FRAME])
             cleaned.append(frame)
-            heard += self._hear(frame, self.sent < talking_until)
+            heard += self._hear(frame, linear, self.sent < talking_until)
             self.sent += len(frame)
         out = np.concatenate(cleaned)
         out = np.concatenate([out, np.zeros(max(0, len(mic) - len(out)), np.int16)])[: len(mic)]
@@ -167,7 +169,7 @@ class Run:
             self.kept.append(10 * np.log10(kept + 1e-12))
         return heard
 
-    def _hear(self, frame: np.ndarray, talking: bool) -> list[tuple[int, str]]:
+    def _hear(self, frame: np.ndarray, linear: np.ndarray, talking: bool) -> list[tuple[int, str]]:
         """One cleaned frame through the server's turn detection and the set's ear."""
         heard, now = [], self.sent / SR
         for kind, ms in self.vad.feed(frame):
@@ -178,7 +180,7 @@ class Run:
                 verdict = self.ear.stopped(self._sound, now)
             if verdict is not None and verdict.talking:
                 heard.append((self.sent, verdict.hearing.kind))
-        verdict, _ = self.ear.heard(frame, now, talking=talking, settled=self.defence.settled)
+        verdict, _ = self.ear.heard(frame, now, talking, self.defence.settled, linear)
         if verdict is not None and verdict.talking:
             heard.append((self.sent, verdict.hearing.kind))
         return heard

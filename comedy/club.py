@@ -146,6 +146,7 @@ class ComedySet:
         self._tasks: set[asyncio.Task] = set()  # every task the set started; all cancelled on close
         self._mic: asyncio.Queue[MicChunk | None] = asyncio.Queue(MIC_QUEUE_CHUNKS)
         self.echo = EchoCanceller()  # takes the comedian out of the microphone, given what the page played
+        self._linear: np.ndarray | None = None  # the linear canceller's output, beside what is sent
         # (item_id, pcm) to play; an empty pcm ends an answer; None ends the set.
         self._speaker: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
         self._generation = 0  # bumped by a cut: what the speaker holds is dropped
@@ -465,16 +466,29 @@ class ComedySet:
             if chunks:
                 pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
-                await self._do(self.stage.microphone(pcm, time.monotonic(), settled=self.echo.settled))
+                linear = self._linear_beside(len(pcm))
+                await self._do(self.stage.microphone(pcm, time.monotonic(), self.echo.settled, linear))
             if item is None and not self.hands_free:
                 await self._do(self.stage.committed())
 
     def _without_echo(self, rate: int, samples: np.ndarray, reference: np.ndarray | None) -> tuple:
-        """The engine's microphone with the comedian taken out (anything else passes through)."""
+        """The engine's microphone with the comedian taken out, its linear canceller's output kept
+        beside it for the ear (anything else passes through, heard as it is)."""
         engine_frame = rate == SAMPLE_RATE and np.ndim(samples) == 1 and np.asarray(samples).dtype == np.int16
-        if engine_frame and (reference is not None or self.echo.active):
-            return rate, self.echo.process(samples, reference)
-        return rate, samples
+        if not engine_frame:
+            self._linear = None
+            return rate, samples
+        cancelled = self.echo.process(samples, reference)
+        kept = self._linear if self._linear is not None else np.zeros(0, np.int16)
+        self._linear = np.concatenate([kept, cancelled.linear])
+        return rate, cancelled.audio
+
+    def _linear_beside(self, samples: int) -> np.ndarray | None:
+        """The linear canceller's output for the `samples` just sent (24 kHz passes sample for sample)."""
+        if self._linear is None or len(self._linear) < samples:
+            return None
+        taken, self._linear = self._linear[:samples], self._linear[samples:]
+        return taken
 
     async def stop_talking(self) -> None:
         """The visitor released push-to-talk: send what they said as one turn."""

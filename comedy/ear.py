@@ -9,9 +9,12 @@ it follows the laugh until it fades. Pure: audio and times in, verdicts out.
 While the comedian talks, the microphone also holds what is left of its echo after the canceller,
 and the canceller turns a heckler down for the first few hundred milliseconds of double talk: there
 a sound is speech only if a speech detector (`comedy.speech`) hears a run of at least
-`BARGE_IN_SECONDS` in it and the room does not read it as laughter or applause. The same evidence
-lets the set cut the comedian itself (a verdict with no item) when the server reports nothing, as
-its turn detection may not for a heckle quieter than the comedian.
+`BARGE_IN_SECONDS` in it and the room does not read it as laughter or applause. The detector hears
+the echo canceller's linear output (`comedy.echo`: a heckle whole, more of the comedian left in),
+and a run counts only where the sent audio holds sound too (`AUDIBLE_DBFS`), which the comedian's
+leftover never does. The same evidence lets the set cut the comedian itself (a verdict with no item)
+when the server reports nothing, as its turn detection may not for a heckle quieter than the
+comedian.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ BARGE_IN_SECONDS = 0.2  # a run of speech this long, while the comedian talks, i
 SETTLING_RUN_SECONDS = 0.6  # ...this long while the echo canceller is still learning the room
 SPEECH_ON, SPEECH_HOLD = 0.5, 0.35  # a run starts above the first probability, holds above the second
 CONFIRM_SECONDS = 0.8  # how long after a sound's onset the ear waits for that run, while talking
+AUDIBLE_DBFS = -50.0  # a run counts where the sent audio has a 20 ms frame this loud...
+SETTLING_AUDIBLE_DBFS = -44.0  # ...or this loud while the canceller learns (its leftover is louder)
+AUDIBLE_LEAD_SECONDS = 0.15  # ...from this long before the run to its end
 SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
 CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
 BARGE_IN = ""  # the item of a verdict the set reached before the server reported the sound
@@ -125,11 +131,13 @@ class SpeechRuns:
         self.number = 0  # counts the runs: each is acted on once
         self.runs: deque[tuple[int, int]] = deque(maxlen=16)  # (start, end) of runs long enough
 
-    def listen(self, pcm: np.ndarray, end: int, long_enough: float = BARGE_IN_SECONDS) -> None:
+    def listen(
+        self, pcm: np.ndarray, end: int, long_enough: float = BARGE_IN_SECONDS, audible: bool = True
+    ) -> None:
         """The detector's reading of the next audio, which ends at tape sample `end`; a run of
-        `long_enough` seconds counts."""
+        `long_enough` seconds counts; nothing is asked of the model where nothing was `audible`."""
         self.detector = self.detector or speech.SpeechDetector()
-        for p in self.detector.feed(pcm):
+        for p in self.detector.feed(pcm, audible):
             if p >= SPEECH_ON or (self.length and p >= SPEECH_HOLD):
                 self.number += not self.length
                 self.length += 1
@@ -151,9 +159,6 @@ class SpeechRuns:
             self.detector.reset()
         self.start, self.length = None, 0
 
-    def since(self, sample: int) -> int | None:
-        """The start of the first long-enough run that ends after `sample` (None: none yet)."""
-        return next((start for start, end in self.runs if end > sample), None)
 
 
 class Ear:
@@ -161,16 +166,18 @@ class Ear:
 
     def __init__(self) -> None:
         self.tape = Tape()
+        self.linear = Tape()  # the canceller's linear output, on the same timeline (or what was sent)
         self.kinds: dict[str, str] = {}  # item -> what it was, for the sounds decided so far
         self.speech = SpeechRuns()
         self._pending: _Pending | None = None
         self._laugh: _Laugh | None = None
         self._barged: tuple[int, Hearing] | None = None  # the set's own barge-in: where, and what
         self._acted_on = 0  # the last speech run a verdict was reached on
+        self._settled = True  # the echo canceller, as last told
 
     def restart(self) -> None:
         """A new session: its timeline starts at zero; nothing is pending."""
-        self.tape, self._pending, self._laugh, self._barged = Tape(), None, None, None
+        self.tape, self.linear, self._pending, self._laugh, self._barged = Tape(), Tape(), None, None, None
         self.speech = SpeechRuns()
         self.kinds.clear()
 
@@ -203,16 +210,26 @@ class Ear:
         return None
 
     def heard(
-        self, pcm: np.ndarray, now: float, talking: bool = False, settled: bool = True
+        self,
+        pcm: np.ndarray,
+        now: float,
+        talking: bool = False,
+        settled: bool = True,
+        linear: np.ndarray | None = None,
     ) -> tuple[Verdict | None, Faded | None]:
         """The microphone's next audio (as sent; `talking`: while the comedian talks; `settled`:
-        the echo canceller has learned the room): a verdict if a sound is now heard enough, and
-        the laugh being ridden if it just faded."""
+        the echo canceller has learned the room; `linear`: its linear output, as long as `pcm`):
+        a verdict if a sound is now heard enough, and the laugh being ridden if it just faded."""
         self.tape.add(pcm)
+        self.linear.add(pcm if linear is None else linear)
         if self._barged and self.tape.total > self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
             self._barged = None  # the server never reported it
-        if talking:
-            self.speech.listen(pcm, self.tape.total, BARGE_IN_SECONDS if settled else SETTLING_RUN_SECONDS)
+        self._settled = settled
+        if talking:  # a canceller still learning leaves the comedian in its linear output: not yet
+            heard = linear if linear is not None and settled else pcm
+            audible = self._audible(self.tape.total - len(pcm), self.tape.total)
+            long_enough = BARGE_IN_SECONDS if settled else SETTLING_RUN_SECONDS
+            self.speech.listen(heard, self.tape.total, long_enough, audible)
         else:
             self.speech.rest()
         verdict = self._hear(now, final=False)
@@ -249,7 +266,7 @@ class Ear:
             return None
         onset = self.tape.total if onset is None else onset
         if pending.talking:
-            spoke = self.speech.since(onset - CHUNK_SAMPLES)
+            spoke = self._spoke_since(onset - CHUNK_SAMPLES)
             waiting = self.tape.total < onset + CONFIRM_SECONDS * SAMPLE_RATE
             if spoke is None and waiting and not final:
                 return None  # no speech heard in it yet: it may be the comedian's own echo
@@ -260,18 +277,23 @@ class Ear:
         self._pending = None
         hearing = room.hear(window)
         if pending.talking:
-            hearing = self._while_talking(hearing, spoke=self.speech.since(onset - CHUNK_SAMPLES) is not None)
+            spoke = self._spoke_since(onset - CHUNK_SAMPLES) is not None
+            hearing = self._while_talking(hearing, onset, spoke)
             self._acted_on = self.speech.number
         return self._decided(pending, hearing, now, len(window) / SAMPLE_RATE)
 
-    @staticmethod
-    def _while_talking(hearing: Hearing, spoke: bool) -> Hearing:
-        """What a sound over the comedian is: the room's laugh or applause as read; anything else
-        is someone talking if the detector heard a run of speech in it, and the comedian's own
-        echo (noise) if it did not."""
+    def _while_talking(self, hearing: Hearing, onset: int, spoke: bool) -> Hearing:
+        """What a sound over the comedian is: with no run of speech in it, the room's laugh or
+        applause as read, or else the comedian's own echo (noise); with a run of speech, someone
+        talking, unless the room reads a laugh or applause both in the sent audio and in the
+        linear output (the canceller's suppressor can chop a heckle into what sounds like "ha"s)."""
+        if not spoke:
+            return hearing if hearing.reacts else replace(hearing, kind="noise")
         if hearing.reacts:
-            return hearing
-        return replace(hearing, kind="speech" if spoke else "noise")
+            second = room.hear(self.linear.since(onset)[:WINDOW_SAMPLES])
+            if second.reacts:
+                return hearing
+        return replace(hearing, kind="speech")
 
     def _barge_in(self, now: float) -> Verdict | None:
         """While the comedian talks and nothing is reported: a long-enough run of speech is
@@ -283,12 +305,29 @@ class Ear:
             return None  # this run was heard already
         if not self.speech.runs or self.speech.runs[-1][0] != start:
             return None  # not long enough yet
+        if not self._audible(*self.speech.runs[-1]):
+            return None  # the comedian's own leftover in the linear output
         if self.tape.total < start + WINDOW_SAMPLES:
             return None
-        hearing = self._while_talking(room.hear(self.tape.since(start)[:WINDOW_SAMPLES]), spoke=True)
+        hearing = self._while_talking(room.hear(self.tape.since(start)[:WINDOW_SAMPLES]), start, spoke=True)
         self._barged = (start, hearing)
         self._acted_on = self.speech.number
         return Verdict(BARGE_IN, hearing, True, 0.0, (self.tape.total - start) / SAMPLE_RATE)
+
+    def _spoke_since(self, sample: int) -> int | None:
+        """The start of the first audible run of speech that ends after `sample` (None: none yet)."""
+        return next((a for a, b in self.speech.runs if b > sample and self._audible(a, b)), None)
+
+    def _audible(self, start: int, end: int) -> bool:
+        """Whether the sent audio holds a loud 20 ms frame over a run of speech (or just before)."""
+        lead = int(AUDIBLE_LEAD_SECONDS * SAMPLE_RATE)
+        audio = self.tape.since(start - lead)[: end - start + lead]
+        whole = len(audio) // room.FRAME * room.FRAME
+        if not whole:
+            return False
+        frames = audio[:whole].reshape(-1, room.FRAME).astype(np.float64) / 32768.0
+        floor = AUDIBLE_DBFS if self._settled else SETTLING_AUDIBLE_DBFS
+        return bool(np.max(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)) > floor)
 
     def _decided(self, pending: _Pending, hearing: Hearing, now: float, heard: float) -> Verdict:
         self.kinds[pending.item_id] = hearing.kind

@@ -5,6 +5,12 @@ a page plays through Web Audio. The page's capture worklet sends, beside each mi
 its player was rendering at that moment (the reference); AEC3 finds the delay and the room's echo
 path and takes the comedian out. Narrow on purpose: microphone and reference in, microphone out.
 
+AEC3 output is what the API and the ear hear. But AEC3's suppressor holds a visitor who talks over
+the comedian down (for the first few hundred milliseconds, and in the bands the comedian fills),
+which leaves a heckle too broken for a speech detector to recognise. So a second canceller runs
+beside it, linear only (SpeexDSP's MDF filter through `pyaec`, no suppressor): more of the comedian
+is left in its output, but a heckle comes through whole. It is only listened to, never sent.
+
 AEC3 costs about 1 % of a core per stream while it runs, so it runs only while it is needed: while
 a reference arrives, and for `TAIL_SECONDS` after (the room's echo dies away, the device drains its
 buffers); otherwise the microphone passes through untouched. The canceller keeps what it learned of
@@ -13,17 +19,30 @@ the room across those pauses, so the next answer starts converged. Not thread-sa
 
 from __future__ import annotations
 
+import ctypes
 import time
+from typing import NamedTuple
 
 import numpy as np
+import pyaec
 from pywebrtc_audio import AudioProcessor
 
 from comedy.protocol import SAMPLE_RATE
 
 BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
 TAIL_SECONDS = 1.0  # after the last sound played: the echo's tail and the output path's latency
-SETTLING_SECONDS = 3.0  # AEC3 learns a room from this much of the comedian's voice
+SETTLING_SECONDS = 3.0  # AEC3 learns a room from at least this much of the comedian's voice...
+SETTLED_DB = 12.0  # ...and the linear filter has taken this much of it out over a second of it
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
+LINEAR_SECONDS = 0.3  # the linear filter's reach: the device's delay and the room's first 200 ms
+
+
+class Cancelled(NamedTuple):
+    """The microphone without the comedian: `audio` (AEC3's, for the API and the ear) and `linear`
+    (the linear canceller's, a heckle kept whole: for the speech detector only)."""
+
+    audio: np.ndarray
+    linear: np.ndarray
 
 
 class EchoCanceller:
@@ -36,55 +55,88 @@ class EchoCanceller:
         self.block = rate // 100
         self.tail = int(tail_seconds * rate)
         self._aec: AudioProcessor | None = None  # made on the first reference: most visitors never need it
+        self._linear: pyaec.Aec | None = None
         self._since_played = self.tail  # samples since the reference last held sound
         self._mic_rest = np.zeros(0, np.int16)
         self._ref_rest = np.zeros(0, np.int16)
         self.seconds = 0.0  # microphone audio the canceller has processed
         self.heard_playing = 0.0  # of which the page was playing something: what AEC3 learns from
+        self._learnt = False
+        self._energy = np.zeros(2)  # microphone and linear output energy over the current second of play
+        self._energy_seconds = 0.0
         self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
 
     @property
     def settled(self) -> bool:
         """Whether the canceller has learned the room (or never had an echo to learn): until then
-        more of the comedian is left in the microphone."""
-        return self._aec is None or self.heard_playing >= SETTLING_SECONDS
+        more of the comedian is left in the microphone, and in the linear output most of it."""
+        return self._aec is None or self._learnt
 
     @property
     def active(self) -> bool:
         """Whether the canceller is running (something played within the tail)."""
         return self._since_played < self.tail or len(self._mic_rest) > 0
 
-    def process(self, mic: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    def process(self, mic: np.ndarray, reference: np.ndarray | None = None) -> Cancelled:
         """The next microphone samples (int16) and what was playing as each was captured (None:
         nothing). Returns the cancelled microphone; while running, whole 10 ms blocks only, so
         the output may trail the input by less than a block."""
         mic = np.asarray(mic, dtype=np.int16)
         if reference is not None and len(reference) != len(mic):
             raise ValueError("the reference must be as long as the microphone audio")
-        if reference is not None and np.max(np.abs(reference.astype(np.int32)), initial=0) > SILENT:
+        playing = reference is not None and np.max(np.abs(reference.astype(np.int32)), initial=0) > SILENT
+        if playing:
             self._since_played = 0
             self.heard_playing += len(mic) / self.rate
         elif not self.active:
-            return mic
+            return Cancelled(mic, mic)
         else:
             self._since_played += len(mic)
         if reference is None:
             reference = np.zeros(len(mic), np.int16)
-        return self._cancel(mic, np.asarray(reference, dtype=np.int16))
+        cancelled = self._cancel(mic, np.asarray(reference, dtype=np.int16))
+        if playing and not self._learnt:
+            self._learn(mic[: len(cancelled.linear)], cancelled.linear)
+        return cancelled
 
-    def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    def _learn(self, mic: np.ndarray, linear: np.ndarray) -> None:
+        """Judge, a second of play at a time, how much of the comedian the linear filter takes out."""
+        self._energy += (np.sum(mic.astype(np.float64) ** 2), np.sum(linear.astype(np.float64) ** 2))
+        self._energy_seconds += len(mic) / self.rate
+        if self._energy_seconds < 1.0:
+            return
+        removed = 10 * np.log10((self._energy[0] + 1.0) / (self._energy[1] + 1.0))
+        self._learnt = self.heard_playing >= SETTLING_SECONDS and removed >= SETTLED_DB
+        self._energy[:], self._energy_seconds = 0.0, 0.0
+
+    def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:
         started = time.thread_time()
-        if self._aec is None:
+        if self._aec is None or self._linear is None:
             self._aec = AudioProcessor(sample_rate=self.rate, echo_cancellation=True)
+            self._linear = pyaec.Aec(self.block, int(LINEAR_SECONDS * self.rate), self.rate, False)
         mic = np.concatenate([self._mic_rest, mic])
         reference = np.concatenate([self._ref_rest, reference])
         whole = len(mic) // self.block * self.block
         out = np.empty(whole, np.int16)
+        linear = np.empty(whole, np.int16)
         for at in range(0, whole, self.block):
-            out[at : at + self.block] = self._aec.process(
-                mic[at : at + self.block], reference[at : at + self.block]
-            )
+            heard, played = mic[at : at + self.block], reference[at : at + self.block]
+            out[at : at + self.block] = self._aec.process(heard, played)
+            self._linear_block(heard, played, linear[at : at + self.block])
         self._mic_rest, self._ref_rest = mic[whole:], reference[whole:]
         self.seconds += whole / self.rate
         self.cpu_seconds += time.thread_time() - started
-        return out
+        return Cancelled(out, linear)
+
+    def _linear_block(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray) -> None:
+        """One 10 ms block through the linear canceller, straight from and into numpy's buffers
+        (its C entry point: `Aec.cancel_echo` copies each block through Python lists)."""
+        mic, reference = np.ascontiguousarray(mic), np.ascontiguousarray(reference)
+        as_int16 = ctypes.POINTER(ctypes.c_int16)
+        pyaec.lib.AecCancelEcho(
+            self._linear._aec,
+            mic.ctypes.data_as(as_int16),
+            reference.ctypes.data_as(as_int16),
+            out.ctypes.data_as(as_int16),
+            len(mic),
+        )

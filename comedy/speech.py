@@ -61,16 +61,17 @@ class SpeechDetector:
         self._context = np.zeros((1, CONTEXT), np.float32)
         self._state = np.zeros((2, 1, 128), np.float32)
 
-    def feed(self, pcm: np.ndarray) -> list[float]:
-        """The speech probability of each whole chunk the new audio completes."""
+    def feed(self, pcm: np.ndarray, worth_hearing: bool = True) -> list[float]:
+        """The speech probability of each whole chunk the new audio completes (0 without asking
+        the model when the caller knows there is nothing worth hearing in it)."""
         x = np.asarray(pcm, dtype=np.float32) / 32768.0
         self._pending = np.concatenate([self._pending, self._resampler.resample_chunk(x)])
         whole = len(self._pending) // CHUNK * CHUNK
         chunks, self._pending = self._pending[:whole].reshape(-1, CHUNK), self._pending[whole:]
-        return [self._score(chunk) for chunk in chunks]
+        return [self._score(chunk, worth_hearing) for chunk in chunks]
 
-    def _score(self, chunk: np.ndarray) -> float:
-        if 10 * np.log10(float(np.mean(chunk * chunk)) + 1e-12) < QUIET_DBFS:
+    def _score(self, chunk: np.ndarray, worth_hearing: bool) -> float:
+        if not worth_hearing or 10 * np.log10(float(np.mean(chunk * chunk)) + 1e-12) < QUIET_DBFS:
             self._context = chunk[None, -CONTEXT:]
             return 0.0
         window = np.concatenate([self._context, chunk[None, :]], axis=1)

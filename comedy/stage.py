@@ -474,10 +474,13 @@ class Stage:
         """Whether a punchline landed and the room is being listened to."""
         return self._room_window is not None
 
-    def microphone(self, pcm: np.ndarray, now: float, settled: bool = True) -> list[Action]:
-        """The visitor's microphone, as sent: the ear hears the sounds the server reports, rides
+    def microphone(
+        self, pcm: np.ndarray, now: float, settled: bool = True, linear: np.ndarray | None = None
+    ) -> list[Action]:
+        """The visitor's microphone, as sent (`linear`: the echo canceller's linear output beside it;
+        `settled`: the canceller has learned the room): the ear hears the sounds the server reports, rides
         the room's laughs, and after a punchline the room is read for the joke's score."""
-        verdict, faded = self.ear.heard(pcm, now, talking=self.talking, settled=settled)
+        verdict, faded = self.ear.heard(pcm, now, self.talking, settled, linear)
         actions = self._verdict(verdict, now) if verdict else []
         if faded is not None:
             actions += self._faded(faded)
