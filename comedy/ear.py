@@ -276,7 +276,9 @@ class Ear:
         window = self.tape.since(onset)[:WINDOW_SAMPLES]
         self._pending = None
         hearing = room.hear(window)
-        if pending.talking:
+        if pending.talking and self._laugh is not None:
+            hearing = replace(hearing, kind=self._laugh.kind)  # more of the laugh being ridden
+        elif pending.talking:
             spoke = self._spoke_since(onset - CHUNK_SAMPLES) is not None
             hearing = self._while_talking(hearing, onset, spoke)
             self._acted_on = self.speech.number
@@ -285,21 +287,21 @@ class Ear:
     def _while_talking(self, hearing: Hearing, onset: int, spoke: bool) -> Hearing:
         """What a sound over the comedian is: with no run of speech in it, the room's laugh or
         applause as read, or else the comedian's own echo (noise); with a run of speech, someone
-        talking, unless the room reads a laugh or applause both in the sent audio and in the
-        linear output (the canceller's suppressor can chop a heckle into what sounds like "ha"s)."""
+        talking, unless the room reads a laugh or applause in the linear output (where a sound
+        comes through whole: the canceller's suppressor can chop a heckle into what sounds like
+        "ha"s, and a laugh into what sounds like talk)."""
         if not spoke:
             return hearing if hearing.reacts else replace(hearing, kind="noise")
-        if hearing.reacts:
-            second = room.hear(self.linear.since(onset)[:WINDOW_SAMPLES])
-            if second.reacts:
-                return hearing
-        return replace(hearing, kind="speech")
+        whole = room.hear(self.linear.since(onset)[:WINDOW_SAMPLES])
+        if self._laugh is not None and not (hearing.kind == whole.kind == "speech"):
+            return replace(hearing, kind=self._laugh.kind)  # while the room laughs, only clear talk is talk
+        return whole if whole.reacts else replace(hearing, kind="speech")
 
     def _barge_in(self, now: float) -> Verdict | None:
         """While the comedian talks and nothing is reported: a long-enough run of speech is
         someone talking over it (unless the room reads it as a laugh), heard from where it began."""
-        start = self.speech.start
-        if start is None or self._pending is not None or self._laugh is not None or self._barged:
+        start = self.speech.start  # (over a laugh being ridden too: a heckler can talk through one)
+        if start is None or self._pending is not None or self._barged:
             return None
         if self.speech.number == self._acted_on:
             return None  # this run was heard already

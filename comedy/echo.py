@@ -33,6 +33,7 @@ BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
 TAIL_SECONDS = 1.0  # after the last sound played: the echo's tail and the output path's latency
 SETTLING_SECONDS = 3.0  # AEC3 learns a room from at least this much of the comedian's voice...
 SETTLED_DB = 12.0  # ...and the linear filter has taken this much of it out over a second of it
+NO_ECHO_DB = 30.0  # or the microphone holds this much less than was played: no echo to learn (headphones)
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
 LINEAR_SECONDS = 0.3  # the linear filter's reach: the device's delay and the room's first 200 ms
 
@@ -62,7 +63,7 @@ class EchoCanceller:
         self.seconds = 0.0  # microphone audio the canceller has processed
         self.heard_playing = 0.0  # of which the page was playing something: what AEC3 learns from
         self._learnt = False
-        self._energy = np.zeros(2)  # microphone and linear output energy over the current second of play
+        self._energy = np.zeros(3)  # microphone, linear output and reference energy over a second of play
         self._energy_seconds = 0.0
         self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
 
@@ -96,17 +97,22 @@ class EchoCanceller:
             reference = np.zeros(len(mic), np.int16)
         cancelled = self._cancel(mic, np.asarray(reference, dtype=np.int16))
         if playing and not self._learnt:
-            self._learn(mic[: len(cancelled.linear)], cancelled.linear)
+            self._learn(mic, cancelled.linear, reference)
         return cancelled
 
-    def _learn(self, mic: np.ndarray, linear: np.ndarray) -> None:
-        """Judge, a second of play at a time, how much of the comedian the linear filter takes out."""
-        self._energy += (np.sum(mic.astype(np.float64) ** 2), np.sum(linear.astype(np.float64) ** 2))
-        self._energy_seconds += len(mic) / self.rate
+    def _learn(self, mic: np.ndarray, linear: np.ndarray, reference: np.ndarray) -> None:
+        """Judge, a second of play at a time, how much of the comedian the linear filter takes out
+        (or that the microphone hardly hears it at all)."""
+        n = len(linear)
+        self._energy += [np.sum(x[:n].astype(np.float64) ** 2) for x in (mic, linear, reference)]
+        self._energy_seconds += n / self.rate
         if self._energy_seconds < 1.0:
             return
-        removed = 10 * np.log10((self._energy[0] + 1.0) / (self._energy[1] + 1.0))
-        self._learnt = self.heard_playing >= SETTLING_SECONDS and removed >= SETTLED_DB
+        mic_energy, linear_energy, played = self._energy + 1.0
+        removed = 10 * np.log10(mic_energy / linear_energy)
+        unheard = 10 * np.log10(played / mic_energy)
+        learnt = removed >= SETTLED_DB or unheard >= NO_ECHO_DB
+        self._learnt = learnt and self.heard_playing >= SETTLING_SECONDS
         self._energy[:], self._energy_seconds = 0.0, 0.0
 
     def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:

@@ -91,12 +91,13 @@ class Laptop:
         return np.concatenate([np.zeros(delay), wet])[: len(x)]
 
 
-def room_script(audience_url: str, coupling_db: float = 0.0, delay_ms: float = 80.0) -> str:
+def room_script(audience_url: str, coupling_db: float | None = 0.0, delay_ms: float = 80.0) -> str:
     """A page init script: the fake microphone is the room (the page's own speaker through the
-    laptop's echo path, plus the rehearsal audience's feed)."""
+    laptop's echo path, plus the rehearsal audience's feed); `coupling_db` None is headphones (the
+    microphone hears the audience only)."""
     settings = {
         "feed": audience_url,
-        "gain": 10 ** (coupling_db / 20),
+        "gain": 0.0 if coupling_db is None else 10 ** (coupling_db / 20),
         "delay": delay_ms / 1000,
         "response": [round(float(x), 6) for x in room_response()],
     }
