@@ -7,6 +7,7 @@ import time
 from bench import (
     audio_path,
     browser,
+    echo,
     latency,
     laughter,
     load,
@@ -20,7 +21,7 @@ from bench import (
 
 
 def main() -> None:
-    """Run all eleven figures."""
+    """Run all twelve figures."""
     start = time.monotonic()
     audio_path.run()
     latency.run()
@@ -33,6 +34,7 @@ def main() -> None:
     soak.run()
     laughter.run()
     opener.run()
+    echo.run()
     print(f"\nAll benchmarks took {time.monotonic() - start:.0f} s.")
 
 

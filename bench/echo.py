@@ -189,6 +189,7 @@ class Run:
 def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray], shouts: dict) -> dict:
     """One defence in one laptop: self-cuts, heckles caught per level and set of heckles, echo removed."""
     run = Run(make(), laptop)
+    started = time.process_time()
     alone = [run.play(Answer(p), measure_echo=True) for p in plays]
     self_cuts = sum(any(kind == "speech" for _, kind in heard) for heard in alone)
     false_laughs = sum(any(kind in ("laughter", "applause") for _, kind in heard) for heard in alone)
@@ -208,6 +209,7 @@ def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray]
                 hits += any(where >= heckled and kind == "speech" for where, kind in heard)
             caught[(source, below)] = hits
             kept[(source, below)] = float(np.median(run.kept))
+    whole = (time.process_time() - started) / (run.sent / SR)  # everything: canceller, detection, ear
     canceller = run.defence.echo if isinstance(run.defence, Canceller) else None
     cpu = canceller.cpu_seconds / max(canceller.seconds, 1e-9) if canceller else 0.0
     return {
@@ -217,7 +219,12 @@ def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray]
         "caught": caught,
         "kept": kept,
         "cpu": cpu,
+        "whole_cpu": whole,
     }
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
 
 
 def run(count: int = 20) -> dict:
@@ -268,6 +275,7 @@ def run(count: int = 20) -> dict:
     )
     aec = [r for (name, _), r in results.items() if name.startswith("AEC3")]
     cpu = max(r["cpu"] for r in aec)
+    whole = max(r["whole_cpu"] for r in aec)
     worst_cuts = max(r["self_cuts"] for r in aec)
     caught6 = min(r["caught"][(s, 6.0)] for r in aec for s in shouts)
     caught12 = min(r["caught"][(s, 12.0)] for r in aec for s in shouts)
@@ -278,8 +286,9 @@ def run(count: int = 20) -> dict:
             ("self-cuts in 20 answers", worst_cuts, TARGETS["self_cuts"], "-" if not worst_cuts else "over"),
             ("heckles caught at -6 dB", caught6, f">= {TARGETS[6.0]}", f"{caught6 / TARGETS[6.0]:.2f}x"),
             ("heckles caught at -12 dB", caught12, f">= {TARGETS[12.0]}", f"{caught12 / TARGETS[12.0]:.2f}x"),
-            ("CPU per second of audio, running", f"{cpu * 1000:.1f} ms", "<= 50 ms", f"{cpu / 0.05:.2f}x"),
-            ("100 visitors, the comedian talking", f"{cpu * 100:.2f} cores", "<= 2", f"{cpu * 50:.2f}x"),
+            ("CPU a second of audio: the cancellers", _ms(cpu), "<= 50 ms", f"{cpu / 0.05:.2f}x"),
+            ("... all the hearing (+ detection, ear)", _ms(whole), "<= 50 ms", f"{whole / 0.05:.2f}x"),
+            ("100 visitors, the comedian talking", f"{whole * 100:.2f} cores", "<= 2", f"{whole * 50:.2f}x"),
         ],
     )
     print(f"(figure 12 took {time.monotonic() - started:.0f} s)")
