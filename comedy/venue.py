@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from comedy import audio, pricing, prompts, redaction, room
+from comedy import audio, pricing, prompts, redaction, room, speech
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits, Opener
@@ -31,6 +31,12 @@ HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
 REHEARSAL_KEY = "rehearsal"
 EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
 
+
+
+def _warm_up() -> None:
+    """The ear's first-call costs, paid at start-up: librosa's kernels and the speech detector's model."""
+    room.warm_up()
+    speech.warm_up()
 
 class ClubApp:
     """The app's state: settings, the rehearsal server when there is no key, and the sets."""
@@ -257,8 +263,9 @@ class ClubApp:
         @contextlib.asynccontextmanager
         async def lifespan(fastapi_app) -> AsyncIterator[None]:
             async with files(fastapi_app):
-                # librosa compiles its kernels on first use (seconds): pay it now, not on a visitor's set.
-                warming = asyncio.create_task(asyncio.to_thread(room.warm_up), name="warm-room-reader")
+                # librosa compiles its kernels on first use (seconds), and the speech detector's model
+                # loads: pay both now, not on a visitor's set.
+                warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
                 task = asyncio.create_task(expire_forever(), name="forget-visitors")
                 try:
                     yield
