@@ -57,7 +57,7 @@ Defence = Callable[[np.ndarray, np.ndarray], Cancelled]  # and `settled`: it has
 class GeigelGate:
     """The page's old echo guard at 0 dB: a frame no louder than the reference's recent peak is silenced."""
 
-    settled = True  # nothing to learn
+    settled = None  # the page's old way: the ear is told nothing of echo
 
     def __init__(self) -> None:
         self.peaks = np.zeros(12)
@@ -79,8 +79,8 @@ class Canceller:
         self.echo = EchoCanceller()
 
     @property
-    def settled(self) -> bool:
-        return self.echo.settled
+    def settled(self) -> bool | None:
+        return self.echo.settled if self.echo.echoing else None  # as the set tells its ear
 
     def __call__(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:
         played = reference if np.any(reference) else None

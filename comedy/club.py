@@ -467,7 +467,8 @@ class ComedySet:
                 pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
                 linear = self._linear_beside(len(pcm))
-                await self._do(self.stage.microphone(pcm, time.monotonic(), self.echo.settled, linear))
+                settled = self.echo.settled if self.echo.echoing else None  # None: no echo to tell apart
+                await self._do(self.stage.microphone(pcm, time.monotonic(), settled, linear))
             if item is None and not self.hands_free:
                 await self._do(self.stage.committed())
 

@@ -174,6 +174,7 @@ class Ear:
         self._barged: tuple[int, Hearing] | None = None  # the set's own barge-in: where, and what
         self._acted_on = 0  # the last speech run a verdict was reached on
         self._settled = True  # the echo canceller, as last told
+        self._echo = False  # whether the microphone may hold the comedian's echo, as last told
 
     def restart(self) -> None:
         """A new session: its timeline starts at zero; nothing is pending."""
@@ -214,18 +215,20 @@ class Ear:
         pcm: np.ndarray,
         now: float,
         talking: bool = False,
-        settled: bool = True,
+        settled: bool | None = None,
         linear: np.ndarray | None = None,
     ) -> tuple[Verdict | None, Faded | None]:
         """The microphone's next audio (as sent; `talking`: while the comedian talks; `settled`:
-        the echo canceller has learned the room; `linear`: its linear output, as long as `pcm`):
+        the echo canceller has learned the room, None when the microphone holds no echo (nothing
+        plays, headphones, the browser cancels it); `linear`: its linear output, as long as `pcm`):
         a verdict if a sound is now heard enough, and the laugh being ridden if it just faded."""
         self.tape.add(pcm)
         self.linear.add(pcm if linear is None else linear)
         if self._barged and self.tape.total > self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
             self._barged = None  # the server never reported it
-        self._settled = settled
-        if talking:  # a canceller still learning leaves the comedian in its linear output: not yet
+        self._echo, self._settled = settled is not None, settled is not False
+        if talking and self._echo:
+            # a canceller still learning leaves the comedian in its linear output: not that yet
             heard = linear if linear is not None and settled else pcm
             audible = self._audible(self.tape.total - len(pcm), self.tape.total)
             long_enough = BARGE_IN_SECONDS if settled else SETTLING_RUN_SECONDS
@@ -233,7 +236,7 @@ class Ear:
         else:
             self.speech.rest()
         verdict = self._hear(now, final=False)
-        if verdict is None and talking:
+        if verdict is None and talking and self._echo:
             verdict = self._barge_in(now)
         return verdict, self._follow(pcm, now)
 
@@ -265,7 +268,8 @@ class Ear:
         if onset is None and not final:
             return None
         onset = self.tape.total if onset is None else onset
-        if pending.talking:
+        double_talk = pending.talking and self._echo
+        if double_talk:
             spoke = self._spoke_since(onset - CHUNK_SAMPLES)
             waiting = self.tape.total < onset + CONFIRM_SECONDS * SAMPLE_RATE
             if spoke is None and waiting and not final:
@@ -276,9 +280,9 @@ class Ear:
         window = self.tape.since(onset)[:WINDOW_SAMPLES]
         self._pending = None
         hearing = room.hear(window)
-        if pending.talking and self._laugh is not None:
+        if double_talk and self._laugh is not None:
             hearing = replace(hearing, kind=self._laugh.kind)  # more of the laugh being ridden
-        elif pending.talking:
+        elif double_talk:
             spoke = self._spoke_since(onset - CHUNK_SAMPLES) is not None
             hearing = self._while_talking(hearing, onset, spoke)
             self._acted_on = self.speech.number

@@ -63,6 +63,7 @@ class EchoCanceller:
         self.seconds = 0.0  # microphone audio the canceller has processed
         self.heard_playing = 0.0  # of which the page was playing something: what AEC3 learns from
         self._learnt = False
+        self._no_echo = False  # learnt that the microphone does not hear the comedian (headphones)
         self._energy = np.zeros(3)  # microphone, linear output and reference energy over a second of play
         self._energy_seconds = 0.0
         self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
@@ -72,6 +73,12 @@ class EchoCanceller:
         """Whether the canceller has learned the room (or never had an echo to learn): until then
         more of the comedian is left in the microphone, and in the linear output most of it."""
         return self._aec is None or self._learnt
+
+    @property
+    def echoing(self) -> bool:
+        """Whether the microphone may hold the comedian now: the canceller runs, and has not found
+        the room free of echo (headphones)."""
+        return self.active and not self._no_echo
 
     @property
     def active(self) -> bool:
@@ -85,6 +92,8 @@ class EchoCanceller:
         mic = np.asarray(mic, dtype=np.int16)
         if reference is not None and len(reference) != len(mic):
             raise ValueError("the reference must be as long as the microphone audio")
+        if self._no_echo:
+            return Cancelled(mic, mic)  # headphones: nothing to take out, and nothing to spend
         playing = reference is not None and np.max(np.abs(reference.astype(np.int32)), initial=0) > SILENT
         if playing:
             self._since_played = 0
@@ -113,6 +122,7 @@ class EchoCanceller:
         unheard = 10 * np.log10(played / mic_energy)
         learnt = removed >= SETTLED_DB or unheard >= NO_ECHO_DB
         self._learnt = learnt and self.heard_playing >= SETTLING_SECONDS
+        self._no_echo = self._learnt and unheard >= NO_ECHO_DB
         self._energy[:], self._energy_seconds = 0.0, 0.0
 
     def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:

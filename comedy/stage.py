@@ -475,11 +475,12 @@ class Stage:
         return self._room_window is not None
 
     def microphone(
-        self, pcm: np.ndarray, now: float, settled: bool = True, linear: np.ndarray | None = None
+        self, pcm: np.ndarray, now: float, settled: bool | None = None, linear: np.ndarray | None = None
     ) -> list[Action]:
         """The visitor's microphone, as sent (`linear`: the echo canceller's linear output beside it;
-        `settled`: the canceller has learned the room): the ear hears the sounds the server reports, rides
-        the room's laughs, and after a punchline the room is read for the joke's score."""
+        `settled`: the canceller has learned the room, None: no echo in the microphone): the ear
+        hears the sounds the server reports, rides the room's laughs, and after a punchline the room
+        is read for the joke's score."""
         verdict, faded = self.ear.heard(pcm, now, self.talking, settled, linear)
         actions = self._verdict(verdict, now) if verdict else []
         if faded is not None:

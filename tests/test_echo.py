@@ -118,7 +118,8 @@ def _hear(laptop: Laptop, canceller: EchoCanceller, ear: Ear, played: np.ndarray
                 verdicts.append(ear.started(sound, ms, talking, now))
             else:
                 verdicts.append(ear.stopped(sound, now))
-        verdicts.append(ear.heard(out.audio, now, talking, canceller.settled, out.linear)[0])
+        settled = canceller.settled if canceller.echoing else None  # as the set tells its ear
+        verdicts.append(ear.heard(out.audio, now, talking, settled, out.linear)[0])
     return [v for v in verdicts if v is not None and v.talking]
 
 
