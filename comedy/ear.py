@@ -43,6 +43,9 @@ SETTLING_AUDIBLE_DBFS = -44.0  # ...or this loud while the canceller learns (its
 AUDIBLE_LEAD_SECONDS = 0.15  # ...from this long before the run to its end
 SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
 CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
+FOLLOW_SECONDS = 4.0  # a sound heard as the room is heard again, window by window, this long
+TALK_WINDOWS_OVER_A_LAUGH = 2  # while a laugh is ridden, this many windows of talk in a row are talk
+SURE_TALK = 0.8  # ...each this sure (`Hearing.talk`): a sound already heard as the room must prove it
 BARGE_IN = ""  # the item of a verdict the set reached before the server reported the sound
 
 
@@ -75,6 +78,19 @@ class _Pending:
 
 
 @dataclass
+class _Following:
+    """A sound heard as the room (or noise) that the ear keeps hearing, window by window, while it
+    lasts: it may turn into talk (a breath or a noise before a heckle, a laugh that turns into words)."""
+
+    item_id: str
+    next: int  # where its next window starts, on the tape
+    talking: bool
+    since: float
+    until: float  # followed no longer than this
+    streak: int = 0  # windows in a row heard as talk
+
+
+@dataclass
 class _Laugh:
     kind: str
     started: float
@@ -104,6 +120,14 @@ class Tape:
         first = self.total - self._held
         held = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return held[max(0, sample - first) :]
+
+    def around(self, sample: int, before: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to `before` samples held before `sample`, and `length` from it on."""
+        first = self.total - self._held
+        start = max(first, sample - before, 0)
+        audio = self.since(start)
+        split = max(0, sample - start)
+        return audio[:split], audio[split : split + length]
 
     def onset(self, sample: int) -> int | None:
         """The first loud 10 ms at or after `sample` (None: nothing loud yet)."""
@@ -164,7 +188,8 @@ class SpeechRuns:
 class Ear:
     """Hears the reported sounds' starts, and follows the room's laughs until they fade."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: room.SpeechModel = room.SPEECH_MODEL) -> None:
+        self.model = model  # how a sound's figures say it is talk
         self.tape = Tape()
         self.linear = Tape()  # the canceller's linear output, on the same timeline (or what was sent)
         self.kinds: dict[str, str] = {}  # item -> what it was, for the sounds decided so far
@@ -172,6 +197,7 @@ class Ear:
         self._pending: _Pending | None = None
         self._laugh: _Laugh | None = None
         self._barged: tuple[int, Hearing] | None = None  # the set's own barge-in: where, and what
+        self._following: _Following | None = None  # a sound heard as the room, still being heard
         self._acted_on = 0  # the last speech run a verdict was reached on
         self._settled = True  # the echo canceller, as last told
         self._echo = False  # whether the microphone may hold the comedian's echo, as last told
@@ -179,6 +205,7 @@ class Ear:
     def restart(self) -> None:
         """A new session: its timeline starts at zero; nothing is pending."""
         self.tape, self.linear, self._pending, self._laugh, self._barged = Tape(), Tape(), None, None, None
+        self._following = None
         self.speech = SpeechRuns()
         self.kinds.clear()
 
@@ -208,6 +235,8 @@ class Ear:
         """The server heard the sound stop: a sound shorter than the window is heard as it is."""
         if self._pending is not None and self._pending.item_id == item_id:
             return self._hear(now, final=True)
+        if self._following is not None and self._following.item_id == item_id:
+            self._following = None
         return None
 
     def heard(
@@ -235,7 +264,7 @@ class Ear:
             self.speech.listen(heard, self.tape.total, long_enough, audible)
         else:
             self.speech.rest()
-        verdict = self._hear(now, final=False)
+        verdict = self._hear(now, final=False) or self._follow_up(now)
         if verdict is None and talking and self._echo:
             verdict = self._barge_in(now)
         return verdict, self._follow(pcm, now)
@@ -279,13 +308,16 @@ class Ear:
             return None
         window = self.tape.since(onset)[:WINDOW_SAMPLES]
         self._pending = None
-        hearing = room.hear(window)
+        hearing = self._room_hears(self.tape, onset)
         if double_talk and self._laugh is not None:
             hearing = replace(hearing, kind=self._laugh.kind)  # more of the laugh being ridden
         elif double_talk:
             spoke = self._spoke_since(onset - CHUNK_SAMPLES) is not None
             hearing = self._while_talking(hearing, onset, spoke)
             self._acted_on = self.speech.number
+        if hearing.kind != "speech":
+            end = onset + len(window)
+            self._following = _Following(pending.item_id, end, pending.talking, now, now + FOLLOW_SECONDS)
         return self._decided(pending, hearing, now, len(window) / SAMPLE_RATE)
 
     def _while_talking(self, hearing: Hearing, onset: int, spoke: bool) -> Hearing:
@@ -296,7 +328,7 @@ class Ear:
         "ha"s, and a laugh into what sounds like talk)."""
         if not spoke:
             return hearing if hearing.reacts else replace(hearing, kind="noise")
-        whole = room.hear(self.linear.since(onset)[:WINDOW_SAMPLES])
+        whole = self._room_hears(self.linear, onset)
         if self._laugh is not None and not (hearing.kind == whole.kind == "speech"):
             return replace(hearing, kind=self._laugh.kind)  # while the room laughs, only clear talk is talk
         return whole if whole.reacts else replace(hearing, kind="speech")
@@ -315,10 +347,38 @@ class Ear:
             return None  # the comedian's own leftover in the linear output
         if self.tape.total < start + WINDOW_SAMPLES:
             return None
-        hearing = self._while_talking(room.hear(self.tape.since(start)[:WINDOW_SAMPLES]), start, spoke=True)
+        hearing = self._while_talking(self._room_hears(self.tape, start), start, spoke=True)
         self._barged = (start, hearing)
         self._acted_on = self.speech.number
         return Verdict(BARGE_IN, hearing, True, 0.0, (self.tape.total - start) / SAMPLE_RATE)
+
+    def _follow_up(self, now: float) -> Verdict | None:
+        """The next window of a sound heard as the room: talk (in a row, over a laugh) makes it a turn."""
+        following = self._following
+        if following is None or self._pending is not None:
+            return None
+        if now > following.until:
+            self._following = None
+            return None
+        if self.tape.total < following.next + WINDOW_SAMPLES:
+            return None
+        start, following.next = following.next, following.next + WINDOW_SAMPLES
+        hearing = self._room_hears(self.tape, start)
+        if following.talking and self._echo:
+            spoke = self._spoke_since(start - CHUNK_SAMPLES) is not None
+            hearing = self._while_talking(hearing, start, spoke)
+        sure = hearing.kind == "speech" and hearing.talk >= SURE_TALK
+        following.streak = following.streak + 1 if sure else 0
+        if following.streak < (TALK_WINDOWS_OVER_A_LAUGH if self._laugh is not None else 1):
+            return None
+        self._following = None
+        pending = _Pending(following.item_id, start, following.talking, following.since)
+        return self._decided(pending, hearing, now, WINDOW_SAMPLES / SAMPLE_RATE)
+
+    def _room_hears(self, tape: Tape, onset: int) -> Hearing:
+        """What the sound from `onset` on is, its first `room.WINDOW` heard after what came before."""
+        before, window = tape.around(onset, int(room.LEAD_SECONDS * SAMPLE_RATE), WINDOW_SAMPLES)
+        return room.hear(window, before, self.model)
 
     def _spoke_since(self, sample: int) -> int | None:
         """The start of the first audible run of speech that ends after `sample` (None: none yet)."""

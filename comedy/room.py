@@ -9,7 +9,15 @@ seconds after a punchline the room reader scores the joke. Per 10 ms hop of 20 m
   coughs and hiss are flat;
 - the shape of the voicing: a laugh is short "ha"s (each vowel under ~130 ms, half its time
   breath) with deep gaps between; speech holds its voicing longer, or runs its syllables together;
-- envelope depth and slope: room noise is steady; a cough is one burst that dies away.
+- envelope depth and slope: room noise is steady; a cough is one burst that dies away;
+- speech evidence: silero-vad's probability (`comedy.speech`) over the sound, with the audio just
+  before it as the model's context.
+
+Whether a sound is someone talking is one logistic score over the speech detector's mean and peak
+(`SPEECH_MODEL`), its weights fitted by `python -m bench.hearing --fit` on real recordings of
+laughs, applause and speech beside the synthetic clips; the bench scores it leave-one-source-out.
+(Adding librosa's figures to that score did worse there: they learn the recordings, not the kinds.)
+A sound that is not talk is laughter when voiced, applause or noise when not, on librosa's figures.
 
 librosa's first call compiles its kernels (seconds on a fresh machine): `warm_up` pays that once,
 in the background, at start-up.
@@ -23,6 +31,7 @@ from dataclasses import dataclass, replace
 import librosa
 import numpy as np
 
+from comedy import speech
 from comedy.protocol import SAMPLE_RATE
 
 FRAME = SAMPLE_RATE // 50  # 20 ms
@@ -40,6 +49,7 @@ STEADY_DB = 8.0  # an envelope that moves less than this is a steady noise (a fa
 DYING_DB_PER_S = -80.0  # a cough dies away at least this fast; applause holds up
 MIN_SOUND_SECONDS = 0.05
 WINDOW = 0.3  # seconds of a sound's start the set hears before it decides what the sound is
+LEAD_SECONDS = 0.2  # the audio before a sound the speech detector hears first, as its context
 KINDS = ("speech", "laughter", "applause", "noise", "silence")
 REACTIONS = {
     "laughter": "laughing",
@@ -60,6 +70,7 @@ class Hearing:
     voiced: float  # the share of its frames that are voiced
     voiced_run: float  # seconds: the longest stretch voiced without a break
     depth: float  # dB between its loud and its quiet moments
+    talk: float = 0.0  # 0..1: how sure the ear is that this is someone talking
 
     @property
     def reacts(self) -> bool:
@@ -91,6 +102,35 @@ class RoomReading:
         return REACTIONS[self.kind]
 
 
+@dataclass(frozen=True)
+class SpeechModel:
+    """Logistic weights over `Evidence.vector()`, and the score above which a sound is talk."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float = 0.5
+
+    def score(self, vector: np.ndarray) -> float:
+        """0..1: how sure the model is that this evidence is someone talking."""
+        return float(1.0 / (1.0 + np.exp(-(float(np.dot(self.weights, vector)) + self.bias))))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The speech detector's reading of one sound, what the model judges talk on."""
+
+    speech_mean: float  # silero's mean speech probability over the sound
+    speech_peak: float  # ...and its highest
+
+    def vector(self) -> np.ndarray:
+        """The model's inputs."""
+        return np.array([self.speech_mean, self.speech_peak])
+
+
+# Fitted by `python -m bench.hearing --fit` (real room clips and the synthetic ones); see the README.
+SPEECH_MODEL = SpeechModel(weights=(3.07, 2.19), bias=-2.53, threshold=0.863)
+
+
 def features(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per 10 ms: loudness in dBFS and spectral flatness below 4 kHz (int16 mono, 24 kHz in)."""
     x = np.asarray(pcm, dtype=np.float32) / 32768.0
@@ -103,11 +143,11 @@ def features(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return librosa.amplitude_to_db(rms[:n], ref=1.0, amin=1e-6, top_db=None), flatness[:n]
 
 
-def hear(pcm: np.ndarray) -> Hearing:
-    """What this stretch of sound is (int16 mono, 24 kHz): a few hundred ms to a few seconds."""
+def evidence(pcm: np.ndarray, lead: np.ndarray | None = None) -> tuple[Evidence, Hearing] | None:
+    """What one sound's figures are (None: nothing loud in it); `lead`: the audio just before it."""
     loudness, flatness = features(pcm)
     if not len(loudness) or loudness.max() < LOUD_DBFS:
-        return Hearing("silence", 0.0, -120.0, 0.0, 0.0, 0.0)
+        return None
     loud = loudness > max(LOUD_DBFS, loudness.max() - SOUND_RANGE_DB)
     voiced = loud & (flatness < VOICED_FLATNESS)
     heard = Hearing(
@@ -118,7 +158,23 @@ def hear(pcm: np.ndarray) -> Hearing:
         voiced_run=round(_longest_run(voiced) * HOP / SAMPLE_RATE, 3),
         depth=round(float(np.percentile(loudness[loud], 90) - np.percentile(loudness, 10)), 1),
     )
-    return replace(heard, kind=_kind(heard, _slope(loudness, loud)))
+    return Evidence(*speech.probability(pcm, lead)), replace(heard, kind=_kind(heard, _slope(loudness, loud)))
+
+
+def hear(pcm: np.ndarray, lead: np.ndarray | None = None, model: SpeechModel = SPEECH_MODEL) -> Hearing:
+    """What this stretch of sound is (int16 mono, 24 kHz): a few hundred ms to a few seconds;
+    `lead`: the audio just before it (the speech detector's context), if there is any."""
+    found = evidence(pcm, lead)
+    if found is None:
+        return Hearing("silence", 0.0, -120.0, 0.0, 0.0, 0.0)
+    figures, heard = found
+    if heard.kind == "silence":
+        return heard
+    talk = model.score(figures.vector())
+    if talk >= model.threshold and heard.kind != "laughter":  # laugh-shaped: short "ha"s, deep gaps
+        return replace(heard, kind="speech", talk=round(talk, 3))
+    kind = "laughter" if heard.kind == "speech" else heard.kind  # voiced, and not talk
+    return replace(heard, kind=kind, talk=round(talk, 3))
 
 
 def _longest_run(mask: np.ndarray) -> int:
@@ -154,7 +210,9 @@ def read_room(pcm: np.ndarray) -> RoomReading:
     """Score a few seconds of the room after a joke (int16 mono, 24 kHz): each `WINDOW` heard as
     the set hears a sound's start, the room's kind is what most of its sounding windows were."""
     step = int(WINDOW * SAMPLE_RATE)
-    heard = [hear(pcm[i : i + step]) for i in range(0, max(len(pcm) - step // 2, 1), step)]
+    lead = int(LEAD_SECONDS * SAMPLE_RATE)
+    starts = range(0, max(len(pcm) - step // 2, 1), step)
+    heard = [hear(pcm[i : i + step], pcm[max(0, i - lead) : i]) for i in starts]
     sounding = [h for h in heard if h.kind != "silence"]
     if len(sounding) < max(1, len(heard) // 10):
         return RoomReading("silence", 0.0, round(len(sounding) / max(len(heard), 1), 3))

@@ -47,6 +47,16 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
+def probability(pcm: np.ndarray, lead: np.ndarray | None = None) -> tuple[float, float]:
+    """The mean and the highest speech probability over one stretch of 24 kHz audio, heard
+    afresh after `lead` (the audio just before it, the model's context)."""
+    detector = SpeechDetector()
+    before = detector.feed(lead) if lead is not None and len(lead) else []
+    scores = detector.feed(pcm) + detector.flush()
+    del before
+    return (float(np.mean(scores)), float(np.max(scores))) if scores else (0.0, 0.0)
+
+
 class SpeechDetector:
     """One stream's speech probabilities: 24 kHz PCM16 in, a probability per 32 ms chunk out."""
 
@@ -69,6 +79,15 @@ class SpeechDetector:
         whole = len(self._pending) // CHUNK * CHUNK
         chunks, self._pending = self._pending[:whole].reshape(-1, CHUNK), self._pending[whole:]
         return [self._score(chunk, worth_hearing) for chunk in chunks]
+
+    def flush(self) -> list[float]:
+        """The probability of what is left over, padded with silence to a whole chunk (if any)."""
+        rest = self._resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+        tail = np.concatenate([self._pending, rest])
+        self._pending = np.zeros(0, np.float32)
+        if len(tail) < CHUNK // 4:
+            return []
+        return [self._score(np.pad(tail, (0, CHUNK - len(tail) % CHUNK))[:CHUNK], True)]
 
     def _score(self, chunk: np.ndarray, worth_hearing: bool) -> float:
         if not worth_hearing or 10 * np.log10(float(np.mean(chunk * chunk)) + 1e-12) < QUIET_DBFS:

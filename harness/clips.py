@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from comedy import room
 from comedy.ear import Ear
 from comedy.house.voice import speak
 from comedy.protocol import SAMPLE_RATE, VOICES
@@ -75,24 +76,36 @@ class Decision:
     heard: str | None
     after_report: float = 0.0  # seconds of audio from the server's report to the verdict
     after_onset: float = 0.0  # seconds of the sound heard before the verdict
+    after_start: float = 0.0  # seconds from the clip's sound (after its room) to the verdict
 
 
-def decide(clip: Clip, detection: dict | None = None) -> Decision:
+def decide(
+    clip: Clip, detection: dict | None = None, model: room.SpeechModel = room.SPEECH_MODEL
+) -> Decision:
     """Play a clip through the rehearsal server's turn detection and the set's ear, 20 ms at a
-    time, as the app does: the verdict, and how much audio it waited for."""
+    time, as the app does (a laugh or applause is ridden), to the clip's end or the first cut: the
+    verdict (speech if any sound in it cut the comedian), and how much audio it waited for."""
     detector = vad.for_session(detection or {"type": "server_vad"}, None, 0)
-    ear, step, reported = Ear(), SR // 50, None
+    ear, step, first, sounds = Ear(model), SR // 50, None, 0
     for i in range(0, len(clip.pcm), step):
         chunk = clip.pcm[i : i + step]
         now = (i + len(chunk)) / SR  # the audio clock: the set hears in real time
-        verdict, _ = ear.heard(chunk, now, talking=True)
+        verdicts = [ear.heard(chunk, now, talking=True)[0]]
         for transition, at_ms in detector.feed(chunk):
-            if transition == "started" and reported is None:
-                reported = now
-                verdict = verdict or ear.started("item", at_ms, True, now)
-        if verdict is not None:
-            return Decision(clip.label, verdict.hearing.kind, verdict.waited, verdict.after_onset)
-    return Decision(clip.label, None)
+            if transition == "started":
+                sounds += 1
+                verdicts.append(ear.started(f"item{sounds}", at_ms, True, now))
+            else:
+                verdicts.append(ear.stopped(f"item{sounds}", now))
+        for verdict in filter(None, verdicts):
+            at = now - LEAD / SR
+            decision = Decision(clip.label, verdict.hearing.kind, verdict.waited, verdict.after_onset, at)
+            if verdict.hearing.kind == "speech":
+                return decision
+            first = first or decision
+            if verdict.hearing.reacts:
+                ear.ride(verdict.hearing.kind, now)
+    return first or Decision(clip.label, None)
 
 
 def confusion(decisions: list[Decision]) -> dict[str, dict[str, int]]:
