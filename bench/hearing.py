@@ -175,6 +175,7 @@ class Trial:
     heard: str | None
     after_onset: float
     after_start: float
+    first: bool  # decided on the sound's first window (not a later one)
 
 
 def score(real: list[RealClip], models: dict[str, room.SpeechModel]) -> list[Trial]:
@@ -195,6 +196,7 @@ def score(real: list[RealClip], models: dict[str, room.SpeechModel]) -> list[Tri
                     d.heard,
                     d.after_onset,
                     d.after_start,
+                    d.first,
                 )
             )
     return out

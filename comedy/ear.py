@@ -45,6 +45,7 @@ SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in
 CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
 FOLLOW_SECONDS = 4.0  # a sound heard as the room is heard again, window by window, this long
 TALK_WINDOWS_OVER_A_LAUGH = 2  # while a laugh is ridden, this many windows of talk in a row are talk
+DOUBLE_TALK_SCORE = 0.5  # over the comedian, with a run of speech heard: this sure is talk
 SURE_TALK = 0.8  # ...each this sure (`Hearing.talk`): a sound already heard as the room must prove it
 BARGE_IN = ""  # the item of a verdict the set reached before the server reported the sound
 
@@ -323,15 +324,18 @@ class Ear:
     def _while_talking(self, hearing: Hearing, onset: int, spoke: bool) -> Hearing:
         """What a sound over the comedian is: with no run of speech in it, the room's laugh or
         applause as read, or else the comedian's own echo (noise); with a run of speech, someone
-        talking, unless the room reads a laugh or applause in the linear output (where a sound
-        comes through whole: the canceller's suppressor can chop a heckle into what sounds like
-        "ha"s, and a laugh into what sounds like talk)."""
+        talking if the sent audio or the linear output (where a sound comes through whole: the
+        canceller's suppressor can chop a heckle into what sounds like "ha"s) is at least
+        `DOUBLE_TALK_SCORE` sure of it, else the laugh or applause the linear output reads, or
+        the echo."""
         if not spoke:
             return hearing if hearing.reacts else replace(hearing, kind="noise")
         whole = self._room_hears(self.linear, onset)
         if self._laugh is not None and not (hearing.kind == whole.kind == "speech"):
             return replace(hearing, kind=self._laugh.kind)  # while the room laughs, only clear talk is talk
-        return whole if whole.reacts else replace(hearing, kind="speech")
+        if max(whole.talk, hearing.talk) >= DOUBLE_TALK_SCORE:
+            return replace(hearing, kind="speech", talk=max(whole.talk, hearing.talk))
+        return whole if whole.reacts else replace(hearing, kind="noise")
 
     def _barge_in(self, now: float) -> Verdict | None:
         """While the comedian talks and nothing is reported: a long-enough run of speech is

@@ -77,6 +77,7 @@ class Decision:
     after_report: float = 0.0  # seconds of audio from the server's report to the verdict
     after_onset: float = 0.0  # seconds of the sound heard before the verdict
     after_start: float = 0.0  # seconds from the clip's sound (after its room) to the verdict
+    first: bool = True  # the verdict was the first the ear reached on the clip
 
 
 def decide(
@@ -99,7 +100,8 @@ def decide(
                 verdicts.append(ear.stopped(f"item{sounds}", now))
         for verdict in filter(None, verdicts):
             at = now - LEAD / SR
-            decision = Decision(clip.label, verdict.hearing.kind, verdict.waited, verdict.after_onset, at)
+            kind = verdict.hearing.kind
+            decision = Decision(clip.label, kind, verdict.waited, verdict.after_onset, at, first is None)
             if verdict.hearing.kind == "speech":
                 return decision
             first = first or decision

@@ -9,9 +9,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
+from bench import hearing
 from comedy import audio, protocol
+from comedy.rehearsal import audience
 from harness import laptop
 from harness.running import Running, launch
 from tests.conftest import spoken
@@ -389,6 +393,16 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
     assert tab.errors == []
 
 
+def _real_laugh() -> np.ndarray | None:
+    """One person laughing, a real recording at the rehearsal laugh's level (None: the clips are not here)."""
+    path = hearing.ROOM_CLIPS / "laugh-16.wav"
+    if not path.exists():
+        return None
+    pcm, _ = soundfile.read(path, dtype="int16")
+    level = hearing.active_dbfs(audience.sound("laughter", seed=4))
+    return np.round(pcm * 10 ** ((level - hearing.active_dbfs(pcm)) / 20)).astype(np.int16)
+
+
 @pytest.mark.parametrize(
     ("sound", "after", "coupling_db"),
     [("laughter", "now", None), ("heckle", "now", None)],
@@ -397,9 +411,11 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
 def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speaks_cuts_it(
     browser, club: Running, sound: str, after: str, coupling_db: float | None
 ) -> None:
-    """The microphone hears the rehearsal audience mid-joke, on headphones: a laugh is ridden (no
-    cut, no turn) and scores the joke; a heckle cuts the comedian. (On laptop speakers, a laugh
-    over the comedian is not yet told from talk reliably: issue 24.)"""
+    """The microphone hears the room mid-joke, on headphones: a laugh is ridden (no cut, no turn)
+    and scores the joke; a heckle cuts the comedian. The laugh is a real recording (one person
+    laughing, ../shared/room-clips/laugh-16.wav) when the shared clips are here, the rehearsal
+    audience's otherwise. (On laptop speakers, a laugh over the comedian is not yet told from
+    talk reliably.)"""
     server = club.rehearsal.server
     tab = _laptop_tab(browser, club, f"room-{sound}-{after}", coupling_db, 80.0)
     try:
@@ -410,7 +426,7 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
         truncations = len(server.truncations)
         started = server.sent.count("input_audio_buffer.speech_started")
         comedy_set = _open_set(club)
-        server.audience.cue(sound, after=after, seed=4)
+        server.audience.cue(sound, after=after, seed=4, pcm=_real_laugh() if sound == "laughter" else None)
         tab.wait_until(
             lambda: server.sent.count("input_audio_buffer.speech_started") > started,
             timeout=60,
