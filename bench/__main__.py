@@ -8,6 +8,7 @@ from bench import (
     audio_path,
     browser,
     echo,
+    hearing,
     latency,
     laughter,
     load,
@@ -21,7 +22,7 @@ from bench import (
 
 
 def main() -> None:
-    """Run all twelve figures."""
+    """Run all thirteen figures."""
     start = time.monotonic()
     audio_path.run()
     latency.run()
@@ -35,6 +36,7 @@ def main() -> None:
     laughter.run()
     opener.run()
     echo.run()
+    hearing.run()
     print(f"\nAll benchmarks took {time.monotonic() - start:.0f} s.")
 
 

@@ -285,6 +285,7 @@ def run() -> dict | None:
     room_moments = [t for c in real if c.label != "speech" for t in moments.get(c.name, [])]
     speech_moments = [t for c in real if c.label == "speech" for t in moments.get(c.name, [])]
     after = [t.after_onset for t in ours if t.heard]
+    firsts = sum(t.first for t in ours if t.label == "speech" and t.heard == "speech")
     cut_at = [t.after_start for t in ours if t.label == "speech" and t.heard == "speech"]
     table(
         "13e. The ear against the issue's targets (real clips, leave-one-source-out)",
@@ -325,6 +326,7 @@ def run() -> dict | None:
                 f"{percentile(after, 95) / 0.3:.2f}x",
                 "-",
             ),
+            ("speech cut on its sound's first window", f"{firsts}/{cut[1]}", "-", "-", "-"),
             (
                 "speech: the clip's start to the cut p50/p95",
                 f"{percentile(cut_at, 50) * 1000:.0f} / {percentile(cut_at, 95) * 1000:.0f} ms",
