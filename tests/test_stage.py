@@ -106,9 +106,12 @@ def test_speech_while_the_comedian_talks_is_a_heckle_cut_where_it_was_heard() ->
     _speaking(stage, "A")
     stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)  # 0.4 s went to the player
     actions = _sound(stage, spoken("get off the stage", "ash", 0.0), "U1", T0 + 2)
-    assert isinstance(actions[0], DropSpeech)
-    assert _kinds(actions) == ["response.cancel", "conversation.item.truncate"]
-    assert _sent(actions)[1]["audio_end_ms"] == 400
+    assert any(isinstance(a, DropSpeech) for a in actions)
+    # (the ear may first hear the opening syllable as the room, clear it, then cut on the words)
+    kinds = [k for k in _kinds(actions) if k != "input_audio_buffer.clear"]
+    assert kinds == ["response.cancel", "conversation.item.truncate"]
+    truncate = next(e for e in _sent(actions) if e["type"] == "conversation.item.truncate")
+    assert truncate["audio_end_ms"] == 400
     assert stage.transcript[-1].note == "heckle" and stage.barges == 1
     assert "cut at 0.4 s" in next(t.note for t in stage.transcript if t.item_id == "A")
     assert stage.verdicts[-1].hearing.kind == "speech" and stage.verdicts[-1].talking
