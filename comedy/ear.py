@@ -307,7 +307,7 @@ class Ear:
             onset = onset if spoke is None else max(onset, spoke)  # past the canceller's first hold
         if not final and self.tape.total < onset + WINDOW_SAMPLES:
             return None
-        window = self.tape.since(onset)[:WINDOW_SAMPLES]
+        heard = min(WINDOW_SAMPLES, self.tape.total - onset)  # all of the window, or all there was
         self._pending = None
         hearing = self._room_hears(self.tape, onset)
         if double_talk and self._laugh is not None:
@@ -317,9 +317,9 @@ class Ear:
             hearing = self._while_talking(hearing, onset, spoke)
             self._acted_on = self.speech.number
         if hearing.kind != "speech":
-            end = onset + len(window)
+            end = onset + heard
             self._following = _Following(pending.item_id, end, pending.talking, now, now + FOLLOW_SECONDS)
-        return self._decided(pending, hearing, now, len(window) / SAMPLE_RATE)
+        return self._decided(pending, hearing, now, heard / SAMPLE_RATE)
 
     def _while_talking(self, hearing: Hearing, onset: int, spoke: bool) -> Hearing:
         """What a sound over the comedian is: with no run of speech in it, the room's laugh or

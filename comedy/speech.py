@@ -51,9 +51,9 @@ def probability(pcm: np.ndarray, lead: np.ndarray | None = None) -> tuple[float,
     """The mean and the highest speech probability over one stretch of 24 kHz audio, heard
     afresh after `lead` (the audio just before it, the model's context)."""
     detector = SpeechDetector()
-    before = detector.feed(lead) if lead is not None and len(lead) else []
+    if lead is not None and len(lead):
+        detector.feed(lead)  # the context only: its scores are not this stretch's
     scores = detector.feed(pcm) + detector.flush()
-    del before
     return (float(np.mean(scores)), float(np.max(scores))) if scores else (0.0, 0.0)
 
 

@@ -99,14 +99,15 @@ def decide(
             else:
                 verdicts.append(ear.stopped(f"item{sounds}", now))
         for verdict in filter(None, verdicts):
-            at = now - LEAD / SR
-            kind = verdict.hearing.kind
-            decision = Decision(clip.label, kind, verdict.waited, verdict.after_onset, at, first is None)
-            if verdict.hearing.kind == "speech":
+            hearing, at = verdict.hearing, now - LEAD / SR
+            decision = Decision(
+                clip.label, hearing.kind, verdict.waited, verdict.after_onset, at, first is None
+            )
+            if hearing.kind == "speech":
                 return decision
             first = first or decision
-            if verdict.hearing.reacts:
-                ear.ride(verdict.hearing.kind, now)
+            if hearing.reacts:
+                ear.ride(hearing.kind, now)
     return first or Decision(clip.label, None)
 
 
