@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from comedy import audio, endings, prompts, protocol
+from comedy import audio, endings, prompts, protocol, transcripts
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
 from comedy.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.meters import Meters
@@ -30,6 +30,7 @@ MAX_TAGS = 2  # tag lines in a row on laughs, before the comedian waits for the 
 MAX_ROOM_SECONDS = 12.0  # the room window stays open this long at most while a laugh goes on
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
+WORDS_WAIT_SECONDS = 1.0  # a heckle's answer waits this long at most for its transcript
 CENSORED_NOTE = "Your last line was cut off by the content filter before you finished it."
 
 
@@ -200,6 +201,8 @@ class Stage:
     _tell_censored: bool = False  # the next answer hears of it, and makes a bit of it
     ear: Ear = field(default_factory=Ear)
     verdicts: list[Verdict] = field(default_factory=list)  # the last few sounds heard, for the meters
+    _room_items: dict[str, float] = field(default_factory=dict)  # heard as the room: words may overrule
+    _heckle_words: tuple[str, float] | None = None  # a heckle whose answer waits for its words (until)
 
     def __post_init__(self) -> None:
         self.last_activity = self.started_at
@@ -482,7 +485,7 @@ class Stage:
         hears the sounds the server reports, rides the room's laughs, and after a punchline the room
         is read for the joke's score."""
         verdict, faded = self.ear.heard(pcm, now, self.talking, settled, linear)
-        actions = self._verdict(verdict, now) if verdict else []
+        actions = self._words_overdue(now) + (self._verdict(verdict, now) if verdict else [])
         if faded is not None:
             actions += self._faded(faded)
         if self._room_window is None:
@@ -533,7 +536,7 @@ class Stage:
     def on_event(self, event: Event, now: float) -> list[Action]:
         """One server (or `local.*`) event in; what to do about it out."""
         handler = self._handlers.get(event["type"])
-        return handler(event, now) if handler is not None else []
+        return self._words_overdue(now) + (handler(event, now) if handler is not None else [])
 
     def _on_audio(self, event: Event, now: float) -> list[Action]:
         delta = Delta.read(event)
@@ -614,6 +617,7 @@ class Stage:
         self.verdicts = [*self.verdicts[-49:], verdict]
         turn = self.turn("user", verdict.item_id, now) if verdict.item_id != BARGE_IN else None
         if verdict.hearing.kind == "speech":
+            self._room_items.pop(verdict.item_id, None)
             self._tags = 0
             self.ear.stop_riding()  # the visitor's turn comes before any tag line
             cut = self.cut("heckled", now) if verdict.talking else None
@@ -623,46 +627,100 @@ class Stage:
                 self.say("Heckled: listening…")
             return cut or []
         if turn is not None:
-            self.transcript.remove(turn)  # the room's sound is not the visitor's line
+            self.transcript.remove(turn)  # the room's sound is not the visitor's line...
+            self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
         if verdict.hearing.reacts:
             self.ear.ride(verdict.hearing.kind, now)
             laughing = verdict.hearing.kind == "laughter"
             self.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
         else:
             self.say("Performing…" if self.responding else "Connected: your turn")
-        return [Send(protocol.audio_clear())]  # so it never becomes a turn
+        # Not cleared: the server commits the sound, and its transcript settles it (`_on_heard`);
+        # a heckle that follows in the same sound keeps its start.
+        return []
 
     def _on_speech_stopped(self, event: Event, now: float) -> list[Action]:
         item_id = str(event.get("item_id") or "")
         verdict = self.ear.stopped(item_id, now)
         actions = self._verdict(verdict, now) if verdict else []
         if self.ear.kinds.get(item_id, "speech") != "speech":
-            return actions  # the buffer was cleared; a commit the server made anyway is deleted
-        self.turn("user", item_id, now)
+            return actions  # the room's sound: its transcript settles it
+        turn = self.turn("user", item_id, now)
+        if turn.note == "heckle":  # its words say whether it was a heckle or a laugh the ear misheard
+            self._heckle_words = (item_id, now + WORDS_WAIT_SECONDS)
+            self.say("Heckled: listening…")
+            return actions
+        return actions + self._answer_turn(now)
+
+    def _answer_turn(self, now: float) -> list[Action]:
+        """The visitor's committed audio is the request: answer it (once a cut answer has ended)."""
         self._last_request, self._retries_left = None, RETRIES
-        self._request, self._trigger = [], protocol.response_create()  # the committed audio is the request
+        self._request, self._trigger = [], protocol.response_create()
         self.meters.turn_ended(now)
         self.say("Thinking…")
         if self.responding:  # the cut answer is still ending: answer once it has
             self._answer_after_cancel = True
-            return actions
-        return actions + self.ask()
+            return []
+        return self.ask()
+
+    def _words_overdue(self, now: float) -> list[Action]:
+        """A heckle's transcript is late: answer the heckle without it."""
+        if self._heckle_words is None or now < self._heckle_words[1]:
+            return []
+        self._heckle_words = None
+        return self._answer_turn(now)
 
     def _on_committed(self, event: Event, now: float) -> list[Action]:
         item_id = str(event.get("item_id") or "")
-        if self.ear.kinds.get(item_id, "speech") != "speech":
+        if self.ear.kinds.get(item_id, "speech") != "speech" and item_id not in self._room_items:
             return [Send(protocol.item_delete(item_id))]  # the room's sound never stays a turn
         return []
 
     def _on_heard(self, event: Event, now: float) -> list[Action]:
-        if self.ear.kinds.get(str(event.get("item_id")), "speech") != "speech":
-            return []  # a laugh's transcript: not the visitor's line
-        self.turn("user", event.get("item_id"), now).text = str(event.get("transcript") or "")
+        item_id, text = str(event.get("item_id")), str(event.get("transcript") or "")
         actions: list[Action] = []
         if isinstance(event.get("usage"), dict):
             actions = self._spend(self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL))
+        if item_id in self._room_items:
+            del self._room_items[item_id]
+            if transcripts.said(text) == "words":
+                return actions + self._late_speech(item_id, text, now)
+            return [*actions, Send(protocol.item_delete(item_id))]  # the room's sound never stays a turn
+        if self.ear.kinds.get(item_id, "speech") != "speech":
+            return actions  # a laugh's transcript: not the visitor's line
+        self.turn("user", item_id, now).text = text
+        if self._heckle_words is not None and self._heckle_words[0] == item_id:
+            self._heckle_words = None
+            if transcripts.said(text) == "laughter":
+                return actions + self._laughed_not_heckled(item_id, now)
+            return actions + self._answer_turn(now)
         self.say()
         return actions
+
+    def _late_speech(self, item_id: str, text: str, now: float) -> list[Action]:
+        """A sound the ear took for the room said words: it was the visitor talking. Answer it
+        (cutting the comedian if it talks)."""
+        self.ear.kinds[item_id] = "speech"
+        turn = self.turn("user", item_id, now)
+        turn.text, turn.note = text, "heard late"
+        cut = self.cut("heckled", now) or []
+        return cut + self._answer_turn(now)
+
+    def _laughed_not_heckled(self, item_id: str, now: float) -> list[Action]:
+        """The ear took a laugh for a heckle and cut the comedian: its words say it was laughter.
+        The sound is no turn; the comedian picks up where it was cut."""
+        self.ear.kinds[item_id] = "laughter"
+        turn = self.turn("user", item_id, now)
+        self.transcript.remove(turn)
+        self._last_request, self._retries_left = None, RETRIES
+        self._request = []
+        self._trigger = protocol.response_create(instructions=prompts.resume_instructions(self.set_up))
+        self.say("The room laughed: picking up…")
+        actions: list[Action] = [Send(protocol.item_delete(item_id))]
+        if self.responding:
+            self._answer_after_cancel = True
+            return actions
+        return actions + self.ask()
 
     def _on_error(self, event: Event, now: float) -> list[Action]:
         error = protocol.ApiError.from_event(event)

@@ -16,6 +16,7 @@ from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Kind
 from comedy.rehearsal import audience
 from comedy.stage import (
+    WORDS_WAIT_SECONDS,
     AwaitCut,
     Caption,
     Close,
@@ -107,16 +108,16 @@ def test_speech_while_the_comedian_talks_is_a_heckle_cut_where_it_was_heard() ->
     stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)  # 0.4 s went to the player
     actions = _sound(stage, spoken("get off the stage", "ash", 0.0), "U1", T0 + 2)
     assert any(isinstance(a, DropSpeech) for a in actions)
-    # (the ear may first hear the opening syllable as the room, clear it, then cut on the words)
-    kinds = [k for k in _kinds(actions) if k != "input_audio_buffer.clear"]
-    assert kinds == ["response.cancel", "conversation.item.truncate"]
+    assert _kinds(actions) == ["response.cancel", "conversation.item.truncate"]
     truncate = next(e for e in _sent(actions) if e["type"] == "conversation.item.truncate")
     assert truncate["audio_end_ms"] == 400
     assert stage.transcript[-1].note == "heckle" and stage.barges == 1
     assert "cut at 0.4 s" in next(t.note for t in stage.transcript if t.item_id == "A")
     assert stage.verdicts[-1].hearing.kind == "speech" and stage.verdicts[-1].talking
-    # the cut answer ends, then the heckle is answered: the set asks, the server does not
+    # its words come, the cut answer ends, then the heckle is answered: the set asks, the server does not
     assert _kinds(stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 5)) == []
+    words = {"type": Kind.HEARD, "item_id": "U1", "transcript": "Get off the stage!"}
+    assert _kinds(stage.on_event(words, T0 + 5.05)) == []
     assert _kinds(stage.on_event(_done("cancelled"), T0 + 5.1)) == ["response.create"]
 
 
@@ -134,15 +135,56 @@ def test_laughter_while_the_comedian_talks_never_cuts_it_nor_becomes_a_turn() ->
     stage.speaker.handed("A", SAMPLE_RATE)
     actions = _sound(stage, audience.laughter(1.5, seed=3), "U1", T0 + 2)
     assert not any(isinstance(a, DropSpeech) for a in actions) and stage.barges == 0
-    assert _kinds(actions) == ["input_audio_buffer.clear"]
+    assert _kinds(actions) == []  # not cleared: the server commits it, and its words settle it
     assert all(t.role == "assistant" for t in stage.transcript) and stage.responding
     assert stage.verdicts[-1].hearing.kind == "laughter" and stage.ear.laughing is None  # faded after
-    # if the server committed it anyway, the item is deleted; its transcript is not a line
-    assert _sent(stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)) == [
-        protocol.item_delete("U1")
-    ]
-    stage.on_event({"type": Kind.HEARD, "item_id": "U1", "transcript": "ha ha"}, T0 + 4)
+    assert _sent(stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)) == []
+    # its transcript is laughter: the item is deleted, and it is no line
+    heard = stage.on_event({"type": Kind.HEARD, "item_id": "U1", "transcript": "ha ha"}, T0 + 4.2)
+    assert _sent(heard) == [protocol.item_delete("U1")]
     assert all(t.role == "assistant" for t in stage.transcript)
+
+
+def test_a_sound_heard_as_the_room_whose_transcript_holds_words_is_answered() -> None:
+    stage = _stage()
+    _speaking(stage, "A", seconds=5.0)
+    stage.speaker.handed("A", SAMPLE_RATE)
+    _sound(stage, audience.laughter(1.5, seed=3), "U1", T0 + 2)
+    assert stage.verdicts[-1].hearing.kind == "laughter"
+    stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 4)
+    assert _sent(stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)) == []
+    words = {"type": Kind.HEARD, "item_id": "U1", "transcript": "Ha ha, tell us about cats instead"}
+    actions = stage.on_event(words, T0 + 4.3)
+    assert "response.cancel" in _kinds(actions)  # late speech over the comedian: a heckle, cut
+    line = stage.transcript[-1]
+    assert line.role == "user" and line.text.endswith("cats instead") and line.note == "heard late"
+    assert _kinds(stage.on_event(_done("cancelled"), T0 + 4.4)) == ["response.create"]
+
+
+def test_a_heckle_whose_transcript_is_only_laughter_lets_the_comedian_pick_up() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)
+    _sound(stage, spoken("get off the stage", "ash", 0.0), "U1", T0 + 2)
+    assert stage.barges == 1 and stage.transcript[-1].note == "heckle"
+    stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 5)
+    stage.on_event(_done("cancelled"), T0 + 5.05)
+    actions = stage.on_event({"type": Kind.HEARD, "item_id": "U1", "transcript": "Hahaha!"}, T0 + 5.2)
+    assert _kinds(actions) == ["conversation.item.delete", "response.create"]
+    assert "Pick it up" in _sent(actions)[-1]["response"]["instructions"]
+    assert all(t.role == "assistant" for t in stage.transcript)
+
+
+def test_a_heckle_whose_words_are_late_is_answered_without_them() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)
+    _sound(stage, spoken("get off the stage", "ash", 0.0), "U1", T0 + 2)
+    stage.on_event(_done("cancelled"), T0 + 4.9)
+    assert _kinds(stage.on_event({"type": Kind.SPEECH_STOPPED, "item_id": "U1"}, T0 + 5)) == []
+    silence = np.zeros(SAMPLE_RATE // 50, np.int16)
+    assert _kinds(stage.microphone(silence, T0 + 5.5)) == []
+    assert _kinds(stage.microphone(silence, T0 + 5 + WORDS_WAIT_SECONDS)) == ["response.create"]
 
 
 def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_it() -> None:
@@ -161,7 +203,7 @@ def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_it() -> None
     assert "Best joke: \u201cA says\u201d" in stage.status
 
 
-def test_a_cough_or_the_room_is_cleared_and_never_ridden_nor_tagged() -> None:
+def test_a_cough_or_the_room_is_never_ridden_nor_tagged() -> None:
     stage = _stage()
     _speaking(stage, "A")
     stage.speaker.handed("A", SAMPLE_RATE)
@@ -169,7 +211,7 @@ def test_a_cough_or_the_room_is_cleared_and_never_ridden_nor_tagged() -> None:
     stage.punchline_landed(T0 + 2.5)
     actions = _sound(stage, audience.cough(-18, seed=2), "U1", T0 + 2.5, lead=0.2)
     actions += _sound(stage, np.zeros(SAMPLE_RATE * 3, np.int16), "U2", T0 + 3.6, lead=0.0)
-    assert "input_audio_buffer.clear" in _kinds(actions) and "response.create" not in _kinds(actions)
+    assert "response.create" not in _kinds(actions)
     assert stage.verdicts[-1].hearing.kind != "speech" and stage.room.kind != "laughter"
 
 

@@ -123,6 +123,16 @@ def tag_instructions(set_up: SetUp, reaction: str) -> str:
     )
 
 
+def resume_instructions(set_up: SetUp) -> str:
+    """The comedian's instructions after the room laughed over it (taken for a heckle, it was cut):
+    the same prompt, then pick the line up where the room stopped hearing it."""
+    return (
+        f"{instructions(set_up)}\n\nThe room burst out laughing and you stopped mid-line. Pick it up "
+        "where you were cut off: finish that joke from the last words the room heard, without "
+        "repeating them, then stop."
+    )
+
+
 OPENERS = {  # short: it fills the time the session takes to connect, and the first joke follows it
     "witty": "Good evening! Lovely crowd. Give me a topic.",
     "dry": "Hello. This is apparently comedy. Topic?",
