@@ -74,7 +74,7 @@ async def live(trials: int) -> dict:
                     await comedy_set.tell(f"topic {n}")
                     await until(lambda s=comedy_set: sum(s.speaker.played.values()) > 12_000)
                     clip = audience.sound(sound, seed=n)
-                    server.audience.cue(sound, pcm=clip)
+                    server.audience.cue(sound, pcm=clip, said=audience.words(sound, n))
                     await until(lambda s=comedy_set: s.stage.verdicts, timeout=10)
                     # the ear keeps hearing a sound it took for the room: a cut may come later in it
                     with contextlib.suppress(TimeoutError):

@@ -58,7 +58,9 @@ async def test_the_room_reacting_mid_joke_never_cuts_the_comedian_nor_becomes_a_
     await until(lambda: any(v.hearing.kind == kind for v in comedy_set.stage.verdicts), what=f"{kind} heard")
     await until(lambda: not comedy_set.stage.responding, what="the answer to end")
     assert comedy_set.barges == 0 and not server.truncations
-    assert "response.cancel" not in server.received and "input_audio_buffer.clear" in server.received
+    assert "response.cancel" not in server.received
+    # committed by the server, its transcript (a laugh's "ha"s, nothing for applause) is no line: deleted
+    await until(lambda: "conversation.item.delete" in server.received, what=f"the {kind}'s item deleted")
     assert [t.role for t in comedy_set.transcript] == ["user", "assistant"]  # the joke's request, the joke
     assert "cut" not in answers(comedy_set)[0].note
 
@@ -96,3 +98,20 @@ async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_jo
     assert f"| {comedy_set.set_up.voice} |" in markdown and " ms | $" in markdown  # latency, cost, voice
     assert rate == 24_000 and 2.0 < len(bit) / rate <= 20.0  # the joke and its laugh
     assert f"**Best joke:** \u201c{joke.text.strip()}\u201d (laughter" in markdown
+
+
+async def test_a_laugh_whose_transcript_holds_words_is_answered_as_late_speech(show) -> None:
+    comedy_set, server = show
+    await _talking(comedy_set)
+    asked = len(_asked(server))
+    server.audience.cue("laughter", seed=5, said="Ha ha, now tell us one about cats")
+    await until(
+        lambda: any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts), what="laughter heard"
+    )
+    await until(
+        lambda: any(t.note == "heard late" for t in comedy_set.transcript),
+        what="its words to overrule the ear",
+    )
+    late = next(t for t in comedy_set.transcript if t.note == "heard late")
+    assert late.role == "user" and "cats" in late.text
+    await until(lambda: len(_asked(server)) > asked, timeout=15, what="the set to answer it")

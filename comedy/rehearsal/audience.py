@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,6 +147,14 @@ def sound(kind: str, seed: int = 0) -> np.ndarray:
     raise ValueError(f"unknown sound {kind!r}: one of {', '.join(KINDS)}")
 
 
+def words(kind: str, seed: int = 0) -> str:
+    """What a transcriber would write for a sound of `kind` (as `sound(kind, seed)` makes it):
+    a heckle's line, a laugh's "ha"s, nothing for applause, a cough or noise."""
+    if kind == "heckle":
+        return HECKLES[seed % len(HECKLES)]
+    return "Ha ha ha!" if kind == "laughter" else ""
+
+
 FRAME = SR // 50  # the feed sends 20 ms at a time, in real time
 PUNCHLINE_GAP = 0.3  # seconds after the comedian's last audio before a "punchline" cue plays
 
@@ -154,6 +163,10 @@ PUNCHLINE_GAP = 0.3  # seconds after the comedian's last audio before a "punchli
 class _Cue:
     pcm: np.ndarray
     start: float | None  # monotonic; None: at the next punchline
+    words: str = ""  # what a transcriber would make of it
+
+    def overlaps(self, since: float, until: float) -> bool:
+        return self.start is not None and self.start < until and self.start + len(self.pcm) / SR > since
 
 
 class Audience:
@@ -164,13 +177,33 @@ class Audience:
 
     def __init__(self) -> None:
         self._cues: list[_Cue] = []
+        self._played: deque[_Cue] = deque(maxlen=64)
 
-    def cue(self, kind: str, after: str = "now", seed: int = 0, pcm: np.ndarray | None = None) -> None:
-        """Play a sound of `kind` (see KINDS; or `pcm`) now, or at the next punchline."""
+    def cue(
+        self,
+        kind: str,
+        after: str = "now",
+        seed: int = 0,
+        pcm: np.ndarray | None = None,
+        said: str | None = None,
+    ) -> None:
+        """Play a sound of `kind` (see KINDS; or `pcm`) now, or at the next punchline; `said`: what
+        its transcript is (by default `words(kind, seed)`; nothing for a `pcm` of its own)."""
         if after not in ("now", "punchline"):
             raise ValueError("after is 'now' or 'punchline'")
         clip = np.asarray(pcm if pcm is not None else sound(kind, seed))
-        self._cues.append(_Cue(clip.astype(np.int16), time.monotonic() if after == "now" else None))
+        if said is None:
+            said = words(kind, seed) if pcm is None else ""
+        start = time.monotonic() if after == "now" else None
+        self._cues.append(_Cue(clip.astype(np.int16), start, said))
+
+    def said(self, since: float, until: float) -> str:
+        """What the cues that played between two moments (monotonic) said, for the rehearsal
+        server's transcript of the audio it committed then ("" when they said nothing)."""
+        heard = sorted(
+            (c for c in [*self._played, *self._cues] if c.overlaps(since, until)), key=lambda c: c.start
+        )
+        return " ".join(c.words for c in heard if c.words)
 
     def punchline(self, at: float) -> None:
         """The comedian's answer ended at `at` (monotonic): cues waiting for it start then."""
@@ -187,6 +220,7 @@ class Audience:
             offset = round((at - cue.start) * SR)
             if offset >= len(cue.pcm):
                 self._cues.remove(cue)
+                self._played.append(cue)
                 continue
             part = cue.pcm[max(0, offset) : offset + FRAME]
             out[max(0, -offset) : max(0, -offset) + len(part)] += part

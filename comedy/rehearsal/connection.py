@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("comedy.rehearsal.server")
 MIN_COMMIT_MS = 100
+CUE_SLACK_SECONDS = 0.5  # a cue this long before the committed audio (the feed and the app in between)
 CLIENT_EVENTS = (
     "session.update",
     "input_audio_buffer.append",
@@ -292,8 +294,12 @@ class Connection(Responder):
         )
         await self.send(server_event("conversation.item.done", previous_item_id=previous, item=_public(item)))
         if transcription:
-            # The rehearsal room has no speech recogniser: it says honestly what it heard.
-            transcript = f"({seconds:.1f} s of speech; rehearsal mode does not make out words)"
+            # The rehearsal room has no speech recogniser: it writes what its audience was cued to
+            # say over that audio (a heckle's line, a laugh's "ha"s), or says honestly what it heard.
+            now = time.monotonic()
+            transcript = self.server.audience.said(now - seconds - CUE_SLACK_SECONDS, now) or (
+                f"({seconds:.1f} s of speech; rehearsal mode does not make out words)"
+            )
             item["content"][0]["transcript"] = transcript
             usage = {"type": "duration", "seconds": round(seconds, 3)}
             self.server.transcriptions.append(usage)
