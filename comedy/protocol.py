@@ -264,6 +264,7 @@ class Kind:
     SPEECH_STOPPED = "input_audio_buffer.speech_stopped"
     COMMITTED = "input_audio_buffer.committed"
     HEARD = "conversation.item.input_audio_transcription.completed"
+    NOT_HEARD = "conversation.item.input_audio_transcription.failed"
     ERROR = "error"
     DISCONNECTED = "local.disconnected"
     RECONNECTED = "local.reconnected"

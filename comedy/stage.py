@@ -216,6 +216,7 @@ class Stage:
             Kind.SPEECH_STOPPED: self._on_speech_stopped,
             Kind.COMMITTED: self._on_committed,
             Kind.HEARD: self._on_heard,
+            Kind.NOT_HEARD: self._on_not_heard,
             Kind.ERROR: self._on_error,
             Kind.DISCONNECTED: self._on_disconnected,
             Kind.RECONNECTED: self._on_reconnected,
@@ -696,6 +697,10 @@ class Stage:
             return actions + self._answer_turn(now)
         self.say()
         return actions
+
+    def _on_not_heard(self, event: Event, now: float) -> list[Action]:
+        """The transcription failed: the ear's verdict stands (a room sound is deleted, a heckle answered)."""
+        return self._on_heard({**event, "transcript": "", "usage": None}, now)
 
     def _late_speech(self, item_id: str, text: str, now: float) -> list[Action]:
         """A sound the ear took for the room said words: it was the visitor talking. Answer it

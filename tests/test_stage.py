@@ -337,3 +337,13 @@ def test_a_joke_the_content_filter_cut_shows_a_chip_and_the_next_line_hears_of_i
     assert _kinds(stage.joke("dogs", T0 + 4)).count("conversation.item.create") == 1  # told once
     stage.on_event(_done(), T0 + 5)
     assert not stage.censored  # the chip goes with the next answer that ends well
+
+
+def test_a_failed_transcription_leaves_the_ears_verdict_standing() -> None:
+    stage = _stage()
+    _speaking(stage, "A", seconds=5.0)
+    stage.speaker.handed("A", SAMPLE_RATE)
+    _sound(stage, audience.laughter(1.5, seed=3), "U1", T0 + 2)
+    stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)
+    failed = {"type": Kind.NOT_HEARD, "item_id": "U1", "error": {"message": "no"}}
+    assert _sent(stage.on_event(failed, T0 + 4.2)) == [protocol.item_delete("U1")]
