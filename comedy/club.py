@@ -22,6 +22,7 @@ from comedy.budget import Allowance
 from comedy.echo import EchoCanceller
 from comedy.house import jokes, voice
 from comedy.meters import Meters
+from comedy.pacing import Pace
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
 from comedy.recording import JokeLine, SetRecorder, best_bit, set_archive, transcript_markdown
@@ -145,6 +146,8 @@ class ComedySet:
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()  # every task the set started; all cancelled on close
         self._mic: asyncio.Queue[MicChunk | None] = asyncio.Queue(MIC_QUEUE_CHUNKS)
+        self._pace = Pace()  # what reaches the API: real time and a little slack, never a flood
+        self._told_pace = False
         self.echo = EchoCanceller()  # takes the comedian out of the microphone, given what the page played
         self._linear: np.ndarray | None = None  # the linear canceller's output, beside what is sent
         # (item_id, pcm) to play; an empty pcm ends an answer; None ends the set.
@@ -444,6 +447,13 @@ class ComedySet:
             self.stage.say(
                 error=f"Skipped a microphone chunk of {frames / rate:.0f} s: not a live microphone."
             )
+            return
+        if rate > 0 and not self._pace.take(frames / rate):
+            if not self._told_pace:
+                self._told_pace = True
+                self.stage.say(
+                    error="The microphone sent audio faster than real time: what came too fast was dropped."
+                )
             return
         try:
             self._mic.put_nowait((rate, samples, reference))

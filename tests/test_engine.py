@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from comedy.engine import microphone_frame
+from comedy.pacing import BURST_SECONDS, REAL_TIME_RATE
 from comedy.protocol import SAMPLE_RATE
-from harness.engine_client import EngineClient, engine_token
+from harness.engine_client import FRAME, EngineClient, engine_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
 from tests.conftest import spoken
@@ -68,7 +72,7 @@ async def test_the_microphone_over_the_socket_gets_a_hands_free_answer(club: Run
         engine = await EngineClient(visitor).open()
         engine.play()
         stopped = club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped")
-        await engine.speak(spoken("tell me a joke about cats", silence_after=1.2), realtime=False)
+        await engine.speak(spoken("tell me a joke about cats", silence_after=1.2))
         await engine.until(
             lambda: club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped") > stopped
         )
@@ -124,3 +128,20 @@ async def test_closing_the_tab_leaves_no_set_socket_or_token(club: Running) -> N
     with pytest.raises(ConnectionClosed):
         await asyncio.wait_for(engine.ws.recv(), 10)
     await engine.close()
+
+
+async def test_a_microphone_flood_reaches_the_api_at_no_more_than_real_time(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        engine = await EngineClient(visitor).open()
+        server = club.rehearsal.server
+        before, started = server.appended_samples, time.monotonic()
+        flood = np.zeros(SAMPLE_RATE * 20, np.int16)  # 20 s of microphone, sent as fast as the socket goes
+        for start in range(0, len(flood), FRAME):
+            await engine.ws.send(microphone_frame(flood[start : start + FRAME]))
+        await asyncio.sleep(0.5)  # what was let through reaches the API
+        elapsed = time.monotonic() - started
+        forwarded = (server.appended_samples - before) / SAMPLE_RATE
+        assert forwarded <= BURST_SECONDS + REAL_TIME_RATE * elapsed + 0.1, (forwarded, elapsed)
+        assert "faster than real time" in _set(club, visitor).last_error
+        await engine.close()

@@ -226,6 +226,7 @@ class Connection(Responder):
         self.input_chunks.append(pcm)
         self.input_samples += len(pcm)
         self.session_samples += len(pcm)
+        self.server.appended_samples += len(pcm)
         if self.vad is None:
             return
         for transition, at_ms in self.vad.feed(pcm):

@@ -59,6 +59,7 @@ class RehearsalServer:
         self.sent: deque[str] = deque(maxlen=10_000)
         self.usages: deque[dict] = deque(maxlen=1_000)
         self.transcriptions: deque[dict] = deque(maxlen=1_000)  # input transcription usage
+        self.appended_samples = 0  # microphone audio appended over every session, at 24 kHz
         self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
         self.asked: deque[dict] = deque(maxlen=1_000)  # the `response` of each response.create
         self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
