@@ -347,7 +347,10 @@ def main() -> None:
     app = configure()
     demo = build(app)
     demo.queue(default_concurrency_limit=None)
-    demo.launch(**launch_options(app))  # Gradio itself honours GRADIO_SERVER_NAME and GRADIO_SERVER_PORT
+    # Gradio itself honours GRADIO_SERVER_NAME and GRADIO_SERVER_PORT
+    demo.launch(prevent_thread_lock=True, **launch_options(app))
+    app.engine.tighten(demo.server)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

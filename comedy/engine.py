@@ -24,6 +24,7 @@ import base64
 import contextlib
 import itertools
 import json
+import math
 import secrets
 import struct
 import time
@@ -42,6 +43,11 @@ PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
 REFUSED = 4401  # close code: no valid token
 MAX_FRAME_BYTES = SAMPLE_RATE * 2 * 2 + 2  # one second of microphone audio and its reference at most
+MAX_TEXT_BYTES = 4096  # a player's report is a few hundred bytes
+MAX_AGO_MS = 60_000.0  # a first sample heard longer ago than this is no report of now
+MAX_SAMPLES = SAMPLE_RATE * 3600  # an hour of one item's audio: more is no count of what played
+TOO_BIG = 1009  # close codes (RFC 6455): a message over the limit...
+UNREADABLE = 1007  # ...a message that cannot be read
 MIC_ONLY, WITH_REFERENCE = 1, 2  # a microphone frame's channels
 
 
@@ -116,19 +122,46 @@ def read_microphone_frame(frame: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     return pcm[:half], pcm[half:]
 
 
-def take_report(comedy_set: ComedySet, report: object) -> None:
-    """A player's report (`played`, `started`) into the set; anything else is ignored."""
+def read_report(text: str) -> dict:
+    """A player's report from a text message; ValueError (in words) if it cannot be one."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise ValueError(f"a report is at most {MAX_TEXT_BYTES} bytes")
+    try:
+        report = json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("a report nested too deep") from None
     if not isinstance(report, dict):
-        return
+        raise ValueError("a report is a JSON object")
+    return report
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a report may hold")
+
+
+def _count(value: object, most: float) -> float | None:
+    """A finite number between 0 and `most`, or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)  # an int too large for a float raises OverflowError
+    return number if math.isfinite(number) and 0 <= number <= most else None
+
+
+def take_report(comedy_set: ComedySet, report: dict) -> None:
+    """A player's report (`played`, `started`) into the set; numbers that are not finite counts
+    in range are ignored, as is anything else."""
     kind = report.get("type")
     if kind == "played" and isinstance(report.get("items"), dict):
         for item_id, samples in report["items"].items():
-            if isinstance(samples, int | float):
-                comedy_set.heard(str(item_id), int(samples))
-        if report.get("final"):
+            with contextlib.suppress(OverflowError):
+                if (count := _count(samples, MAX_SAMPLES)) is not None:
+                    comedy_set.heard(str(item_id)[:64], int(count))
+        if report.get("final") is True:
             comedy_set.cut_heard()
-    elif kind == "started" and isinstance(report.get("ago_ms"), int | float):
-        comedy_set.started(str(report.get("item")), time.monotonic() - report["ago_ms"] / 1000)
+    elif kind == "started":
+        with contextlib.suppress(OverflowError):
+            if (ago := _count(report.get("ago_ms"), MAX_AGO_MS)) is not None:
+                comedy_set.started(str(report.get("item"))[:64], time.monotonic() - ago / 1000)
 
 
 def speech_message(kind: str, item_id: str, pcm: np.ndarray | Caption | None) -> str:
@@ -152,6 +185,17 @@ class Engine:
         self.tokens = tokens or Tokens()
         self.sockets: dict[str, WebSocket] = {}
         self.first_frames: deque[tuple[str, float]] = deque(maxlen=10_000)  # (item, sent at): for benchmarks
+
+    @staticmethod
+    def tighten(server: object) -> None:
+        """Gradio starts uvicorn with its WebSocket defaults: 16 MiB messages, compression on (a
+        16 KB frame can inflate to 16 MiB before anything refuses it). The engine's socket is the
+        app's only WebSocket: a message over `MAX_FRAME_BYTES` closes it while its header is read,
+        and with compression off a compressed frame is a protocol error, never inflated. Uvicorn
+        reads these for each new connection, so this holds from the first page on."""
+        config = server.config  # type: ignore[attr-defined]
+        config.ws_max_size = MAX_FRAME_BYTES
+        config.ws_per_message_deflate = False
 
     def route(self) -> WebSocketRoute:
         """The route to add to Gradio's own app (`demo.launch(app_kwargs={"routes": [...]})`)."""
@@ -205,13 +249,24 @@ class Engine:
             comedy_set = self.club.get(visitor)
             if message.get("bytes") is not None:
                 frame = message["bytes"]
-                if comedy_set is not None and len(frame) <= MAX_FRAME_BYTES:
+                if len(frame) > MAX_FRAME_BYTES:  # the server's own limit refuses these first
+                    await websocket.close(TOO_BIG, "a microphone frame is at most one second")
+                    return
+                if comedy_set is not None:
                     with contextlib.suppress(ValueError):  # a malformed frame is dropped, as before
                         comedy_set.receive(SAMPLE_RATE, *read_microphone_frame(frame))
                 continue
+            text = message.get("text") or ""
+            if len(text) > MAX_TEXT_BYTES:
+                await websocket.close(TOO_BIG, f"a report is at most {MAX_TEXT_BYTES} bytes")
+                return
+            try:
+                report = read_report(text)
+            except ValueError as exc:
+                await websocket.close(UNREADABLE, f"unreadable report: {exc}"[:120])
+                return
             if comedy_set is not None:
-                with contextlib.suppress(ValueError):
-                    take_report(comedy_set, json.loads(message.get("text") or ""))
+                take_report(comedy_set, report)
 
     async def _speak(self, visitor: str, websocket: WebSocket) -> None:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""

@@ -336,7 +336,7 @@ class Web:
         async def engine_report(report, request: gr.Request) -> None:
             # The player's reports when speech comes over Gradio's event stream (the fallback).
             comedy_set = app.club.get(await _session_of(request))
-            if comedy_set is not None:
+            if comedy_set is not None and isinstance(report, dict):
                 take_report(comedy_set, report)
 
         return engine_token, stop_talking_now, engine_report

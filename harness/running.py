@@ -44,6 +44,7 @@ def launch(pace: float = 3.0, key: str | None = None, engine: bool = True, **env
     _, url, _ = demo.launch(
         prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True, **options
     )
+    app.engine.tighten(demo.server)  # as `app.main` does
     try:
         yield Running(url, app, rehearsal, demo)
     finally:

@@ -1,0 +1,136 @@
+"""Hardening round three: the engine's socket under a hostile visitor (real sockets, a real app).
+
+Each test is an attack from issue 25; each failed on the code before its fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from comedy.engine import MAX_FRAME_BYTES, PATH, TOO_BIG, UNREADABLE, microphone_frame
+from harness.engine_client import FRAME, engine_token
+from harness.running import Running, launch
+from harness.visitor import CHOICES, Visitor
+
+
+@pytest.fixture(scope="module")
+def club() -> Iterator[Running]:
+    yield from launch(pace=3.0)
+
+
+async def _socket(club: Running, visitor: Visitor) -> ClientConnection:
+    url = f"{club.url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token={await engine_token(visitor)}"
+    return await connect(url, max_size=None, compression=None)
+
+
+async def _closed_with(ws: ClientConnection) -> int:
+    """The code the server closed the socket with (it must close it)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(10):
+            while True:
+                await ws.recv()
+    return closed.value.rcvd.code if closed.value.rcvd else -1
+
+
+async def _still_open(ws: ClientConnection) -> None:
+    """The socket takes a good report after the bad one (a pong proves the server still reads it)."""
+    await ws.send('{"type": "played", "items": {}}')
+    async with asyncio.timeout(10):
+        await (await ws.ping())
+
+
+async def test_a_frame_over_the_limit_closes_the_socket(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        ws = await _socket(club, visitor)
+        await ws.send(bytes([1, 0]) + bytes(MAX_FRAME_BYTES * 2))
+        assert await _closed_with(ws) == TOO_BIG
+
+
+async def test_a_compressed_frame_is_refused_before_it_is_inflated(club: Running) -> None:
+    """Raw bytes on a TCP socket: a client that offers compression, then sends a frame that
+    inflates to 16 MiB. The server must not agree to compression, and must close on the frame."""
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        token = await engine_token(visitor)
+        where = urlsplit(club.url)
+        reader, writer = await asyncio.open_connection(where.hostname, where.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                f"GET {PATH}?token={token} HTTP/1.1\r\nHost: {where.netloc}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            ).encode()
+        )
+        head = (await reader.readuntil(b"\r\n\r\n")).decode().lower()
+        assert head.startswith("http/1.1 101") and "permessage-deflate" not in head
+        deflate = zlib.compressobj(wbits=-15)
+        bomb = deflate.compress(bytes(16 * 1024 * 1024)) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        bomb = bomb[:-4]  # permessage-deflate drops the sync flush's tail
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(bomb))
+        writer.write(bytes([0xC2, 0xFF]) + struct.pack(">Q", len(bomb)) + mask + masked)  # FIN, RSV1, binary
+        await writer.drain()
+        async with asyncio.timeout(10):
+            answer = await reader.read(2)  # the server's close frame, then it hangs up
+        assert answer[:1] == b"\x88"  # a close frame, not a socket that took 16 MiB in
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("attack", "code"),
+    [
+        ("[" * 3000, UNREADABLE),  # nested too deep for the parser
+        ('{"type": "started", "item": "x", "ago_ms": -Infinity}', UNREADABLE),  # not JSON
+        ('{"type": "played", "items": {"x": 1}, "pad": "' + "x" * 8000 + '"}', TOO_BIG),
+        ("not json", UNREADABLE),
+    ],
+    ids=["deep", "infinity", "long", "garbage"],
+)
+async def test_an_unreadable_report_closes_the_socket_with_a_clear_code(
+    club: Running, attack: str, code: int
+) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        ws = await _socket(club, visitor)
+        await ws.send(attack)
+        assert await _closed_with(ws) == code
+
+
+async def test_invalid_utf8_in_a_report_closes_the_socket_with_a_clear_code(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        ws = await _socket(club, visitor)
+        await ws.send(b'{"type": "played", "items": {"\xff\xfe": 1}}', text=True)
+        assert await _closed_with(ws) == UNREADABLE
+
+
+async def test_numbers_out_of_range_are_ignored_and_the_set_goes_on(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        ws = await _socket(club, visitor)
+        for bad in (
+            '{"type": "played", "items": {"x": 1e400}}',
+            '{"type": "played", "items": {"x": -5, "y": 1e300, "z": true}}',
+            '{"type": "started", "item": "x", "ago_ms": 1e400}',
+            '{"type": "started", "item": "x", "ago_ms": -1000}',
+        ):
+            await ws.send(bad)
+        await _still_open(ws)
+        comedy_set = club.app.club.get(visitor.session_hash)
+        assert comedy_set is not None and not comedy_set.closed
+        assert all(v >= 0 for v in comedy_set.speaker.played.values())
+        await ws.send(microphone_frame(np.zeros(FRAME, np.int16)))  # and the microphone still goes through
+        await ws.close()
