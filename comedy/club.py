@@ -26,7 +26,7 @@ from comedy.pacing import Pace
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
 from comedy.recording import JokeLine, SetRecorder, best_bit, set_archive, transcript_markdown
-from comedy.room import RoomReading
+from comedy.room import RoomReading, read_room
 from comedy.speaker import Speaker
 from comedy.stage import (
     Action,
@@ -38,6 +38,7 @@ from comedy.stage import (
     EndOfAnswer,
     LoseSession,
     Play,
+    ReadRoom,
     Restart,
     RetryLater,
     Send,
@@ -58,6 +59,14 @@ NEW_JOKE_WAIT_SECONDS = 3.0  # how long a new topic waits for the cancelled answ
 MicChunk = tuple[int, np.ndarray, np.ndarray | None]  # rate, samples, what was playing (None: nothing)
 CUT = "\x00cut"  # a speaker-queue entry: a heckle dropped what the player holds
 _EMPTY = np.zeros(0, np.int16)
+
+
+def _for_the_speaker(action: Play | Caption | EndOfAnswer) -> tuple:
+    """What the speaker queue takes for an action: audio, words, or the empty end of an answer."""
+    if isinstance(action, Play):
+        return action.item_id, action.pcm
+    return action.item_id, action if isinstance(action, Caption) else _EMPTY
+
 
 __all__ = ["Club", "ClubFull", "ComedySet", "Endpoint", "Limits", "Turn"]
 
@@ -297,12 +306,8 @@ class ComedySet:
         match action:
             case Send(event, replace_settings):
                 await self._send(event, replace_settings)
-            case Play(item_id, pcm):
-                self._speaker.put_nowait((item_id, pcm))
-            case Caption(item_id):
-                self._speaker.put_nowait((item_id, action))
-            case EndOfAnswer(item_id):
-                self._speaker.put_nowait((item_id, _EMPTY))
+            case Play() | Caption() | EndOfAnswer():
+                self._speaker.put_nowait(_for_the_speaker(action))
             case DropSpeech():
                 self._drop_speech()
             case AwaitCut():
@@ -320,6 +325,13 @@ class ComedySet:
                 self._session = None
             case Close(reason):
                 await self._end(reason)
+            case ReadRoom():
+                self._spawn(self._read_the_room(action), "set-room-reader")
+
+    async def _read_the_room(self, asked: ReadRoom) -> None:
+        """The room's reading, worked out in a thread (tens of ms: other visitors wait for no one)."""
+        reading = await asyncio.to_thread(read_room, asked.audio)
+        await self._do(self.stage.room_read(reading, asked, time.monotonic()))
 
     async def _later(self, seconds: float, why: str) -> None:
         await asyncio.sleep(seconds)

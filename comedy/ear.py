@@ -97,6 +97,7 @@ class _Laugh:
     started: float
     audio: list[np.ndarray] = field(default_factory=list)
     quiet: float = 0.0
+    held: int = 0  # samples in audio
 
 
 class Tape:
@@ -284,8 +285,10 @@ class Ear:
         if laugh is None:
             return None
         laugh.audio.append(pcm)
+        laugh.held += len(pcm)
         laugh.quiet = 0.0 if _loud(pcm) else laugh.quiet + len(pcm) / SAMPLE_RATE
-        if laugh.quiet < FADE_SECONDS and now - laugh.started < MAX_LAUGH_SECONDS:
+        held_long = now - laugh.started >= MAX_LAUGH_SECONDS or laugh.held >= MAX_LAUGH_SECONDS * SAMPLE_RATE
+        if laugh.quiet < FADE_SECONDS and not held_long:  # by the clock and by the samples held
             return None
         self._laugh = None
         return Faded(laugh.kind, np.concatenate(laugh.audio))

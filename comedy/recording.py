@@ -39,16 +39,25 @@ class SetRecorder:
 
     max_seconds: float = 3600.0
     _pieces: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    _held: int = 0
 
     def add(self, at: float, pcm: np.ndarray) -> None:
-        """Place int16 audio at `at` seconds into the set (pieces past the cap are dropped)."""
-        if 0 <= at < self.max_seconds and len(pcm):
+        """Place int16 audio at `at` seconds into the set. Pieces past the cap are dropped, and so
+        is anything beyond twice the set's length in samples (both sides talking all along): a
+        client that sends faster than real time cannot fill memory with it."""
+        if 0 <= at < self.max_seconds and len(pcm) and self._held + len(pcm) <= self.max_samples:
             self._pieces.append((at, np.asarray(pcm, dtype=np.int16)))
+            self._held += len(pcm)
+
+    @property
+    def max_samples(self) -> int:
+        """The most audio the recorder holds, in samples."""
+        return int(2 * self.max_seconds * SAMPLE_RATE)
 
     @property
     def nbytes(self) -> int:
         """The audio held so far, in bytes."""
-        return sum(pcm.nbytes for _, pcm in self._pieces)
+        return self._held * 2
 
     def render(self, length_s: float) -> np.ndarray:
         """The whole set, `length_s` long, both sides mixed, as int16 at 24 kHz."""

@@ -21,13 +21,14 @@ from comedy.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
-from comedy.room import RoomReading, read_room
+from comedy.room import RoomReading
 from comedy.speaker import Speaker
 from comedy.stored_prompt import StoredPrompt
 
 ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
 MAX_TAGS = 2  # tag lines in a row on laughs, before the comedian waits for the visitor
 MAX_ROOM_SECONDS = 12.0  # the room window stays open this long at most while a laugh goes on
+MAX_ROOM_SAMPLES = int(MAX_ROOM_SECONDS * SAMPLE_RATE)  # ...and holds no more audio than that
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
 WORDS_WAIT_SECONDS = 1.0  # a heckle's answer waits this long at most for its transcript
@@ -112,6 +113,16 @@ class Close:
     reason: str
 
 
+@dataclass(frozen=True)
+class ReadRoom:
+    """Read the room after a punchline (tens of milliseconds of analysis: off the event loop),
+    then hand the reading back to `Stage.room_read`. `laughed`: the laugh the set rode, if any."""
+
+    audio: np.ndarray
+    laughed: str
+    joke: Turn | None
+
+
 Action = (
     Send
     | Play
@@ -124,6 +135,7 @@ Action = (
     | Restart
     | LoseSession
     | Close
+    | ReadRoom
 )
 
 
@@ -191,6 +203,7 @@ class Stage:
     _cap_sent: int | None = None
     _room_window: tuple[float, float] | None = None
     _room_audio: list[np.ndarray] = field(default_factory=list)
+    _room_held: int = 0  # samples in _room_audio
     _room_laughed: str = ""  # the room laughed (or clapped) after this punchline and it faded
     _reacted: list[np.ndarray] = field(default_factory=list)  # laughs during the joke being told
     _joke: Turn | None = None  # the comedian's last line: the room's reaction scores it
@@ -472,6 +485,7 @@ class Stage:
     def punchline_landed(self, at: float) -> None:
         """An answer finished playing at `at`: the room is listened to for a few seconds after."""
         self._room_window, self._room_audio, self._room_laughed = (at, at + ROOM_SECONDS), [], ""
+        self._room_held = 0
 
     @property
     def listening_to_room(self) -> bool:
@@ -492,8 +506,9 @@ class Stage:
         if self._room_window is None:
             return actions
         start, end = self._room_window
-        if now >= start:
+        if now >= start and self._room_held < MAX_ROOM_SAMPLES:  # by samples, whatever the clock says
             self._room_audio.append(pcm)
+            self._room_held += len(pcm)
         held = self.ear.laughing and now < start + MAX_ROOM_SECONDS
         if self._room_laughed or (now >= end and not held):
             actions += self._read_the_room(now)
@@ -504,24 +519,29 @@ class Stage:
         comedian goes on with a tag line."""
         if self._room_window is not None and self._room_audio:
             self._room_laughed = faded.kind
-        else:
-            self._reacted.append(faded.audio)  # a laugh mid-joke: it counts when the joke is scored
+        else:  # a laugh mid-joke: it counts when the joke is scored (the last MAX_ROOM_SECONDS of them)
+            self._reacted = _last_samples([*self._reacted, faded.audio], MAX_ROOM_SAMPLES)
         self.say("Performing…" if self.responding else "Connected: your turn")
         return []
 
     def _read_the_room(self, now: float) -> list[Action]:
         heard = np.concatenate([*self._reacted, *self._room_audio, np.zeros(0, np.int16)])
         laughed, self._room_laughed = self._room_laughed, ""
-        self._room_window, self._room_audio, self._reacted = None, [], []
+        self._room_window, self._room_audio, self._reacted, self._room_held = None, [], [], 0
         if len(heard) < SAMPLE_RATE // 2:
             return []  # too little to tell
-        self.room = read_room(heard)
-        if self._joke is not None:
-            self._joke.score = self.room
+        return [ReadRoom(heard[-2 * MAX_ROOM_SAMPLES :], laughed, self._joke)]
+
+    def room_read(self, reading: RoomReading, asked: ReadRoom, now: float) -> list[Action]:
+        """The room's reading after a punchline: the joke's score, the session told on "auto",
+        and a tag line if the set rode a laugh."""
+        self.room = reading
+        if asked.joke is not None:
+            asked.joke.score = reading
         self.say()
         actions: list[Action] = [Send(self.session_update())] if self.set_up.reaction == "auto" else []
-        if laughed and self.room.kind in ("laughter", "applause"):
-            actions += self._tag(laughed, now)
+        if asked.laughed and reading.kind in ("laughter", "applause"):
+            actions += self._tag(asked.laughed, now)
         return actions
 
     def _tag(self, laughed: str, now: float) -> list[Action]:
@@ -768,4 +788,16 @@ class Stage:
         return []
 
 
-__all__ = ["Action", "Stage", "Turn"]
+def _last_samples(pieces: list[np.ndarray], most: int) -> list[np.ndarray]:
+    """The latest pieces that together hold at most `most` samples (the last one cut to fit)."""
+    kept, held = [], 0
+    for piece in reversed(pieces):
+        if held + len(piece) > most:
+            kept.append(piece[len(piece) - (most - held) :])
+            break
+        kept.append(piece)
+        held += len(piece)
+    return kept[::-1]
+
+
+__all__ = ["Action", "ReadRoom", "Stage", "Turn"]

@@ -12,6 +12,8 @@ import soundfile
 
 from comedy import audio, prompts, protocol
 from comedy.club import ComedySet
+from comedy.protocol import SAMPLE_RATE
+from comedy.recording import SetRecorder
 from comedy.rehearsal import RehearsalServer
 from harness.sets import Listener, answers, endpoint, until
 from tests.conftest import spoken
@@ -53,3 +55,12 @@ def test_the_best_bit_is_the_joke_and_its_laugh_at_most_20_seconds() -> None:
     assert len(bit) == round((0.3 + 4.0 + 3.0) * SR)  # the beat before, the joke, the laugh and its fade
     long = best_bit(whole, start=5.0, joke_seconds=30.0, laugh_seconds=2.0)
     assert len(long) == 20 * SR and long[-1] == whole[round((5.0 + 30.0 + 3.0) * SR) - 1]  # ends on the laugh
+
+
+def test_the_recorder_holds_no_more_samples_than_twice_the_set_whatever_the_clock() -> None:
+    recorder = SetRecorder(max_seconds=10.0)
+    second = np.ones(SAMPLE_RATE, np.int16)
+    for _ in range(100):  # a flood: a hundred seconds of microphone, all "at" the first second
+        recorder.add(0.5, second)
+    assert recorder.nbytes <= 2 * 10 * SAMPLE_RATE * 2
+    assert len(recorder.render(10.0)) == 10 * SAMPLE_RATE

@@ -15,7 +15,9 @@ from comedy.budget import Budget
 from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Kind
 from comedy.rehearsal import audience
+from comedy.room import read_room
 from comedy.stage import (
+    MAX_ROOM_SAMPLES,
     WORDS_WAIT_SECONDS,
     AwaitCut,
     Caption,
@@ -25,6 +27,7 @@ from comedy.stage import (
     EndOfAnswer,
     LoseSession,
     Play,
+    ReadRoom,
     RetryLater,
     Send,
     Stage,
@@ -83,6 +86,18 @@ def test_audio_is_played_and_the_answer_is_performing() -> None:
     assert stage.speaker.received["A"] == SAMPLE_RATE
 
 
+def _heard(stage: Stage, pcm: np.ndarray, now: float) -> list:
+    """`stage.microphone`, with a room reading it asks for carried out at once (as the pump does)."""
+    out = []
+    for action in stage.microphone(pcm, now):
+        out += (
+            stage.room_read(read_room(action.audio), action, now)
+            if isinstance(action, ReadRoom)
+            else [action]
+        )
+    return out
+
+
 def _sound(stage: Stage, pcm: np.ndarray, item: str, at: float, lead: float = 0.2, tail: float = 1.0) -> list:
     """The microphone hears `pcm` between `lead` and `tail` s of quiet, in 20 ms chunks from `at`;
     the server reports the sound 100 ms after it starts (with its 300 ms of padding), as its VAD does."""
@@ -93,7 +108,7 @@ def _sound(stage: Stage, pcm: np.ndarray, item: str, at: float, lead: float = 0.
     report = start + int((lead + 0.1) * SAMPLE_RATE)
     for i in range(0, len(audio_in), chunk):
         now = at + i / SAMPLE_RATE
-        actions += stage.microphone(audio_in[i : i + chunk], now)
+        actions += _heard(stage, audio_in[i : i + chunk], now)
         if i <= report - start < i + chunk:
             ms = (start + int(lead * SAMPLE_RATE)) * 1000 // SAMPLE_RATE - 300
             actions += stage.on_event(
@@ -319,9 +334,7 @@ def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() ->
     laugh = audience.laughter(3.5, seed=4)
     actions = []
     for k in range(35):  # no VAD report: the reader hears the window by itself
-        actions += stage.microphone(
-            laugh[k * SAMPLE_RATE // 10 : (k + 1) * SAMPLE_RATE // 10], T0 + 10 + k / 10
-        )
+        actions += _heard(stage, laugh[k * SAMPLE_RATE // 10 : (k + 1) * SAMPLE_RATE // 10], T0 + 10 + k / 10)
     assert stage.room is not None and stage.room.kind == "laughter" and not stage.listening_to_room
     assert _kinds(actions) == ["session.update"]
 
@@ -347,3 +360,23 @@ def test_a_failed_transcription_leaves_the_ears_verdict_standing() -> None:
     stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)
     failed = {"type": Kind.NOT_HEARD, "item_id": "U1", "error": {"message": "no"}}
     assert _sent(stage.on_event(failed, T0 + 4.2)) == [protocol.item_delete("U1")]
+
+
+def test_the_room_is_read_off_the_event_loop_on_at_most_its_window_of_samples() -> None:
+    stage = _stage()
+    stage.punchline_landed(T0)
+    laugh = np.tile(audience.laughter(2.0, seed=4), 20)  # 40 s of laughing, sent in one second
+    asked = []
+    for k in range(0, len(laugh), SAMPLE_RATE // 2):
+        asked += [
+            a
+            for a in stage.microphone(laugh[k : k + SAMPLE_RATE // 2], T0 + k / len(laugh))
+            if isinstance(a, ReadRoom)
+        ]
+    asked += [
+        a for a in stage.microphone(np.zeros(SAMPLE_RATE * 4, np.int16), T0 + 20) if isinstance(a, ReadRoom)
+    ]
+    assert len(asked) == 1 and stage.room is None  # the pump reads it in a thread, then hands it back
+    assert len(asked[0].audio) <= 2 * MAX_ROOM_SAMPLES
+    stage.room_read(read_room(asked[0].audio), asked[0], T0 + 20.1)
+    assert stage.room is not None and stage.room.kind == "laughter"
