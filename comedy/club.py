@@ -149,6 +149,7 @@ class ComedySet:
         self.started_at = self.stage.started_at
         self.ended_at: float | None = None
         self.closed = False
+        self.finished = asyncio.Event()  # set when the set is closed: who waits for its end wakes
         self.sound = ""  # the path the visitor hears it through, once a player is attached
         self.recorder = SetRecorder(max_seconds + 60)
         self._session: RealtimeSession | None = None
@@ -408,6 +409,7 @@ class ComedySet:
         if self.closed:
             return
         self.closed = True
+        self.finished.set()
         self.ended_at = time.monotonic()
         self.stage.ended(reason)  # said at once: the closing below takes a moment
         log.info("set closed: %s", reason)
@@ -753,7 +755,7 @@ class Club:
         finally:
             self._auditioning.discard(visitor)
 
-    async def sets_of(self, visitor: str, poll: float = 0.1) -> AsyncIterator[ComedySet]:
+    async def sets_of(self, visitor: str) -> AsyncIterator[ComedySet]:
         """Each set the visitor opens, one after another, until their tab closes."""
         self._listening[visitor] = self._listening.get(visitor, 0) + 1
         try:
@@ -761,14 +763,11 @@ class Club:
                 arrival = self._arrivals.setdefault(visitor, asyncio.Event())
                 arrival.clear()
                 found = self.get(visitor)
-                if found is None:  # woken the moment a set is seated (an opener plays at once)
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(poll):
-                            await arrival.wait()
+                if found is None:  # woken when a set is seated (an opener plays at once) or the tab left
+                    await arrival.wait()
                     continue
                 yield found
-                while not found.closed:  # the caller stopped listening to it early
-                    await asyncio.sleep(poll)
+                await found.finished.wait()  # the caller stopped listening to it early: until it ends
         finally:
             self._listening[visitor] -= 1
             if not self._listening[visitor]:  # the last of the tab's streams is gone
@@ -784,6 +783,8 @@ class Club:
             self.ended.pop(visitor, None)
             if visitor in self._listening:
                 self._left.add(visitor)
+                if (arrival := self._arrivals.get(visitor)) is not None:
+                    arrival.set()  # its streams waiting for a set stop waiting
         found = self.sets.pop(visitor, None)
         if found is not None:
             await found.close(reason)

@@ -36,11 +36,16 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from comedy.club import Club, ComedySet
+from comedy.pacing import Pace
 from comedy.protocol import SAMPLE_RATE
 from comedy.stage import Caption
 
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
+VISITOR_MINTS, VISITOR_MINT_RATE = 5, 0.5  # a visitor's tokens: five in a row, then one each 2 s
+PROCESS_MINTS, PROCESS_MINT_RATE = 100, 20.0  # everyone's: a hundred in a row, then twenty a second
+MAX_SOCKETS = 200  # engine sockets open at once in the process (one per open tab)
+FULL = 4429  # close code: no room for another socket
 REFUSED = 4401  # close code: no valid token
 MAX_FRAME_BYTES = SAMPLE_RATE * 2 * 2 + 2  # one second of microphone audio and its reference at most
 MAX_TEXT_BYTES = 4096  # a player's report is a few hundred bytes
@@ -51,31 +56,56 @@ UNREADABLE = 1007  # ...a message that cannot be read
 MIC_ONLY, WITH_REFERENCE = 1, 2  # a microphone frame's channels
 
 
+class TooManyTokens(Exception):
+    """Tokens are being asked for faster than a page reconnects."""
+
+
 class Tokens:
-    """One-use tokens with a short life, each naming the visitor (Gradio session) it was minted for."""
+    """One-use tokens with a short life, each naming the visitor (Gradio session) it was minted for.
+
+    A visitor holds one live token at most (a new one replaces the last), and minting is paced:
+    `VISITOR_MINTS` in a row and then one each `1 / VISITOR_MINT_RATE` seconds per visitor (a page
+    reconnecting with backoff never gets near it), `PROCESS_MINT_RATE` a second over everyone.
+    """
 
     def __init__(self, seconds: float = TOKEN_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds, self._clock = seconds, clock
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._of: dict[str, str] = {}  # visitor -> their live token
+        self._paces: dict[str, Pace] = {}
+        self._everyone = Pace(PROCESS_MINT_RATE, PROCESS_MINTS, clock)
+        self._swept = clock()
 
     def mint(self, visitor: str) -> str:
-        """A fresh token for `visitor`; expired tokens are swept on the way."""
+        """A fresh token for `visitor` (their last one stops working); TooManyTokens if asked too often."""
         now = self._clock()
-        self._tokens = {t: (v, until) for t, (v, until) in self._tokens.items() if until > now}
+        if now - self._swept >= self.seconds:  # expired tokens go, once a token's life
+            self._swept = now
+            self._tokens = {t: (v, until) for t, (v, until) in self._tokens.items() if until > now}
+            self._of = {v: t for v, t in self._of.items() if t in self._tokens}
+            self._paces = {v: p for v, p in self._paces.items() if v in self._of}
+        pace = self._paces.setdefault(visitor, Pace(VISITOR_MINT_RATE, VISITOR_MINTS, self._clock))
+        if not pace.take(1) or not self._everyone.take(1):
+            raise TooManyTokens("The audio engine was asked to connect too often: wait a few seconds.")
+        self._tokens.pop(self._of.get(visitor, ""), None)
         token = secrets.token_urlsafe(24)
         self._tokens[token] = (visitor, now + self.seconds)
+        self._of[visitor] = token
         return token
 
     def take(self, token: str | None) -> str | None:
         """The visitor a token was minted for, once; None for an unknown, used or expired token."""
         found = self._tokens.pop(token or "", None)
-        if found is None or found[1] <= self._clock():
+        if found is None:
             return None
-        return found[0]
+        if self._of.get(found[0]) == token:
+            del self._of[found[0]]
+        return found[0] if found[1] > self._clock() else None
 
     def forget(self, visitor: str) -> None:
-        """Drop every token of a visitor whose tab closed."""
-        self._tokens = {t: entry for t, entry in self._tokens.items() if entry[0] != visitor}
+        """Drop the token of a visitor whose tab closed."""
+        self._tokens.pop(self._of.pop(visitor, ""), None)
+        self._paces.pop(visitor, None)
 
     def holders(self) -> set[str]:
         """The visitors holding a token now."""
@@ -180,9 +210,10 @@ _MESSAGES = itertools.count()  # every message differs, so Gradio never skips on
 class Engine:
     """The engine's sockets: which visitor each belongs to, and the adapter between it and the set."""
 
-    def __init__(self, club: Club, tokens: Tokens | None = None) -> None:
+    def __init__(self, club: Club, tokens: Tokens | None = None, max_sockets: int = MAX_SOCKETS) -> None:
         self.club = club
         self.tokens = tokens or Tokens()
+        self.max_sockets = max_sockets
         self.sockets: dict[str, WebSocket] = {}
         self.first_frames: deque[tuple[str, float]] = deque(maxlen=10_000)  # (item, sent at): for benchmarks
 
@@ -202,7 +233,10 @@ class Engine:
         return WebSocketRoute(PATH, self.serve)
 
     def mint(self, visitor: str) -> str:
-        """A token for the visitor's socket."""
+        """A token for the visitor's socket: only while their page is open (its update stream is
+        there) or they hold a seat; TooManyTokens otherwise, or when they ask too often."""
+        if not self.club.listening(visitor) and self.club.get(visitor) is None:
+            raise TooManyTokens("The audio engine connects from an open page only: reload the page.")
         return self.tokens.mint(visitor)
 
     async def forget(self, visitor: str) -> None:
@@ -224,6 +258,11 @@ class Engine:
             await websocket.close(REFUSED, "token refused")
             return
         older = self.sockets.get(visitor)
+        if older is None and len(self.sockets) >= self.max_sockets:
+            message = "The club's audio engine is full: the page uses Gradio's own stream instead."
+            await websocket.send_text(json.dumps({"type": "refused", "message": message}))
+            await websocket.close(FULL, "too many sockets")
+            return
         self.sockets[visitor] = websocket
         if older is not None:  # a reconnect replaces the tab's old socket
             with contextlib.suppress(Exception):

@@ -22,7 +22,7 @@ import pandas as pd
 from comedy import audio, models, pricing, prompts, protocol, redaction
 from comedy.audition import DEFAULT_LINE, one_after_another
 from comedy.club import ClubFull, ComedySet
-from comedy.engine import speech_message, take_report
+from comedy.engine import TooManyTokens, speech_message, take_report
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.room import RoomReading
@@ -325,10 +325,13 @@ class Web:
         (plain functions: Gradio marks each one)."""
         app = self.app
 
-        async def engine_token(_args, request: gr.Request) -> str:
+        async def engine_token(_args, request: gr.Request) -> str | dict:
             visitor = await _session_of(request)
             app.seen(visitor)
-            return app.engine.mint(visitor)  # a one-use token for the engine's socket
+            try:
+                return app.engine.mint(visitor)  # a one-use token for the engine's socket
+            except TooManyTokens as exc:
+                return {"refused": str(exc)}  # the page says why, and uses Gradio's stream
 
         async def stop_talking_now(_args, request: gr.Request) -> None:
             await app.stop_talking(await _session_of(request))  # the engine's microphone switch went off

@@ -33,7 +33,9 @@ async def seat_with_engine(visitor: Visitor, choices: list[str]) -> EngineClient
 
 
 async def engine_token(visitor: Visitor) -> str:
-    """A token for the visitor's socket, minted as the page's `server.engine_token()` does."""
+    """A token for the visitor's socket, minted as the page's `server.engine_token()` does (from
+    an open page)."""
+    await visitor.open_page()
     engine = next(
         c["id"] for c in visitor.config["components"] if c.get("props", {}).get("elem_id") == "engine"
     )

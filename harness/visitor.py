@@ -71,6 +71,7 @@ class Visitor:
         self.playlist_url: str | None = None
         self._reader: asyncio.Task | None = None
         self._heartbeat: asyncio.Task | None = None
+        self._page_open = False
         self._streaming = False
         self._arrived = asyncio.Event()
 
@@ -109,6 +110,13 @@ class Visitor:
             if comp.get("props", {}).get("label") == label:
                 return comp["id"]
         raise KeyError(label)
+
+    async def open_page(self) -> None:
+        """What the page does on load: open its stream of updates (the app counts the page as
+        open while it is there; the engine's tokens are minted for open pages only)."""
+        if not self._page_open:
+            self._page_open = True
+            await self.join("updates", [])
 
     async def join(self, api_name: str, data: list, trigger_id: int | None = None) -> str:
         """Start an event; return its event_id. The SSE reader starts after the first join."""

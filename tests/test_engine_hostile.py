@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import struct
 import zlib
@@ -18,7 +19,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from comedy.engine import MAX_FRAME_BYTES, PATH, TOO_BIG, UNREADABLE, microphone_frame
+from comedy.engine import FULL, MAX_FRAME_BYTES, PATH, REFUSED, TOO_BIG, UNREADABLE, microphone_frame
 from harness.engine_client import FRAME, engine_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
@@ -134,3 +135,61 @@ async def test_numbers_out_of_range_are_ignored_and_the_set_goes_on(club: Runnin
         assert all(v >= 0 for v in comedy_set.speaker.played.values())
         await ws.send(microphone_frame(np.zeros(FRAME, np.int16)))  # and the microphone still goes through
         await ws.close()
+
+
+async def _mint(visitor: Visitor) -> str | dict:
+    """What the page's `server.engine_token()` gets, without opening the page first."""
+    engine = next(
+        c["id"] for c in visitor.config["components"] if c.get("props", {}).get("elem_id") == "engine"
+    )
+    body = {
+        "session_hash": visitor.session_hash,
+        "component_id": engine,
+        "fn_name": "engine_token",
+        "data": [],
+    }
+    response = await visitor.http.post(f"{visitor.base}/gradio_api/component_server", json=body)
+    response.raise_for_status()
+    return response.json()
+
+
+async def test_no_token_for_a_session_whose_page_never_opened(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        refused = await _mint(visitor)
+        assert isinstance(refused, dict) and "open page" in refused["refused"]
+        await visitor.open_page()
+        assert isinstance(await _mint(visitor), str)
+
+
+async def test_a_visitor_holds_one_live_token_and_minting_is_paced(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.open_page()
+        first, second = await _mint(visitor), await _mint(visitor)
+        assert isinstance(first, str) and isinstance(second, str)
+        # the first stopped working when the second was minted
+        async with connect(f"{club.url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token={first}") as ws:
+            assert json.loads(await ws.recv())["type"] == "refused"
+            assert await _closed_with(ws) == REFUSED
+        refused = [await _mint(visitor) for _ in range(10)]
+        assert any(isinstance(r, dict) and "too often" in r["refused"] for r in refused)
+        assert len(club.app.engine.tokens) <= 1 + len(club.app.club.sets)
+
+
+async def test_engine_sockets_are_capped_per_process(club: Running) -> None:
+    engine = club.app.engine
+    cap = engine.max_sockets
+    engine.max_sockets = len(engine.sockets) + 1  # a small cap, as a busy process reaches its own
+    try:
+        async with Visitor(club.url) as one, Visitor(club.url) as two:
+            await one.call("start", CHOICES)
+            await two.call("start", CHOICES)
+            first = await _socket(club, one)
+            async with asyncio.timeout(10):
+                while one.session_hash not in engine.sockets:
+                    await asyncio.sleep(0.01)
+            second = await _socket(club, two)
+            assert "full" in json.loads(await second.recv())["message"]
+            assert await _closed_with(second) == FULL
+            await first.close()
+    finally:
+        engine.max_sockets = cap

@@ -162,6 +162,12 @@ function fallBack(why) {
 
 async function connect() {
   const token = await server.engine_token();
+  if (typeof token !== "string") {
+    const why = (token && token.refused) || "no token";
+    if (E.opened) throw new Error(why); // a reconnect says so, and tries again later
+    fallBack(why);
+    return;
+  }
   const root = (window.gradio_config && window.gradio_config.root) || location.href;
   const url = new URL("engine/ws", root.endsWith("/") ? root : root + "/");
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
