@@ -29,7 +29,8 @@ import secrets
 import struct
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
 import numpy as np
 from starlette.routing import WebSocketRoute
@@ -46,6 +47,7 @@ VISITOR_MINTS, VISITOR_MINT_RATE = 5, 0.5  # a visitor's tokens: five in a row, 
 PROCESS_MINTS, PROCESS_MINT_RATE = 100, 20.0  # everyone's: a hundred in a row, then twenty a second
 MAX_SOCKETS = 200  # engine sockets open at once in the process (one per open tab)
 FULL = 4429  # close code: no room for another socket
+FOREIGN = 4403  # close code: opened from another site's page
 REFUSED = 4401  # close code: no valid token
 MAX_FRAME_BYTES = SAMPLE_RATE * 2 * 2 + 2  # one second of microphone audio and its reference at most
 MAX_TEXT_BYTES = 4096  # a player's report is a few hundred bytes
@@ -207,6 +209,17 @@ def speech_message(kind: str, item_id: str, pcm: np.ndarray | Caption | None) ->
 _MESSAGES = itertools.count()  # every message differs, so Gradio never skips one as unchanged
 
 
+def same_origin(headers: Mapping[str, str]) -> bool:
+    """Whether a socket was opened by this app's own page: a browser always sends `Origin`, and
+    another site's page has its own; a client that is no browser sends none (the token still
+    holds it back). Behind a proxy (Spaces) the page's host arrives as `X-Forwarded-Host`."""
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    hosts = {h.strip().lower() for h in (headers.get("host", ""), headers.get("x-forwarded-host", "")) if h}
+    return urlsplit(origin).netloc.lower() in hosts
+
+
 class Engine:
     """The engine's sockets: which visitor each belongs to, and the adapter between it and the set."""
 
@@ -249,6 +262,9 @@ class Engine:
 
     async def serve(self, websocket: WebSocket) -> None:
         """One tab's socket, until it closes."""
+        if not same_origin(websocket.headers):
+            await websocket.close(FOREIGN, "the engine serves this app's own page only")
+            return
         visitor = self.tokens.take(websocket.query_params.get("token"))
         await websocket.accept()
         if visitor is None:

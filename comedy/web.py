@@ -375,6 +375,9 @@ def launch_options(app: ClubApp, css: str = "") -> dict:
         },
         # Spaces turn SSR on by default; its Node proxy forwards no WebSocket upgrade.
         "ssr_mode": False,
+        # Gradio keeps each event's inputs (the topic typed, the line auditioned) in the browser's
+        # storage and lists them on /gradio_api/runs by default: nothing of a visitor's is kept.
+        "run_history": False,
         "max_file_size": round(app.settings.max_upload_mb * 1024 * 1024),
         "state_session_capacity": session_capacity(app.settings.max_sets),
     }

@@ -586,3 +586,34 @@ def test_the_microphone_check_says_it_hears_you_or_what_to_fix(browser, club: Ru
         assert tab.errors == []
     finally:
         tab.close()
+
+
+STORAGE_JS = """async () => {
+  const out = [JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })];
+  for (const info of indexedDB.databases ? await indexedDB.databases() : []) {
+    const db = await new Promise((ok, no) => {
+      const r = indexedDB.open(info.name);
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => no(r.error);
+    });
+    for (const name of db.objectStoreNames) {
+      out.push(await new Promise((ok) => {
+        const r = db.transaction(name).objectStore(name).getAll();
+        r.onsuccess = () => ok(JSON.stringify(r.result));
+        r.onerror = () => ok("");
+      }));
+    }
+    db.close();
+  }
+  return out.join("\\n");
+}"""
+
+
+def test_nothing_the_visitor_typed_is_left_in_the_browsers_storage(tab: Page) -> None:
+    tab.page.get_by_label("Topic").fill("zebrafish accountants")
+    tab.page.get_by_role("button", name="Tell a joke").click()
+    tab.wait_until(lambda: "zebrafish" in tab.transcript().lower(), what="the joke asked for")
+    tab.page.get_by_role("button", name="End the set").click()
+    tab.wait_until(lambda: "over" in tab.status().lower(), what="the set to end")
+    tab.page.wait_for_timeout(500)
+    assert "zebrafish" not in tab.page.evaluate(STORAGE_JS).lower()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from comedy.engine import FULL, MAX_FRAME_BYTES, PATH, REFUSED, TOO_BIG, UNREADABLE, microphone_frame
 from harness.engine_client import FRAME, engine_token
@@ -193,3 +193,18 @@ async def test_engine_sockets_are_capped_per_process(club: Running) -> None:
             await first.close()
     finally:
         engine.max_sockets = cap
+
+
+async def test_a_socket_opened_from_another_sites_page_is_refused(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        url = f"{club.url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token={await engine_token(visitor)}"
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url, origin="https://evil.example")
+        assert refused.value.response.status_code == 403
+        own = urlsplit(club.url)
+        fresh = url.split("token=")[0] + f"token={await engine_token(visitor)}"
+        async with connect(fresh, origin=f"{own.scheme}://{own.netloc}") as ws:  # the app's own page
+            await ws.send('{"type": "played", "items": {}}')
+            async with asyncio.timeout(10):
+                await (await ws.ping())
