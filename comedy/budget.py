@@ -2,7 +2,9 @@
 
 Only the owner's key is counted: rehearsal is free and a visitor's own key is their own money.
 The limit is kept before an answer is asked for, not after: each answer may spend at most what
-its worst case leaves room for (`answer_cap`), so no answer can carry the spend past a limit.
+its worst case leaves room for (`answer_cap`), and that worst case is held against the limits until
+the answer is billed (`Budget.hold`), so sets asking at once cannot together carry the spend past
+a limit. The microphone's transcription is counted as the audio is sent, before it is billed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from comedy.pricing import Prices
 from comedy.protocol import Usage
 
 MIN_ANSWER_TOKENS = 40  # 2 s of speech: an answer capped below this is not worth asking for
-NEW_INPUT_TOKENS = 200  # new input before an answer, at worst: 20 s of speech at 10 tokens a second
+AUDIO_TOKENS_PER_SECOND = 10  # the Realtime models' input audio
+NEW_INPUT_SECONDS = 20.0  # new speech before an answer, at least this much is allowed for
+NEW_INPUT_TOKENS = int(NEW_INPUT_SECONDS * AUDIO_TOKENS_PER_SECOND)
 
 
 def usd(amount: float) -> str:
@@ -46,20 +50,26 @@ class Context:
         return cls(text=usage.text_in + usage.text_out, audio=usage.audio_in + usage.audio_out)
 
 
-def worst_answer_usd(prices: Prices, context: Context, output_tokens: int) -> float:
+def worst_answer_usd(
+    prices: Prices, context: Context, output_tokens: int, new_seconds: float = NEW_INPUT_SECONDS
+) -> float:
     """The most an answer can cost: the whole conversation read again with none of it cached, the
-    visitor's new speech (20 s of it), and `output_tokens` at the dearer output price."""
-    tokens_in = context.text * prices.text_in + (context.audio + NEW_INPUT_TOKENS) * prices.audio_in
+    visitor's new speech (`new_seconds` of it, 20 s at least), and `output_tokens` at the dearer
+    output price."""
+    new_tokens = max(NEW_INPUT_SECONDS, new_seconds) * AUDIO_TOKENS_PER_SECOND
+    tokens_in = context.text * prices.text_in + (context.audio + new_tokens) * prices.audio_in
     return (tokens_in + output_tokens * max(prices.audio_out, prices.text_out)) / 1_000_000
 
 
-def answer_cap(left_usd: float, prices: Prices, context: Context, max_tokens: int) -> int:
+def answer_cap(
+    left_usd: float, prices: Prices, context: Context, max_tokens: int, new_seconds: float = NEW_INPUT_SECONDS
+) -> int:
     """The output tokens the next answer may spend so that its worst case stays within `left_usd`
     (at most `max_tokens`; 0 when not even a short answer fits)."""
     if math.isinf(left_usd):
         return max_tokens
     per_out = max(prices.audio_out, prices.text_out) / 1_000_000
-    room = left_usd - worst_answer_usd(prices, context, 0)
+    room = left_usd - worst_answer_usd(prices, context, 0, new_seconds)
     tokens = int(room / per_out) if per_out > 0 else max_tokens
     tokens = min(max_tokens, tokens)
     return tokens if tokens >= MIN_ANSWER_TOKENS else 0
@@ -74,6 +84,7 @@ class Budget:
     day: Callable[[], str] = utc_day
     total: float = 0.0
     by_visitor: dict[str, float] = field(default_factory=dict)
+    held: dict[str, float] = field(default_factory=dict)  # worst cases of answers asked for, not yet billed
     _date: str = ""
 
     def _today(self) -> None:
@@ -88,26 +99,41 @@ class Budget:
         self.total += amount
         self.by_visitor[visitor] = self.by_visitor.get(visitor, 0.0) + amount
 
+    def hold(self, visitor: str, amount: float) -> None:
+        """Hold an answer's worst case against the limits until it is billed (`release`)."""
+        self.held[visitor] = self.held.get(visitor, 0.0) + amount
+
+    def release(self, visitor: str, amount: float) -> None:
+        """The answer was billed (or lost): its worst case is no longer held."""
+        left = self.held.get(visitor, 0.0) - amount
+        if left > 1e-12:
+            self.held[visitor] = left
+        else:
+            self.held.pop(visitor, None)
+
     def left(self, visitor: str) -> float:
-        """What the visitor may still spend today (infinite without limits)."""
+        """What the visitor may still spend today (infinite without limits), what is held included."""
         self._today()
         left = math.inf
         if self.max_day_usd:
-            left = min(left, self.max_day_usd - self.total)
+            left = min(left, self.max_day_usd - self.total - sum(self.held.values()))
         if self.max_visitor_usd:
-            left = min(left, self.max_visitor_usd - self.by_visitor.get(visitor, 0.0))
+            left = min(left, self.max_visitor_usd - self._spent(visitor))
         return max(0.0, left)
+
+    def _spent(self, visitor: str) -> float:
+        return self.by_visitor.get(visitor, 0.0) + self.held.get(visitor, 0.0)
 
     def why_not(self, visitor: str, worst_usd: float = 0.0) -> str | None:
         """Why the visitor may not spend `worst_usd` more, in words; None when they may."""
         self._today()
-        if self.max_day_usd and self.total + worst_usd > self.max_day_usd:
+        if self.max_day_usd and self.total + sum(self.held.values()) + worst_usd > self.max_day_usd:
             return f"The club reached today's spend limit ({usd(self.max_day_usd)}). Come back tomorrow!"
-        spent = self.by_visitor.get(visitor, 0.0)
+        spent = self._spent(visitor)
         if self.max_visitor_usd and spent + worst_usd > self.max_visitor_usd:
             return (
                 f"This set reached its spend limit of {usd(self.max_visitor_usd)} "
-                f"(spent {usd(spent)} today). Thanks for coming!"
+                f"(spent {usd(self.by_visitor.get(visitor, 0.0))} today). Thanks for coming!"
             )
         return None
 
@@ -126,6 +152,14 @@ class Allowance:
     def spend(self, amount: float) -> None:
         """Count spend for this visitor."""
         self.budget.spend(self.visitor, amount)
+
+    def hold(self, amount: float) -> None:
+        """Hold an answer's worst case until it is billed."""
+        self.budget.hold(self.visitor, amount)
+
+    def release(self, amount: float) -> None:
+        """An answer held for was billed or lost."""
+        self.budget.release(self.visitor, amount)
 
     def left(self) -> float:
         """USD this visitor may still spend today."""

@@ -410,6 +410,7 @@ class ComedySet:
             return
         self.closed = True
         self.finished.set()
+        self.stage.release_hold()  # an answer still in flight is not billed to this set any more
         self.ended_at = time.monotonic()
         self.stage.ended(reason)  # said at once: the closing below takes a moment
         log.info("set closed: %s", reason)
@@ -489,6 +490,7 @@ class ComedySet:
                 await self._send(protocol.audio_append(chunk))
             if chunks:
                 pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
+                await self._do(self.stage.sent_microphone(len(pcm) / SAMPLE_RATE))
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
                 linear = self._linear_beside(len(pcm))
                 settled = self.echo.settled if self.echo.echoing else None  # None: no echo to tell apart

@@ -17,6 +17,11 @@ from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS, DETECTIONS, EAGERNESS, Lis
 from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT
 
 DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
+# A public deployment (a Hugging Face Space, where `SPACE_ID` is set) spends the owner's key for
+# strangers: unless the owner says otherwise, a visitor gets $0.50 a day (about three minutes of
+# set on gpt-realtime-2.1) and the club $5.00 a day.
+PUBLIC_SET_USD = 0.50
+PUBLIC_DAY_USD = 5.00
 
 
 def cache_dir() -> Path:
@@ -121,6 +126,7 @@ class Settings:
             env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
         env.update(os.environ if environ is None else environ)
         key = env.get("OPENAI_API_KEY", "").strip()
+        public = bool(env.get("SPACE_ID", "").strip())  # a Hugging Face Space: anyone can reach it
         return cls(
             api_key=SecretStr(key) if key else None,
             realtime_url=env.get("OPENAI_REALTIME_URL", "").strip() or DEFAULT_REALTIME_URL,
@@ -134,8 +140,8 @@ class Settings:
             max_sets=int(_number(env, "COMEDY_MAX_SETS", 20)),
             max_set_seconds=_number(env, "COMEDY_MAX_SET_SECONDS", 900.0),
             idle_seconds=_number(env, "COMEDY_IDLE_SECONDS", 300.0),
-            max_set_usd=_number(env, "COMEDY_MAX_SET_USD", 0.0),
-            max_day_usd=_number(env, "COMEDY_MAX_DAY_USD", 0.0),
+            max_set_usd=_number(env, "COMEDY_MAX_SET_USD", PUBLIC_SET_USD if public else 0.0),
+            max_day_usd=_number(env, "COMEDY_MAX_DAY_USD", PUBLIC_DAY_USD if public else 0.0),
             keep_files_seconds=_number(env, "COMEDY_KEEP_FILES_SECONDS", 600.0),
             forget_seconds=_number(env, "COMEDY_FORGET_SECONDS", 900.0),
             max_upload_mb=_number(env, "COMEDY_MAX_UPLOAD_MB", 10.0),

@@ -19,6 +19,7 @@ from comedy import audio, endings, prompts, protocol, transcripts
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
 from comedy.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.meters import Meters
+from comedy.pricing import transcription_cost
 from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
 from comedy.room import RoomReading
@@ -200,6 +201,8 @@ class Stage:
     _cutting: str = ""
     _unheard: list[str] = field(default_factory=list)  # cut items never heard: deleted once the answer ends
     _context: Context = field(default_factory=Context)
+    _holding: float = 0.0  # worst cases of answers asked for and not yet billed, held in the allowance
+    _new_speech_s: float = 0.0  # microphone audio sent since the last answer was asked for
     _cap_sent: int | None = None
     _room_window: tuple[float, float] | None = None
     _room_audio: list[np.ndarray] = field(default_factory=list)
@@ -289,10 +292,12 @@ class Stage:
         if self.allowance is None:
             return None
         left = self.allowance.left()
-        return answer_cap(left, self.meters.prices, self._context, self.tuning.max_output_tokens)
+        return answer_cap(
+            left, self.meters.prices, self._context, self.tuning.max_output_tokens, self._new_speech_s
+        )
 
     def _out_of_money(self) -> str:
-        worst = worst_answer_usd(self.meters.prices, self._context, MIN_ANSWER_TOKENS)
+        worst = worst_answer_usd(self.meters.prices, self._context, MIN_ANSWER_TOKENS, self._new_speech_s)
         why = self.allowance.why_not(worst) if self.allowance else None
         return why or "The spend limit is reached. Thanks for coming!"
 
@@ -309,6 +314,10 @@ class Stage:
         event = dict(self._trigger) if self._trigger else protocol.response_create()
         if cap is not None:
             event["response"] = {**(event.get("response") or {}), "max_output_tokens": cap}
+            worst = worst_answer_usd(self.meters.prices, self._context, cap, self._new_speech_s)
+            self.allowance.hold(worst)  # held against the limits until the answer is billed
+            self._holding += worst
+        self._new_speech_s = 0.0
         note, self._tell_censored = self._tell_censored, False
         return [Send(protocol.system_text(CENSORED_NOTE))] * note + [Send(event)]
 
@@ -326,6 +335,19 @@ class Stage:
         self.meters.turn_ended(now)
         actions: list[Action] = [Send(e) for e in self._request]
         return actions + (self.ask() if asks else [])
+
+    def release_hold(self) -> None:
+        """The answers asked for were billed, lost or will never be: their worst case is not held."""
+        if self.allowance is not None and self._holding:
+            self.allowance.release(self._holding)
+        self._holding = 0.0
+
+    def sent_microphone(self, seconds: float) -> list[Action]:
+        """`seconds` of microphone audio went to the API: the next answer hears it, and its
+        transcription is counted now, before it is billed (the bill itself is not counted again)."""
+        self._new_speech_s += seconds
+        usd = transcription_cost({"type": "duration", "seconds": seconds}, protocol.TRANSCRIPTION_MODEL)
+        return self._spend(usd) if usd else []
 
     def _spend(self, usd: float) -> list[Action]:
         if self.allowance is None:
@@ -589,6 +611,7 @@ class Stage:
         done = Done.read(event)
         ending = endings.read(done.response)
         self._answering, self.responding = None, False
+        self.release_hold()  # billed below, by its usage
         actions: list[Action] = []
         if ending.status != "cancelled":
             actions.append(EndOfAnswer(self.speaker.last_item or ""))  # play out the tail
@@ -701,7 +724,7 @@ class Stage:
         item_id, text = str(event.get("item_id")), str(event.get("transcript") or "")
         actions: list[Action] = []
         if isinstance(event.get("usage"), dict):
-            actions = self._spend(self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL))
+            self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL)  # counted when sent
         if item_id in self._room_items:
             del self._room_items[item_id]
             if transcripts.said(text) == "words":
@@ -763,6 +786,7 @@ class Stage:
         return [RetryLater(min(seconds, 10.0), "the Realtime API was busy")]
 
     def _on_disconnected(self, event: Event, now: float) -> list[Action]:
+        self.release_hold()  # the answer in flight is lost: asked again, it is held again
         if self._answering is not None:
             self._answering.note = "cut off: the connection dropped"
             self._answering = None

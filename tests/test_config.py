@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from comedy.config import DEFAULT_REALTIME_URL, Settings
+from comedy.config import DEFAULT_REALTIME_URL, PUBLIC_DAY_USD, PUBLIC_SET_USD, Settings
 from comedy.redaction import redact
 
 KEY = "sk-proj-SECRETSECRET1234567890"
@@ -91,3 +91,15 @@ def test_turn_detection_and_noise_reduction_are_settings_that_reach_the_session(
     for name, bad in (("COMEDY_VAD_THRESHOLD", "1.5"), ("COMEDY_VAD_EAGERNESS", "eager")):
         with pytest.raises(ValueError, match=name):
             Settings.from_env({name: bad}, dotenv_path=None)
+
+
+def test_a_public_space_gets_spend_caps_unless_the_owner_sets_them() -> None:
+    local = Settings.from_env({}, dotenv_path=None)
+    assert local.max_set_usd == 0 and local.max_day_usd == 0
+    space = Settings.from_env({"SPACE_ID": "someone/comedy"}, dotenv_path=None)
+    assert (space.max_set_usd, space.max_day_usd) == (PUBLIC_SET_USD, PUBLIC_DAY_USD)
+    assert space.max_set_usd > 0
+    owned = Settings.from_env(
+        {"SPACE_ID": "someone/comedy", "COMEDY_MAX_SET_USD": "2", "COMEDY_MAX_DAY_USD": "0"}, dotenv_path=None
+    )
+    assert (owned.max_set_usd, owned.max_day_usd) == (2.0, 0.0)

@@ -328,6 +328,21 @@ async def test_the_owners_limit_is_kept_before_answers_and_a_new_set_does_not_re
     assert 0 < spent <= 0.03  # never past the limit, over both sets
 
 
+async def test_sets_asking_at_once_never_carry_the_day_past_its_limit() -> None:
+    with _club(pace=0, key=OWNER_KEY, COMEDY_MAX_DAY_USD="0.05") as running:
+        visitors = [Visitor(running.url) for _ in range(4)]
+        for visitor in visitors:
+            await visitor.__aenter__()
+        try:
+            said = await asyncio.gather(*(_joke_until_closed(running, v) for v in visitors))
+        finally:
+            for visitor in visitors:
+                await visitor.__aexit__(None, None, None)
+        total = running.app.budget.total
+    assert any("spend limit" in words for words in said)
+    assert 0 < total <= 0.05, total  # each answer's worst case was held while it was in flight
+
+
 async def test_a_spend_limit_ends_the_set_and_everything_it_ran() -> None:
     with _club(pace=0, key=OWNER_KEY, COMEDY_MAX_SET_USD="0.02") as running:
         async with Visitor(running.url) as visitor:
