@@ -3,16 +3,24 @@ with hostile ones mixed in, on one app process; normal visitors' first audio com
 
 A normal visitor (the page's engine, as `engine.js` speaks it) opens a tab, starts a set and types
 topics one after another, timing each from the button to the answer's first audio. A hostile one
-(Gradio's HTTP protocol, as anyone can call it, private functions included) loops over what round
-two of hardening closed: sets with a refused key and no heartbeat, 60,000-character audition lines,
-a megabyte of topic, a WAV that claims 1 Hz, a 20 MB upload, and ten saves at once.
+of round two (Gradio's HTTP protocol, as anyone can call it, private functions included) loops
+over what round two of hardening closed: sets with a refused key and no heartbeat, 60,000-character
+audition lines, a megabyte of topic, a WAV that claims 1 Hz, a 20 MB upload, and ten saves at once.
+One of round three attacks the engine's socket: a microphone flood (speech sent as fast as the
+socket goes), a frame that inflates to 16 MiB, oversized frames and unreadable reports (100,000
+deep, 1e400, -Infinity), a storm of token requests, twenty idle sockets held open, and a socket
+from another site's page.
 
-`python -m bench.soak [NORMAL] [HOSTILE] [SECONDS]` (default 20 + 10 for 60 s).
+The app runs live on an owner key (pointed at the rehearsal server, which bills at list prices)
+with a spend cap per visitor: the figure says what the most any one visitor spent was, beside it.
+
+`python -m bench.soak [NORMAL] [HOSTILE] [SECONDS]` (default 30 + 10 for 60 s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -33,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["airports", "cats", "computers", "weddings", "the gym", "dentists"]
 REFUSED_KEY = "sk-refused-0123456789abcdef"  # the rehearsal server answers it 401, as OpenAI would
 TARGET_RATIO = 2.0
+OWNER_KEY = "owner-soak-0123456789abcdef"  # the rehearsal server takes any key and bills at list prices
+VISITOR_CAP_USD = 0.50  # the public default, per visitor per day
 
 
 async def _normal(url: str, n: int, deadline: float, tally: dict) -> None:
@@ -72,7 +82,7 @@ async def _hostile(url: str, n: int, deadline: float, tally: dict) -> None:
                     await visitor.call("start", CHOICES)
                 elif kind == 1:  # a 60,000-character audition line, new each time
                     line = f"{uuid.uuid4().hex} " + "ha " * 20_000
-                    await visitor.call("audition_one", ["cedar", "witty", line, CHOICES[3]], timeout=90)
+                    await visitor.call("audition_one", ["cedar", "witty", line, CHOICES[4]], timeout=90)
                 elif kind == 2:  # a megabyte of topic
                     await visitor.call("tell", ["x" * 1_000_000, *CHOICES], timeout=60)
                     await visitor.call("end", [])
@@ -93,9 +103,109 @@ async def _hostile(url: str, n: int, deadline: float, tally: dict) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _crowd(url: str, normal: int, hostile: int, seconds: float) -> dict:
+async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
+    """One of round three's attacks on the engine's socket."""
+    from websockets.asyncio.client import connect
+
+    from comedy.engine import PATH, microphone_frame
+    from harness.engine_client import FRAME, engine_token
+
+    ws_url = f"{url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token="
+    async with Visitor(url) as visitor:
+        if kind == 3:  # a storm of token requests: from a page that never opened, then from one that did
+            for ask in [_mint_unopened] * 30 + [engine_token] * 30:
+                with contextlib.suppress(Exception):
+                    await ask(visitor)
+            return
+        await visitor.call("start", CHOICES, timeout=60)
+        token = await engine_token(visitor)
+        if not isinstance(token, str):
+            return
+        if kind == 5:  # another site's page
+            with contextlib.suppress(Exception):
+                await connect(ws_url + token, origin="https://evil.example")
+            return
+        async with connect(ws_url + token, max_size=None, compression=None) as ws:
+            if kind == 0:  # the microphone, flat out
+                for start in range(0, len(flood), FRAME):
+                    await ws.send(microphone_frame(flood[start : start + FRAME]))
+            elif kind == 1:  # a frame that inflates to 16 MiB, sent as it is (RSV1 with no extension)
+                await _bomb(url, await engine_token(visitor))
+            elif kind == 2:  # oversized frames and unreadable reports
+                for attack in ("[" * 100_000, '{"type": "played", "items": {"x": 1e400}}', bytes(1 << 20)):
+                    with contextlib.suppress(Exception):
+                        await ws.send(attack)
+            else:  # idle: held open a while, doing nothing
+                await asyncio.sleep(5)
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await ws.recv()
+        await visitor.call("end", [], timeout=60)
+
+
+async def _mint_unopened(visitor: Visitor) -> object:
+    """`server.engine_token()` called by hand, with no page open."""
+    engine = next(
+        c["id"] for c in visitor.config["components"] if c.get("props", {}).get("elem_id") == "engine"
+    )
+    body = {
+        "session_hash": visitor.session_hash,
+        "component_id": engine,
+        "fn_name": "engine_token",
+        "data": [],
+    }
+    return (await visitor.http.post(f"{visitor.base}/gradio_api/component_server", json=body)).json()
+
+
+async def _bomb(url: str, token: object) -> None:
+    """A compressed frame on a raw socket, as a hostile client sends it whatever was agreed."""
+    import base64
+    import struct
+    import zlib
+    from urllib.parse import urlsplit
+
+    from comedy.engine import PATH
+
+    if not isinstance(token, str):
+        return
+    where = urlsplit(url)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET {PATH}?token={token} HTTP/1.1\r\nHost: {where.netloc}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n".encode()
+    )
+    await reader.readuntil(b"\r\n\r\n")
+    deflate = zlib.compressobj(wbits=-15)
+    bomb = (deflate.compress(bytes(16 * 1024 * 1024)) + deflate.flush(zlib.Z_SYNC_FLUSH))[:-4]
+    writer.write(bytes([0xC2, 0xFF]) + struct.pack(">Q", len(bomb)) + bytes(4) + bomb)  # mask of zeros
+    with contextlib.suppress(Exception):
+        await writer.drain()
+        async with asyncio.timeout(5):
+            await reader.read(64)
+    writer.close()
+
+
+async def _hostile_engine(url: str, n: int, deadline: float, tally: dict) -> None:
+    from harness.speech import spoken
+
+    flood = np.tile(spoken("tell me a joke about the moon and then another one", "ash", 0.5), 4)
+    k = n
+    while time.monotonic() < deadline:
+        k += 1
+        try:
+            await _engine_attack(url, k % 6, flood)
+            tally["attacks"] += 1
+        except Exception as exc:
+            tally["errors"].append(f"hostile engine {k % 6}: {type(exc).__name__}: {exc}"[:200])
+        await asyncio.sleep(0.2)
+
+
+async def _crowd(url: str, normal: int, hostile: int, seconds: float, attack: str = "round two") -> dict:
     deadline = time.monotonic() + seconds
     tally = {"first_audio_s": [], "errors": [], "attacks": 0}
+    bad = _hostile if attack == "round two" else _hostile_engine
 
     async def arrive(n: int, who) -> None:
         await asyncio.sleep(n * 0.1)
@@ -103,7 +213,7 @@ async def _crowd(url: str, normal: int, hostile: int, seconds: float) -> dict:
 
     await asyncio.gather(
         *(arrive(n, _normal) for n in range(normal)),
-        *(arrive(n, _hostile) for n in range(hostile)),
+        *(arrive(n, bad) for n in range(hostile)),
     )
     return tally
 
@@ -112,11 +222,21 @@ def _ms(values: list[float]) -> str:
     return f"{percentile(values, 50) * 1000:.0f} / {percentile(values, 95) * 1000:.0f} ms"
 
 
-def measure(running, normal: int, hostile: int, seconds: float) -> dict:
-    """One soak against `running`, its visitors in a child process; the tally and the peak memory."""
-    peak = _rss_mb()
+def measure(running, normal: int, hostile: int, seconds: float, attack: str = "round two") -> dict:
+    """One soak against `running`, its visitors in a child process; the tally, the memory and the spend."""
+    peak = start = _rss_mb()
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.soak", "--crowd", running.url, str(normal), str(hostile), str(seconds)],
+        [
+            sys.executable,
+            "-m",
+            "bench.soak",
+            "--crowd",
+            running.url,
+            str(normal),
+            str(hostile),
+            str(seconds),
+            attack,
+        ],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -126,51 +246,75 @@ def measure(running, normal: int, hostile: int, seconds: float) -> dict:
         peak = max(peak, _rss_mb())
         time.sleep(0.5)
     tally = json.loads(child.stdout.read())
-    tally["rss_peak_mb"] = peak
+    tally["rss_peak_mb"], tally["rss_start_mb"], tally["rss_end_mb"] = peak, start, _rss_mb()
+    spent = running.app.budget.by_visitor
+    tally["most_spent_usd"] = max(spent.values(), default=0.0)
+    tally["day_usd"] = running.app.budget.total
+    tally["forwarded_s"] = running.rehearsal.server.appended_samples / 24_000
     return tally
 
 
-def run(normal: int = 20, hostile: int = 10, seconds: float = 60) -> dict:
+def run(normal: int = 30, hostile: int = 10, seconds: float = 60) -> dict:
     """Measure and print figure 9."""
-    import contextlib
-
     results = {}
-    for label, bad in (("normal only", 0), ("with hostile", hostile)):
+    for label, bad, attack in (
+        ("normal only", 0, "round two"),
+        ("round two attacks", hostile, "round two"),
+        ("round three attacks", hostile, "round three"),
+    ):
         with contextlib.contextmanager(launch)(
-            pace=1.0, COMEDY_MAX_SETS=str(2 * (normal + hostile))
+            pace=1.0,
+            key=OWNER_KEY,
+            COMEDY_MAX_SETS=str(2 * (normal + hostile)),
+            COMEDY_MAX_SET_USD=str(VISITOR_CAP_USD),
         ) as running:
             running.rehearsal.server.refused_keys.add(REFUSED_KEY)
-            results[label] = measure(running, normal, bad, seconds)
-    alone, mixed = results["normal only"], results["with hostile"]
-    p95 = [percentile(r["first_audio_s"], 95) for r in (alone, mixed)]
-    ratio = p95[1] / p95[0] if p95[0] else float("inf")
-    table(
-        f"9. {normal} normal visitors for {seconds:g} s, alone and with {hostile} hostile ones "
-        f"(target: normal first-audio p95 within {TARGET_RATIO:g}x)",
-        ["run", "answers", "first audio p50 / p95", "attacks", "errors", "peak memory"],
-        [
+            results[label] = measure(running, normal, bad, seconds, attack)
+    alone = results["normal only"]
+    p95_alone = percentile(alone["first_audio_s"], 95)
+    rows = []
+    for label, r in results.items():
+        ratio = percentile(r["first_audio_s"], 95) / p95_alone if p95_alone else float("inf")
+        rows.append(
             (
                 label,
                 len(r["first_audio_s"]),
                 _ms(r["first_audio_s"]),
+                f"{ratio:.2f}x ({TARGET_RATIO:g}x)",
                 r["attacks"],
                 len(r["errors"]),
-                f"{r['rss_peak_mb']:.0f} MB",
+                f"{r['rss_start_mb']:.0f} / {r['rss_peak_mb']:.0f} / {r['rss_end_mb']:.0f} MB",
+                f"${r['most_spent_usd']:.3f} (${VISITOR_CAP_USD:.2f})",
+                f"{r['forwarded_s']:.0f} s",
             )
-            for label, r in results.items()
-        ]
-        + [("ratio (floor)", "", f"p95 {ratio:.2f}x ({TARGET_RATIO:g}x)", "", "", "")],
+        )
+    table(
+        f"9. {normal} normal visitors for {seconds:g} s, alone and with {hostile} hostile ones "
+        f"(target: normal first-audio p95 within {TARGET_RATIO:g}x of alone; nobody past the cap)",
+        [
+            "run",
+            "answers",
+            "first audio p50 / p95",
+            "p95 ratio (floor)",
+            "attacks",
+            "errors",
+            "memory start / peak / end",
+            "most one visitor spent (cap)",
+            "audio to the API",
+        ],
+        rows,
     )
     for label, r in results.items():
         for error in sorted(set(r["errors"]))[:5]:
             print(f"  {label}: {error}")
-    return {"results": results, "p95_ratio": ratio}
+    ratios = {k: percentile(r["first_audio_s"], 95) / p95_alone for k, r in results.items() if p95_alone}
+    return {"results": results, "p95_ratios": ratios}
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--crowd":
         url, normal, hostile, seconds = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-        print(json.dumps(asyncio.run(_crowd(url, normal, hostile, seconds))))
+        print(json.dumps(asyncio.run(_crowd(url, normal, hostile, seconds, sys.argv[6]))))
     else:
         args = [float(a) for a in sys.argv[1:4]]
         run(*(int(a) for a in args[:2]), *args[2:3])
