@@ -672,14 +672,15 @@ class Stage:
             return cut or []
         if turn is not None:
             self.transcript.remove(turn)  # the room's sound is not the visitor's line...
-            self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
-        if verdict.hearing.reacts:
-            self.ear.ride(verdict.hearing.kind, now)
-            laughing = verdict.hearing.kind == "laughter"
-            self.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
-        else:
+        if not verdict.hearing.reacts:
             self.say("Performing…" if self.responding else "Connected: your turn")
-        # Not cleared: the server commits the sound, and its transcript settles it (`_on_heard`);
+            return [Send(protocol.audio_clear())]  # a cough, noise, the comedian's own echo: never a turn
+        if turn is not None:
+            self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
+        self.ear.ride(verdict.hearing.kind, now)
+        laughing = verdict.hearing.kind == "laughter"
+        self.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
+        # Not cleared: the server commits the laugh, and its transcript settles it (`_on_heard`);
         # a heckle that follows in the same sound keeps its start.
         return []
 
@@ -727,7 +728,8 @@ class Stage:
             self.meters.add_transcription(event["usage"], protocol.TRANSCRIPTION_MODEL)  # counted when sent
         if item_id in self._room_items:
             del self._room_items[item_id]
-            if transcripts.said(text) == "words":
+            comedian = [t.text for t in self.transcript[-REMEMBERED_LINES:] if t.role == "assistant"]
+            if transcripts.said(text) == "words" and not transcripts.echoes(text, comedian):
                 return actions + self._late_speech(item_id, text, now)
             return [*actions, Send(protocol.item_delete(item_id))]  # the room's sound never stays a turn
         if self.ear.kinds.get(item_id, "speech") != "speech":

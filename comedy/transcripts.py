@@ -66,3 +66,16 @@ def said(text: object) -> Said:
     if (laughs or laughing_tags) and not rest:
         return "laughter"
     return "unknown"
+
+
+ECHO_SHARE = 0.6  # a transcript whose words are mostly the comedian's own is its echo
+
+
+def echoes(text: str, comedian: list[str]) -> bool:
+    """Whether a transcript is the comedian's own words coming back through the microphone (what
+    the echo canceller left), not the visitor's: most of its words are in the comedian's lines."""
+    said = [w for w in tokens(text) if not _LAUGH.match(w) and w not in INTERJECTIONS]
+    if not said:
+        return False
+    lines = {w for line in comedian for w in tokens(line)}
+    return sum(w in lines for w in said) >= ECHO_SHARE * len(said)

@@ -380,3 +380,16 @@ def test_the_room_is_read_off_the_event_loop_on_at_most_its_window_of_samples() 
     assert len(asked[0].audio) <= 2 * MAX_ROOM_SAMPLES
     stage.room_read(read_room(asked[0].audio), asked[0], T0 + 20.1)
     assert stage.room is not None and stage.room.kind == "laughter"
+
+
+def test_a_laughs_transcript_that_is_the_comedians_own_echo_is_no_turn() -> None:
+    stage = _stage()
+    _speaking(stage, "A", seconds=5.0)
+    joke = " so my dentist told me to floss the teeth I want to keep"
+    stage.on_event({"type": Kind.TRANSCRIPT_DELTA, "item_id": "A", "delta": joke}, T0 + 1)
+    stage.speaker.handed("A", SAMPLE_RATE)
+    _sound(stage, audience.laughter(1.5, seed=3), "U1", T0 + 2)
+    stage.on_event({"type": Kind.COMMITTED, "item_id": "U1"}, T0 + 4)
+    echo = "My dentist told me to floss the teeth."  # what the canceller left, transcribed
+    heard = stage.on_event({"type": Kind.HEARD, "item_id": "U1", "transcript": echo}, T0 + 4.2)
+    assert _sent(heard) == [protocol.item_delete("U1")] and stage.barges == 0
