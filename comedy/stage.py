@@ -32,6 +32,7 @@ MAX_ROOM_SECONDS = 12.0  # the room window stays open this long at most while a 
 MAX_ROOM_SAMPLES = int(MAX_ROOM_SECONDS * SAMPLE_RATE)  # ...and holds no more audio than that
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
+PADDING_SECONDS = 0.3  # what the turn detection keeps from before a sound (its prefix_padding_ms)
 WORDS_WAIT_SECONDS = 1.0  # a heckle's answer waits this long at most for its transcript
 CENSORED_NOTE = "Your last line was cut off by the content filter before you finished it."
 
@@ -203,6 +204,7 @@ class Stage:
     _context: Context = field(default_factory=Context)
     _holding: float = 0.0  # worst cases of answers asked for and not yet billed, held in the allowance
     _new_speech_s: float = 0.0  # microphone audio sent since the last answer was asked for
+    _in_sound: bool = False  # the server reported a sound that has not stopped yet
     _cap_sent: int | None = None
     _room_window: tuple[float, float] | None = None
     _room_audio: list[np.ndarray] = field(default_factory=list)
@@ -344,7 +346,11 @@ class Stage:
 
     def sent_microphone(self, seconds: float) -> list[Action]:
         """`seconds` of microphone audio went to the API: the next answer hears it, and its
-        transcription is counted now, before it is billed (the bill itself is not counted again)."""
+        transcription is counted now, before it is billed (the bill itself is not counted again).
+        Hands-free, only a reported sound is committed (with the turn detection's padding before
+        it): the quiet between sounds costs nothing."""
+        if self.hands_free and not self._in_sound:
+            return []
         self._new_speech_s += seconds
         usd = transcription_cost({"type": "duration", "seconds": seconds}, protocol.TRANSCRIPTION_MODEL)
         return self._spend(usd) if usd else []
@@ -643,11 +649,13 @@ class Stage:
 
     def _on_speech_started(self, event: Event, now: float) -> list[Action]:
         self.last_activity = now
+        self._in_sound = True
+        padding = self.sent_microphone(PADDING_SECONDS)  # the audio before the report is committed too
         item_id = str(event.get("item_id") or protocol.new_id("item"))
         self.turn("user", item_id, now).note = "listening…"
         self.say("Listening…")
         verdict = self.ear.started(item_id, event.get("audio_start_ms"), self.talking, now)
-        return self._verdict(verdict, now) if verdict else []
+        return padding + (self._verdict(verdict, now) if verdict else [])
 
     @property
     def talking(self) -> bool:
@@ -685,6 +693,7 @@ class Stage:
         return []
 
     def _on_speech_stopped(self, event: Event, now: float) -> list[Action]:
+        self._in_sound = False
         item_id = str(event.get("item_id") or "")
         verdict = self.ear.stopped(item_id, now)
         actions = self._verdict(verdict, now) if verdict else []

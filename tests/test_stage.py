@@ -393,3 +393,24 @@ def test_a_laughs_transcript_that_is_the_comedians_own_echo_is_no_turn() -> None
     echo = "My dentist told me to floss the teeth."  # what the canceller left, transcribed
     heard = stage.on_event({"type": Kind.HEARD, "item_id": "U1", "transcript": echo}, T0 + 4.2)
     assert _sent(heard) == [protocol.item_delete("U1")] and stage.barges == 0
+
+
+def test_the_microphone_is_counted_as_it_is_sent_and_the_quiet_between_sounds_is_free() -> None:
+    budget = Budget(max_visitor_usd=1.0)
+    stage = _stage(allowance=budget.allowance("v"))
+    stage.sent_microphone(60.0)  # a minute of quiet, hands-free: never committed, never billed
+    assert budget.by_visitor.get("v", 0.0) == 0.0
+    stage.on_event({"type": Kind.SPEECH_STARTED, "item_id": "U1", "audio_start_ms": 0}, T0)
+    stage.sent_microphone(60.0)  # a minute of talk: transcribed, counted before it is billed
+    per_second = pricing.TRANSCRIPTION_USD_PER_MINUTE[protocol.TRANSCRIPTION_MODEL] / 60
+    assert abs(budget.by_visitor["v"] - 60.3 * per_second) < 1e-9
+
+
+def test_an_answers_worst_case_is_held_until_it_is_billed() -> None:
+    budget = Budget(max_day_usd=1.0)
+    stage = _stage(allowance=budget.allowance("v"))
+    stage.joke("cats", T0)
+    assert budget.held["v"] > 0 and budget.left("other") == 1.0 - budget.held["v"]
+    stage.on_event({"type": Kind.RESPONSE_CREATED}, T0 + 1)
+    stage.on_event(_done(), T0 + 2)
+    assert "v" not in budget.held
