@@ -171,12 +171,12 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number a report may hold")
 
 
-def _count(value: object, most: float) -> float | None:
-    """A finite number between 0 and `most`, or None."""
+def _count(value: object, most: float, least: float = 0.0) -> float | None:
+    """A finite number between `least` and `most`, or None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)  # an int too large for a float raises OverflowError
-    return number if math.isfinite(number) and 0 <= number <= most else None
+    return number if math.isfinite(number) and least <= number <= most else None
 
 
 def take_report(comedy_set: ComedySet, report: dict) -> None:
@@ -192,7 +192,8 @@ def take_report(comedy_set: ComedySet, report: dict) -> None:
             comedy_set.cut_heard()
     elif kind == "started":
         with contextlib.suppress(OverflowError):
-            if (ago := _count(report.get("ago_ms"), MAX_AGO_MS)) is not None:
+            # the output device's clock may put the first sample a little in the future: ago < 0
+            if (ago := _count(report.get("ago_ms"), MAX_AGO_MS, -MAX_AGO_MS)) is not None:
                 comedy_set.started(str(report.get("item"))[:64], time.monotonic() - ago / 1000)
 
 
