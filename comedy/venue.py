@@ -10,7 +10,7 @@ import logging
 import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 from comedy import audio, pricing, prompts, redaction, room, speech
@@ -158,11 +158,10 @@ class ClubApp:
             return auditioner
         prices = pricing.prices_for(model, self.prices)
         allowance = self.allowance(visitor, endpoint)
-        if allowance is not None and (
-            why := allowance.why_not(worst_answer_usd(prices, Context(), TAKE_TOKENS))
-        ):
+        worst = worst_answer_usd(prices, Context(), TAKE_TOKENS)
+        if allowance is not None and (why := allowance.why_not(worst)):
             raise ClubFull(why)
-        async with self.club.audition_seat(visitor):
+        async with self.club.audition_seat(visitor), self._held(allowance, worst):
             take = self._takes[visitor] = asyncio.create_task(auditioner.take(voice, style, line))
             try:
                 await take
@@ -176,6 +175,19 @@ class ClubApp:
                     for usage in auditioner.usages:
                         allowance.spend(pricing.usage_cost(usage, prices))
         return auditioner
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _held(allowance: Allowance | None, worst: float) -> Iterator[None]:
+        """The take's worst case held against the limits while it is made (then it is billed)."""
+        if allowance is None:
+            yield
+            return
+        allowance.hold(worst)
+        try:
+            yield
+        finally:
+            allowance.release(worst)
 
     def save_set(self, visitor: str) -> Path | None:
         """Write the visitor's set (open or just ended) as a zip to download, under a name of its
