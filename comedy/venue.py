@@ -161,19 +161,20 @@ class ClubApp:
         worst = worst_answer_usd(prices, Context(), TAKE_TOKENS)
         if allowance is not None and (why := allowance.why_not(worst)):
             raise ClubFull(why)
-        async with self.club.audition_seat(visitor), self._held(allowance, worst):
-            take = self._takes[visitor] = asyncio.create_task(auditioner.take(voice, style, line))
-            try:
-                await take
-            except asyncio.CancelledError:
-                if take.cancelled() and not asyncio.current_task().cancelling():
-                    raise RealtimeError("The take was stopped: the tab closed.") from None
-                raise
-            finally:
-                self._takes.pop(visitor, None)
-                if allowance is not None:
-                    for usage in auditioner.usages:
-                        allowance.spend(pricing.usage_cost(usage, prices))
+        async with self.club.audition_seat(visitor):
+            with self._held(allowance, worst):
+                take = self._takes[visitor] = asyncio.create_task(auditioner.take(voice, style, line))
+                try:
+                    await take
+                except asyncio.CancelledError:
+                    if take.cancelled() and not asyncio.current_task().cancelling():
+                        raise RealtimeError("The take was stopped: the tab closed.") from None
+                    raise
+                finally:
+                    self._takes.pop(visitor, None)
+                    if allowance is not None:
+                        for usage in auditioner.usages:
+                            allowance.spend(pricing.usage_cost(usage, prices))
         return auditioner
 
     @staticmethod
