@@ -108,12 +108,12 @@ async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
     from websockets.asyncio.client import connect
 
     from comedy.engine import PATH, microphone_frame
-    from harness.engine_client import FRAME, engine_token
+    from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 
     ws_url = f"{url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token="
     async with Visitor(url) as visitor:
         if kind == 3:  # a storm of token requests: from a page that never opened, then from one that did
-            for ask in [_mint_unopened] * 30 + [engine_token] * 30:
+            for ask in [mint_token] * 30 + [engine_token] * 30:
                 with contextlib.suppress(Exception):
                     await ask(visitor)
             return
@@ -130,7 +130,9 @@ async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
                 for start in range(0, len(flood), FRAME):
                     await ws.send(microphone_frame(flood[start : start + FRAME]))
             elif kind == 1:  # a frame that inflates to 16 MiB, sent as it is (RSV1 with no extension)
-                await _bomb(url, await engine_token(visitor))
+                if isinstance(token := await engine_token(visitor), str):
+                    with contextlib.suppress(Exception):  # the server hangs up on it: that is the point
+                        await deflate_bomb(url, token)
             elif kind == 2:  # oversized frames and unreadable reports
                 for attack in ("[" * 100_000, '{"type": "played", "items": {"x": 1e400}}', bytes(1 << 20)):
                     with contextlib.suppress(Exception):
@@ -141,50 +143,6 @@ async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
                 async with asyncio.timeout(2):
                     await ws.recv()
         await visitor.call("end", [], timeout=60)
-
-
-async def _mint_unopened(visitor: Visitor) -> object:
-    """`server.engine_token()` called by hand, with no page open."""
-    engine = next(
-        c["id"] for c in visitor.config["components"] if c.get("props", {}).get("elem_id") == "engine"
-    )
-    body = {
-        "session_hash": visitor.session_hash,
-        "component_id": engine,
-        "fn_name": "engine_token",
-        "data": [],
-    }
-    return (await visitor.http.post(f"{visitor.base}/gradio_api/component_server", json=body)).json()
-
-
-async def _bomb(url: str, token: object) -> None:
-    """A compressed frame on a raw socket, as a hostile client sends it whatever was agreed."""
-    import base64
-    import struct
-    import zlib
-    from urllib.parse import urlsplit
-
-    from comedy.engine import PATH
-
-    if not isinstance(token, str):
-        return
-    where = urlsplit(url)
-    reader, writer = await asyncio.open_connection(where.hostname, where.port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        f"GET {PATH}?token={token} HTTP/1.1\r\nHost: {where.netloc}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n".encode()
-    )
-    await reader.readuntil(b"\r\n\r\n")
-    deflate = zlib.compressobj(wbits=-15)
-    bomb = (deflate.compress(bytes(16 * 1024 * 1024)) + deflate.flush(zlib.Z_SYNC_FLUSH))[:-4]
-    writer.write(bytes([0xC2, 0xFF]) + struct.pack(">Q", len(bomb)) + bytes(4) + bomb)  # mask of zeros
-    with contextlib.suppress(Exception):
-        await writer.drain()
-        async with asyncio.timeout(5):
-            await reader.read(64)
-    writer.close()
 
 
 async def _hostile_engine(url: str, n: int, deadline: float, tally: dict) -> None:

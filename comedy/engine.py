@@ -155,9 +155,8 @@ def read_microphone_frame(frame: bytes) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def read_report(text: str) -> dict:
-    """A player's report from a text message; ValueError (in words) if it cannot be one."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
-        raise ValueError(f"a report is at most {MAX_TEXT_BYTES} bytes")
+    """A player's report from a text message (at most `MAX_TEXT_BYTES`, checked by the socket);
+    ValueError (in words) if it cannot be one."""
     try:
         report = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
@@ -313,7 +312,7 @@ class Engine:
                         comedy_set.receive(SAMPLE_RATE, *read_microphone_frame(frame))
                 continue
             text = message.get("text") or ""
-            if len(text) > MAX_TEXT_BYTES:
+            if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
                 await websocket.close(TOO_BIG, f"a report is at most {MAX_TEXT_BYTES} bytes")
                 return
             try:

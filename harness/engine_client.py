@@ -7,10 +7,16 @@ It mints its token the way the page does (Gradio's `component_server`), sends th
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
+import struct
 import time
+import zlib
 from collections import defaultdict
+from functools import cache
+from urllib.parse import urlsplit
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
@@ -36,6 +42,12 @@ async def engine_token(visitor: Visitor) -> str:
     """A token for the visitor's socket, minted as the page's `server.engine_token()` does (from
     an open page)."""
     await visitor.open_page()
+    return await mint_token(visitor)
+
+
+async def mint_token(visitor: Visitor) -> str | dict:
+    """What `server.engine_token()` answers for the visitor as they are (the page open or not):
+    a token, or `{"refused": why}`."""
     engine = next(
         c["id"] for c in visitor.config["components"] if c.get("props", {}).get("elem_id") == "engine"
     )
@@ -48,6 +60,45 @@ async def engine_token(visitor: Visitor) -> str:
     response = await visitor.http.post(f"{visitor.base}/gradio_api/component_server", json=body)
     response.raise_for_status()
     return response.json()
+
+
+@cache
+def _inflating_to_16_mib() -> bytes:
+    deflate = zlib.compressobj(wbits=-15)
+    bomb = deflate.compress(bytes(16 * 1024 * 1024)) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    return bomb[:-4]  # permessage-deflate drops the sync flush's tail
+
+
+async def deflate_bomb(base: str, token: str) -> tuple[str, bytes]:
+    """A hostile client on a raw TCP socket: it offers compression in the handshake, then sends a
+    frame marked compressed (RSV1) that inflates to 16 MiB, whatever was agreed. The server's
+    handshake answer (lower case) and the first bytes it sends after the frame ("" at once if it
+    hung up)."""
+    where = urlsplit(base)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(
+            (
+                f"GET {PATH}?token={token} HTTP/1.1\r\nHost: {where.netloc}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            ).encode()
+        )
+        head = (await reader.readuntil(b"\r\n\r\n")).decode().lower()
+        bomb = _inflating_to_16_mib()
+        mask = os.urandom(4)
+        masked = (
+            np.frombuffer(bomb, np.uint8) ^ np.resize(np.frombuffer(mask, np.uint8), len(bomb))
+        ).tobytes()
+        writer.write(bytes([0xC2, 0xFF]) + struct.pack(">Q", len(bomb)) + mask + masked)  # FIN, RSV1, binary
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        async with asyncio.timeout(10):
+            answer = await reader.read(2)  # the server's close frame, then it hangs up
+        return head, answer
+    finally:
+        writer.close()
 
 
 class EngineClient:
