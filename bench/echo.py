@@ -153,9 +153,9 @@ class Run:
         mic = np.clip(np.round(echo + visitor + noise), -32768, 32767).astype(np.int16)
         talking_until, heard, cleaned = self.sent + len(answer.played), [], []
         for i in range(0, len(mic), FRAME):  # frame by frame, as the set hears them
-            frame, linear = self.defence(mic[i : i + FRAME], played[i : i + FRAME])
+            frame, linear, near = self.defence(mic[i : i + FRAME], played[i : i + FRAME])
             cleaned.append(frame)
-            heard += self._hear(frame, linear, self.sent < talking_until)
+            heard += self._hear(frame, linear, near, self.sent < talking_until)
             self.sent += len(frame)
         out = np.concatenate(cleaned)
         out = np.concatenate([out, np.zeros(max(0, len(mic) - len(out)), np.int16)])[: len(mic)]
@@ -169,7 +169,9 @@ class Run:
             self.kept.append(10 * np.log10(kept + 1e-12))
         return heard
 
-    def _hear(self, frame: np.ndarray, linear: np.ndarray, talking: bool) -> list[tuple[int, str]]:
+    def _hear(
+        self, frame: np.ndarray, linear: np.ndarray, near: np.ndarray | None, talking: bool
+    ) -> list[tuple[int, str]]:
         """One cleaned frame through the server's turn detection and the set's ear."""
         heard, now = [], self.sent / SR
         for kind, ms in self.vad.feed(frame):
@@ -180,7 +182,7 @@ class Run:
                 verdict = self.ear.stopped(self._sound, now)
             if verdict is not None and verdict.talking:
                 heard.append((self.sent, verdict.hearing.kind))
-        verdict, _ = self.ear.heard(frame, now, talking, self.defence.settled, linear)
+        verdict, _ = self.ear.heard(frame, now, talking, self.defence.settled, linear, near)
         if verdict is not None and verdict.talking:
             heard.append((self.sent, verdict.hearing.kind))
         return heard
@@ -221,6 +223,22 @@ def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray]
         "cpu": cpu,
         "whole_cpu": whole,
     }
+
+
+def first_answer(laptop: Laptop, plays: list[np.ndarray], clips: list[np.ndarray], count: int) -> dict:
+    """Heckles 1-3 s into the first answer a new canceller hears (before it has learned the room):
+    caught per `count`, at 6 and 12 dB under the comedian's echo."""
+    level = active_level(np.round(laptop.echo(np.concatenate(plays[:4]))).astype(np.int16))
+    caught = {}
+    for below in BELOW_DB[1:]:
+        hits = 0
+        for n in range(count):
+            run = Run(Canceller(), laptop)
+            at = int((1.0 + 2.0 * n / count) * SR)
+            heard = run.play(Answer(plays[n], at_level(clips[n % len(clips)], level - below), at), False)
+            hits += any(where >= at and kind == "speech" for where, kind in heard)
+        caught[below] = hits
+    return caught
 
 
 def _ms(seconds: float) -> str:
@@ -289,6 +307,18 @@ def run(count: int = 20) -> dict:
             ("CPU a second of audio: the cancellers", _ms(cpu), "<= 50 ms", f"{cpu / 0.05:.2f}x"),
             ("... all the hearing (+ detection, ear)", _ms(whole), "<= 50 ms", f"{whole / 0.05:.2f}x"),
             ("100 visitors, the comedian talking", f"{whole * 100:.2f} cores", "<= 2", f"{whole * 50:.2f}x"),
+        ],
+    )
+    first = count // 2
+    source, clips = next(iter(shouts.items()))
+    early = {c: first_answer(Laptop(c, delay), plays, clips, first) for c, delay in CONDITIONS}
+    table(
+        f"12c. Heckles ({source}) 1-3 s into a new canceller's first answer, before it has learned the room "
+        f"({first} per cell; the set's opener usually plays first)",
+        ["coupling / delay", "caught at -6 dB", "-12 dB"],
+        [
+            (f"{c:+.0f} dB / {dict(CONDITIONS)[c]:.0f} ms", f"{r[6.0]}/{first}", f"{r[12.0]}/{first}")
+            for c, r in early.items()
         ],
     )
     print(f"(figure 12 took {time.monotonic() - started:.0f} s)")

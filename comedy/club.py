@@ -59,6 +59,7 @@ NEW_JOKE_WAIT_SECONDS = 3.0  # how long a new topic waits for the cancelled answ
 MicChunk = tuple[int, np.ndarray, np.ndarray | None]  # rate, samples, what was playing (None: nothing)
 CUT = "\x00cut"  # a speaker-queue entry: a heckle dropped what the player holds
 _EMPTY = np.zeros(0, np.int16)
+BESIDE = np.dtype([("linear", np.int16), ("near", bool)])  # per sample: the linear output, someone in it
 
 
 def _for_the_speaker(action: Play | Caption | EndOfAnswer) -> tuple:
@@ -159,7 +160,7 @@ class ComedySet:
         self._pace = Pace()  # what reaches the API: real time and a little slack, never a flood
         self._told_pace = False
         self.echo = EchoCanceller()  # takes the comedian out of the microphone, given what the page played
-        self._linear: np.ndarray | None = None  # the linear canceller's output, beside what is sent
+        self._beside: np.ndarray | None = None  # the canceller's linear output and `near`, beside the sent
         # (item_id, pcm) to play; an empty pcm ends an answer; None ends the set.
         self._speaker: asyncio.Queue[tuple[str, np.ndarray] | None] = asyncio.Queue()
         self._generation = 0  # bumped by a cut: what the speaker holds is dropped
@@ -492,30 +493,35 @@ class ComedySet:
                 pcm = audio.pcm16_array(b"".join(chunks))  # one view of what was just sent
                 await self._do(self.stage.sent_microphone(len(pcm) / SAMPLE_RATE))
                 self.recorder.add(self.now() - len(pcm) / SAMPLE_RATE, pcm)
-                linear = self._linear_beside(len(pcm))
+                linear, near = self._linear_beside(len(pcm))
                 settled = self.echo.settled if self.echo.echoing else None  # None: no echo to tell apart
-                await self._do(self.stage.microphone(pcm, time.monotonic(), settled, linear))
+                await self._do(self.stage.microphone(pcm, time.monotonic(), settled, linear, near))
             if item is None and not self.hands_free:
                 await self._do(self.stage.committed())
 
     def _without_echo(self, rate: int, samples: np.ndarray, reference: np.ndarray | None) -> tuple:
-        """The engine's microphone with the comedian taken out, its linear canceller's output kept
-        beside it for the ear (anything else passes through, heard as it is)."""
+        """The engine's microphone with the comedian taken out, its linear canceller's output (and
+        where it holds someone besides the comedian) kept beside it for the ear (anything else
+        passes through, heard as it is)."""
         engine_frame = rate == SAMPLE_RATE and np.ndim(samples) == 1 and np.asarray(samples).dtype == np.int16
         if not engine_frame:
-            self._linear = None
+            self._beside = None
             return rate, samples
         cancelled = self.echo.process(samples, reference)
-        kept = self._linear if self._linear is not None else np.zeros(0, np.int16)
-        self._linear = np.concatenate([kept, cancelled.linear])
+        beside = np.zeros(len(cancelled.linear), BESIDE)
+        beside["linear"] = cancelled.linear
+        if cancelled.near is not None:
+            beside["near"] = cancelled.near
+        self._beside = beside if self._beside is None else np.concatenate([self._beside, beside])
         return rate, cancelled.audio
 
-    def _linear_beside(self, samples: int) -> np.ndarray | None:
-        """The linear canceller's output for the `samples` just sent (24 kHz passes sample for sample)."""
-        if self._linear is None or len(self._linear) < samples:
-            return None
-        taken, self._linear = self._linear[:samples], self._linear[samples:]
-        return taken
+    def _linear_beside(self, samples: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The linear canceller's output for the `samples` just sent, and where it holds someone
+        besides the comedian (24 kHz passes sample for sample)."""
+        if self._beside is None or len(self._beside) < samples:
+            return None, None
+        taken, self._beside = self._beside[:samples], self._beside[samples:]
+        return taken["linear"], taken["near"]
 
     async def stop_talking(self) -> None:
         """The visitor released push-to-talk: send what they said as one turn."""

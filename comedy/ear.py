@@ -11,10 +11,10 @@ and the canceller turns a heckler down for the first few hundred milliseconds of
 a sound is speech only if a speech detector (`comedy.speech`) hears a run of at least
 `BARGE_IN_SECONDS` in it and the room does not read it as laughter or applause. The detector hears
 the echo canceller's linear output (`comedy.echo`: a heckle whole, more of the comedian left in),
-and a run counts only where the sent audio holds sound too (`AUDIBLE_DBFS`), which the comedian's
-leftover never does. The same evidence lets the set cut the comedian itself (a verdict with no item)
-when the server reports nothing, as its turn detection may not for a heckle quieter than the
-comedian.
+and a run counts only where the sent audio holds sound too (`AUDIBLE_DBFS`) or the canceller
+heard someone besides the comedian (`Cancelled.near`), which its leftover never is. The same
+evidence lets the set cut the comedian itself (a verdict with no item) when the server reports
+nothing, as its turn detection may not for a heckle quieter than the comedian.
 """
 
 from __future__ import annotations
@@ -186,7 +186,6 @@ class SpeechRuns:
         self.start, self.length = None, 0
 
 
-
 class Ear:
     """Hears the reported sounds' starts, and follows the room's laughs until they fade."""
 
@@ -194,6 +193,7 @@ class Ear:
         self.model = model  # how a sound's figures say it is talk
         self.tape = Tape()
         self.linear = Tape()  # the canceller's linear output, on the same timeline (or what was sent)
+        self.near = Tape()  # per sample: the canceller heard someone besides the comedian there
         self.kinds: dict[str, str] = {}  # item -> what it was, for the sounds decided so far
         self.speech = SpeechRuns()
         self._pending: _Pending | None = None
@@ -207,6 +207,7 @@ class Ear:
     def restart(self) -> None:
         """A new session: its timeline starts at zero; nothing is pending."""
         self.tape, self.linear, self._pending, self._laugh, self._barged = Tape(), Tape(), None, None, None
+        self.near = Tape()
         self._following = None
         self.speech = SpeechRuns()
         self.kinds.clear()
@@ -248,13 +249,16 @@ class Ear:
         talking: bool = False,
         settled: bool | None = None,
         linear: np.ndarray | None = None,
+        near: np.ndarray | None = None,
     ) -> tuple[Verdict | None, Faded | None]:
         """The microphone's next audio (as sent; `talking`: while the comedian talks; `settled`:
         the echo canceller has learned the room, None when the microphone holds no echo (nothing
-        plays, headphones, the browser cancels it); `linear`: its linear output, as long as `pcm`):
-        a verdict if a sound is now heard enough, and the laugh being ridden if it just faded."""
+        plays, headphones, the browser cancels it); `linear`: its linear output, as long as `pcm`;
+        `near`: per sample, where the canceller heard someone besides the comedian): a verdict if a
+        sound is now heard enough, and the laugh being ridden if it just faded."""
         self.tape.add(pcm)
         self.linear.add(pcm if linear is None else linear)
+        self.near.add(np.zeros(len(pcm), bool) if near is None or len(near) != len(pcm) else near)
         if self._barged and self.tape.total > self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
             self._barged = None  # the server never reported it
         self._echo, self._settled = settled is not None, settled is not False
@@ -392,7 +396,12 @@ class Ear:
         return next((a for a, b in self.speech.runs if b > sample and self._audible(a, b)), None)
 
     def _audible(self, start: int, end: int) -> bool:
-        """Whether the sent audio holds a loud 20 ms frame over a run of speech (or just before)."""
+        """Whether a run of speech over the comedian is someone's: where the sent audio holds a
+        loud 20 ms frame over it (or just before), or, once the canceller has settled, where it
+        heard someone besides the comedian (`comedy.echo`: a voice quieter than the echo comes
+        through its linear output whole, though AEC3 holds it down in what is sent)."""
+        if self._settled and np.any(self.near.since(start)[: end - start]):
+            return True
         lead = int(AUDIBLE_LEAD_SECONDS * SAMPLE_RATE)
         audio = self.tape.since(start - lead)[: end - start + lead]
         whole = len(audio) // room.FRAME * room.FRAME

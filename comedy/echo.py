@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import time
+from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -31,19 +32,31 @@ from comedy.protocol import SAMPLE_RATE
 
 BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
 TAIL_SECONDS = 1.0  # after the last sound played: the echo's tail and the output path's latency
-SETTLING_SECONDS = 3.0  # AEC3 learns a room from at least this much of the comedian's voice...
+SETTLING_SECONDS = 8.0  # AEC3 learns a room from at least this much of the comedian's voice (with
+# 3 s, it still let echo through above the ear's threshold 7 s into a first answer at +6 dB)...
 SETTLED_DB = 12.0  # ...and the linear filter has taken this much of it out over a second of it
-NO_ECHO_DB = 30.0  # or the microphone holds this much less than was played: no echo to learn (headphones)
+NO_ECHO_DB = 30.0  # or the microphone holds this much less than was played: no echo to learn (headphones)...
+NO_ECHO_SECONDS = 3.0  # ...over this much of the comedian's voice
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
 LINEAR_SECONDS = 0.3  # the linear filter's reach: the device's delay and the room's first 200 ms
+LOSS_SECONDS = 3.0  # the linear filter's usual echo loss is its median over this much play...
+PLAYING_DBFS = -45.0  # ...counting 10 ms blocks whose reference is at least this loud
+PLAYING_POWER = 32768.0**2 * 10 ** (PLAYING_DBFS / 10)
+NEAR_DB = 4.0  # a block whose loss falls this far below the usual holds someone besides the echo...
+VOICE_DBFS = -50.0  # ...if its linear output is this loud (the room's own noise has no loss to lose)
+VOICE_POWER = 32768.0**2 * 10 ** (VOICE_DBFS / 10)
+SMOOTHING = float(np.exp(-1 / 3))  # block energies smoothed over about 30 ms
 
 
 class Cancelled(NamedTuple):
-    """The microphone without the comedian: `audio` (AEC3's, for the API and the ear) and `linear`
-    (the linear canceller's, a heckle kept whole: for the speech detector only)."""
+    """The microphone without the comedian: `audio` (AEC3's, for the API and the ear), `linear`
+    (the linear canceller's, a heckle kept whole: for the speech detector only) and `near`, per
+    sample, where the linear output holds someone besides the comedian's leftover (None: nobody
+    was told apart, as when the canceller did not run)."""
 
     audio: np.ndarray
     linear: np.ndarray
+    near: np.ndarray | None = None
 
 
 class EchoCanceller:
@@ -66,6 +79,7 @@ class EchoCanceller:
         self._no_echo = False  # learnt that the microphone does not hear the comedian (headphones)
         self._energy = np.zeros(3)  # microphone, linear output and reference energy over a second of play
         self._energy_seconds = 0.0
+        self._double_talk = DoubleTalk(self.block)
         self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
 
     @property
@@ -120,9 +134,9 @@ class EchoCanceller:
         mic_energy, linear_energy, played = self._energy + 1.0
         removed = 10 * np.log10(mic_energy / linear_energy)
         unheard = 10 * np.log10(played / mic_energy)
-        learnt = removed >= SETTLED_DB or unheard >= NO_ECHO_DB
-        self._learnt = learnt and self.heard_playing >= SETTLING_SECONDS
-        self._no_echo = self._learnt and unheard >= NO_ECHO_DB
+        no_echo = unheard >= NO_ECHO_DB and self.heard_playing >= NO_ECHO_SECONDS
+        self._learnt = no_echo or (removed >= SETTLED_DB and self.heard_playing >= SETTLING_SECONDS)
+        self._no_echo = no_echo
         self._energy[:], self._energy_seconds = 0.0, 0.0
 
     def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:
@@ -140,9 +154,10 @@ class EchoCanceller:
             out[at : at + self.block] = self._aec.process(heard, played)
             self._linear_block(heard, played, linear[at : at + self.block])
         self._mic_rest, self._ref_rest = mic[whole:], reference[whole:]
+        near = self._double_talk.near(mic[:whole], reference[:whole], linear)
         self.seconds += whole / self.rate
         self.cpu_seconds += time.thread_time() - started
-        return Cancelled(out, linear)
+        return Cancelled(out, linear, near)
 
     def _linear_block(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray) -> None:
         """One 10 ms block through the linear canceller, straight from and into numpy's buffers
@@ -156,3 +171,52 @@ class EchoCanceller:
             out.ctypes.data_as(as_int16),
             len(mic),
         )
+
+
+class DoubleTalk:
+    """Which 10 ms blocks of the linear canceller's output hold someone besides the comedian.
+
+    Geigel's detector compares the microphone with the loudest recent reference, so a visitor
+    quieter than the echo never passes it. This one compares the microphone with the linear
+    canceller's output instead: alone, the comedian comes out `loss` dB quieter (the filter's
+    usual echo loss, learned while it plays); a voice the filter cannot predict comes out whole,
+    so the loss falls. A block whose loss is `NEAR_DB` under the usual holds someone talking.
+    """
+
+    def __init__(self, block: int) -> None:
+        self.block = block
+        self._energy = (1.0, 1.0)  # microphone and linear output, smoothed
+        self._losses: deque[float] = deque(maxlen=int(LOSS_SECONDS * 100))
+        self._usual: float | None = None  # the filter's usual echo loss, dB (None: not learned yet)
+        self._heard = 0  # blocks of play heard
+
+    def near(self, mic: np.ndarray, reference: np.ndarray, linear: np.ndarray) -> np.ndarray:
+        """Per sample, for whole blocks of microphone, reference and linear output: whether the
+        block holds someone besides the comedian."""
+        energies = [_power(x, self.block) for x in (mic, linear, reference)]
+        playing = energies[2] > PLAYING_POWER
+        blocks = len(energies[1])
+        near = np.zeros(blocks, bool)
+        heard_mic, heard_linear = self._energy
+        for n in range(blocks):
+            heard_mic = SMOOTHING * heard_mic + (1 - SMOOTHING) * (energies[0][n] + 1.0)
+            heard_linear = SMOOTHING * heard_linear + (1 - SMOOTHING) * (energies[1][n] + 1.0)
+            loss = 10 * np.log10(heard_mic / heard_linear)
+            if playing[n]:
+                self._learn(loss)
+            voice = heard_linear > VOICE_POWER
+            near[n] = voice and self._usual is not None and loss < self._usual - NEAR_DB
+        self._energy = (heard_mic, heard_linear)
+        return np.repeat(near, self.block)
+
+    def _learn(self, loss: float) -> None:
+        self._losses.append(loss)
+        self._heard += 1
+        if self._heard >= 20 and (self._heard % 10 == 0 or self._usual is None):
+            self._usual = float(np.median(self._losses))
+
+
+def _power(pcm: np.ndarray, block: int) -> np.ndarray:
+    """The mean square of each whole block of `pcm` (PCM16 units)."""
+    blocks = len(pcm) // block
+    return np.mean(pcm[: blocks * block].reshape(blocks, block).astype(np.float64) ** 2, axis=1)

@@ -521,13 +521,19 @@ class Stage:
         return self._room_window is not None
 
     def microphone(
-        self, pcm: np.ndarray, now: float, settled: bool | None = None, linear: np.ndarray | None = None
+        self,
+        pcm: np.ndarray,
+        now: float,
+        settled: bool | None = None,
+        linear: np.ndarray | None = None,
+        near: np.ndarray | None = None,
     ) -> list[Action]:
-        """The visitor's microphone, as sent (`linear`: the echo canceller's linear output beside it;
-        `settled`: the canceller has learned the room, None: no echo in the microphone): the ear
+        """The visitor's microphone, as sent (`linear`: the echo canceller's linear output beside it,
+        `near` where it holds someone besides the comedian; `settled`: the canceller has learned
+        the room, None: no echo in the microphone): the ear
         hears the sounds the server reports, rides the room's laughs, and after a punchline the room
         is read for the joke's score."""
-        verdict, faded = self.ear.heard(pcm, now, self.talking, settled, linear)
+        verdict, faded = self.ear.heard(pcm, now, self.talking, settled, linear, near)
         actions = self._words_overdue(now) + (self._verdict(verdict, now) if verdict else [])
         if faded is not None:
             actions += self._faded(faded)

@@ -32,11 +32,11 @@ REHEARSAL_KEY = "rehearsal"
 EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
 
 
-
 def _warm_up() -> None:
     """The ear's first-call costs, paid at start-up: librosa's kernels and the speech detector's model."""
     room.warm_up()
     speech.warm_up()
+
 
 class ClubApp:
     """The app's state: settings, the rehearsal server when there is no key, and the sets."""

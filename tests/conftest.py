@@ -8,11 +8,19 @@ from collections.abc import AsyncIterator
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from comedy import protocol
+from comedy import protocol, room, speech
 from comedy.rehearsal import RehearsalServer
 from harness.sets import KEY
 from harness.speech import appends, spoken  # noqa: F401
 from tests.schema import check_server_event
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_ear_warmed_up() -> None:
+    """The app pays the ear's first-call costs at start-up (librosa's kernels, about 1.5 s, and the
+    speech detector's model); a set made by a test must not pay them on its first heckle either."""
+    room.warm_up()
+    speech.warm_up()
 
 
 @pytest.fixture

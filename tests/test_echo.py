@@ -59,12 +59,12 @@ def test_with_nothing_played_the_microphone_passes_untouched() -> None:
 @pytest.mark.parametrize("coupling_db", [-6.0, 0.0, 6.0])
 def test_the_comedian_is_taken_out_of_a_laptop_microphone(coupling_db: float) -> None:
     laptop, canceller = Laptop(coupling_db, 80.0), EchoCanceller()
-    for n in range(2):
+    for n in range(3):
         played = np.concatenate([_answer(n), np.zeros(SAMPLE_RATE // 2, np.int16)])
         mic = _mic(laptop, played)
         audio, _ = _through(canceller, played, mic)
     assert canceller.settled  # it learned the room
-    assert _db(mic[: len(audio)]) - _db(audio) >= 25.0  # the second answer: at least 25 dB gone
+    assert _db(mic[: len(audio)]) - _db(audio) >= 25.0  # the third answer: at least 25 dB gone
     assert not canceller.active or canceller.seconds > 0
 
 
@@ -119,7 +119,7 @@ def _hear(laptop: Laptop, canceller: EchoCanceller, ear: Ear, played: np.ndarray
             else:
                 verdicts.append(ear.stopped(sound, now))
         settled = canceller.settled if canceller.echoing else None  # as the set tells its ear
-        verdicts.append(ear.heard(out.audio, now, talking, settled, out.linear)[0])
+        verdicts.append(ear.heard(out.audio, now, talking, settled, out.linear, out.near)[0])
     return [v for v in verdicts if v is not None and v.talking]
 
 
@@ -142,3 +142,38 @@ def test_a_heckle_six_db_under_the_comedian_is_heard_as_someone_talking() -> Non
     heckle = at_level(audience.heckle("coral", audience.HECKLES[2]), level - 6).astype(np.float64)
     heard = _hear(laptop, canceller, ear, played, _mic(laptop, played, heckle, SAMPLE_RATE))
     assert any(v.hearing.kind == "speech" for v in heard), heard
+
+
+def _learned(coupling_db: float) -> tuple[Laptop, EchoCanceller, Ear]:
+    """A laptop whose canceller has heard three answers: it knows the room."""
+    laptop, canceller, ear = Laptop(coupling_db, 80.0), EchoCanceller(), Ear()
+    for n in range(3):
+        played = np.concatenate([_answer(n), np.zeros(SAMPLE_RATE // 2, np.int16)])
+        _hear(laptop, canceller, ear, played, _mic(laptop, played))
+    assert canceller.settled
+    return laptop, canceller, ear
+
+
+@pytest.mark.parametrize("coupling_db", [-6.0, 0.0, 6.0])
+@pytest.mark.parametrize("voice", ["ash", "coral"])
+def test_a_heckle_twelve_db_under_the_comedian_is_heard_as_someone_talking(
+    coupling_db: float, voice: str
+) -> None:
+    laptop, canceller, ear = _learned(coupling_db)
+    played = np.concatenate([_answer(1), np.zeros(SAMPLE_RATE // 2, np.int16)])
+    level = active_level(laptop.echo(played).astype(np.int16))
+    heckle = at_level(audience.heckle(voice, audience.HECKLES[0]), level - 12).astype(np.float64)
+    heard = _hear(laptop, canceller, ear, played, _mic(laptop, played, heckle, SAMPLE_RATE))
+    assert any(v.hearing.kind == "speech" for v in heard), heard
+
+
+def test_the_double_talk_detector_finds_the_visitor_not_the_comedian() -> None:
+    laptop, canceller, _ = _learned(0.0)
+    played = _answer(1)
+    alone = canceller.process(_mic(laptop, played), played)
+    assert alone.near is not None and np.mean(alone.near) < 0.02  # the comedian alone: (almost) nobody else
+    heckle = at_level(audience.heckle("ash"), active_level(laptop.echo(played).astype(np.int16)) - 12)
+    at = SAMPLE_RATE
+    heckled = canceller.process(_mic(laptop, played, heckle.astype(np.float64), at), played)
+    assert np.mean(heckled.near[at : at + len(heckle)]) > 0.3  # someone besides the comedian, there
+    assert np.mean(heckled.near[: at - SAMPLE_RATE // 4]) < 0.02  # and not before they spoke
