@@ -20,6 +20,7 @@ the room across those pauses, so the next answer starts converged. Not thread-sa
 from __future__ import annotations
 
 import ctypes
+import math
 import time
 from collections import deque
 from typing import NamedTuple
@@ -193,30 +194,34 @@ class DoubleTalk:
     def near(self, mic: np.ndarray, reference: np.ndarray, linear: np.ndarray) -> np.ndarray:
         """Per sample, for whole blocks of microphone, reference and linear output: whether the
         block holds someone besides the comedian."""
-        energies = [_power(x, self.block) for x in (mic, linear, reference)]
-        playing = energies[2] > PLAYING_POWER
-        blocks = len(energies[1])
-        near = np.zeros(blocks, bool)
+        blocks = len(linear) // self.block
+        powers = _power(np.stack([mic[: len(linear)], linear, reference[: len(linear)]]), self.block)
         heard_mic, heard_linear = self._energy
-        for n in range(blocks):
-            heard_mic = SMOOTHING * heard_mic + (1 - SMOOTHING) * (energies[0][n] + 1.0)
-            heard_linear = SMOOTHING * heard_linear + (1 - SMOOTHING) * (energies[1][n] + 1.0)
-            loss = 10 * np.log10(heard_mic / heard_linear)
-            if playing[n]:
-                self._learn(loss)
-            voice = heard_linear > VOICE_POWER
-            near[n] = voice and self._usual is not None and loss < self._usual - NEAR_DB
+        near = np.zeros(blocks, bool)
+        losses = []
+        for n, (mic_power, linear_power, played) in enumerate(powers.T.tolist()):  # a few blocks a call
+            heard_mic = SMOOTHING * heard_mic + (1 - SMOOTHING) * (mic_power + 1.0)
+            heard_linear = SMOOTHING * heard_linear + (1 - SMOOTHING) * (linear_power + 1.0)
+            loss = 10 * math.log10(heard_mic / heard_linear)
+            if played > PLAYING_POWER:
+                losses.append(loss)
+            usual = self._usual
+            near[n] = usual is not None and heard_linear > VOICE_POWER and loss < usual - NEAR_DB
         self._energy = (heard_mic, heard_linear)
+        self._learn(losses)
         return np.repeat(near, self.block)
 
-    def _learn(self, loss: float) -> None:
-        self._losses.append(loss)
-        self._heard += 1
-        if self._heard >= 20 and (self._heard % 10 == 0 or self._usual is None):
+    def _learn(self, losses: list[float]) -> None:
+        """The filter's usual echo loss, from the blocks it heard while the comedian played."""
+        before = self._heard
+        self._losses.extend(losses)
+        self._heard += len(losses)
+        if self._heard >= 20 and (self._heard // 10 > before // 10 or self._usual is None):
             self._usual = float(np.median(self._losses))
 
 
 def _power(pcm: np.ndarray, block: int) -> np.ndarray:
-    """The mean square of each whole block of `pcm` (PCM16 units)."""
-    blocks = len(pcm) // block
-    return np.mean(pcm[: blocks * block].reshape(blocks, block).astype(np.float64) ** 2, axis=1)
+    """The mean square of each whole block of `pcm` (PCM16 units; of each row, if it has rows)."""
+    blocks = pcm.shape[-1] // block
+    whole = pcm[..., : blocks * block].astype(np.float64)
+    return np.mean((whole * whole).reshape(*pcm.shape[:-1], blocks, block), axis=-1)
