@@ -225,6 +225,37 @@ def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray]
     }
 
 
+def room_sounds() -> list[np.ndarray]:
+    """Real laughs and applause (the first 3 s of each clip in ../shared/room-clips)."""
+    import soundfile
+
+    clips = []
+    for path in sorted(ROOM_CLIPS.glob("*.wav")):
+        if path.name.startswith(("laugh", "applause")):
+            x, rate = soundfile.read(path, dtype="int16")
+            if rate == SR:
+                clips.append(x[: 3 * SR])
+    return clips
+
+
+def laughs_over(laptop: Laptop, plays: list[np.ndarray], clips: list[np.ndarray]) -> dict[float, int]:
+    """Real laughs and applause 1-2.5 s into an answer, once the canceller has learned the room:
+    how many of `len(plays)` cut the comedian, at 0, 6 and 12 dB under its echo."""
+    run = Run(Canceller(), laptop)
+    for played in plays[:3]:
+        run.play(Answer(played), measure_echo=False)
+    level = active_level(np.round(laptop.echo(np.concatenate(plays[:4]))).astype(np.int16))
+    cuts = {}
+    for below in BELOW_DB:
+        cut = 0
+        for n, played in enumerate(plays):
+            at, start = int(run.rng.uniform(1.0, 2.5) * SR), run.sent
+            heard = run.play(Answer(played, at_level(clips[n % len(clips)], level - below), at), False)
+            cut += any(where >= start + at and kind == "speech" for where, kind in heard)
+        cuts[below] = cut
+    return cuts
+
+
 def first_answer(laptop: Laptop, plays: list[np.ndarray], clips: list[np.ndarray], count: int) -> dict:
     """Heckles 1-3 s into the first answer a new canceller hears (before it has learned the room):
     caught per `count`, at 6 and 12 dB under the comedian's echo."""
@@ -321,6 +352,18 @@ def run(count: int = 20) -> dict:
             for c, r in early.items()
         ],
     )
+    if ROOM_CLIPS.is_dir():
+        sounds = room_sounds()
+        over = {c: laughs_over(Laptop(c, delay), plays, sounds) for c, delay in CONDITIONS}
+        table(
+            f"12d. Real laughs and applause ({len(sounds)} clips, ../shared/room-clips) over the comedian, "
+            f"once the canceller has learned the room: answers cut, of {count} (the target is none)",
+            ["coupling / delay", "cut at 0 dB", "-6 dB", "-12 dB"],
+            [
+                (f"{c:+.0f} dB / {dict(CONDITIONS)[c]:.0f} ms", *(f"{r[b]}/{count}" for b in BELOW_DB))
+                for c, r in over.items()
+            ],
+        )
     print(f"(figure 12 took {time.monotonic() - started:.0f} s)")
     return results
 

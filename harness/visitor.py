@@ -38,10 +38,11 @@ CHOICES = choices()
 
 
 class BrowserLikeTransport(httpx.AsyncHTTPTransport):
-    """Sends a request again when a reused keep-alive connection was closed before any answer.
+    """Sends a request again, once, when its connection was closed or reset before any answer.
 
-    Browsers do this; httpx does not. The server closed the idle connection without reading the
-    request (uvicorn's 5 s keep-alive), so sending it again cannot do anything twice.
+    Browsers do this for a reused keep-alive connection; httpx does not. The server closed the
+    idle connection as the request went out (uvicorn's 5 s keep-alive), without reading it, so
+    sending it again on a new connection cannot do anything twice.
     """
 
     requests = 0  # every HTTP request a visitor made, for the benchmarks
@@ -53,7 +54,9 @@ class BrowserLikeTransport(httpx.AsyncHTTPTransport):
         except httpx.RemoteProtocolError as exc:
             if "without sending a response" not in str(exc):
                 raise
-            return await super().handle_async_request(request)
+        except (httpx.ReadError, httpx.WriteError):
+            pass  # reset under the request: no answer began
+        return await super().handle_async_request(request)
 
 
 class Visitor:
