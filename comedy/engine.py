@@ -36,6 +36,7 @@ import numpy as np
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from comedy import page_wire
 from comedy.club import Club, ComedySet
 from comedy.pacing import Pace
 from comedy.protocol import SAMPLE_RATE
@@ -182,14 +183,14 @@ def take_report(comedy_set: ComedySet, report: dict) -> None:
     """A player's report (`played`, `started`) into the set; numbers that are not finite counts
     in range are ignored, as is anything else."""
     kind = report.get("type")
-    if kind == "played" and isinstance(report.get("items"), dict):
+    if kind == page_wire.PLAYED and isinstance(report.get("items"), dict):
         for item_id, samples in report["items"].items():
             with contextlib.suppress(OverflowError):
                 if (count := _count(samples, MAX_SAMPLES)) is not None:
                     comedy_set.heard(str(item_id)[:64], int(count))
         if report.get("final") is True:
             comedy_set.cut_heard()
-    elif kind == "started":
+    elif kind == page_wire.STARTED:
         with contextlib.suppress(OverflowError):
             # the output device's clock may put the first sample a little in the future: ago < 0
             if (ago := _count(report.get("ago_ms"), MAX_AGO_MS, -MAX_AGO_MS)) is not None:
@@ -200,13 +201,14 @@ def speech_message(kind: str, item_id: str, pcm: np.ndarray | Caption | None) ->
     """One piece of `ComedySet.stream()` as text, for the fallback over Gradio's event stream."""
     if isinstance(pcm, Caption):
         return json.dumps(
-            {"kind": kind, "item": item_id, "text": pcm.text, "at": pcm.at, "n": next(_MESSAGES)}
+            {"type": page_wire.WORDS, "item": item_id, "text": pcm.text, "at": pcm.at, "n": next(_MESSAGES)}
         )
     data = base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii") if pcm is not None else ""
-    return json.dumps({"kind": kind, "item": item_id, "pcm": data, "n": next(_MESSAGES)})
+    return json.dumps({"type": _TYPES[kind], "item": item_id, "pcm": data, "n": next(_MESSAGES)})
 
 
 _MESSAGES = itertools.count()  # every message differs, so Gradio never skips one as unchanged
+_TYPES = {"audio": page_wire.AUDIO, "cut": page_wire.CUT, "end": page_wire.END}  # the set's pieces
 
 
 def same_origin(headers: Mapping[str, str]) -> bool:
@@ -269,14 +271,14 @@ class Engine:
         await websocket.accept()
         if visitor is None:
             await websocket.send_text(
-                json.dumps({"type": "refused", "message": "The engine's token was refused."})
+                json.dumps({"type": page_wire.REFUSED, "message": "The engine's token was refused."})
             )
             await websocket.close(REFUSED, "token refused")
             return
         older = self.sockets.get(visitor)
         if older is None and len(self.sockets) >= self.max_sockets:
             message = "The club's audio engine is full: the page uses Gradio's own stream instead."
-            await websocket.send_text(json.dumps({"type": "refused", "message": message}))
+            await websocket.send_text(json.dumps({"type": page_wire.REFUSED, "message": message}))
             await websocket.close(FULL, "too many sockets")
             return
         self.sockets[visitor] = websocket
@@ -336,7 +338,7 @@ class Engine:
                         self.first_frames.append((item_id, time.monotonic()))
                     seq += 1
                 elif kind == "words":
-                    message = {"type": "words", "item": item_id, "text": pcm.text, "at": pcm.at}
+                    message = {"type": page_wire.WORDS, "item": item_id, "text": pcm.text, "at": pcm.at}
                     await websocket.send_text(json.dumps(message))
                 else:
-                    await websocket.send_text(json.dumps({"type": kind, "item": item_id}))
+                    await websocket.send_text(json.dumps({"type": _TYPES[kind], "item": item_id}))

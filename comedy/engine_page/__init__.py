@@ -1,7 +1,8 @@
 """The page's audio engine as a Gradio 6 component: a `gr.HTML` with its JavaScript and worklets.
 
-The JavaScript (`engine.js`), the socket's Worker (`socket_worker.js`) and the AudioWorklet
-processors (`worklets.js`) live beside this file; the server side of the socket is `comedy.engine`.
+The JavaScript (`engine.js`; the wire's message types in `wire.js`, the pure functions of what it
+shows in `shows.js`), the socket's Worker (`socket_worker.js`) and the AudioWorklet processors
+(`worklets.js`) live beside this file; the server side of the socket is `comedy.engine`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,17 @@ def _read(name: str) -> str:
 
 
 def script() -> str:
-    """`engine.js` with the worklets' and the socket worker's source inlined (they load from Blob
+    """`engine.js` after the wire's names (`wire.js`) and what it shows (`shows.js`: pure
+    functions), with the worklets' and the socket worker's source inlined (they load from Blob
     URLs: no extra route)."""
     return (
-        _read("engine.js")
-        .replace("__WORKLETS__", json.dumps(_read("worklets.js")))
-        .replace("__SOCKET_WORKER__", json.dumps(_read("socket_worker.js")))
+        _read("wire.js")
+        + _read("shows.js")
+        + (
+            _read("engine.js")
+            .replace("__WORKLETS__", json.dumps(_read("worklets.js")))
+            .replace("__SOCKET_WORKER__", json.dumps(_read("wire.js") + _read("socket_worker.js")))
+        )
     )
 
 

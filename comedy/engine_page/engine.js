@@ -6,13 +6,15 @@
 const WORKLETS = __WORKLETS__;
 const SOCKET_WORKER = __SOCKET_WORKER__;
 const WIRE_RATE = 24000;
-const E = (window.__engine = window.__engine || {
+window.__engine = window.__engine || {
   path: "off", ctx: null, worker: null, open: false, player: null, capture: null, opened: false,
   retries: 0, connections: 0, heard: {}, cuts: [], levels: { you: 0, comedian: 0 },
   peaks: { you: 0, comedian: 0 }, mic: "off", echo: "", referenced: 0,
   captions: { words: {}, count: {}, shown: [], item: "" },
-});
+};
+const E = window.__engine;
 const CAPTION_WORDS = 14; // the last words heard, large, as a caption line
+// barWidth, spotlightOpacity, wordsHeard, captionText: shows.js, inlined before this.
 const line = element.querySelector(".engine-status");
 const bars = { you: element.querySelector(".level-you"), comedian: element.querySelector(".level-comedian") };
 const spotlight = element.querySelector(".spotlight");
@@ -26,15 +28,15 @@ function say(text) {
 function draw(who, level) {
   E.levels[who] = level;
   E.peaks[who] = Math.max(E.peaks[who], level);
-  const width = Math.min(100, Math.round(Math.sqrt(level) * 180));
-  bars[who].style.width = width + "%";
-  if (who === "comedian") spotlight.style.opacity = String(0.2 + Math.min(0.8, Math.sqrt(level) * 2.4));
+  bars[who].style.width = `${barWidth(level)}%`;
+  if (who === "comedian") spotlight.style.opacity = String(spotlightOpacity(level));
 }
 
 // Captions in step with what is heard: each piece of text came with the audio position (samples of
 // its item) it arrived at, and shows once the player has played that far; not when it arrives.
 function addWords(item, text, at) {
-  (E.captions.words[item] = E.captions.words[item] || []).push({ text, at });
+  E.captions.words[item] = E.captions.words[item] || [];
+  E.captions.words[item].push({ text, at });
   showWords(item);
 }
 
@@ -43,14 +45,12 @@ function showWords(item) {
   if (!words) return;
   const heard = E.heard[item] || 0;
   const before = E.captions.count[item] || 0;
-  let n = before;
-  while (n < words.length && words[n].at <= heard) n++;
+  const n = wordsHeard(words, heard, before);
   if (n === before) return;
   for (let i = before; i < n; i++) E.captions.shown.push({ item, index: i, heard });
   E.captions.count[item] = n;
   E.captions.item = item;
-  const said = words.slice(0, n).map((w) => w.text).join("").trim().split(/\s+/);
-  captionLine.textContent = said.slice(-CAPTION_WORDS).join(" ");
+  captionLine.textContent = captionText(words, n, CAPTION_WORDS);
 }
 
 function toDevice(contextTime) {
@@ -65,7 +65,7 @@ function send(message) {
   } else if (E.path === "gradio") {
     // The fallback reports through a server function: at most ten a second, plus every final one.
     const now = performance.now();
-    if (message.type !== "played" || message.final || now - (E.lastReport || 0) >= 100) {
+    if (message.type !== WIRE.PLAYED || message.final || now - (E.lastReport || 0) >= 100) {
       E.lastReport = now;
       server.engine_report(message);
     }
@@ -76,14 +76,14 @@ function send(message) {
 E.fromGradio = (value) => {
   if (!value || !E.player) return;
   const m = JSON.parse(value);
-  if (m.kind === "audio") {
+  if (m.type === WIRE.AUDIO) {
     const bytes = Uint8Array.from(atob(m.pcm), (c) => c.charCodeAt(0));
     E.player.port.postMessage({ item: m.item, pcm: bytes.buffer }, [bytes.buffer]);
-  } else if (m.kind === "cut") {
+  } else if (m.type === WIRE.CUT) {
     E.player.port.postMessage({ cut: true, at: performance.timeOrigin + performance.now() });
-  } else if (m.kind === "end") {
+  } else if (m.type === WIRE.END) {
     E.player.port.postMessage({ end: m.item });
-  } else if (m.kind === "words") {
+  } else if (m.type === WIRE.WORDS) {
     addWords(m.item, m.text, m.at);
   }
 };
@@ -92,13 +92,13 @@ function onPlayer(event) {
   const d = event.data;
   if (d.started !== undefined) {
     const at = toDevice(d.at);
-    send({ type: "started", item: d.started, ago_ms: performance.now() - at });
+    send({ type: WIRE.STARTED, item: d.started, ago_ms: performance.now() - at });
   } else if (d.cut !== undefined) {
     const received = d.received === undefined ? performance.now() : d.received - performance.timeOrigin;
     E.cuts.push({ received, silentAt: toDevice(d.cut) });
     // Everything rendered before the cut reaches the speaker: that is what the visitor heard.
     for (const item in d.played) E.heard[item] = Math.max(E.heard[item] || 0, d.played[item]);
-    send({ type: "played", items: d.played, final: true });
+    send({ type: WIRE.PLAYED, items: d.played, final: true });
   } else if (d.played) {
     // What has left the speaker: what the worklet rendered, less what is still in the output path.
     const inFlight = Math.max(0, Math.round((d.at - E.ctx.getOutputTimestamp().contextTime) * WIRE_RATE));
@@ -108,7 +108,7 @@ function onPlayer(event) {
       items[item] = E.heard[item];
       showWords(item);
     }
-    if (Object.keys(items).length) send({ type: "played", items });
+    if (Object.keys(items).length) send({ type: WIRE.PLAYED, items });
     draw("comedian", d.level);
   }
 }
@@ -130,17 +130,17 @@ function onSocket(event) {
   } else if (d.close !== undefined) {
     E.open = false;
     if (!E.opened) {
-      fallBack("the engine's WebSocket could not open, code " + d.close);
+      fallBack(`the engine's WebSocket could not open, code ${d.close}`);
       return;
     }
     E.path = "reconnecting";
     E.retries++;
     say("The audio engine lost its connection: reconnecting…");
     const wait = Math.min(8000, 250 * 2 ** E.retries) * Math.random();
-    setTimeout(() => connect().catch((err) => say("The audio engine could not reconnect: " + err)), wait);
-  } else if (d.text && d.text.type === "refused") {
+    setTimeout(() => connect().catch((err) => say(`The audio engine could not reconnect: ${err}`)), wait);
+  } else if (d.text?.type === WIRE.REFUSED) {
     say(d.text.message);
-  } else if (d.text && d.text.type === "words") {
+  } else if (d.text?.type === WIRE.WORDS) {
     addWords(d.text.item, d.text.text, d.text.at);
   }
 }
@@ -149,7 +149,7 @@ function fallBack(why) {
   // A proxy or network that blocks the socket: Gradio's own streamed speaker and microphone.
   E.path = "gradio";
   E.echo = "none";
-  say("Sound: Gradio's own event stream, a little slower (" + why + "). Your microphone is below, under “Sound without the engine”. " + ECHO_SAYS.none);
+  say(`Sound: Gradio's own event stream, a little slower (${why}). Your microphone is below, under “Sound without the engine”. ${ECHO_SAYS.none}`);
   const panel = document.querySelector("#fallback");
   if (panel && !panel.querySelector("#fallback-audio")) panel.querySelector("button").click(); // open it
   const tryClick = (left) => {
@@ -163,13 +163,13 @@ function fallBack(why) {
 async function connect() {
   const token = await server.engine_token();
   if (typeof token !== "string") {
-    const why = (token && token.refused) || "no token";
+    const why = (token?.refused) || "no token";
     if (E.opened) throw new Error(why); // a reconnect says so, and tries again later
     fallBack(why);
     return;
   }
-  const root = (window.gradio_config && window.gradio_config.root) || location.href;
-  const url = new URL("engine/ws", root.endsWith("/") ? root : root + "/");
+  const root = (window.gradio_config?.root) || location.href;
+  const url = new URL("engine/ws", root.endsWith("/") ? root : `${root}/`);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.searchParams.set("token", token);
   E.worker.postMessage({ connect: url.href });
@@ -195,19 +195,19 @@ const ECHO_SAYS = {
 };
 
 function sayPath() {
-  say("Sound: the Web Audio engine, over one WebSocket." + (E.echo ? " " + ECHO_SAYS[E.echo] : ""));
+  say(`Sound: the Web Audio engine, over one WebSocket.${E.echo ? ` ${ECHO_SAYS[E.echo]}` : ""}`);
 }
 
 async function echoPath(stream) {
   if (E.echo) return E.echo;
   const track = stream.getAudioTracks()[0];
-  const offered = track && track.getCapabilities ? track.getCapabilities().echoCancellation : null;
+  const offered = track?.getCapabilities ? track.getCapabilities().echoCancellation : null;
   let path = "server";
   if (Array.isArray(offered) && offered.includes("all")) {
     try {
       await track.applyConstraints({ echoCancellation: { exact: "all" } });
       path = "system-wide";
-    } catch (err) {
+    } catch {
       path = "server"; // offered but refused: the server's canceller does it
     }
   }
@@ -221,7 +221,7 @@ async function connectMicrophone() {
   await E.starting;
   if (!(stream instanceof MediaStream)) {
     E.mic = "blocked";
-    say("No microphone (" + stream.name + "): type a topic instead. " + E.status);
+    say(`No microphone (${stream.name}): type a topic instead. ${E.status}`);
     return false;
   }
   if (!E.source) {
@@ -241,12 +241,13 @@ async function start(withMicrophone) {
     if (withMicrophone && (await connectMicrophone())) E.micOn(true);
   } catch (err) {
     E.starting = null;
-    say("The audio engine could not start: " + err);
+    say(`The audio engine could not start: ${err}`);
   }
 }
 
 async function startSound() {
-  const ctx = (E.ctx = new AudioContext({ latencyHint: "interactive" }));
+  E.ctx = new AudioContext({ latencyHint: "interactive" });
+  const ctx = E.ctx;
   const resumed = ctx.resume(); // inside the click, as autoplay rules want
   await resumed;
   const url = URL.createObjectURL(new Blob([WORKLETS], { type: "application/javascript" }));
@@ -301,7 +302,7 @@ async function checkMicrophone() {
     E.micCheck = stream.name === "NotAllowedError" ? "blocked" : "missing";
     say(E.micCheck === "blocked"
       ? "The browser blocked the microphone: allow it (the icon in the address bar), then check again."
-      : "No microphone found (" + stream.name + "): plug one in, or type a topic instead.");
+      : `No microphone found (${stream.name}): plug one in, or type a topic instead.`);
     return E.micCheck;
   }
   if (!E.starting) E.starting = startSound();
@@ -325,8 +326,8 @@ async function checkMicrophone() {
   E.micCheck = loudest > HEARD_LEVEL ? "heard" : "quiet";
   const echo = ECHO_SAYS[E.path === "gradio" ? "none" : await echoPath(stream)];
   say(E.micCheck === "heard"
-    ? "We can hear you. Press Start the set and talk. " + echo
-    : "We can't hear you: check the input device in your system settings, or move closer. " + echo);
+    ? `We can hear you. Press Start the set and talk. ${echo}`
+    : `We can't hear you: check the input device in your system settings, or move closer. ${echo}`);
   return E.micCheck;
 }
 element.querySelector(".engine-check").addEventListener("click", () => checkMicrophone());
@@ -334,7 +335,7 @@ element.querySelector(".engine-check").addEventListener("click", () => checkMicr
 // Safari and iOS let a page play sound only once a tap has started it: the first tap anywhere
 // starts the engine's audio (inside that tap), so the comedian is never silent there.
 const unlock = () => {
-  if (!E.starting) E.starting = startSound().catch((err) => { E.starting = null; say("The audio engine could not start: " + err); });
+  if (!E.starting) E.starting = startSound().catch((err) => { E.starting = null; say(`The audio engine could not start: ${err}`); });
 };
 document.addEventListener("pointerdown", unlock, { once: true, capture: true });
 document.addEventListener("touchend", unlock, { once: true, capture: true });

@@ -9,7 +9,7 @@ function now() {
   return performance.timeOrigin + performance.now(); // comparable with the main thread's clock
 }
 
-onmessage = (event) => {
+self.onmessage = (event) => {
   const d = event.data;
   if (d.ports) {
     [player, capture] = d.ports;
@@ -37,8 +37,8 @@ function open(url) {
   socket.onmessage = (event) => {
     if (typeof event.data === "string") {
       const message = JSON.parse(event.data);
-      if (message.type === "cut") player.postMessage({ cut: true, at: now() });
-      else if (message.type === "end") player.postMessage({ end: message.item });
+      if (message.type === WIRE.CUT) player.postMessage({ cut: true, at: now() });
+      else if (message.type === WIRE.END) player.postMessage({ end: message.item });
       postMessage({ text: message, at: now() });
       return;
     }

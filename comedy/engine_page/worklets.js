@@ -31,9 +31,9 @@ class Capture extends AudioWorkletProcessor {
   }
 
   process(inputs) {
-    const mic = inputs[0] && inputs[0][0];
+    const mic = inputs[0]?.[0];
     if (!mic) return true;
-    const ref = inputs[1] && inputs[1][0];
+    const ref = inputs[1]?.[0];
     const size = mic.length;
     while (this.t < size - 1) {
       const i = Math.floor(this.t);

@@ -1,0 +1,11 @@
+// The page's wire: the `type` of every text message between the page and the server (the same
+// names as comedy/page_wire.py; a test holds them equal).
+const WIRE = Object.freeze({
+  AUDIO: "audio",
+  CUT: "cut",
+  END: "end",
+  WORDS: "words",
+  REFUSED: "refused",
+  PLAYED: "played",
+  STARTED: "started",
+});

@@ -1,0 +1,35 @@
+"""The page's wire: one vocabulary of message types, the same in Python and in the page."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from comedy import page_wire
+from comedy.engine import speech_message
+from comedy.engine_page import script
+from comedy.stage import Caption
+
+
+def test_the_page_and_the_server_name_the_same_message_types() -> None:
+    assert page_wire.js_names() == page_wire.python_names()
+    assert set(page_wire.python_names().values()) == {*page_wire.TO_PAGE, *page_wire.FROM_PAGE}
+
+
+def test_the_page_script_and_its_socket_worker_carry_the_names() -> None:
+    page = script()
+    assert page.startswith(page_wire.JS.read_text(encoding="utf-8"))
+    assert page.count("const WIRE = Object.freeze(") == 2  # the page's own, and the worker's (inlined)
+
+
+def test_every_fallback_message_has_a_type_from_the_wire() -> None:
+    pieces = [
+        ("audio", "item_1", np.arange(480, dtype=np.int16)),
+        ("words", "item_1", Caption("item_1", "Good evening", 480)),
+        ("cut", "item_1", None),
+        ("end", "item_1", None),
+    ]
+    messages = [json.loads(speech_message(*piece)) for piece in pieces]
+    assert [m["type"] for m in messages] == [page_wire.AUDIO, page_wire.WORDS, page_wire.CUT, page_wire.END]
+    assert all("kind" not in m for m in messages)
