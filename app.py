@@ -19,7 +19,7 @@ from comedy.club import ComedySet
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalThread
 from comedy.venue import HANDS_FREE, PUSH_TO_TALK, ClubApp
-from comedy.web import BATTLE_LINE, Web, applause_meter, session_capacity
+from comedy.web import BATTLE_LINE, SHOWN, Web, applause_meter, session_capacity
 from comedy.web import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
@@ -246,18 +246,24 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         api_visibility="private",
     )
     barges = gr.Number(0, visible=False)
-    shown = [
-        page.transcript,
-        page.status,
-        page.figures,
-        page.latency,
-        page.laugh,
-        page.scores,
-        page.chip,
-        barges,
-    ]
+    shown = {  # each thing `web.shown` names, to its component
+        "transcript": page.transcript,
+        "status": page.status,
+        "figures": page.figures,
+        "latency": page.latency,
+        "laugh": page.laugh,
+        "scores": page.scores,
+        "chip": page.chip,
+        "barges": barges,
+    }
     demo.load(
-        web.updates, None, shown, api_name="updates", api_visibility="private", show_progress="hidden", **LONG
+        web.updates,
+        None,
+        [shown[name] for name in SHOWN],
+        api_name="updates",
+        api_visibility="private",
+        show_progress="hidden",
+        **LONG,
     )
     barges.change(None, None, None, js=FLUSH_JS)
     page.save.click(

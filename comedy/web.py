@@ -67,9 +67,22 @@ def refused(exc: Exception, prefix: str = "") -> str:
     return words
 
 
-def shown(comedy_set: ComedySet) -> tuple:
-    """What the page shows of a set: transcript, status, figures, latency plot, laugh meter, the
-    laugh per joke, the content filter's chip, cuts."""
+SHOWN = (
+    "transcript",
+    "status",
+    "figures",
+    "latency",
+    "laugh",
+    "scores",
+    "chip",
+    "barges",
+)  # `updates`' outputs
+
+
+def shown(comedy_set: ComedySet) -> dict[str, object]:
+    """What the page shows of a set, by name (the app wires each name to its component): the
+    transcript, status, figures, latency plot, laugh meter, the laugh per joke, the content
+    filter's chip, the count of cuts."""
     meters = comedy_set.meters
     figures = meters.summary()
     minutes = comedy_set.length / 60
@@ -87,16 +100,16 @@ def shown(comedy_set: ComedySet) -> tuple:
     scored = [(n, t.score.laugh) for n, t in enumerate(comedy_set.jokes(), 1) if t.score is not None]
     scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
     chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.censored else ""
-    return (
-        comedy_set.messages(),
-        comedy_set.status_line(),
-        figures,
-        plot,
-        room,
-        scores,
-        chip,
-        comedy_set.barges,
-    )
+    return {
+        "transcript": comedy_set.messages(),
+        "status": comedy_set.status_line(),
+        "figures": figures,
+        "latency": plot,
+        "laugh": room,
+        "scores": scores,
+        "chip": chip,
+        "barges": comedy_set.barges,
+    }
 
 
 class Web:
@@ -200,7 +213,7 @@ class Web:
             async for chunk in comedy_set.emit():
                 yield audio.wav_bytes(chunk)
 
-    async def updates(self, request: gr.Request) -> AsyncIterator[tuple]:
+    async def updates(self, request: gr.Request) -> AsyncIterator[list]:
         """One long-lived stream per tab: the transcript, status and meters reach the page when
         they change (pushed, not polled), for each set the visitor opens until the tab closes."""
         async for comedy_set in self.app.club.sets_of(request.session_hash):
@@ -208,7 +221,8 @@ class Web:
             while seen != comedy_set.version or not comedy_set.closed:
                 if seen != comedy_set.version:
                     seen = comedy_set.version
-                    yield shown(comedy_set)
+                    values = shown(comedy_set)
+                    yield [values[name] for name in SHOWN]
                     await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
                 await comedy_set.news()
 

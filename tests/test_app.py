@@ -12,6 +12,7 @@ import soxr
 from gradio_client import Client
 
 from comedy import audio, models
+from comedy.web import SHOWN
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor, choices
 from tests.conftest import spoken
@@ -196,7 +197,9 @@ async def test_the_page_is_pushed_its_updates_not_polled(club: Running) -> None:
         await _until_turn_done(club, visitor)
         await asyncio.sleep(0.5)
         statuses = [
-            m["output"]["data"][1] for m in visitor.messages[updates] if m.get("msg") == "process_generating"
+            m["output"]["data"][SHOWN.index("status")]
+            for m in visitor.messages[updates]
+            if m.get("msg") == "process_generating"
         ]
     # The first update is whole, later ones are Gradio's diffs of it: the set's state as it changed.
     assert "Performing" in str(statuses) and "your turn" in str(statuses[-1])
