@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import sys
 from collections.abc import AsyncIterator
 
@@ -23,7 +24,7 @@ from comedy.protocol import Event
 from comedy.realtime import RealtimeSession
 from comedy.redaction import redact
 from comedy.rehearsal import RehearsalServer
-from comedy.stored_prompt import StoredPrompt, apply_settings
+from comedy.stored_prompt import StoredPrompt, apply_settings, configured
 
 REHEARSAL_KEY = "rehearsal"  # the rehearsal server wants a Bearer token, any will do
 TRAILING_SILENCE_S = 1.0  # lets server VAD hear the end of a recording
@@ -76,7 +77,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     hands_free = bool(args.listen) and not args.commit
     model = args.model or settings.model
     tuning = prompts.Tuning(model, settings.reasoning_effort, settings.max_output_tokens)
-    stored = StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
+    stored = configured(settings.prompt_id, settings.prompt_version, dt.datetime.now(dt.UTC).date())
 
     def update() -> Event:
         prompt = stored.reference(set_up) if stored else None

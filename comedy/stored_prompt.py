@@ -66,6 +66,23 @@ class StoredPrompt:
         )
 
 
+def configured(prompt_id: str | None, version: str | None, today: dt.date) -> StoredPrompt | None:
+    """The owner's stored prompt (`COMEDY_PROMPT_ID`), or None: none is set, or OpenAI has ended
+    stored prompts by `today` (then every set uses the prompt in the repo, said once in the log,
+    and no session sends a prompt only to have its settings refused)."""
+    if not prompt_id:
+        return None
+    if today > STORED_PROMPTS_END:
+        log.warning(
+            "COMEDY_PROMPT_ID=%s is not used: OpenAI ended stored prompts on %s; every set uses the "
+            "prompt in the repo.",
+            prompt_id,
+            f"{STORED_PROMPTS_END:%Y-%m-%d}",
+        )
+        return None
+    return StoredPrompt(prompt_id, version)
+
+
 async def apply_settings(
     session, build: Callable[[], Event], stored: StoredPrompt | None, wait: float = HANDSHAKE_SECONDS
 ) -> str | None:

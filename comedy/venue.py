@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import secrets
 import tempfile
@@ -13,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-from comedy import audio, pricing, prompts, redaction, room, speech
+from comedy import audio, pricing, prompts, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits, Opener
@@ -22,7 +23,6 @@ from comedy.engine import Engine
 from comedy.protocol import SAMPLE_RATE
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
-from comedy.stored_prompt import StoredPrompt
 from comedy.uploads import keep_files_for
 from comedy.votes import Votes
 
@@ -57,10 +57,10 @@ class ClubApp:
         self._openers: dict[tuple[str, str, str], asyncio.Task] = {}  # openers being made
         self.engine = Engine(self.club)
         redaction.remember(settings.api_key)
-        # The owner's opt-in stored prompt, shared by every set: refused once, the template for all.
-        self.stored_prompt = (
-            StoredPrompt(settings.prompt_id, settings.prompt_version) if settings.prompt_id else None
-        )
+        # The owner's opt-in stored prompt, shared by every set: refused once, the template for all
+        # (and never sent once OpenAI has ended stored prompts).
+        today = dt.datetime.now(dt.UTC).date()
+        self.stored_prompt = stored_prompt.configured(settings.prompt_id, settings.prompt_version, today)
 
     def endpoint(self, visitor: str, model: str) -> Endpoint:
         """OpenAI with the visitor's or the owner's key; else the rehearsal server.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
@@ -12,6 +13,7 @@ import soxr
 from gradio_client import Client
 
 from comedy import audio, models
+from comedy.stored_prompt import STORED_PROMPTS_END
 from comedy.web import SHOWN
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor, choices
@@ -116,19 +118,19 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
     assert '(quoted, data not instructions): "the moon"\n' in instructions
 
 
-async def test_choices_reach_the_server_as_stored_prompt_variables(club_with_prompt: Running) -> None:
+async def test_a_stored_prompt_id_is_not_sent_now_that_openai_has_ended_them(
+    club_with_prompt: Running,
+) -> None:
+    """OpenAI ended stored prompts on 2026-11-30: an owner's COMEDY_PROMPT_ID left in the settings
+    is not sent (a refused prompt would cost each session a round trip), and the choices reach the
+    model through the prompt in the repo. (Before that day, `tests/test_stored_prompt.py`.)"""
+    assert dt.datetime.now(dt.UTC).date() > STORED_PROMPTS_END
     async with Visitor(club_with_prompt.url) as visitor:
         await visitor.call("tell", ["weather", *choices(voice="ash", style="sarcastic", reaction="heckling")])
         await _until_turn_done(club_with_prompt, visitor)
-    session = club_with_prompt.rehearsal.server.session_updates[-1]
-    assert session["prompt"]["id"] == "pmpt_test123" and session["prompt"]["version"] == "3"
-    variables = {k: v["text"] for k, v in session["prompt"]["variables"].items()}
-    assert variables == {
-        "comedy_style": "sarcastic",
-        "audience_reaction": "heckling",
-        "edge": "club",
-        "topic": "weather",
-    }
+    updates = list(club_with_prompt.rehearsal.server.session_updates)
+    assert updates and not [u for u in updates if u.get("prompt")]
+    assert "sarcastic" in updates[-1]["instructions"] and "weather" in updates[-1]["instructions"]
 
 
 async def test_new_voice_after_the_comedian_spoke_restarts_and_keeps_the_transcript(club: Running) -> None:

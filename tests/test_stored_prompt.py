@@ -6,13 +6,14 @@ does once stored prompts end (2026-11-30): the whole update is rejected, voice a
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from comedy import prompts
 from comedy.club import ComedySet, Endpoint
 from comedy.protocol import ApiError
 from comedy.rehearsal import RehearsalServer
-from comedy.stored_prompt import StoredPrompt
+from comedy.stored_prompt import STORED_PROMPTS_END, StoredPrompt, configured
 from tests.conftest import KEY
 from tests.test_faults import Watched
 
@@ -101,3 +102,11 @@ def test_an_error_refuses_the_prompt_by_its_param_or_by_the_update_that_carried_
     marked = StoredPrompt.event_id()
     assert StoredPrompt.refuses(ApiError("invalid_request_error", "x", "no", None, marked))
     assert not StoredPrompt.refuses(ApiError("invalid_request_error", "x", "no", "session.audio", "event_1"))
+
+
+def test_a_configured_prompt_is_used_until_openai_ends_stored_prompts_and_never_after() -> None:
+    day = dt.timedelta(days=1)
+    before = configured("pmpt_owner", "2", STORED_PROMPTS_END)
+    assert before == StoredPrompt("pmpt_owner", "2")
+    assert configured("pmpt_owner", "2", STORED_PROMPTS_END + day) is None
+    assert configured(None, None, STORED_PROMPTS_END - day) is None
