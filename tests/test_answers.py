@@ -102,7 +102,7 @@ async def test_input_transcription_is_costed_apart_from_the_session(server: Rehe
     speech = spoken("what do you call a fish with no eyes", voice="echo", silence_after=1.2)
     for start in range(0, len(speech), SR // 10):
         comedy_set.receive(SR, speech[start : start + SR // 10])
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # in real time, as a microphone sends (faster is paced)
     await watched.until(lambda: server.transcriptions and comedy_set.meters.transcription_usd > 0)
     seconds = sum(u["seconds"] for u in server.transcriptions)
     assert comedy_set.meters.transcribed_s == pytest.approx(seconds)

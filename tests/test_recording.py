@@ -28,7 +28,7 @@ async def test_recording_is_as_long_as_the_set_with_both_sides(server: Rehearsal
     visitor = spoken("tell me a joke about dogs", silence_after=1.0)
     for start in range(0, len(visitor), SR // 10):
         comedy_set.receive(SR, visitor[start : start + SR // 10])
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)  # in real time, as a microphone sends (faster is paced)
     await until(lambda: answers(comedy_set) and "your turn" in comedy_set.status)
     await until(lambda: listener.samples >= comedy_set.speaker.received.get(comedy_set.speaker.last_item, 1))
     await asyncio.sleep(0.5)
