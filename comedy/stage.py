@@ -16,14 +16,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from comedy import audio, endings, prompts, protocol, transcripts
-from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
+from comedy.budget import Allowance
 from comedy.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.meters import Meters
-from comedy.pricing import transcription_cost
 from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
 from comedy.room import RoomReading
 from comedy.speaker import Speaker
+from comedy.spend import Spend
 from comedy.stored_prompt import StoredPrompt
 
 ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
@@ -201,11 +201,7 @@ class Stage:
     _lost_answer: bool = False
     _cutting: str = ""
     _unheard: list[str] = field(default_factory=list)  # cut items never heard: deleted once the answer ends
-    _context: Context = field(default_factory=Context)
-    _holding: float = 0.0  # worst cases of answers asked for and not yet billed, held in the allowance
-    _new_speech_s: float = 0.0  # microphone audio sent since the last answer was asked for
     _in_sound: bool = False  # the server reported a sound that has not stopped yet
-    _cap_sent: int | None = None
     _room_window: tuple[float, float] | None = None
     _room_audio: list[np.ndarray] = field(default_factory=list)
     _room_held: int = 0  # samples in _room_audio
@@ -224,6 +220,7 @@ class Stage:
 
     def __post_init__(self) -> None:
         self.last_activity = self.started_at
+        self.money = Spend(self.allowance)  # the owner's money this set spends
         self._handlers: dict[str, Callable[[Event, float], list[Action]]] = {
             Kind.AUDIO_DELTA: self._on_audio,
             Kind.TRANSCRIPT_DELTA: self._on_words,
@@ -278,7 +275,7 @@ class Stage:
         cap = self.cap()
         if cap:
             tuning = replace(tuning, max_output_tokens=cap)  # answers the server starts keep the budget
-        self._cap_sent = cap
+        self.money.cap_sent = cap
         prompt = self.stored_prompt.reference(set_up) if self.stored_prompt else None
         return prompts.session_update(
             set_up,
@@ -291,17 +288,7 @@ class Stage:
     def cap(self) -> int | None:
         """The most output tokens the next answer may spend within the visitor's allowance (0: none
         fits); None when the owner's money is not being spent."""
-        if self.allowance is None:
-            return None
-        left = self.allowance.left()
-        return answer_cap(
-            left, self.meters.prices, self._context, self.tuning.max_output_tokens, self._new_speech_s
-        )
-
-    def _out_of_money(self) -> str:
-        worst = worst_answer_usd(self.meters.prices, self._context, MIN_ANSWER_TOKENS, self._new_speech_s)
-        why = self.allowance.why_not(worst) if self.allowance else None
-        return why or "The spend limit is reached. Thanks for coming!"
+        return self.money.cap(self.meters.prices, self.tuning.max_output_tokens)
 
     def _close(self, reason: str) -> list[Action]:
         self.closing = True
@@ -312,14 +299,11 @@ class Stage:
         short answer fits, the set ends instead, saying why."""
         cap = self.cap()
         if cap == 0:
-            return self._close(self._out_of_money())
+            return self._close(self.money.why_not(self.meters.prices))
         event = dict(self._trigger) if self._trigger else protocol.response_create()
         if cap is not None:
             event["response"] = {**(event.get("response") or {}), "max_output_tokens": cap}
-            worst = worst_answer_usd(self.meters.prices, self._context, cap, self._new_speech_s)
-            self.allowance.hold(worst)  # held against the limits until the answer is billed
-            self._holding += worst
-        self._new_speech_s = 0.0
+        self.money.asked(self.meters.prices, cap)  # its worst case held until it is billed
         note, self._tell_censored = self._tell_censored, False
         return [Send(protocol.system_text(CENSORED_NOTE))] * note + [Send(event)]
 
@@ -340,9 +324,7 @@ class Stage:
 
     def release_hold(self) -> None:
         """The answers asked for were billed, lost or will never be: their worst case is not held."""
-        if self.allowance is not None and self._holding:
-            self.allowance.release(self._holding)
-        self._holding = 0.0
+        self.money.release()
 
     def sent_microphone(self, seconds: float) -> list[Action]:
         """`seconds` of microphone audio went to the API: the next answer hears it, and its
@@ -351,18 +333,17 @@ class Stage:
         it): the quiet between sounds costs nothing."""
         if self.hands_free and not self._in_sound:
             return []
-        self._new_speech_s += seconds
-        usd = transcription_cost({"type": "duration", "seconds": seconds}, protocol.TRANSCRIPTION_MODEL)
+        usd = self.money.heard(seconds)
         return self._spend(usd) if usd else []
 
     def _spend(self, usd: float) -> list[Action]:
         if self.allowance is None:
             return []
-        self.allowance.spend(usd)
+        self.money.spent(usd)
         cap = self.cap()
         if cap == 0:
-            return self._close(self._out_of_money())
-        return [Send(self.session_update())] if cap != self._cap_sent else []
+            return self._close(self.money.why_not(self.meters.prices))
+        return [Send(self.session_update())] if cap != self.money.cap_sent else []
 
     # --- the visitor's actions
 
@@ -628,7 +609,7 @@ class Stage:
         if ending.status != "cancelled":
             actions.append(EndOfAnswer(self.speaker.last_item or ""))  # play out the tail
         if done.usage is not None:
-            self._context = Context.after(done.usage)
+            self.money.billed(done.usage)
             usd = self.meters.add_usage(done.usage)
             for item_id in done.output_ids:
                 self.turn("assistant", item_id, now).cost = usd / len(done.output_ids)

@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 
-from comedy import prompts
-from comedy.budget import Budget
+from comedy import pricing, prompts
+from comedy.budget import MIN_ANSWER_TOKENS, Budget
 from comedy.club import ComedySet, Endpoint, Limits
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalServer
+from comedy.spend import Spend
 from tests.conftest import KEY
 
 
@@ -119,3 +120,21 @@ async def test_the_house_comedian_covers_while_openai_is_away(server: RehearsalS
     await comedy_set.close()
     cover = next(t for t in comedy_set.transcript if t.note == "house comedian covers")
     assert cover.text.startswith("While my writer reconnects")
+
+
+def test_a_sets_spend_holds_each_answers_worst_case_until_it_is_billed() -> None:
+    budget = Budget(max_visitor_usd=0.05, max_day_usd=1.0)
+    allowance = budget.allowance("v")
+    prices = pricing.prices_for("gpt-realtime-2.1")
+    money = Spend(allowance)
+    free = money.cap(prices, 4096)
+    assert free and free > MIN_ANSWER_TOKENS
+    money.asked(prices, free)  # an answer asked for: its worst case is held
+    assert money.holding > 0 and allowance.left() == pytest.approx(0.05 - money.holding)
+    assert money.cap(prices, 4096) < free  # the next answer fits in what is left
+    money.release()  # billed (or lost): nothing held any more
+    assert money.holding == 0 and allowance.left() == pytest.approx(0.05)
+    assert money.heard(60.0) > 0 and money.new_speech_s == 60.0  # a minute transcribed costs
+    money.spent(0.05)
+    assert money.cap(prices, 4096) == 0 and "limit" in money.why_not(prices).lower()
+    assert Spend(None).cap(prices, 4096) is None  # not the owner's money: nothing to count
