@@ -311,6 +311,8 @@ def build(app: ClubApp) -> gr.Blocks:
             )
             key_button = gr.Button("Use my key")
         web.choices = tuple(choices)
+        for name, component in choices.items():  # named on the page too, for its tests and benchmarks
+            component.elem_id = f"choice-{name}"
         _wire_set(demo, web, app, choices, page)
         _wire_audition(web, choices, audition)
         _wire_battle(demo, web, choices, battle)

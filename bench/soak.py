@@ -35,7 +35,7 @@ from bench.report import percentile, table
 from bench.visitors import CHOICES, _rss_mb
 from harness.engine_client import seat_with_engine
 from harness.running import launch
-from harness.visitor import Visitor
+from harness.visitor import Visitor, choice
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["airports", "cats", "computers", "weddings", "the gym", "dentists"]
@@ -82,7 +82,7 @@ async def _hostile(url: str, n: int, deadline: float, tally: dict) -> None:
                     await visitor.call("start", CHOICES)
                 elif kind == 1:  # a 60,000-character audition line, new each time
                     line = f"{uuid.uuid4().hex} " + "ha " * 20_000
-                    await visitor.call("audition_one", ["cedar", "witty", line, CHOICES[4]], timeout=90)
+                    await visitor.call("audition_one", ["cedar", "witty", line, choice("model")], timeout=90)
                 elif kind == 2:  # a megabyte of topic
                     await visitor.call("tell", ["x" * 1_000_000, *CHOICES], timeout=60)
                     await visitor.call("end", [])

@@ -20,18 +20,27 @@ import numpy as np
 from comedy import audio
 from comedy.ffmpeg import ensure_ffmpeg
 
+DEFAULT_CHOICES = {  # the page's choices by name (`choice-NAME` on the page), as its events take them
+    "voice": "marin",
+    "style": "witty",
+    "reaction": "laughing",
+    "edge": "club",
+    "model": "gpt-realtime-2.1",
+    "mode": "Hands-free",
+    "microphone": "laptop",
+}
 
-def choices(
-    voice: str = "marin",
-    style: str = "witty",
-    reaction: str = "laughing",
-    edge: str = "club",
-    model: str = "gpt-realtime-2.1",
-    mode: str = "Hands-free",
-    microphone: str = "laptop",
-) -> list[str]:
-    """The page's choices in the order its events take them (`app._choices`, then the set's tab)."""
-    return [voice, style, reaction, edge, model, mode, microphone]
+
+def choices(**picked: str) -> list[str]:
+    """The page's choices, by name (the rest as the page starts), as its events take them."""
+    if unknown := set(picked) - set(DEFAULT_CHOICES):
+        raise TypeError(f"the page has no choice named {', '.join(sorted(unknown))}")
+    return [picked.get(name, default) for name, default in DEFAULT_CHOICES.items()]
+
+
+def choice(name: str) -> str:
+    """One of the page's choices as it starts."""
+    return DEFAULT_CHOICES[name]
 
 
 CHOICES = choices()

@@ -16,7 +16,7 @@ from comedy import audio, models
 from comedy.stored_prompt import STORED_PROMPTS_END
 from comedy.web import SHOWN
 from harness.running import Running, launch
-from harness.visitor import CHOICES, Visitor, choices
+from harness.visitor import CHOICES, DEFAULT_CHOICES, Visitor, choices
 from tests.conftest import spoken
 
 
@@ -137,9 +137,9 @@ async def test_new_voice_after_the_comedian_spoke_restarts_and_keeps_the_transcr
     async with Visitor(club.url) as visitor:
         await visitor.call("tell", ["cats", *CHOICES])
         await _until_turn_done(club, visitor)
-        status = (await visitor.call("change", ["cats", "cedar", *CHOICES[1:]]))[0]
+        status = (await visitor.call("change", ["cats", *choices(voice="cedar")]))[0]
         assert "restarted the session" in status
-        await visitor.call("tell", ["dogs", "cedar", *CHOICES[1:]])
+        await visitor.call("tell", ["dogs", *choices(voice="cedar")])
         comedy_set = await _until_turn_done(club, visitor, answers=2)
     assert comedy_set.set_up.voice == "cedar"
     assert [t.role for t in comedy_set.transcript][:2] == ["user", "assistant"]
@@ -205,3 +205,15 @@ async def test_the_page_is_pushed_its_updates_not_polled(club: Running) -> None:
         ]
     # The first update is whole, later ones are Gradio's diffs of it: the set's state as it changed.
     assert "Performing" in str(statuses) and "your turn" in str(statuses[-1])
+
+
+def test_the_harness_names_the_pages_choices_as_the_page_does(club: Running) -> None:
+    """The choices travel by position in Gradio's API; tests and benchmarks pick them by name, and
+    the names and their order are read off the running page (`choice-NAME`), not assumed."""
+    config = httpx.get(f"{club.url}config", timeout=10).json()
+    by_id = {c["id"]: c for c in config["components"]}
+    start = next(d for d in config["dependencies"] if d.get("api_name") == "start")
+    names = [by_id[i]["props"].get("elem_id", "").removeprefix("choice-") for i in start["inputs"]]
+    assert names == list(DEFAULT_CHOICES)
+    defaults = [by_id[i]["props"].get("value") for i in start["inputs"]]
+    assert defaults == choices()  # and each starts where the harness says it does
