@@ -22,14 +22,12 @@ from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Delta, Done, Event, Kind
 from comedy.redaction import redact
 from comedy.room import RoomReading
+from comedy.room_window import RoomWindow
 from comedy.speaker import Speaker
 from comedy.spend import Spend
 from comedy.stored_prompt import StoredPrompt
 
-ROOM_SECONDS = 3.0  # how long the room reader listens after a punchline
 MAX_TAGS = 2  # tag lines in a row on laughs, before the comedian waits for the visitor
-MAX_ROOM_SECONDS = 12.0  # the room window stays open this long at most while a laugh goes on
-MAX_ROOM_SAMPLES = int(MAX_ROOM_SECONDS * SAMPLE_RATE)  # ...and holds no more audio than that
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
 PADDING_SECONDS = 0.3  # what the turn detection keeps from before a sound (its prefix_padding_ms)
@@ -202,11 +200,7 @@ class Stage:
     _cutting: str = ""
     _unheard: list[str] = field(default_factory=list)  # cut items never heard: deleted once the answer ends
     _in_sound: bool = False  # the server reported a sound that has not stopped yet
-    _room_window: tuple[float, float] | None = None
-    _room_audio: list[np.ndarray] = field(default_factory=list)
-    _room_held: int = 0  # samples in _room_audio
-    _room_laughed: str = ""  # the room laughed (or clapped) after this punchline and it faded
-    _reacted: list[np.ndarray] = field(default_factory=list)  # laughs during the joke being told
+    around: RoomWindow = field(default_factory=RoomWindow)  # the room around the joke being told
     _joke: Turn | None = None  # the comedian's last line: the room's reaction scores it
     _answer_after_cancel: bool = False  # a heckle's answer waits for the cut answer to end
     _tags: int = 0
@@ -493,13 +487,12 @@ class Stage:
 
     def punchline_landed(self, at: float) -> None:
         """An answer finished playing at `at`: the room is listened to for a few seconds after."""
-        self._room_window, self._room_audio, self._room_laughed = (at, at + ROOM_SECONDS), [], ""
-        self._room_held = 0
+        self.around.landed(at)
 
     @property
     def listening_to_room(self) -> bool:
         """Whether a punchline landed and the room is being listened to."""
-        return self._room_window is not None
+        return self.around.listening
 
     def microphone(
         self,
@@ -518,34 +511,22 @@ class Stage:
         actions = self._words_overdue(now) + (self._verdict(verdict, now) if verdict else [])
         if faded is not None:
             actions += self._faded(faded)
-        if self._room_window is None:
-            return actions
-        start, end = self._room_window
-        if now >= start and self._room_held < MAX_ROOM_SAMPLES:  # by samples, whatever the clock says
-            self._room_audio.append(pcm)
-            self._room_held += len(pcm)
-        held = self.ear.laughing and now < start + MAX_ROOM_SECONDS
-        if self._room_laughed or (now >= end and not held):
+        if self.around.hear(pcm, now, laughing=bool(self.ear.laughing)):
             actions += self._read_the_room(now)
         return actions
 
     def _faded(self, faded: Faded) -> list[Action]:
         """A laugh the comedian rode is over: it scores the joke, and after a punchline the
         comedian goes on with a tag line."""
-        if self._room_window is not None and self._room_audio:
-            self._room_laughed = faded.kind
-        else:  # a laugh mid-joke: it counts when the joke is scored (the last MAX_ROOM_SECONDS of them)
-            self._reacted = _last_samples([*self._reacted, faded.audio], MAX_ROOM_SAMPLES)
+        self.around.faded(faded.kind, faded.audio)
         self.say("Performing…" if self.responding else "Connected: your turn")
         return []
 
     def _read_the_room(self, now: float) -> list[Action]:
-        heard = np.concatenate([*self._reacted, *self._room_audio, np.zeros(0, np.int16)])
-        laughed, self._room_laughed = self._room_laughed, ""
-        self._room_window, self._room_audio, self._reacted, self._room_held = None, [], [], 0
+        heard, laughed = self.around.take()
         if len(heard) < SAMPLE_RATE // 2:
             return []  # too little to tell
-        return [ReadRoom(heard[-2 * MAX_ROOM_SAMPLES :], laughed, self._joke)]
+        return [ReadRoom(heard, laughed, self._joke)]
 
     def room_read(self, reading: RoomReading, asked: ReadRoom, now: float) -> list[Action]:
         """The room's reading after a punchline: the joke's score, the session told on "auto",
@@ -595,8 +576,8 @@ class Stage:
     def _on_created(self, event: Event, now: float) -> list[Action]:
         self.responding = True
         self.speaker.new_answer()
-        actions = self._read_the_room(now) if self._room_window is not None else []  # the room has spoken
-        self._reacted = []
+        actions = self._read_the_room(now) if self.around.listening else []  # the room has spoken
+        self.around.new_joke()
         self.say("Performing…")
         return actions
 
@@ -808,18 +789,6 @@ class Stage:
     def _on_protocol_error(self, event: Event, now: float) -> list[Action]:
         self.say(error=event["message"])
         return []
-
-
-def _last_samples(pieces: list[np.ndarray], most: int) -> list[np.ndarray]:
-    """The latest pieces that together hold at most `most` samples (the last one cut to fit)."""
-    kept, held = [], 0
-    for piece in reversed(pieces):
-        if held + len(piece) > most:
-            kept.append(piece[len(piece) - (most - held) :])
-            break
-        kept.append(piece)
-        held += len(piece)
-    return kept[::-1]
 
 
 __all__ = ["Action", "ReadRoom", "Stage", "Turn"]

@@ -16,8 +16,8 @@ from comedy.meters import Meters
 from comedy.protocol import SAMPLE_RATE, Kind
 from comedy.rehearsal import audience
 from comedy.room import read_room
+from comedy.room_window import MAX_ROOM_SAMPLES
 from comedy.stage import (
-    MAX_ROOM_SAMPLES,
     WORDS_WAIT_SECONDS,
     AwaitCut,
     Caption,
