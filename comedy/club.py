@@ -25,7 +25,7 @@ from comedy.meters import Meters
 from comedy.pacing import Pace
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.realtime import RealtimeError, RealtimeSession
-from comedy.recording import JokeLine, SetRecorder, best_bit, set_archive, transcript_markdown
+from comedy.recording import SetRecorder
 from comedy.room import RoomReading, read_room
 from comedy.speaker import Speaker
 from comedy.stage import (
@@ -44,7 +44,6 @@ from comedy.stage import (
     Send,
     Stage,
     Turn,
-    score_words,
 )
 from comedy.stored_prompt import StoredPrompt, apply_settings
 
@@ -246,20 +245,6 @@ class ComedySet:
             self.sound = path
             self.stage.say()
 
-    def status_line(self) -> str:
-        """Mode, sound path, connection and the last error, in one line of words."""
-        parts = [self.endpoint.label]
-        if self.sound:
-            parts.append(f"Sound: {self.sound}")
-        parts.append(self.status)
-        if self.last_error:
-            parts.append(f"Last problem: {self.last_error}")
-        return " · ".join(parts)
-
-    def messages(self) -> list[dict]:
-        """The transcript as chat messages."""
-        return [{"role": t.role, "content": t.shown()} for t in self.transcript]
-
     def now(self) -> float:
         """Seconds into the set."""
         return time.monotonic() - self.started_at
@@ -272,27 +257,6 @@ class ComedySet:
     def jokes(self) -> list[Turn]:
         """The comedian's lines, in order (each scored by the room once it has reacted)."""
         return [t for t in self.transcript if t.role == "assistant" and t.text]
-
-    def archive(self) -> bytes:
-        """The set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
-        length = self.length
-        who = {"user": "Visitor", "assistant": "Comedian"}
-        lines = [(t.at, who[t.role], t.shown()) for t in self.transcript]
-        title = f"A set with {self.set_up.voice} ({self.set_up.style}), {length:.1f} s"
-        scores = [
-            JokeLine(t.at, t.text, t.score.laugh, score_words(t.score), t.latency, t.cost, t.voice)
-            for t in self.jokes()
-            if t.score
-        ]
-        best = self.stage.best_joke()
-        named = f"\u201c{best.text.strip()}\u201d ({score_words(best.score)})" if best else ""
-        markdown = transcript_markdown(title, lines, self.meters.summary(), scores, named)
-        whole = self.recorder.render(length)
-        bit = None
-        if best is not None:
-            joke_seconds = self.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
-            bit = best_bit(whole, best.at, joke_seconds, best.score.seconds)
-        return set_archive(whole, markdown, bit)
 
     # --- carrying out the stage's actions
 

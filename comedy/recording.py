@@ -5,11 +5,16 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from comedy import audio
 from comedy.protocol import SAMPLE_RATE
+from comedy.stage import score_words
+
+if TYPE_CHECKING:
+    from comedy.club import ComedySet
 
 BEST_BIT_SECONDS = 20.0
 LEAD_SECONDS = 0.3  # the beat before the joke
@@ -125,3 +130,25 @@ def best_bit(set_pcm: np.ndarray, start: float, joke_seconds: float, laugh_secon
     end = start + joke_seconds + min(laugh_seconds + LAUGH_TAIL_SECONDS, ROOM_TAIL_MAX_SECONDS)
     start = max(start - LEAD_SECONDS, end - BEST_BIT_SECONDS, 0.0)
     return set_pcm[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
+
+
+def archive(comedy_set: ComedySet) -> bytes:
+    """A set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
+    length = comedy_set.length
+    who = {"user": "Visitor", "assistant": "Comedian"}
+    lines = [(t.at, who[t.role], t.shown()) for t in comedy_set.transcript]
+    title = f"A set with {comedy_set.set_up.voice} ({comedy_set.set_up.style}), {length:.1f} s"
+    scores = [
+        JokeLine(t.at, t.text, t.score.laugh, score_words(t.score), t.latency, t.cost, t.voice)
+        for t in comedy_set.jokes()
+        if t.score
+    ]
+    best = comedy_set.stage.best_joke()
+    named = f"\u201c{best.text.strip()}\u201d ({score_words(best.score)})" if best else ""
+    markdown = transcript_markdown(title, lines, comedy_set.meters.summary(), scores, named)
+    whole = comedy_set.recorder.render(length)
+    bit = None
+    if best is not None:
+        joke_seconds = comedy_set.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
+        bit = best_bit(whole, best.at, joke_seconds, best.score.seconds)
+    return set_archive(whole, markdown, bit)

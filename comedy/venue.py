@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-from comedy import audio, pricing, prompts, redaction, room, speech, stored_prompt
+from comedy import audio, pricing, prompts, recording, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits, Opener
@@ -199,7 +199,7 @@ class ClubApp:
             return None
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         path = folder / f"comedy-set-{secrets.token_urlsafe(12)}.zip"
-        path.write_bytes(comedy_set.archive())
+        path.write_bytes(recording.archive(comedy_set))
         self._saved.setdefault(visitor, []).append(path)
         return path
 

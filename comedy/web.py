@@ -67,6 +67,22 @@ def refused(exc: Exception, prefix: str = "") -> str:
     return words
 
 
+def status_line(comedy_set: ComedySet) -> str:
+    """Mode, sound path, connection and the last error, in one line of words."""
+    parts = [comedy_set.endpoint.label]
+    if comedy_set.sound:
+        parts.append(f"Sound: {comedy_set.sound}")
+    parts.append(comedy_set.status)
+    if comedy_set.last_error:
+        parts.append(f"Last problem: {comedy_set.last_error}")
+    return " · ".join(parts)
+
+
+def messages(comedy_set: ComedySet) -> list[dict]:
+    """The transcript as chat messages."""
+    return [{"role": t.role, "content": t.shown()} for t in comedy_set.transcript]
+
+
 SHOWN = (
     "transcript",
     "status",
@@ -101,8 +117,8 @@ def shown(comedy_set: ComedySet) -> dict[str, object]:
     scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
     chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.censored else ""
     return {
-        "transcript": comedy_set.messages(),
-        "status": comedy_set.status_line(),
+        "transcript": messages(comedy_set),
+        "status": status_line(comedy_set),
         "figures": figures,
         "latency": plot,
         "laugh": room,
@@ -147,7 +163,7 @@ class Web:
             comedy_set = await self.app.seat(
                 request.session_hash, self._set_up(picked), picked["model"], picked["mode"]
             )
-            return comedy_set.status_line()
+            return status_line(comedy_set)
         except (ClubFull, RealtimeError) as exc:
             return refused(exc)
 
@@ -159,7 +175,7 @@ class Web:
                 request.session_hash, self._set_up(picked, topic), picked["model"], picked["mode"]
             )
             await comedy_set.tell(topic)
-            return comedy_set.status_line()
+            return status_line(comedy_set)
         except (ClubFull, RealtimeError) as exc:
             return refused(exc, "Not connected: ")
 
@@ -171,12 +187,12 @@ class Web:
         picked = self._picked(values)
         self.app.seen(request.session_hash)
         await comedy_set.change(self._set_up(picked, topic), picked["mode"] == HANDS_FREE, picked["model"])
-        return comedy_set.status_line()
+        return status_line(comedy_set)
 
     async def end(self, request: gr.Request) -> str:
         """End the set; its recording stays to be saved."""
         ended = await self.app.club.hang_up(request.session_hash, "The set is over. Thanks for coming!")
-        return ended.status_line() if ended else "No set running."
+        return status_line(ended) if ended else "No set running."
 
     def save(self, request: gr.Request) -> str | None:
         """The set as a zip to download (run in a thread of its own, a few at a time)."""

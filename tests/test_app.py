@@ -14,7 +14,7 @@ from gradio_client import Client
 
 from comedy import audio, models
 from comedy.stored_prompt import STORED_PROMPTS_END
-from comedy.web import SHOWN
+from comedy.web import SHOWN, messages
 from harness.running import Running, launch
 from harness.visitor import CHOICES, DEFAULT_CHOICES, Visitor, choices
 from tests.conftest import spoken
@@ -66,7 +66,7 @@ async def test_topic_button_gives_streamed_speech_and_a_transcript(club: Running
         assert "Rehearsal mode" in status
         comedy_set = await _until_turn_done(club, visitor)
         heard = await _speech_heard(visitor)
-    lines = comedy_set.messages()
+    lines = messages(comedy_set)
     assert lines[0] == {"role": "user", "content": "Tell me a joke about cats."}
     assert lines[1]["role"] == "assistant" and "cat" in lines[1]["content"].lower()
     assert len(heard) > 24_000

@@ -14,6 +14,7 @@ from comedy import prompts
 from comedy.club import ComedySet, Endpoint
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalServer
+from comedy.web import status_line
 from tests.conftest import KEY
 
 FAULTS = {  # switch -> words the visitor reads
@@ -36,7 +37,7 @@ class Watched:
     async def until(self, check, timeout: float = 20.0) -> None:
         async with asyncio.timeout(timeout):
             while True:
-                line = self.set.status_line()
+                line = status_line(self.set)
                 if not self.lines or self.lines[-1] != line:
                     self.lines.append(line)
                 if check():
@@ -85,7 +86,7 @@ async def test_a_refused_key_at_start_is_named_without_the_key(server: Rehearsal
     comedy_set = ComedySet(Endpoint(server.url, KEY, False), prompts.SetUp())
     with pytest.raises(RealtimeError):
         await comedy_set.start()
-    line = comedy_set.status_line()
+    line = status_line(comedy_set)
     assert "refused the API key" in line and "Not connected" in line
     assert KEY not in line and KEY[-4:] not in line  # not even the API's masked echo of it
 
@@ -96,7 +97,7 @@ async def test_an_unreachable_server_at_start_is_named() -> None:
     comedy_set = ComedySet(Endpoint(url, KEY, True), prompts.SetUp())
     with pytest.raises(RealtimeError):
         await comedy_set.start()
-    assert "Could not reach" in comedy_set.status_line() and not comedy_set.closed
+    assert "Could not reach" in status_line(comedy_set) and not comedy_set.closed
 
 
 async def test_after_the_reconnect_window_the_next_request_connects_again_and_retells_the_set() -> None:

@@ -29,8 +29,9 @@ import pytest
 from websockets.sync.server import serve
 
 import app as club_app
-from comedy import audio, prompts
+from comedy import audio, prompts, recording
 from comedy.ffmpeg import ensure_ffmpeg
+from comedy.web import status_line
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
 
@@ -290,7 +291,7 @@ async def test_a_five_second_outage_is_ridden_out_and_the_lost_answer_asked_agai
     assert "Not connected" not in comedy_set.status
     answers = [t for t in comedy_set.transcript if t.role == "assistant" and t.text and not t.note]
     assert answers  # the lost answer came after all
-    assert "Last problem" not in comedy_set.status_line()
+    assert "Last problem" not in status_line(comedy_set)
 
 
 # 10. Spend limits: "$0.00", overshoot, Start resets the limit, rehearsal counts against the day.
@@ -400,17 +401,17 @@ async def test_a_failure_to_connect_names_no_address_nor_socket_error() -> None:
 
 async def test_saves_run_two_at_a_time(monkeypatch) -> None:
     running_now, most = 0, 0
-    real_archive = club_app.ComedySet.archive
+    real_archive = recording.archive
 
-    def slow_archive(self) -> bytes:
+    def slow_archive(comedy_set) -> bytes:
         nonlocal running_now, most
         running_now += 1
         most = max(most, running_now)
         time.sleep(0.3)
         running_now -= 1
-        return real_archive(self)
+        return real_archive(comedy_set)
 
-    monkeypatch.setattr(club_app.ComedySet, "archive", slow_archive)
+    monkeypatch.setattr(recording, "archive", slow_archive)
     with _launch() as running:
         async with Visitor(running.url) as visitor:
             await visitor.call("tell", ["cats", *CHOICES])

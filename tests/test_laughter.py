@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from comedy import audio, prompts
+from comedy import audio, prompts, recording
 from comedy.club import ComedySet
 from comedy.rehearsal import RehearsalServer
+from comedy.web import messages
 from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
 
 
@@ -90,8 +91,8 @@ async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_jo
         what="the room's verdict in the session",
     )
     assert [t.role for t in comedy_set.transcript].count("user") == 1  # the laugh never became a turn
-    assert "laughter" in comedy_set.messages()[1]["content"]  # the score beside the joke
-    with zipfile.ZipFile(io.BytesIO(comedy_set.archive())) as archive:
+    assert "laughter" in messages(comedy_set)[1]["content"]  # the score beside the joke
+    with zipfile.ZipFile(io.BytesIO(recording.archive(comedy_set))) as archive:
         markdown = archive.read("set.md").decode()
         rate, bit = audio.read_audio_file(io.BytesIO(archive.read("best-bit.wav")))
     assert "## The scorecard, joke by joke" in markdown and "| laughter" in markdown

@@ -17,6 +17,7 @@ from comedy import audio, protocol
 from comedy.club import ComedySet, Endpoint
 from comedy.prompts import SetUp
 from comedy.rehearsal import RehearsalServer
+from comedy.web import messages, status_line
 from tests.conftest import KEY
 
 DTYPES = st.one_of(integer_dtypes(endianness="="), floating_dtypes(endianness="=", sizes=(32, 64)))
@@ -109,8 +110,8 @@ def test_the_set_survives_random_and_out_of_order_server_events(events) -> None:
         async with asyncio.timeout(5):  # never a hang
             for event in events:
                 comedy_set.stage.on_event(event, time.monotonic())  # the stage, fed directly
-        comedy_set.messages()
-        comedy_set.status_line()
+        messages(comedy_set)
+        status_line(comedy_set)
 
     try:
         asyncio.run(feed())

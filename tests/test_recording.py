@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from comedy import audio, prompts, protocol
+from comedy import audio, prompts, protocol, recording
 from comedy.club import ComedySet
 from comedy.protocol import SAMPLE_RATE
 from comedy.recording import SetRecorder
@@ -34,7 +34,7 @@ async def test_recording_is_as_long_as_the_set_with_both_sides(server: Rehearsal
     await asyncio.sleep(0.5)
     await comedy_set.close()
     listener.task.cancel()
-    archive = zipfile.ZipFile(io.BytesIO(comedy_set.archive()))
+    archive = zipfile.ZipFile(io.BytesIO(recording.archive(comedy_set)))
     assert sorted(archive.namelist()) == ["set.md", "set.wav"]
     pcm, rate = soundfile.read(io.BytesIO(archive.read("set.wav")), dtype="int16")
     length = comedy_set.ended_at - comedy_set.started_at
