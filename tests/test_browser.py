@@ -344,7 +344,14 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
     server = club.rehearsal.server
     tab = _laptop_tab(browser, club, f"laptop-heckle-{below_db:.0f}dB", 0.0, 80.0)
     try:
-        for topic in ("airports", "dogs", "trains", "weddings"):  # until the canceller has learned the room
+        for topic in (
+            "airports",
+            "dogs",
+            "trains",
+            "weddings",
+            "cars",
+            "phones",
+        ):  # until it learned the room
             _tell_with_the_microphone_on(tab, topic)
             tab.playing(seconds=3.0)
             comedy_set = _open_set(club)
