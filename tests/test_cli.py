@@ -147,7 +147,12 @@ def test_cli_says_why_an_answer_was_cut(
     assert 0 < len(data) == pytest.approx(spoken, abs=2_400)  # what was said before the cut, no more
 
 
-def test_cli_falls_back_from_a_refused_stored_prompt(tmp_path: Path, faulty: RehearsalServer) -> None:
+def test_cli_sends_no_stored_prompt_now_that_openai_has_ended_them(
+    tmp_path: Path, faulty: RehearsalServer
+) -> None:
+    """A COMEDY_PROMPT_ID left in the settings after 2026-11-30 is not sent (the API would refuse
+    it): the joke is told from the prompt in the repo, with every setting, and the log says why.
+    (Before that day, a refused prompt falls back: `tests/test_stored_prompt.py`.)"""
     faulty.refuse_prompts = True
     result = _run(
         ["airports", "--voice", "ash"],
@@ -157,7 +162,8 @@ def test_cli_falls_back_from_a_refused_stored_prompt(tmp_path: Path, faulty: Reh
         COMEDY_PROMPT_ID="pmpt_gone",
     )
     assert result.returncode == 0, result.stderr
-    assert "The stored prompt pmpt_gone was refused" in result.stderr
+    assert "COMEDY_PROMPT_ID=pmpt_gone is not used" in result.stderr
+    assert not [u for u in faulty.session_updates if u.get("prompt")]
     assert faulty.session_updates[-1]["audio"]["output"]["voice"] == "ash"  # no setting lost
     assert "- Comedy style: witty\n" in faulty.session_updates[-1]["instructions"]
     data, _ = soundfile.read(tmp_path / "joke.wav", dtype="int16")
