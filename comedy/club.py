@@ -127,6 +127,7 @@ class ComedySet:
         prices: pricing.Prices | None = None,
         limits: Limits | None = None,
         opener: Opener | None = None,
+        greeting: str | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.max_seconds = max_seconds
@@ -168,6 +169,7 @@ class ComedySet:
         self._idle = asyncio.Event()  # set while no answer is in progress
         self._idle.set()
         self._opener = opener  # played at once on the first start, while the session connects
+        self._greeting = greeting  # with no opener: the line the session says at once, on the first start
         self._mic_path = audio.MicrophonePath()
 
     # --- the visible state (the stage's)
@@ -343,6 +345,9 @@ class ComedySet:
             if first:
                 self._spawn(self._send_microphone(), "set-mic")
                 self._spawn(self._watch_the_clock(), "set-clock")
+                greeting, self._greeting = self._greeting, None
+                if greeting is not None and opener is None:
+                    await self._do(self.stage.greet(greeting, time.monotonic()))
                 return
         await self._do(self.stage.retell("Connected again: the set goes on"))
 

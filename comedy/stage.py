@@ -459,6 +459,11 @@ class Stage:
             actions += [Send(e) for e in self._request]
         return actions + self.ask()
 
+    def greet(self, line: str, now: float) -> list[Action]:
+        """The show starts with no opener ready: the session says the opening line at once."""
+        ask = protocol.response_create(instructions=prompts.audition_instructions(line, self.set_up.style))
+        return self.request([], [ask], now)
+
     def opened(self, line: str, item_id: str, now: float) -> None:
         """The cached opener is playing while the session connects: it is the set's first line."""
         self.transcript.append(

@@ -94,8 +94,11 @@ class ClubApp:
         """The visitor did something: what they left is kept a while longer."""
         self.last_seen[visitor] = time.monotonic()
 
-    async def seat(self, visitor: str, set_up: prompts.SetUp, model: str, mode: str) -> ComedySet:
-        """The visitor's set, connected; opened with these choices if they have none.
+    async def seat(
+        self, visitor: str, set_up: prompts.SetUp, model: str, mode: str, greet: bool = False
+    ) -> ComedySet:
+        """The visitor's set, connected; opened with these choices if they have none (`greet`:
+        the show was started, not asked for a joke: with no opener ready, the session greets).
 
         ClubFull when there is no seat or no money for an answer; RealtimeError when it cannot
         connect (and then no seat is held).
@@ -109,6 +112,8 @@ class ClubApp:
             raise ClubFull(why)
         first = self.club.get(visitor) is None and self.settings.openers
         opener = await self._opener(visitor, set_up, model) if first else None
+        # never a silent start: with no opener ready yet, the session says the opening line itself
+        greeting = prompts.opener(set_up.style) if first and greet and opener is None else None
         return await self.club.seat(
             visitor,
             lambda: ComedySet(
@@ -119,6 +124,7 @@ class ClubApp:
                 prices=prices,
                 limits=Limits(self.settings.idle_seconds, allowance),
                 opener=opener,
+                greeting=greeting,
             ),
         )
 
@@ -136,6 +142,17 @@ class ClubApp:
             return None
         rate, samples = await asyncio.to_thread(audio.read_audio_file, str(cached))
         return Opener(line, audio.float_to_pcm16(samples)) if rate == SAMPLE_RATE else None
+
+    def _opener_for_the_house(self, set_up: prompts.SetUp) -> None:
+        """Make the default voice and style's opener now, in the background, if it is not cached."""
+        house = "the-house"
+        line, model = prompts.opener(set_up.style), self.settings.model
+        endpoint = self.endpoint(house, model)
+        where = "rehearsal" if endpoint.rehearsal else endpoint.url
+        takes = Audition(endpoint.url, endpoint.key, model, where)
+        if takes.cached(set_up.voice, set_up.style, line) is None:
+            task = asyncio.create_task(self._make_opener(house, set_up, line, model), name="opener")
+            self._openers[(house, set_up.voice, set_up.style)] = task
 
     async def _make_opener(self, visitor: str, set_up: prompts.SetUp, line: str, model: str) -> None:
         try:
@@ -279,6 +296,9 @@ class ClubApp:
                 # librosa compiles its kernels on first use (seconds), and the speech detector's model
                 # loads: pay both now, not on a visitor's set.
                 warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
+                if self.settings.openers:  # the first Start of the day plays at once, in the default voice
+                    default = prompts.SetUp()
+                    self._opener_for_the_house(default)
                 task = asyncio.create_task(expire_forever(), name="forget-visitors")
                 try:
                     yield

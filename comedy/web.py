@@ -161,7 +161,7 @@ class Web:
         picked = self._picked(values)
         try:
             comedy_set = await self.app.seat(
-                request.session_hash, self._set_up(picked), picked["model"], picked["mode"]
+                request.session_hash, self._set_up(picked), picked["model"], picked["mode"], greet=True
             )
             return status_line(comedy_set)
         except (ClubFull, RealtimeError) as exc:
