@@ -5,16 +5,16 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from comedy import audio
+from comedy.meters import Meters
+from comedy.prompts import SetUp
 from comedy.protocol import SAMPLE_RATE
-from comedy.stage import score_words
-
-if TYPE_CHECKING:
-    from comedy.club import ComedySet
+from comedy.speaker import Speaker
+from comedy.stage import Stage, Turn, score_words
 
 BEST_BIT_SECONDS = 20.0
 LEAD_SECONDS = 0.3  # the beat before the joke
@@ -132,7 +132,21 @@ def best_bit(set_pcm: np.ndarray, start: float, joke_seconds: float, laugh_secon
     return set_pcm[round(start * SAMPLE_RATE) : round(end * SAMPLE_RATE)]
 
 
-def archive(comedy_set: ComedySet) -> bytes:
+class RecordedSet(Protocol):
+    """What a download needs of a set (a `club.ComedySet`; named here so data flows one way)."""
+
+    transcript: list[Turn]
+    set_up: SetUp
+    length: float
+    meters: Meters
+    stage: Stage
+    recorder: SetRecorder
+    speaker: Speaker
+
+    def jokes(self) -> list[Turn]: ...
+
+
+def archive(comedy_set: RecordedSet) -> bytes:
     """A set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
     length = comedy_set.length
     who = {"user": "Visitor", "assistant": "Comedian"}
