@@ -113,13 +113,8 @@ def heckles(real: bool) -> list[np.ndarray]:
     """Heckles: real recorded speech (the clips' first 1.5 s of sound), or the house voice's."""
     if not real:
         return [audience.sound("heckle", seed=n) for n in range(8)]
-    import soundfile
-
     clips = []
-    for path in sorted(ROOM_CLIPS.glob("speech*.wav")):
-        x, rate = soundfile.read(path, dtype="int16")
-        if rate != SR:
-            continue
+    for x in _room_clips("speech"):
         frames = x[: len(x) // 240 * 240].reshape(-1, 240).astype(np.float64)
         loud = np.flatnonzero(np.mean(frames**2, axis=1) > np.mean(frames**2, axis=1).max() / 300)
         start = int(loud[0]) * 240 if len(loud) else 0
@@ -227,14 +222,19 @@ def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray]
 
 def room_sounds() -> list[np.ndarray]:
     """Real laughs and applause (the first 3 s of each clip in ../shared/room-clips)."""
+    return [x[: 3 * SR] for x in _room_clips("laugh", "applause")]
+
+
+def _room_clips(*kinds: str) -> list[np.ndarray]:
+    """The ../shared/room-clips recordings whose names start with one of `kinds` (at 24 kHz)."""
     import soundfile
 
     clips = []
     for path in sorted(ROOM_CLIPS.glob("*.wav")):
-        if path.name.startswith(("laugh", "applause")):
+        if path.name.startswith(kinds):
             x, rate = soundfile.read(path, dtype="int16")
             if rate == SR:
-                clips.append(x[: 3 * SR])
+                clips.append(x)
     return clips
 
 

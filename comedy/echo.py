@@ -199,13 +199,13 @@ class DoubleTalk:
         heard_mic, heard_linear = self._energy
         near = np.zeros(blocks, bool)
         losses = []
+        usual = self._usual  # learned from whole calls: the same for this call's few blocks
         for n, (mic_power, linear_power, played) in enumerate(powers.T.tolist()):  # a few blocks a call
             heard_mic = SMOOTHING * heard_mic + (1 - SMOOTHING) * (mic_power + 1.0)
             heard_linear = SMOOTHING * heard_linear + (1 - SMOOTHING) * (linear_power + 1.0)
             loss = 10 * math.log10(heard_mic / heard_linear)
             if played > PLAYING_POWER:
                 losses.append(loss)
-            usual = self._usual
             near[n] = usual is not None and heard_linear > VOICE_POWER and loss < usual - NEAR_DB
         self._energy = (heard_mic, heard_linear)
         self._learn(losses)

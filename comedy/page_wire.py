@@ -30,7 +30,5 @@ def js_names() -> dict[str, str]:
 
 def python_names() -> dict[str, str]:
     """This module's names, as {NAME: type}."""
-    return {name: value for name, value in globals().items() if name in _NAMES}
-
-
-_NAMES = ("AUDIO", "CUT", "END", "WORDS", "REFUSED", "PLAYED", "STARTED")
+    types = {*TO_PAGE, *FROM_PAGE}
+    return {name: value for name, value in globals().items() if name.isupper() and value in types}

@@ -131,28 +131,25 @@ class ClubApp:
     async def _opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Opener | None:
         """The set's opener for this voice and style from the cache; when it is not there yet, it
         is made in the background (an audition take of the opening line) for the next Start."""
+        cached = self._cached_opener(visitor, set_up, model)
+        if cached is None:
+            return None
+        rate, samples = await asyncio.to_thread(audio.read_audio_file, str(cached))
+        if rate != SAMPLE_RATE:
+            return None
+        return Opener(prompts.opener(set_up.style), audio.float_to_pcm16(samples))
+
+    def _cached_opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Path | None:
+        """Where this voice and style's opener is kept; None, and made in the background (on
+        `visitor`'s allowance), when it is not there yet."""
         line = prompts.opener(set_up.style)
         endpoint = self.endpoint(visitor, model)
         where = "rehearsal" if endpoint.rehearsal else endpoint.url
         cached = Audition(endpoint.url, endpoint.key, model, where).cached(set_up.voice, set_up.style, line)
-        if cached is None:
-            if (visitor, set_up.voice, set_up.style) not in self._openers:
-                task = asyncio.create_task(self._make_opener(visitor, set_up, line, model), name="opener")
-                self._openers[(visitor, set_up.voice, set_up.style)] = task
-            return None
-        rate, samples = await asyncio.to_thread(audio.read_audio_file, str(cached))
-        return Opener(line, audio.float_to_pcm16(samples)) if rate == SAMPLE_RATE else None
-
-    def _opener_for_the_house(self, set_up: prompts.SetUp) -> None:
-        """Make the default voice and style's opener now, in the background, if it is not cached."""
-        house = "the-house"
-        line, model = prompts.opener(set_up.style), self.settings.model
-        endpoint = self.endpoint(house, model)
-        where = "rehearsal" if endpoint.rehearsal else endpoint.url
-        takes = Audition(endpoint.url, endpoint.key, model, where)
-        if takes.cached(set_up.voice, set_up.style, line) is None:
-            task = asyncio.create_task(self._make_opener(house, set_up, line, model), name="opener")
-            self._openers[(house, set_up.voice, set_up.style)] = task
+        if cached is None and (visitor, set_up.voice, set_up.style) not in self._openers:
+            task = asyncio.create_task(self._make_opener(visitor, set_up, line, model), name="opener")
+            self._openers[(visitor, set_up.voice, set_up.style)] = task
+        return cached
 
     async def _make_opener(self, visitor: str, set_up: prompts.SetUp, line: str, model: str) -> None:
         try:
@@ -297,8 +294,7 @@ class ClubApp:
                 # loads: pay both now, not on a visitor's set.
                 warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
                 if self.settings.openers:  # the first Start of the day plays at once, in the default voice
-                    default = prompts.SetUp()
-                    self._opener_for_the_house(default)
+                    self._cached_opener("the-house", prompts.SetUp(), self.settings.model)
                 task = asyncio.create_task(expire_forever(), name="forget-visitors")
                 try:
                     yield
