@@ -15,7 +15,7 @@ import gradio as gr
 
 from comedy import engine_page, models, prompts, protocol
 from comedy.audition import DEFAULT_LINE
-from comedy.club import ComedySet
+from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalThread
 from comedy.venue import HANDS_FREE, PUSH_TO_TALK, ClubApp

@@ -100,8 +100,10 @@ def _measure(answers: int) -> dict[str, list[float]]:
                 item, sent = server.first_audio_sent[-1]
                 visitor = next(iter(running.app.engine.sockets))
                 comedy_set = running.app.club.get(visitor)
-                _wait(lambda s=comedy_set, i=item: i in s.first_audio_handed, what="the engine to play")
-                found["engine"].append((comedy_set.first_audio_handed[item] - sent) * 1000)
+                _wait(
+                    lambda s=comedy_set, i=item: i in s.stage.speaker.first_heard, what="the engine to play"
+                )
+                found["engine"].append((comedy_set.stage.speaker.first_heard[item] - sent) * 1000)
                 time.sleep(0.5)
                 cuts = engine_page.evaluate("() => window.__engine.cuts.length")
                 cut_answer = len(server.first_audio_sent)

@@ -12,8 +12,9 @@ import asyncio
 import time
 
 from bench.report import percentile, table
-from comedy import prompts
-from comedy.club import ComedySet, Endpoint
+from comedy import gradio_speech, prompts
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.rehearsal import RehearsalServer
 from harness.running import launch
 from harness.visitor import Visitor, choices
@@ -27,7 +28,7 @@ async def _one_set(server: RehearsalServer, answers: int, added: list[float]) ->
     await comedy_set.start()
 
     async def play() -> None:
-        async for _ in comedy_set.emit():
+        async for _ in gradio_speech.chunks(comedy_set):
             pass
 
     player = asyncio.create_task(play())
@@ -36,15 +37,15 @@ async def _one_set(server: RehearsalServer, answers: int, added: list[float]) ->
         await comedy_set.tell(topics[n % len(topics)])
         async with asyncio.timeout(60):
             while not (
-                comedy_set.status.endswith("your turn")
-                and comedy_set.speaker.last_item
-                and comedy_set.speaker.played.get(comedy_set.speaker.last_item)
-                == comedy_set.speaker.received.get(comedy_set.speaker.last_item)
+                comedy_set.stage.status.endswith("your turn")
+                and comedy_set.stage.speaker.last_item
+                and comedy_set.stage.speaker.played.get(comedy_set.stage.speaker.last_item)
+                == comedy_set.stage.speaker.received.get(comedy_set.stage.speaker.last_item)
             ):
                 await asyncio.sleep(0.02)
         sent = dict(server.first_audio_sent)
-        item = comedy_set.speaker.last_item
-        added.append(comedy_set.first_audio_handed[item] - sent[item])
+        item = comedy_set.stage.speaker.last_item
+        added.append(comedy_set.stage.speaker.first_heard[item] - sent[item])
     player.cancel()
     await comedy_set.close()
 
@@ -80,11 +81,11 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
                             await asyncio.sleep(0.01)
                 comedy_set = running.app.club.sets[visitor.session_hash]
                 async with asyncio.timeout(30):
-                    while not comedy_set.status.endswith("your turn"):
+                    while not comedy_set.stage.status.endswith("your turn"):
                         await asyncio.sleep(0.05)
-                item = comedy_set.speaker.last_item
+                item = comedy_set.stage.speaker.last_item
                 sent = dict(server.first_audio_sent)[item]
-                results.append((comedy_set.first_audio_handed[item] - sent, got - sent))
+                results.append((comedy_set.stage.speaker.first_heard[item] - sent, got - sent))
                 await asyncio.sleep(7)  # let the answer play out before the next
     return results
 

@@ -14,7 +14,7 @@ import time
 
 from bench.report import percentile, table
 from comedy import prompts, room
-from comedy.club import ComedySet
+from comedy.comedy_set import ComedySet
 from comedy.protocol import SAMPLE_RATE
 from comedy.rehearsal import RehearsalServer, audience
 from harness.clips import LABELS, clips, confusion, decide
@@ -72,7 +72,7 @@ async def live(trials: int) -> dict:
                 microphone, listener = RoomMicrophone(comedy_set, server), Listener(comedy_set)
                 try:
                     await comedy_set.tell(f"topic {n}")
-                    await until(lambda s=comedy_set: sum(s.speaker.played.values()) > 12_000)
+                    await until(lambda s=comedy_set: sum(s.stage.speaker.played.values()) > 12_000)
                     clip = audience.sound(sound, seed=n)
                     server.audience.cue(sound, pcm=clip, said=audience.words(sound, n))
                     await until(lambda s=comedy_set: s.stage.verdicts, timeout=10)

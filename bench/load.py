@@ -79,7 +79,7 @@ def cached_files(running) -> tuple[int, int]:
 
 def holdings(running) -> dict[str, int]:
     """Everything a visitor could leave behind, counted."""
-    from comedy.club import ComedySet
+    from comedy.comedy_set import ComedySet
     from comedy.realtime import RealtimeSession
 
     club = running.app.club

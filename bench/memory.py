@@ -13,8 +13,9 @@ import tracemalloc
 import numpy as np
 
 from bench.report import table
-from comedy import club, prompts, protocol
-from comedy.club import ComedySet, Endpoint
+from comedy import gradio_speech, prompts, protocol
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.house.voice import speak
 from comedy.rehearsal import RehearsalServer
 
@@ -38,13 +39,13 @@ def _visitor_turn() -> list[np.ndarray]:
 
 
 async def _set(samples: list[tuple[float, float, float, float]]) -> ComedySet:
-    club.LEAD_SECONDS = 1e9  # lift the real-time pacing of the speaker for this run
+    gradio_speech.LEAD_SECONDS = 1e9  # lift the real-time pacing of the speaker for this run
     async with RehearsalServer(pace=0) as server:
         comedy_set = ComedySet(Endpoint(server.url, "bench", True), prompts.SetUp(), max_seconds=3600)
         await comedy_set.start()
 
         async def play() -> None:
-            async for _ in comedy_set.emit():
+            async for _ in gradio_speech.chunks(comedy_set):
                 pass
 
         player = asyncio.create_task(play())
@@ -78,7 +79,7 @@ def run() -> dict:
     other = [total - rec - voices for _, total, rec, voices in samples]
     growth = other[-1] - other[1]
     table(
-        f"6. Memory over a {MINUTES}-minute set ({len(comedy_set.transcript)} transcript lines; the "
+        f"6. Memory over a {MINUTES}-minute set ({len(comedy_set.stage.transcript)} transcript lines; the "
         "set recording is the one buffer that grows, capped at the set's length)",
         [
             "simulated time",

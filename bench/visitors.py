@@ -177,7 +177,7 @@ def _round(running, count: int, path: str) -> dict:
     club = running.app.club
     while child.poll() is None:
         for comedy_set in [*club.sets.values(), *club.ended.values()]:  # a closed tab takes its set
-            handed.update(comedy_set.first_audio_handed)
+            handed.update(comedy_set.stage.speaker.first_heard)
         peak_rss = max(peak_rss, _rss_mb())
         kids = [p for p in _children(app_pid) if p != child.pid]  # ffmpeg AAC encoders, one per speaker
         encoders = max(encoders, len(kids))

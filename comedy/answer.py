@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from comedy import endings, pricing, prompts, protocol
+from comedy.actions import Action, LoseSession, Play, RetryLater, Send
+from comedy.lifecycle import RETRIES
 from comedy.meters import Meters
 from comedy.protocol import Event, Kind
 from comedy.realtime import RealtimeError, RealtimeSession
-from comedy.stage import RETRIES, Action, LoseSession, Play, RetryLater, Send, Stage
+from comedy.stage import Stage
 
 MAX_TRIES = RETRIES + 1
 

@@ -29,7 +29,7 @@ import secrets
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -37,10 +37,12 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from comedy import page_wire
-from comedy.club import Club, ComedySet
+from comedy.actions import Caption, EndOfAnswer, Play
+from comedy.club import Club
+from comedy.comedy_set import ComedySet
 from comedy.pacing import Pace
 from comedy.protocol import SAMPLE_RATE
-from comedy.stage import Caption
+from comedy.speech_port import Cut, CutHeard, Landed, Piece, Played, Scheduled, Started
 
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
@@ -187,28 +189,50 @@ def take_report(comedy_set: ComedySet, report: dict) -> None:
         for item_id, samples in report["items"].items():
             with contextlib.suppress(OverflowError):
                 if (count := _count(samples, MAX_SAMPLES)) is not None:
-                    comedy_set.heard(str(item_id)[:64], int(count))
+                    comedy_set.player(Played(str(item_id)[:64], int(count)))
         if report.get("final") is True:
-            comedy_set.cut_heard()
+            comedy_set.player(CutHeard())
     elif kind == page_wire.STARTED:
         with contextlib.suppress(OverflowError):
             # the output device's clock may put the first sample a little in the future: ago < 0
             if (ago := _count(report.get("ago_ms"), MAX_AGO_MS, -MAX_AGO_MS)) is not None:
-                comedy_set.started(str(report.get("item"))[:64], time.monotonic() - ago / 1000)
+                comedy_set.player(Started(str(report.get("item"))[:64], time.monotonic() - ago / 1000))
 
 
-def speech_message(kind: str, item_id: str, pcm: np.ndarray | Caption | None) -> str:
-    """One piece of `ComedySet.stream()` as text, for the fallback over Gradio's event stream."""
-    if isinstance(pcm, Caption):
-        return json.dumps(
-            {"type": page_wire.WORDS, "item": item_id, "text": pcm.text, "at": pcm.at, "n": next(_MESSAGES)}
-        )
-    data = base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii") if pcm is not None else ""
-    return json.dumps({"type": _TYPES[kind], "item": item_id, "pcm": data, "n": next(_MESSAGES)})
+async def speech(comedy_set: ComedySet) -> AsyncIterator[Piece]:
+    """The set's speech for the engine's player, which keeps its own clock: each piece as it
+    arrives. The set is told when its audio should play and when an answer lands, by this side's
+    reckoning of that clock (what it heard comes from the player's own reports)."""
+    plays_until = 0.0  # when what was handed out will have played
+    async for piece in comedy_set.port.speech():
+        now = time.monotonic()
+        match piece:
+            case Play(item_id, pcm):
+                plays_at = max(now, plays_until)
+                comedy_set.player(Scheduled(item_id, pcm, plays_at))
+                plays_until = plays_at + len(pcm) / SAMPLE_RATE
+            case EndOfAnswer():
+                comedy_set.player(Landed(max(now, plays_until)))
+            case Cut():
+                plays_until = now
+        yield piece
+
+
+def speech_message(piece: Piece) -> str:
+    """One piece of speech as text, for the fallback over Gradio's event stream."""
+    n = next(_MESSAGES)
+    match piece:
+        case Caption(item_id, text, at):
+            return json.dumps({"type": page_wire.WORDS, "item": item_id, "text": text, "at": at, "n": n})
+        case Play(item_id, pcm):
+            data = base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii")
+            return json.dumps({"type": page_wire.AUDIO, "item": item_id, "pcm": data, "n": n})
+        case EndOfAnswer(item_id):
+            return json.dumps({"type": page_wire.END, "item": item_id, "pcm": "", "n": n})
+    return json.dumps({"type": page_wire.CUT, "item": "", "pcm": "", "n": n})
 
 
 _MESSAGES = itertools.count()  # every message differs, so Gradio never skips one as unchanged
-_TYPES = {"audio": page_wire.AUDIO, "cut": page_wire.CUT, "end": page_wire.END}  # the set's pieces
 
 
 def same_origin(headers: Mapping[str, str]) -> bool:
@@ -330,15 +354,18 @@ class Engine:
         seq, last_item = 0, ""
         async for comedy_set in self.club.sets_of(visitor):
             comedy_set.heard_through("the Web Audio engine")
-            async for kind, item_id, pcm in comedy_set.stream():
-                if kind == "audio":
-                    await websocket.send_bytes(speech_frame(item_id, seq, pcm))
-                    if item_id != last_item:
-                        last_item = item_id
-                        self.first_frames.append((item_id, time.monotonic()))
-                    seq += 1
-                elif kind == "words":
-                    message = {"type": page_wire.WORDS, "item": item_id, "text": pcm.text, "at": pcm.at}
-                    await websocket.send_text(json.dumps(message))
-                else:
-                    await websocket.send_text(json.dumps({"type": _TYPES[kind], "item": item_id}))
+            async for piece in speech(comedy_set):
+                match piece:
+                    case Play(item_id, pcm):
+                        await websocket.send_bytes(speech_frame(item_id, seq, pcm))
+                        if item_id != last_item:
+                            last_item = item_id
+                            self.first_frames.append((item_id, time.monotonic()))
+                        seq += 1
+                    case Caption(item_id, text, at):
+                        message = {"type": page_wire.WORDS, "item": item_id, "text": text, "at": at}
+                        await websocket.send_text(json.dumps(message))
+                    case EndOfAnswer(item_id):
+                        await websocket.send_text(json.dumps({"type": page_wire.END, "item": item_id}))
+                    case Cut():
+                        await websocket.send_text(json.dumps({"type": page_wire.CUT, "item": ""}))

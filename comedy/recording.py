@@ -10,11 +10,9 @@ from typing import Protocol
 import numpy as np
 
 from comedy import audio
-from comedy.meters import Meters
-from comedy.prompts import SetUp
 from comedy.protocol import SAMPLE_RATE
-from comedy.speaker import Speaker
-from comedy.stage import Stage, Turn, score_words
+from comedy.stage import Stage
+from comedy.transcript import Turn, score_words
 
 BEST_BIT_SECONDS = 20.0
 LEAD_SECONDS = 0.3  # the beat before the joke
@@ -133,15 +131,11 @@ def best_bit(set_pcm: np.ndarray, start: float, joke_seconds: float, laugh_secon
 
 
 class RecordedSet(Protocol):
-    """What a download needs of a set (a `club.ComedySet`; named here so data flows one way)."""
+    """What a download needs of a set (a `ComedySet`; named here so data flows one way)."""
 
-    transcript: list[Turn]
-    set_up: SetUp
     length: float
-    meters: Meters
     stage: Stage
     recorder: SetRecorder
-    speaker: Speaker
 
     def jokes(self) -> list[Turn]: ...
 
@@ -150,19 +144,20 @@ def archive(comedy_set: RecordedSet) -> bytes:
     """A set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
     length = comedy_set.length
     who = {"user": "Visitor", "assistant": "Comedian"}
-    lines = [(t.at, who[t.role], t.shown()) for t in comedy_set.transcript]
-    title = f"A set with {comedy_set.set_up.voice} ({comedy_set.set_up.style}), {length:.1f} s"
+    stage = comedy_set.stage
+    lines = [(t.at, who[t.role], t.shown()) for t in stage.transcript]
+    title = f"A set with {stage.set_up.voice} ({stage.set_up.style}), {length:.1f} s"
     scores = [
         JokeLine(t.at, t.text, t.score.laugh, score_words(t.score), t.latency, t.cost, t.voice)
         for t in comedy_set.jokes()
         if t.score
     ]
-    best = comedy_set.stage.best_joke()
+    best = stage.best_joke()
     named = f"\u201c{best.text.strip()}\u201d ({score_words(best.score)})" if best else ""
-    markdown = transcript_markdown(title, lines, comedy_set.meters.summary(), scores, named)
+    markdown = transcript_markdown(title, lines, stage.meters.summary(), scores, named)
     whole = comedy_set.recorder.render(length)
     bit = None
     if best is not None:
-        joke_seconds = comedy_set.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
+        joke_seconds = stage.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
         bit = best_bit(whole, best.at, joke_seconds, best.score.seconds)
     return set_archive(whole, markdown, bit)

@@ -17,8 +17,10 @@ from pathlib import Path
 from comedy import audio, pricing, prompts, recording, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
-from comedy.club import Club, ClubFull, ComedySet, Endpoint, Limits, Opener
+from comedy.club import Club, ClubFull
+from comedy.comedy_set import ComedySet
 from comedy.config import Settings
+from comedy.endpoint import Endpoint, Limits, Opener
 from comedy.engine import Engine
 from comedy.protocol import SAMPLE_RATE
 from comedy.realtime import RealtimeError

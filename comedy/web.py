@@ -19,14 +19,16 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from comedy import audio, models, pricing, prompts, protocol, redaction
+from comedy import audio, gradio_speech, models, pricing, prompts, protocol, redaction
 from comedy.audition import DEFAULT_LINE, one_after_another
-from comedy.club import ClubFull, ComedySet
+from comedy.club import ClubFull
+from comedy.comedy_set import ComedySet
 from comedy.engine import TooManyTokens, speech_message, take_report
+from comedy.engine import speech as engine_speech
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.room import RoomReading
-from comedy.stage import score_words
+from comedy.transcript import score_words
 from comedy.venue import HANDS_FREE, ClubApp
 
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
@@ -72,15 +74,15 @@ def status_line(comedy_set: ComedySet) -> str:
     parts = [comedy_set.endpoint.label]
     if comedy_set.sound:
         parts.append(f"Sound: {comedy_set.sound}")
-    parts.append(comedy_set.status)
-    if comedy_set.last_error:
-        parts.append(f"Last problem: {comedy_set.last_error}")
+    parts.append(comedy_set.stage.status)
+    if comedy_set.stage.last_error:
+        parts.append(f"Last problem: {comedy_set.stage.last_error}")
     return " · ".join(parts)
 
 
 def messages(comedy_set: ComedySet) -> list[dict]:
     """The transcript as chat messages."""
-    return [{"role": t.role, "content": t.shown()} for t in comedy_set.transcript]
+    return [{"role": t.role, "content": t.shown()} for t in comedy_set.stage.transcript]
 
 
 SHOWN = (
@@ -99,7 +101,7 @@ def shown(comedy_set: ComedySet) -> dict[str, object]:
     """What the page shows of a set, by name (the app wires each name to its component): the
     transcript, status, figures, latency plot, laugh meter, the laugh per joke, the content
     filter's chip, the count of cuts."""
-    meters = comedy_set.meters
+    meters = comedy_set.stage.meters
     figures = meters.summary()
     minutes = comedy_set.length / 60
     if meters.answers and minutes >= 0.25:
@@ -112,10 +114,10 @@ def shown(comedy_set: ComedySet) -> dict[str, object]:
             "latency (ms)": [round(x * 1000) for x in meters.latencies_s],
         }
     )
-    room = applause_meter(comedy_set.room)
+    room = applause_meter(comedy_set.stage.room)
     scored = [(n, t.score.laugh) for n, t in enumerate(comedy_set.jokes(), 1) if t.score is not None]
     scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
-    chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.censored else ""
+    chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.shown.censored else ""
     return {
         "transcript": messages(comedy_set),
         "status": status_line(comedy_set),
@@ -124,7 +126,7 @@ def shown(comedy_set: ComedySet) -> dict[str, object]:
         "laugh": room,
         "scores": scores,
         "chip": chip,
-        "barges": comedy_set.barges,
+        "barges": comedy_set.stage.barges,
     }
 
 
@@ -219,14 +221,14 @@ class Web:
         into the engine's player in the page."""
         async for comedy_set in self.app.club.sets_of(request.session_hash):
             comedy_set.heard_through("Gradio's event stream (the engine's socket is blocked)")
-            async for kind, item_id, pcm in comedy_set.stream():
-                yield speech_message(kind, item_id, pcm)
+            async for piece in engine_speech(comedy_set):
+                yield speech_message(piece)
 
     async def speaker(self, request: gr.Request) -> AsyncIterator[bytes]:
         """Gradio's streamed audio player: one long-lived stream per tab, every set the visitor starts."""
         async for comedy_set in self.app.club.sets_of(request.session_hash):
             comedy_set.heard_through("Gradio's audio (slower)")
-            async for chunk in comedy_set.emit():
+            async for chunk in gradio_speech.chunks(comedy_set):
                 yield audio.wav_bytes(chunk)
 
     async def updates(self, request: gr.Request) -> AsyncIterator[list]:
@@ -234,9 +236,9 @@ class Web:
         they change (pushed, not polled), for each set the visitor opens until the tab closes."""
         async for comedy_set in self.app.club.sets_of(request.session_hash):
             seen = -1
-            while seen != comedy_set.version or not comedy_set.closed:
-                if seen != comedy_set.version:
-                    seen = comedy_set.version
+            while seen != comedy_set.stage.version or not comedy_set.closed:
+                if seen != comedy_set.stage.version:
+                    seen = comedy_set.stage.version
                     values = shown(comedy_set)
                     yield [values[name] for name in SHOWN]
                     await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several

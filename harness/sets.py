@@ -9,8 +9,9 @@ import contextlib
 import numpy as np
 from websockets.asyncio.client import connect
 
-from comedy import protocol
-from comedy.club import ComedySet, Endpoint
+from comedy import gradio_speech, protocol
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.rehearsal import RehearsalServer, audience
 
 SR = protocol.SAMPLE_RATE
@@ -31,7 +32,7 @@ class Listener:
         self.task = asyncio.create_task(self._play())
 
     async def _play(self) -> None:
-        async for chunk in self.set.emit():
+        async for chunk in gradio_speech.chunks(self.set):
             self.samples += len(chunk)
 
 
@@ -44,7 +45,7 @@ async def until(check, timeout: float = 20.0, what: str = "") -> None:
 
 def answers(comedy_set: ComedySet) -> list:
     """The comedian's lines with words."""
-    return [t for t in comedy_set.transcript if t.role == "assistant" and t.text]
+    return [t for t in comedy_set.stage.transcript if t.role == "assistant" and t.text]
 
 
 def laughter(seconds: float = 2.5, seed: int = 0) -> np.ndarray:

@@ -11,7 +11,8 @@ import asyncio
 import pytest
 
 from comedy import pricing, prompts, protocol
-from comedy.club import ComedySet, Endpoint
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.rehearsal import RehearsalServer
 from comedy.rehearsal.server import PREAMBLES
 from harness.sets import Listener
@@ -22,7 +23,7 @@ SR = protocol.SAMPLE_RATE
 
 
 def _comedian(comedy_set: ComedySet) -> list:
-    return [t for t in comedy_set.transcript if t.role == "assistant"]
+    return [t for t in comedy_set.stage.transcript if t.role == "assistant"]
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ async def test_a_cut_answer_is_marked_and_said_and_the_set_goes_on(
 
     if switch is None:
         watched.set.endpoint.max_output_tokens = 1200
-        await watched.set.change(watched.set.set_up)
+        await watched.set.change(watched.set.stage.set_up)
     await watched.joke("dogs")  # the next joke is whole
     assert _comedian(watched.set)[-1].note == "" and len(_comedian(watched.set)) == 2
     await watched.set.close()
@@ -64,7 +65,7 @@ async def test_a_two_item_answer_is_heard_whole_and_shown_as_two_lines() -> None
         preamble, joke = _comedian(watched.set)
         assert preamble.text in PREAMBLES and len(joke.text) > 20
         assert preamble.item_id != joke.item_id and not preamble.note and not joke.note
-        received = sum(watched.set.speaker.received[t.item_id] for t in (preamble, joke))
+        received = sum(watched.set.stage.speaker.received[t.item_id] for t in (preamble, joke))
         await watched.until(lambda: listener.samples >= received)  # every item played, in order
         listener.task.cancel()
         await watched.set.close()
@@ -80,15 +81,17 @@ async def test_a_cut_during_the_preamble_truncates_it_and_deletes_the_unheard_an
         await comedy_set.tell("airports")
         await watched.until(lambda: listener.samples >= SR // 10)
         listener.task.cancel()  # the visitor has heard a little of the preamble
-        await watched.until(lambda: len(comedy_set.speaker.unheard()) == 2)  # the answer item is arriving
-        preamble, answer = comedy_set.speaker.unheard()
-        heard_ms = comedy_set.speaker.played[preamble] * 1000 // SR
-        assert 0 < heard_ms < comedy_set.speaker.received[preamble] * 1000 // SR
+        await watched.until(
+            lambda: len(comedy_set.stage.speaker.unheard()) == 2
+        )  # the answer item is arriving
+        preamble, answer = comedy_set.stage.speaker.unheard()
+        heard_ms = comedy_set.stage.speaker.played[preamble] * 1000 // SR
+        assert 0 < heard_ms < comedy_set.stage.speaker.received[preamble] * 1000 // SR
 
         await watched.joke("dogs")  # a new topic cuts the answer
         assert server.truncations[0] == (preamble, heard_ms)
         assert "conversation.item.delete" in server.received
-        notes = {t.item_id: t.note for t in comedy_set.transcript if t.role == "assistant"}
+        notes = {t.item_id: t.note for t in comedy_set.stage.transcript if t.role == "assistant"}
         assert notes[preamble] == f"skipped for a new joke: cut at {heard_ms / 1000:.1f} s"
         assert notes[answer] == "skipped for a new joke: not heard"
         assert all(kind != "error" for kind in server.sent)  # truncate and delete both accepted
@@ -103,10 +106,12 @@ async def test_input_transcription_is_costed_apart_from_the_session(server: Rehe
     for start in range(0, len(speech), SR // 10):
         comedy_set.receive(SR, speech[start : start + SR // 10])
         await asyncio.sleep(0.1)  # in real time, as a microphone sends (faster is paced)
-    await watched.until(lambda: server.transcriptions and comedy_set.meters.transcription_usd > 0)
+    await watched.until(lambda: server.transcriptions and comedy_set.stage.meters.transcription_usd > 0)
     seconds = sum(u["seconds"] for u in server.transcriptions)
-    assert comedy_set.meters.transcribed_s == pytest.approx(seconds)
-    assert comedy_set.meters.transcription_usd == pytest.approx(seconds / 60 * 0.0045)
-    assert "transcription $" in comedy_set.meters.summary()
-    assert comedy_set.meters.cost_usd >= comedy_set.meters.transcription_usd  # the total counts it
+    assert comedy_set.stage.meters.transcribed_s == pytest.approx(seconds)
+    assert comedy_set.stage.meters.transcription_usd == pytest.approx(seconds / 60 * 0.0045)
+    assert "transcription $" in comedy_set.stage.meters.summary()
+    assert (
+        comedy_set.stage.meters.cost_usd >= comedy_set.stage.meters.transcription_usd
+    )  # the total counts it
     await comedy_set.close()

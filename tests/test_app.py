@@ -38,8 +38,8 @@ async def _until_turn_done(running: Running, visitor: Visitor, answers: int = 1,
         while True:
             comedy_set = running.app.club.sets.get(visitor.session_hash)
             if comedy_set is not None:
-                done = [t for t in comedy_set.transcript if t.role == "assistant" and t.text]
-                if len(done) >= answers and comedy_set.status.endswith("your turn"):
+                done = [t for t in comedy_set.stage.transcript if t.role == "assistant" and t.text]
+                if len(done) >= answers and comedy_set.stage.status.endswith("your turn"):
                     return comedy_set
             await asyncio.sleep(0.1)
 
@@ -87,7 +87,7 @@ async def test_microphone_turn_gets_a_spoken_answer(club: Running) -> None:
         sent = await visitor.speak(at_48k)
         comedy_set = await _until_turn_done(club, visitor)
         await _speech_heard(visitor)
-    user = [t for t in comedy_set.transcript if t.role == "user"]
+    user = [t for t in comedy_set.stage.transcript if t.role == "user"]
     assert user and "s of speech" in user[0].text
     assert sent >= 30
 
@@ -102,7 +102,7 @@ async def test_push_to_talk_answers_when_recording_stops(club: Running) -> None:
         await visitor.speak(at_48k, realtime=False)
         await visitor.call("stop_talking", [])
         comedy_set = await _until_turn_done(club, visitor)
-    assert comedy_set.hands_free is False
+    assert comedy_set.stage.hands_free is False
     assert club.rehearsal.server.session_updates[-1]["audio"]["input"]["turn_detection"] is None
 
 
@@ -141,8 +141,8 @@ async def test_new_voice_after_the_comedian_spoke_restarts_and_keeps_the_transcr
         assert "restarted the session" in status
         await visitor.call("tell", ["dogs", *choices(voice="cedar")])
         comedy_set = await _until_turn_done(club, visitor, answers=2)
-    assert comedy_set.set_up.voice == "cedar"
-    assert [t.role for t in comedy_set.transcript][:2] == ["user", "assistant"]
+    assert comedy_set.stage.set_up.voice == "cedar"
+    assert [t.role for t in comedy_set.stage.transcript][:2] == ["user", "assistant"]
     assert club.rehearsal.server.session_updates[-1]["audio"]["output"]["voice"] == "cedar"
 
 
@@ -158,8 +158,8 @@ async def test_two_visitors_do_not_hear_each_others_comedian(club: Running) -> N
         b = await _until_turn_done(club, second)
         heard_a, heard_b = await _speech_heard(first), await _speech_heard(second)
     assert a is not b
-    assert "cats" in a.transcript[0].text and "airports" in b.transcript[0].text
-    assert all("airports" not in t.text for t in a.transcript)
+    assert "cats" in a.stage.transcript[0].text and "airports" in b.stage.transcript[0].text
+    assert all("airports" not in t.text for t in a.stage.transcript)
     assert not np.array_equal(heard_a[:24_000], heard_b[:24_000])
 
 

@@ -315,7 +315,7 @@ def test_on_laptop_speakers_the_comedian_never_heckles_itself(
         _tell_with_the_microphone_on(tab, "dogs")  # (a new topic skips the rest of the last joke)
         tab.playing(seconds=3.0)  # (a rehearsal joke can be short)
         assert tab.engine()["you"] > 0.01  # the room really carried the comedian into the microphone
-        assert comedy_set.echo.seconds > 2.0  # and the page sent what it played: the canceller ran
+        assert comedy_set.microphone.echo.seconds > 2.0  # and the page sent what it played: the canceller ran
         assert "server cancels" in tab.page.locator("#engine").inner_text()  # the echo path is said
         heard = [(v.hearing.kind, v.talking) for v in comedy_set.stage.verdicts[verdicts:]]
         cuts = [t.note for t in comedy_set.stage.transcript[before - 1 :] if "cut at" in t.note]
@@ -355,9 +355,10 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
             _tell_with_the_microphone_on(tab, topic)
             tab.playing(seconds=3.0)
             comedy_set = _open_set(club)
-            if comedy_set.echo.settled and comedy_set.echo.heard_playing >= echo.SETTLING_SECONDS:
+            canceller = comedy_set.microphone.echo
+            if canceller.settled and canceller.heard_playing >= echo.SETTLING_SECONDS:
                 break
-        assert comedy_set.echo.settled, comedy_set.echo.heard_playing
+        assert canceller.settled, canceller.heard_playing
         _tell_with_the_microphone_on(tab, "cats")
         tab.playing(seconds=1.0)
         truncations, before = len(server.truncations), len(comedy_set.stage.transcript)
@@ -392,7 +393,8 @@ def test_a_cut_silences_the_page_at_once_and_truncates_where_the_page_was(tab: P
     assert 0 <= silent_after_ms < 100, cut  # silent at the output device within 100 ms of the cut
     page_ms = cut["heard"][item] * 1000 / 24_000
     assert abs(audio_end_ms - page_ms) <= 20, (audio_end_ms, page_ms)  # where the visitor was
-    arrived_ms = club.app.club.sets[next(iter(club.app.club.sets))].speaker.received[item] * 1000 / 24_000
+    speaker = club.app.club.sets[next(iter(club.app.club.sets))].stage.speaker
+    arrived_ms = speaker.received[item] * 1000 / 24_000
     assert audio_end_ms <= arrived_ms
     tab.playing(seconds=1.0)  # and the next joke plays
     assert tab.errors == []
@@ -420,7 +422,7 @@ def test_with_the_socket_blocked_the_page_falls_back_to_gradio_audio_and_says_so
         tab.playing(seconds=1.5)  # the joke plays through the same player, fed by Gradio's event stream
         tab.wait_until(lambda: "your turn" in tab.status() and "cats" in tab.transcript(), what="the joke")
         comedy_set = next(iter(blocked_club.app.club.sets.values()))
-        assert comedy_set.meters.latencies_s  # the player's reports reached the set
+        assert comedy_set.stage.meters.latencies_s  # the player's reports reached the set
         tab.shot()
     finally:
         tab.close()
@@ -608,7 +610,7 @@ def test_captions_advance_with_what_is_heard_not_with_what_arrived(browser, fast
         assert len(shown) >= 5 and [e["heard"] for e in shown] == sorted(e["heard"] for e in shown)
         for entry in shown:
             words = captions["words"][entry["item"]]
-            spoken_at = entry["index"] / len(words) * comedy_set.speaker.received[entry["item"]]
+            spoken_at = entry["index"] / len(words) * comedy_set.stage.speaker.received[entry["item"]]
             assert abs(entry["heard"] - spoken_at) <= 0.3 * 24_000, (entry, spoken_at)  # within 300 ms
         assert tab.errors == []
     finally:

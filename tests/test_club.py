@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from comedy import prompts, protocol
-from comedy.club import ComedySet
+from comedy.comedy_set import ComedySet
 from comedy.house.jokes import load_joke_book
 from comedy.rehearsal import RehearsalServer
 from harness.sets import Listener, answers, endpoint, until
@@ -27,24 +27,24 @@ async def test_heckle_cancels_and_truncates_at_the_played_position() -> None:
         for start in range(0, len(heckle), SR // 10):  # the visitor talks over the comedian
             comedy_set.receive(SR, heckle[start : start + SR // 10])
             await asyncio.sleep(0.1)
-            if comedy_set.barges and played_at_heckle is None:
+            if comedy_set.stage.barges and played_at_heckle is None:
                 played_at_heckle = listener.samples
         await until(lambda: server.truncations, what="the truncate")
         await until(
-            lambda: len(answers(comedy_set)) >= 2 and "your turn" in comedy_set.status,
+            lambda: len(answers(comedy_set)) >= 2 and "your turn" in comedy_set.stage.status,
             what="the comedian's answer to the heckle",
         )
         listener.task.cancel()
         await comedy_set.close()
     item_id, audio_end_ms = server.truncations[0]
-    cut = next(t for t in comedy_set.transcript if t.item_id == item_id)
-    assert comedy_set.barges == 1
+    cut = next(t for t in comedy_set.stage.transcript if t.item_id == item_id)
+    assert comedy_set.stage.barges == 1
     assert "response.cancel" in server.received
     # Cut where the listener was: what had been handed to the player, not what had arrived.
     assert abs(audio_end_ms - played_at_heckle * 1000 // SR) <= 100
-    assert audio_end_ms < comedy_set.speaker.received[item_id] * 1000 // SR
+    assert audio_end_ms < comedy_set.stage.speaker.received[item_id] * 1000 // SR
     assert cut.note.startswith("heckled: cut at")
-    assert any(t.note == "heckle" for t in comedy_set.transcript if t.role == "user")
+    assert any(t.note == "heckle" for t in comedy_set.stage.transcript if t.role == "user")
     openers = load_joke_book().openers["heckling"]
     assert any(answers(comedy_set)[-1].text.startswith(o) for o in openers)
 
@@ -58,12 +58,12 @@ async def test_a_new_topic_mid_joke_cuts_the_joke_and_tells_the_next() -> None:
         await until(lambda: listener.samples >= SR, what="a second of the first joke")
         await comedy_set.tell("cats")
         await until(
-            lambda: len(answers(comedy_set)) >= 2 and "your turn" in comedy_set.status,
+            lambda: len(answers(comedy_set)) >= 2 and "your turn" in comedy_set.stage.status,
             what="the second joke",
         )
         listener.task.cancel()
         await comedy_set.close()
     first = answers(comedy_set)[0]
     assert first.note.startswith("skipped for a new joke: cut at")
-    assert not comedy_set.last_error  # no "already has an active response"
+    assert not comedy_set.stage.last_error  # no "already has an active response"
     assert "cat" in answers(comedy_set)[-1].text.lower() or "meow" in answers(comedy_set)[-1].text.lower()

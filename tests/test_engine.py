@@ -60,9 +60,13 @@ async def test_speech_arrives_as_tagged_frames_and_the_player_report_moves_the_m
         await engine.until(lambda: any(t["type"] == "end" for t in engine.texts))
         comedy_set = _set(club, visitor)
         item = engine.order[0]
-        assert engine.arrived[item] == comedy_set.speaker.received[item] > SAMPLE_RATE  # every sample, tagged
-        await engine.until(lambda: comedy_set.speaker.played.get(item) == comedy_set.speaker.received[item])
-        assert comedy_set.meters.latencies_s  # from the end of the turn to the player's first sample
+        assert (
+            engine.arrived[item] == comedy_set.stage.speaker.received[item] > SAMPLE_RATE
+        )  # every sample, tagged
+        await engine.until(
+            lambda: comedy_set.stage.speaker.played.get(item) == comedy_set.stage.speaker.received[item]
+        )
+        assert comedy_set.stage.meters.latencies_s  # from the end of the turn to the player's first sample
         await engine.close()
 
 
@@ -77,7 +81,7 @@ async def test_the_microphone_over_the_socket_gets_a_hands_free_answer(club: Run
             lambda: club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped") > stopped
         )
         await engine.until(lambda: any(t["type"] == "end" for t in engine.texts))
-        assert "s of speech" in next(t.text for t in _set(club, visitor).transcript if t.role == "user")
+        assert "s of speech" in next(t.text for t in _set(club, visitor).stage.transcript if t.role == "user")
         await engine.close()
 
 
@@ -90,7 +94,7 @@ async def test_a_cut_drops_the_page_buffer_and_truncates_at_what_the_page_report
         item = engine.order[0]
         heard = 12_345  # the page says it played this much (0.514 s)
         await engine.report(item, heard)
-        await engine.until(lambda: _set(club, visitor).speaker.played.get(item) == heard)
+        await engine.until(lambda: _set(club, visitor).stage.speaker.played.get(item) == heard)
         truncations = len(club.rehearsal.server.truncations)
         await visitor.call("tell", ["dogs", *CHOICES])  # a new topic cuts the joke
         await engine.until(lambda: any(t["type"] == "cut" for t in engine.texts))
@@ -98,7 +102,8 @@ async def test_a_cut_drops_the_page_buffer_and_truncates_at_what_the_page_report
         cut_item, audio_end_ms = club.rehearsal.server.truncations[-1]
         assert cut_item == item and audio_end_ms == heard * 1000 // SAMPLE_RATE
         await engine.report(item, 10 * SAMPLE_RATE)  # a report past what arrived counts as what arrived
-        assert _set(club, visitor).speaker.played[item] <= _set(club, visitor).speaker.received[item]
+        speaker = _set(club, visitor).stage.speaker
+        assert speaker.played[item] <= speaker.received[item]
         await engine.close()
 
 
@@ -143,5 +148,5 @@ async def test_a_microphone_flood_reaches_the_api_at_no_more_than_real_time(club
         elapsed = time.monotonic() - started
         forwarded = (server.appended_samples - before) / SAMPLE_RATE
         assert forwarded <= BURST_SECONDS + REAL_TIME_RATE * elapsed + 0.1, (forwarded, elapsed)
-        assert "faster than real time" in _set(club, visitor).last_error
+        assert "faster than real time" in _set(club, visitor).stage.last_error
         await engine.close()

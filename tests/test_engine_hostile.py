@@ -107,7 +107,7 @@ async def test_numbers_out_of_range_are_ignored_and_the_set_goes_on(club: Runnin
         await _still_open(ws)
         comedy_set = club.app.club.get(visitor.session_hash)
         assert comedy_set is not None and not comedy_set.closed
-        assert all(v >= 0 for v in comedy_set.speaker.played.values())
+        assert all(v >= 0 for v in comedy_set.stage.speaker.played.values())
         await ws.send(microphone_frame(np.zeros(FRAME, np.int16)))  # and the microphone still goes through
         await ws.close()
 

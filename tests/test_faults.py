@@ -11,7 +11,8 @@ import asyncio
 import pytest
 
 from comedy import prompts
-from comedy.club import ComedySet, Endpoint
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalServer
 from comedy.web import status_line
@@ -46,7 +47,7 @@ class Watched:
 
     def answered(self, topic: str) -> bool:
         """Whether the request for `topic` has a whole answer after it (not one cut off or failed)."""
-        turns = self.set.transcript
+        turns = self.set.stage.transcript
         asked = [i for i, t in enumerate(turns) if t.text == f"Tell me a joke about {topic}."]
         return bool(asked) and any(
             t.role == "assistant" and t.text and not any(w in t.note for w in ("cut off", "failed", "house"))
@@ -55,7 +56,7 @@ class Watched:
 
     async def joke(self, topic: str) -> None:
         await self.set.tell(topic)
-        await self.until(lambda: self.answered(topic) and "your turn" in self.set.status)
+        await self.until(lambda: self.answered(topic) and "your turn" in self.set.stage.status)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
@@ -64,7 +65,7 @@ async def test_a_fault_is_explained_and_the_set_goes_on(server: RehearsalServer,
     watched = Watched(ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), response_timeout=1.0))
     await watched.set.start()
     await watched.joke("cats")
-    first_answer = next(t.text for t in watched.set.transcript if t.role == "assistant")
+    first_answer = next(t.text for t in watched.set.stage.transcript if t.role == "assistant")
     for name, value in switches.items():
         setattr(server.faults, name, value)
     server.faults.retry_after_s = 0.2
@@ -74,9 +75,9 @@ async def test_a_fault_is_explained_and_the_set_goes_on(server: RehearsalServer,
     assert any(words in line for line in watched.lines), watched.lines
     await watched.joke("birds")  # and the next joke works
 
-    requests = [t.text for t in watched.set.transcript if t.role == "user"]
+    requests = [t.text for t in watched.set.stage.transcript if t.role == "user"]
     assert requests[:1] == ["Tell me a joke about cats."] and "Tell me a joke about birds." in requests
-    assert first_answer in [t.text for t in watched.set.transcript]  # nothing before the fault lost
+    assert first_answer in [t.text for t in watched.set.stage.transcript]  # nothing before the fault lost
     assert all("Traceback" not in line and KEY not in line for line in watched.lines)
     await watched.set.close()
 
@@ -105,23 +106,23 @@ async def test_after_the_reconnect_window_the_next_request_connects_again_and_re
     comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), reconnect_window=0.5)
     watched = Watched(comedy_set)
     await comedy_set.tell("penguins")
-    await watched.until(lambda: comedy_set.status.endswith("your turn"))
+    await watched.until(lambda: comedy_set.stage.status.endswith("your turn"))
     port = server.port
     await server.stop()  # gone for longer than the set keeps trying
-    await watched.until(lambda: "goes on with your next request" in comedy_set.status)
-    assert "Could not reconnect for 0.5 s" in comedy_set.last_error
+    await watched.until(lambda: "goes on with your next request" in comedy_set.stage.status)
+    assert "Could not reconnect for 0.5 s" in comedy_set.stage.last_error
     server = await RehearsalServer(port=port, pace=0).start()
     try:
         await comedy_set.tell("volcanoes")
         await watched.until(
             lambda: (
-                comedy_set.status.endswith("your turn")
-                and sum(1 for t in comedy_set.transcript if t.role == "assistant" and t.text) >= 2
+                comedy_set.stage.status.endswith("your turn")
+                and sum(1 for t in comedy_set.stage.transcript if t.role == "assistant" and t.text) >= 2
             )
         )
         items = list(server.received).count("conversation.item.create")
         assert items >= 3  # the new session heard the set so far (two lines), then the new request
-        assert not comedy_set.last_error  # the last problem is over
+        assert not comedy_set.stage.last_error  # the last problem is over
     finally:
         await comedy_set.close()
         await server.stop()

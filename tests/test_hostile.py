@@ -88,8 +88,8 @@ async def _answered(running: Running, visitor: Visitor, answers: int = 1) -> Non
         comedy_set = running.app.club.sets.get(visitor.session_hash)
         return (
             comedy_set is not None
-            and sum(1 for t in comedy_set.transcript if t.role == "assistant" and t.text) >= answers
-            and comedy_set.status.endswith("your turn")
+            and sum(1 for t in comedy_set.stage.transcript if t.role == "assistant" and t.text) >= answers
+            and comedy_set.stage.status.endswith("your turn")
         )
 
     await _until(done)
@@ -230,8 +230,8 @@ async def test_a_huge_topic_is_cut_where_it_enters() -> None:
             await _answered(running, visitor)
             comedy_set = running.app.club.sets[visitor.session_hash]
             streamed = await _messages_text(visitor)
-    assert len(comedy_set.set_up.topic) <= prompts.template.TOPIC_LIMIT
-    assert all(len(t.text) < 500 for t in comedy_set.transcript)
+    assert len(comedy_set.stage.set_up.topic) <= prompts.template.TOPIC_LIMIT
+    assert all(len(t.text) < 500 for t in comedy_set.stage.transcript)
     assert len(streamed) < 200_000
 
 
@@ -252,11 +252,11 @@ async def test_a_microphone_chunk_that_claims_1_hz_is_skipped() -> None:
             odd = (np.sin(np.arange(500)) * 8000).astype(np.int16)  # 1 KB
             await visitor.speak(odd, rate=1, chunk_s=500, realtime=False)
             comedy_set = running.app.club.sets[visitor.session_hash]
-            await _until(lambda: "microphone" in comedy_set.last_error, timeout=10)
+            await _until(lambda: "microphone" in comedy_set.stage.last_error, timeout=10)
             await asyncio.sleep(0.5)
             after = sum(1 for kind in received if kind == "input_audio_buffer.append")
     assert after - before <= 10  # at most a second of audio, not 480 s
-    assert "Skipped" in comedy_set.last_error
+    assert "Skipped" in comedy_set.stage.last_error
 
 
 # 8. Clients that never open the heartbeat are kept forever, their keys and ended sets with them.
@@ -280,16 +280,15 @@ async def test_a_five_second_outage_is_ridden_out_and_the_lost_answer_asked_agai
             await visitor.join("speaker", [])
             await visitor.call("tell", ["airports", *CHOICES])
             comedy_set = running.app.club.sets[visitor.session_hash]
-            await _until(lambda: comedy_set.status.startswith("Performing"))
-            shown, tell_page = [], comedy_set.stage.changed  # every problem the page is told, in order
-            comedy_set.stage.changed = lambda: (shown.append(comedy_set.last_error), tell_page())
+            await _until(lambda: comedy_set.stage.status.startswith("Performing"))
+            shown = comedy_set.stage.shown.problems  # every problem the page is told, in order
             running.rehearsal.outage(5.0)
             await _until(lambda: any("dropped" in error for error in shown), timeout=10)
             await _until(lambda: running.rehearsal.server.connections >= 2, timeout=40)
             await _answered(running, visitor, answers=1)
-            await _until(lambda: not comedy_set.last_error, timeout=30)
-    assert "Not connected" not in comedy_set.status
-    answers = [t for t in comedy_set.transcript if t.role == "assistant" and t.text and not t.note]
+            await _until(lambda: not comedy_set.stage.last_error, timeout=30)
+    assert "Not connected" not in comedy_set.stage.status
+    answers = [t for t in comedy_set.stage.transcript if t.role == "assistant" and t.text and not t.note]
     assert answers  # the lost answer came after all
     assert "Last problem" not in status_line(comedy_set)
 
@@ -311,9 +310,9 @@ async def _joke_until_closed(running: Running, visitor: Visitor) -> str:
         comedy_set = running.app.club.sets.get(visitor.session_hash)
         if comedy_set is None:
             return status  # refused before a set opened
-        await _until(lambda s=comedy_set: s.closed or s.status.endswith("your turn"))
+        await _until(lambda s=comedy_set: s.closed or s.stage.status.endswith("your turn"))
         if comedy_set.closed:
-            return comedy_set.status
+            return comedy_set.stage.status
     raise AssertionError("the set never reached its limit")
 
 

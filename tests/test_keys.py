@@ -28,7 +28,7 @@ async def test_a_whole_keyed_set_never_shows_the_key(live_club: Running, caplog)
         await visitor.join("speaker", [])
         statuses = [(await visitor.call("tell", ["cats", *CHOICES]))[0]]
         async with asyncio.timeout(30):
-            while not live_club.app.club.sets[visitor.session_hash].status.endswith("your turn"):
+            while not live_club.app.club.sets[visitor.session_hash].stage.status.endswith("your turn"):
                 await asyncio.sleep(0.1)
         statuses.append((await visitor.call("change", ["cats", *choices(voice="cedar")]))[0])
         statuses.append((await visitor.call("end", []))[0])
@@ -52,7 +52,7 @@ async def test_a_whole_keyed_set_never_shows_the_key(live_club: Running, caplog)
 def test_settings_and_errors_never_carry_the_key() -> None:
     settings = Settings.from_env({"OPENAI_API_KEY": OWNER_KEY}, dotenv_path=None)
     assert OWNER_KEY not in repr(settings) and OWNER_KEY not in str(settings)
-    from comedy.club import Endpoint
+    from comedy.endpoint import Endpoint
 
     endpoint = Endpoint("wss://example.invalid/v1/realtime", OWNER_KEY, False)
     assert OWNER_KEY not in repr(endpoint)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from comedy import audio, prompts, recording
-from comedy.club import ComedySet
+from comedy.comedy_set import ComedySet
 from comedy.rehearsal import RehearsalServer
 from comedy.web import messages
 from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
@@ -41,7 +41,9 @@ def _asked(server: RehearsalServer) -> list[str]:
 
 async def _talking(comedy_set: ComedySet) -> None:
     await comedy_set.tell("airports")
-    await until(lambda: sum(comedy_set.speaker.played.values()) > 12_000, what="the comedian to be heard")
+    await until(
+        lambda: sum(comedy_set.stage.speaker.played.values()) > 12_000, what="the comedian to be heard"
+    )
 
 
 async def test_the_session_reports_speech_and_leaves_the_decisions_to_the_set(show) -> None:
@@ -58,11 +60,14 @@ async def test_the_room_reacting_mid_joke_never_cuts_the_comedian_nor_becomes_a_
     server.audience.cue(kind, seed=5)
     await until(lambda: any(v.hearing.kind == kind for v in comedy_set.stage.verdicts), what=f"{kind} heard")
     await until(lambda: not comedy_set.stage.responding, what="the answer to end")
-    assert comedy_set.barges == 0 and not server.truncations
+    assert comedy_set.stage.barges == 0 and not server.truncations
     assert "response.cancel" not in server.received
     # committed by the server, its transcript (a laugh's "ha"s, nothing for applause) is no line: deleted
     await until(lambda: "conversation.item.delete" in server.received, what=f"the {kind}'s item deleted")
-    assert [t.role for t in comedy_set.transcript] == ["user", "assistant"]  # the joke's request, the joke
+    assert [t.role for t in comedy_set.stage.transcript] == [
+        "user",
+        "assistant",
+    ]  # the joke's request, the joke
     assert "cut" not in answers(comedy_set)[0].note
 
 
@@ -70,8 +75,8 @@ async def test_a_heckle_mid_joke_cuts_it_where_it_was_heard_and_the_set_answers_
     comedy_set, server = show
     await _talking(comedy_set)
     server.audience.cue("heckle", seed=1)
-    await until(lambda: comedy_set.barges == 1, what="the heckle to cut the comedian")
-    assert server.truncations and any(t.note == "heckle" for t in comedy_set.transcript)
+    await until(lambda: comedy_set.stage.barges == 1, what="the heckle to cut the comedian")
+    assert server.truncations and any(t.note == "heckle" for t in comedy_set.stage.transcript)
     asked = len(_asked(server))
     await until(lambda: len(_asked(server)) > asked, timeout=15, what="the set to answer the heckle")
     await until(lambda: len(answers(comedy_set)) >= 2, timeout=15, what="the answer to the heckle")
@@ -85,18 +90,20 @@ async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_jo
     assert "tag line" in _asked(server)[-1]
     joke = answers(comedy_set)[0]
     assert joke.score is not None and joke.score.kind == "laughter" and joke.score.laugh > 0
-    assert comedy_set.room.reaction == "laughing"
+    assert comedy_set.stage.room.reaction == "laughing"
     await until(
         lambda: "- Audience reaction: laughing" in (server.session_updates[-1].get("instructions") or ""),
         what="the room's verdict in the session",
     )
-    assert [t.role for t in comedy_set.transcript].count("user") == 1  # the laugh never became a turn
+    assert [t.role for t in comedy_set.stage.transcript].count("user") == 1  # the laugh never became a turn
     assert "laughter" in messages(comedy_set)[1]["content"]  # the score beside the joke
     with zipfile.ZipFile(io.BytesIO(recording.archive(comedy_set))) as archive:
         markdown = archive.read("set.md").decode()
         rate, bit = audio.read_audio_file(io.BytesIO(archive.read("best-bit.wav")))
     assert "## The scorecard, joke by joke" in markdown and "| laughter" in markdown
-    assert f"| {comedy_set.set_up.voice} |" in markdown and " ms | $" in markdown  # latency, cost, voice
+    assert (
+        f"| {comedy_set.stage.set_up.voice} |" in markdown and " ms | $" in markdown
+    )  # latency, cost, voice
     assert rate == 24_000 and 2.0 < len(bit) / rate <= 20.0  # the joke and its laugh
     assert f"**Best joke:** \u201c{joke.text.strip()}\u201d (laughter" in markdown
 
@@ -110,9 +117,9 @@ async def test_a_laugh_whose_transcript_holds_words_is_answered_as_late_speech(s
         lambda: any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts), what="laughter heard"
     )
     await until(
-        lambda: any(t.note == "heard late" for t in comedy_set.transcript),
+        lambda: any(t.note == "heard late" for t in comedy_set.stage.transcript),
         what="its words to overrule the ear",
     )
-    late = next(t for t in comedy_set.transcript if t.note == "heard late")
+    late = next(t for t in comedy_set.stage.transcript if t.note == "heard late")
     assert late.role == "user" and "cats" in late.text
     await until(lambda: len(_asked(server)) > asked, timeout=15, what="the set to answer it")

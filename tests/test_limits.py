@@ -8,8 +8,9 @@ import pytest
 
 from comedy import pricing, prompts
 from comedy.budget import MIN_ANSWER_TOKENS, Budget
-from comedy.club import ComedySet, Endpoint, Limits
+from comedy.comedy_set import ComedySet
 from comedy.config import Settings
+from comedy.endpoint import Endpoint, Limits
 from comedy.rehearsal import RehearsalServer
 from comedy.spend import Spend
 from tests.conftest import KEY
@@ -39,14 +40,14 @@ async def test_an_idle_set_is_closed_with_a_message(server: RehearsalServer) -> 
     comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(idle_seconds=0.5))
     await comedy_set.start()
     await _until(lambda: comedy_set.closed)
-    assert "quiet" in comedy_set.status and not comedy_set.connected
+    assert "quiet" in comedy_set.stage.status and not comedy_set.connected
 
 
 async def test_a_set_ends_at_its_length_limit(server: RehearsalServer) -> None:
     comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), max_seconds=0.5)
     await comedy_set.start()
     await _until(lambda: comedy_set.closed)
-    assert "limit" in comedy_set.status
+    assert "limit" in comedy_set.stage.status
 
 
 async def _joke_until_closed(comedy_set: ComedySet, most: int = 40) -> None:
@@ -54,12 +55,14 @@ async def _joke_until_closed(comedy_set: ComedySet, most: int = 40) -> None:
     for n in range(most):
         if comedy_set.closed:
             return
-        answers = comedy_set.meters.answers
+        answers = comedy_set.stage.meters.answers
         await comedy_set.tell(f"topic {n}")
         await _until(
             lambda before=answers: (
                 comedy_set.closed
-                or (comedy_set.meters.answers > before and comedy_set.status.endswith("your turn"))
+                or (
+                    comedy_set.stage.meters.answers > before and comedy_set.stage.status.endswith("your turn")
+                )
             )
         )
     raise AssertionError("the set never reached its limit")
@@ -70,12 +73,12 @@ async def test_spend_limits_per_visitor_and_per_day_hold_before_each_answer(serv
     owner = Endpoint(server.url, KEY, False)  # the owner's key pays: the rehearsal server stands in
     first = ComedySet(owner, prompts.SetUp(), limits=Limits(allowance=budget.allowance("a")))
     await _joke_until_closed(first)
-    assert "spend limit of $0.05" in first.status and first.transcript  # the transcript is kept
-    assert budget.by_visitor["a"] == pytest.approx(first.meters.cost_usd)
+    assert "spend limit of $0.05" in first.stage.status and first.stage.transcript  # the transcript is kept
+    assert budget.by_visitor["a"] == pytest.approx(first.stage.meters.cost_usd)
     assert 0 < budget.by_visitor["a"] <= 0.05  # never past it
     second = ComedySet(owner, prompts.SetUp(), limits=Limits(allowance=budget.allowance("b")))
     await _joke_until_closed(second)
-    assert "today's spend limit ($0.08)" in second.status
+    assert "today's spend limit ($0.08)" in second.stage.status
     assert budget.total <= 0.08
     await first.close()
     await second.close()
@@ -88,19 +91,19 @@ async def test_the_60_minute_session_limit_gives_a_fresh_session_and_the_set_goe
     comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp())
     await comedy_set.start()
     await comedy_set.tell("cats")
-    await _until(lambda: "your turn" in comedy_set.status)
+    await _until(lambda: "your turn" in comedy_set.stage.status)
     await _until(lambda: server.connections == 2)  # the session expired and a new one opened
-    await _until(lambda: "Connected again" in comedy_set.status)
-    assert "maximum duration" in comedy_set.last_error
+    await _until(lambda: "Connected again" in comedy_set.stage.status)
+    assert "maximum duration" in comedy_set.stage.last_error
     await comedy_set.tell("dogs")
     await _until(
         lambda: (
-            "your turn" in comedy_set.status
-            and len([t for t in comedy_set.transcript if t.role == "assistant"]) >= 2
+            "your turn" in comedy_set.stage.status
+            and len([t for t in comedy_set.stage.transcript if t.role == "assistant"]) >= 2
         )
     )
     await comedy_set.close()
-    assert comedy_set.transcript[0].text == "Tell me a joke about cats."  # the transcript survived
+    assert comedy_set.stage.transcript[0].text == "Tell me a joke about cats."  # the transcript survived
 
 
 async def test_the_house_comedian_covers_while_openai_is_away(server: RehearsalServer) -> None:
@@ -109,16 +112,16 @@ async def test_the_house_comedian_covers_while_openai_is_away(server: RehearsalS
     comedy_set = ComedySet(live, prompts.SetUp(voice="verse"))
     await comedy_set.start()
     await comedy_set.tell("work")
-    await _until(lambda: any(t.note == "house comedian covers" for t in comedy_set.transcript))
+    await _until(lambda: any(t.note == "house comedian covers" for t in comedy_set.stage.transcript))
     await _until(
         lambda: (
-            "your turn" in comedy_set.status
-            and any(t.role == "assistant" and t.text and not t.note for t in comedy_set.transcript)
+            "your turn" in comedy_set.stage.status
+            and any(t.role == "assistant" and t.text and not t.note for t in comedy_set.stage.transcript)
         ),
         timeout=20,
     )
     await comedy_set.close()
-    cover = next(t for t in comedy_set.transcript if t.note == "house comedian covers")
+    cover = next(t for t in comedy_set.stage.transcript if t.note == "house comedian covers")
     assert cover.text.startswith("While my writer reconnects")
 
 

@@ -27,7 +27,7 @@ async def test_a_start_with_no_opener_ready_is_not_silent_the_session_greets() -
         async with Visitor(running.url) as first:
             await first.call("start", choices(style="dry"))  # no opener made for this style yet
             comedy_set = running.app.club.sets[first.session_hash]
-            said = lambda: [t for t in comedy_set.transcript if t.role == "assistant" and t.text]  # noqa: E731
+            said = lambda: [t for t in comedy_set.stage.transcript if t.role == "assistant" and t.text]  # noqa: E731
             line = prompts.opener("dry")
             await _until(lambda: said() and said()[0].text.strip() == line, timeout=30)  # unasked
             assert said()[0].note != "opener"  # said by the session, not played from the cache
@@ -51,7 +51,7 @@ async def test_a_cached_opener_plays_before_the_session_speaks_and_the_set_carri
             assert opener.startswith("opener_") and answer in delta
             assert to_page[opener] < delta[answer]  # on its way to the page before the session's first delta
             comedy_set = running.app.club.sets[second.session_hash]
-            line = comedy_set.transcript[0]
+            line = comedy_set.stage.transcript[0]
             assert line.note == "opener" and line.text == prompts.opener("witty")
             assert any(t["type"] == "words" and t["text"] == line.text for t in engine.texts)  # its caption
             await engine.close()

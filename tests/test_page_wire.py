@@ -7,9 +7,10 @@ import json
 import numpy as np
 
 from comedy import page_wire
+from comedy.actions import Caption, EndOfAnswer, Play
 from comedy.engine import speech_message
 from comedy.engine_page import script
-from comedy.stage import Caption
+from comedy.speech_port import Cut
 
 
 def test_the_page_and_the_server_name_the_same_message_types() -> None:
@@ -25,11 +26,11 @@ def test_the_page_script_and_its_socket_worker_carry_the_names() -> None:
 
 def test_every_fallback_message_has_a_type_from_the_wire() -> None:
     pieces = [
-        ("audio", "item_1", np.arange(480, dtype=np.int16)),
-        ("words", "item_1", Caption("item_1", "Good evening", 480)),
-        ("cut", "item_1", None),
-        ("end", "item_1", None),
+        Play("item_1", np.arange(480, dtype=np.int16)),
+        Caption("item_1", "Good evening", 480),
+        Cut(),
+        EndOfAnswer("item_1"),
     ]
-    messages = [json.loads(speech_message(*piece)) for piece in pieces]
+    messages = [json.loads(speech_message(piece)) for piece in pieces]
     assert [m["type"] for m in messages] == [page_wire.AUDIO, page_wire.WORDS, page_wire.CUT, page_wire.END]
     assert all("kind" not in m for m in messages)

@@ -14,7 +14,8 @@ from hypothesis.extra.numpy import arrays, floating_dtypes, integer_dtypes
 from websockets.asyncio.client import connect
 
 from comedy import audio, protocol
-from comedy.club import ComedySet, Endpoint
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.prompts import SetUp
 from comedy.rehearsal import RehearsalServer
 from comedy.web import messages, status_line

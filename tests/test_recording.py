@@ -11,7 +11,7 @@ import pytest
 import soundfile
 
 from comedy import audio, prompts, protocol, recording
-from comedy.club import ComedySet
+from comedy.comedy_set import ComedySet
 from comedy.protocol import SAMPLE_RATE
 from comedy.recording import SetRecorder
 from comedy.rehearsal import RehearsalServer
@@ -29,8 +29,12 @@ async def test_recording_is_as_long_as_the_set_with_both_sides(server: Rehearsal
     for start in range(0, len(visitor), SR // 10):
         comedy_set.receive(SR, visitor[start : start + SR // 10])
         await asyncio.sleep(0.1)  # in real time, as a microphone sends (faster is paced)
-    await until(lambda: answers(comedy_set) and "your turn" in comedy_set.status)
-    await until(lambda: listener.samples >= comedy_set.speaker.received.get(comedy_set.speaker.last_item, 1))
+    await until(lambda: answers(comedy_set) and "your turn" in comedy_set.stage.status)
+    await until(
+        lambda: (
+            listener.samples >= comedy_set.stage.speaker.received.get(comedy_set.stage.speaker.last_item, 1)
+        )
+    )
     await asyncio.sleep(0.5)
     await comedy_set.close()
     listener.task.cancel()

@@ -9,7 +9,7 @@ import pytest
 
 from bench import hearing
 from comedy import prompts, protocol
-from comedy.club import ComedySet
+from comedy.comedy_set import ComedySet
 from comedy.rehearsal import RehearsalServer, audience
 from comedy.room import read_room
 from harness.clips import Clip, clips, confusion, decide
@@ -51,7 +51,7 @@ async def test_auto_reaction_follows_the_room(server: RehearsalServer) -> None:
     for start in range(0, len(laugh), SR // 10):
         comedy_set.receive(SR, laugh[start : start + SR // 10])
         await asyncio.sleep(0.1)
-        if comedy_set.room is not None:
+        if comedy_set.stage.room is not None:
             break
     await until(
         lambda: "- Audience reaction: laughing\n" in (server.session_updates[-1].get("instructions") or ""),
@@ -59,7 +59,7 @@ async def test_auto_reaction_follows_the_room(server: RehearsalServer) -> None:
     )
     listener.task.cancel()
     await comedy_set.close()
-    assert comedy_set.room.kind == "laughter" and comedy_set.room.meter()["laughter"] > 0.5
+    assert comedy_set.stage.room.kind == "laughter" and comedy_set.stage.room.meter()["laughter"] > 0.5
 
 
 def test_the_labelled_clips_meet_the_targets_laughs_never_cut_and_heckles_do() -> None:

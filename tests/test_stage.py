@@ -11,14 +11,7 @@ import base64
 import numpy as np
 
 from comedy import pricing, prompts, protocol
-from comedy.budget import Budget
-from comedy.meters import Meters
-from comedy.protocol import SAMPLE_RATE, Kind
-from comedy.rehearsal import audience
-from comedy.room import read_room
-from comedy.room_window import MAX_ROOM_SAMPLES
-from comedy.stage import (
-    WORDS_WAIT_SECONDS,
+from comedy.actions import (
     AwaitCut,
     Caption,
     Close,
@@ -30,8 +23,15 @@ from comedy.stage import (
     ReadRoom,
     RetryLater,
     Send,
-    Stage,
 )
+from comedy.budget import Budget
+from comedy.hearing import WORDS_WAIT_SECONDS
+from comedy.meters import Meters
+from comedy.protocol import SAMPLE_RATE, Kind
+from comedy.rehearsal import audience
+from comedy.room import read_room
+from comedy.room_window import MAX_ROOM_SAMPLES
+from comedy.stage import Stage
 from comedy.stored_prompt import StoredPrompt
 from harness.speech import spoken
 
@@ -82,7 +82,7 @@ def test_audio_is_played_and_the_answer_is_performing() -> None:
     actions = _speaking(stage, "A")
     assert [type(a) for a in actions] == [Play, Caption]
     assert actions[1] == Caption("A", "A says", SAMPLE_RATE)  # words, and how much audio came before them
-    assert stage.status == "Performing…" and stage.responding and stage.spoken
+    assert stage.status == "Performing…" and stage.responding and stage.answers.spoken
     assert stage.speaker.received["A"] == SAMPLE_RATE
 
 
@@ -318,8 +318,8 @@ def test_the_budget_caps_each_answer_and_ends_the_set_when_none_fits() -> None:
     cap = _sent(asked)[-1]["response"]["max_output_tokens"]
     assert 40 <= cap < 1200
     budget.spend("v", 0.029)
-    (closing,) = stage.ask()
-    assert isinstance(closing, Close) and "spend limit of $0.03" in closing.reason and stage.closing
+    (closing,) = stage.answers.ask()
+    assert isinstance(closing, Close) and "spend limit of $0.03" in closing.reason and stage.shown.closing
 
 
 def test_answers_the_owner_does_not_pay_for_are_not_capped() -> None:
@@ -329,7 +329,7 @@ def test_answers_the_owner_does_not_pay_for_are_not_capped() -> None:
 
 def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() -> None:
     stage = _stage()
-    stage.set_up = prompts.SetUp(reaction="auto")
+    stage.settings.set_up = prompts.SetUp(reaction="auto")
     stage.punchline_landed(T0 + 10)
     laugh = audience.laughter(3.5, seed=4)
     actions = []
@@ -343,13 +343,14 @@ def test_a_joke_the_content_filter_cut_shows_a_chip_and_the_next_line_hears_of_i
     stage = _stage()
     _speaking(stage, "A")
     stage.on_event(_done("incomplete", reason="content_filter", type="incomplete"), T0 + 2)
-    assert stage.censored and "content filter" in next(t.note for t in stage.transcript if t.item_id == "A")
+    assert stage.shown.censored
+    assert "content filter" in next(t.note for t in stage.transcript if t.item_id == "A")
     sent = _sent(stage.joke("cats", T0 + 3))
     notes = [e for e in sent if e.get("item", {}).get("role") == "system"]
     assert len(notes) == 1 and "content filter" in notes[0]["item"]["content"][0]["text"]
     assert _kinds(stage.joke("dogs", T0 + 4)).count("conversation.item.create") == 1  # told once
     stage.on_event(_done(), T0 + 5)
-    assert not stage.censored  # the chip goes with the next answer that ends well
+    assert not stage.shown.censored  # the chip goes with the next answer that ends well
 
 
 def test_a_failed_transcription_leaves_the_ears_verdict_standing() -> None:

@@ -10,7 +10,8 @@ import datetime as dt
 import logging
 
 from comedy import prompts
-from comedy.club import ComedySet, Endpoint
+from comedy.comedy_set import ComedySet
+from comedy.endpoint import Endpoint
 from comedy.protocol import ApiError
 from comedy.rehearsal import RehearsalServer
 from comedy.stored_prompt import STORED_PROMPTS_END, StoredPrompt, configured
@@ -44,7 +45,7 @@ async def test_a_refused_prompt_at_start_falls_back_and_the_joke_plays(
     assert session["audio"]["input"]["turn_detection"]["type"] == "server_vad"
     assert "- Comedy style: dry\n" in session["instructions"]
     assert any("The stored prompt pmpt_gone was refused" in line for line in watched.lines)
-    assert [t.role for t in watched.set.transcript] == ["user", "assistant"]
+    assert [t.role for t in watched.set.stage.transcript] == ["user", "assistant"]
 
     second = _set(server, stored, prompts.SetUp(style="absurd"))  # the process has learnt it
     await second.set.start()

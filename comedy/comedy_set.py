@@ -1,0 +1,429 @@
+"""A visitor's set, the pump: microphone in (`receive`), speech out (`port`), and the stage that
+decides in between.
+
+`ComedySet` owns the Realtime session, the tasks and the lock, feeds server events and the
+visitor's actions to its `Stage` (the decisions, in `comedy.stage`) and carries out the actions the
+stage returns. Data flows one way: microphone chunks -> the session -> the stage -> the speech port
+-> the player, whose adapter (`comedy.engine`, `comedy.gradio_speech`) keeps its own clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from comedy import pricing, prompts, protocol
+from comedy.actions import (
+    Action,
+    AwaitCut,
+    Caption,
+    Close,
+    Cover,
+    DropSpeech,
+    EndOfAnswer,
+    LoseSession,
+    Play,
+    ReadRoom,
+    Restart,
+    RetryLater,
+    Send,
+)
+from comedy.endpoint import Endpoint, Limits, Opener
+from comedy.house import jokes, voice
+from comedy.meters import Meters
+from comedy.microphone_in import MicrophoneIn
+from comedy.protocol import SAMPLE_RATE, Event
+from comedy.realtime import RealtimeError, RealtimeSession
+from comedy.recording import SetRecorder
+from comedy.room import read_room
+from comedy.speech_port import CutHeard, Landed, Played, Report, Scheduled, SpeechPort, Started
+from comedy.stage import Stage
+from comedy.stored_prompt import apply_settings
+from comedy.transcript import Turn
+
+log = logging.getLogger(__name__)
+
+CUT_REPORT_SECONDS = 0.3  # how long a cut waits for the player to say where it fell silent
+NEW_JOKE_WAIT_SECONDS = 3.0  # how long a new topic waits for the cancelled answer to end
+
+__all__ = ["ComedySet"]
+
+
+class ComedySet:
+    """A visitor's set: one Realtime session, the speaker queue, and the stage that decides."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        set_up: prompts.SetUp,
+        *,
+        hands_free: bool = True,
+        max_seconds: float = 900.0,
+        response_timeout: float = 20.0,
+        reconnect_window: float = 60.0,
+        prices: pricing.Prices | None = None,
+        limits: Limits | None = None,
+        opener: Opener | None = None,
+        greeting: str | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.max_seconds = max_seconds
+        self.response_timeout = response_timeout
+        self.reconnect_window = reconnect_window  # how long a dropped connection is tried again
+        self.limits = limits or Limits()
+        self._news = asyncio.Event()  # set by every change the page shows, for its stream
+        self._version_shown = -1
+        self.stage = Stage(
+            set_up,
+            endpoint.tuning,
+            Meters(prices or pricing.prices_for(endpoint.model)),
+            time.monotonic(),
+            hands_free=hands_free,
+            rehearsal=endpoint.rehearsal,
+            key=endpoint.key,
+            stored_prompt=endpoint.stored_prompt,
+            allowance=self.limits.allowance,
+        )
+        self.started_at = self.stage.started_at
+        self.ended_at: float | None = None
+        self.closed = False
+        self.finished = asyncio.Event()  # set when the set is closed: who waits for its end wakes
+        self.sound = ""  # the path the visitor hears it through, once a player is attached
+        self.recorder = SetRecorder(max_seconds + 60)
+        self._session: RealtimeSession | None = None
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()  # every task the set started; all cancelled on close
+        self.microphone = MicrophoneIn()
+        self.port = SpeechPort()  # the speech out, to the one player attached
+        self._cut_reported = asyncio.Event()
+        self._idle = asyncio.Event()  # set while no answer is in progress
+        self._idle.set()
+        self._opener = opener  # played at once on the first start, while the session connects
+        self._greeting = greeting  # with no opener: the line the session says at once, on the first start
+
+    @property
+    def connected(self) -> bool:
+        """Whether the set's socket is open now."""
+        return self._session is not None and self._session.connected
+
+    async def news(self, timeout: float = 1.0) -> None:
+        """Wait until something the page shows has changed (or `timeout` passed)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._news.wait()
+        self._news.clear()
+
+    def heard_through(self, path: str) -> None:
+        """Say which path the visitor hears the set through (the engine, or Gradio's audio)."""
+        if path != self.sound:
+            self.sound = path
+            self._say()
+
+    def now(self) -> float:
+        """Seconds into the set."""
+        return time.monotonic() - self.started_at
+
+    @property
+    def length(self) -> float:
+        """Seconds the set has run (to its end, once over)."""
+        return (self.ended_at or time.monotonic()) - self.started_at
+
+    def jokes(self) -> list[Turn]:
+        """The comedian's lines, in order (each scored by the room once it has reacted)."""
+        return [t for t in self.stage.transcript if t.role == "assistant" and t.text]
+
+    # --- carrying out the stage's actions
+
+    def _say(self, status: str | None = None, error: str | None = None) -> None:
+        self.stage.say(status, error)
+        self._shown()
+
+    def _shown(self) -> None:
+        """Wake the page's stream if what it shows has changed."""
+        if self.stage.version != self._version_shown:
+            self._version_shown = self.stage.version
+            self._news.set()
+
+    async def _do(self, actions: list[Action] | None) -> None:
+        self._shown()
+        for action in actions or ():
+            await self._carry_out(action)
+        self._shown()
+        if self.stage.responding:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+    async def _carry_out(self, action: Action) -> None:
+        match action:
+            case Send(event, replace_settings):
+                await self._send(event, replace_settings)
+            case Play() | Caption() | EndOfAnswer():
+                self.port.put(action)
+            case DropSpeech():
+                self._drop_speech()
+            case AwaitCut():
+                with contextlib.suppress(TimeoutError):  # a player that left says nothing: not long
+                    async with asyncio.timeout(CUT_REPORT_SECONDS):
+                        await self._cut_reported.wait()
+                await self._do(self.stage.finish_cut(time.monotonic()))
+            case RetryLater(seconds, why):
+                self._spawn(self._later(seconds, why), "set-retry")
+            case Cover():
+                self._spawn(self._house_comedian_covers(), "set-cover")
+            case Restart(why):
+                await self._restart(why)
+            case LoseSession():
+                self._session = None
+            case Close(reason):
+                await self._end(reason)
+            case ReadRoom():
+                self._spawn(self._read_the_room(action), "set-room-reader")
+
+    async def _read_the_room(self, asked: ReadRoom) -> None:
+        """The room's reading, worked out in a thread (tens of ms: other visitors wait for no one)."""
+        reading = await asyncio.to_thread(read_room, asked.audio)
+        await self._do(self.stage.room_read(reading, asked, time.monotonic()))
+
+    async def _later(self, seconds: float, why: str) -> None:
+        await asyncio.sleep(seconds)
+        await self._do(self.stage.ask_again(why))
+
+    async def _send(self, event: Event, replace_settings: bool = False) -> None:
+        session = self._session
+        if session is None:
+            return
+        try:
+            await session.send(event, replace_settings=replace_settings)
+        except RealtimeError as exc:
+            self._say(error=str(exc))
+
+    def _spawn(self, work, name: str) -> asyncio.Task:
+        """Run `work` as a task the set owns: it is cancelled when the set closes."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- starting and stopping
+
+    async def start(self) -> None:
+        """Connect; safe to call from every event that needs the set running. After the connection
+        was given up, the next call connects again and re-tells the set to the new session."""
+        async with self._lock:
+            if self._session is not None or self.closed:
+                return
+            first = not self._tasks
+            opener, self._opener = self._opener, None
+            if opener is not None:
+                self._open_the_show(opener)
+            self._say("Connecting…" if first else "Connecting again…")
+            try:
+                await self._open_session()
+            except RealtimeError as exc:
+                self._say("Not connected", str(exc))
+                raise
+            self._spawn(self._read(), "set-reader")
+            if opener is not None:  # the session carries on from what was already said
+                await self._send(protocol.assistant_text(opener.line))
+            if first:
+                self._spawn(self._send_microphone(), "set-mic")
+                self._spawn(self._watch_the_clock(), "set-clock")
+                greeting, self._greeting = self._greeting, None
+                if greeting is not None and opener is None:
+                    await self._do(self.stage.greet(greeting, time.monotonic()))
+                return
+        await self._do(self.stage.retell("Connected again: the set goes on"))
+
+    def _open_the_show(self, opener: Opener) -> None:
+        """The cached opener, to the speaker at once: the visitor hears the set begin while the
+        session connects."""
+        item_id = protocol.new_id("opener")
+        self.stage.opened(opener.line, item_id, time.monotonic())
+        self._shown()
+        self.stage.speaker.arrived(item_id, len(opener.pcm))
+        for piece in (Caption(item_id, opener.line, 0), Play(item_id, opener.pcm), EndOfAnswer(item_id)):
+            self.port.put(piece)
+
+    async def _open_session(self) -> None:
+        session = RealtimeSession(
+            self.endpoint.url,
+            self.endpoint.key,
+            self.endpoint.model,
+            response_timeout=self.response_timeout,
+            reconnect_window=self.reconnect_window,
+        )
+        await session.__aenter__()
+        self._session = session
+        note = await apply_settings(session, self.stage.session_update, self.endpoint.stored_prompt)
+        self.stage.connected(note)
+        self._shown()
+
+    async def close(self, reason: str = "The set is over") -> None:
+        """End the set: close the socket, stop the tasks, release the speaker. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self.finished.set()
+        self.stage.release_hold()  # an answer still in flight is not billed to this set any more
+        self.ended_at = time.monotonic()
+        self.stage.ended(reason)  # said at once: the closing below takes a moment
+        self._shown()
+        log.info("set closed: %s", reason)
+        others = [t for t in self._tasks if t is not asyncio.current_task()]  # close may run in one
+        for task in others:
+            task.cancel()
+        for task in others:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._session is not None:
+            await self._session.close()
+        self.port.close()
+
+    async def _end(self, reason: str) -> None:
+        """Close the set from anywhere: from one of its own tasks, in a task of its own (close
+        cancels the set's tasks, and a task cannot wait for its own cancelling)."""
+        if asyncio.current_task() in self._tasks:
+            self._spawn(self.close(reason), "set-close")
+        else:
+            await self.close(reason)
+
+    async def _watch_the_clock(self) -> None:
+        """Close the set at its length limit, or when nobody has done anything for a while."""
+        while True:
+            now = time.monotonic()
+            if now - self.started_at >= self.max_seconds:
+                minutes = self.max_seconds / 60
+                await self.close(f"The set reached its limit of {minutes:g} minutes. Thanks for coming!")
+                return
+            idle = self.limits.idle_seconds
+            if idle and now - self.stage.shown.last_activity >= idle and self._idle.is_set():
+                await self.close(f"Closed after {idle / 60:g} minutes of quiet. Start a new set any time.")
+                return
+            await asyncio.sleep(min(1.0, max(0.05, idle / 10 if idle else 1.0)))
+
+    # --- input: microphone and buttons
+
+    def receive(self, rate: int, samples: np.ndarray, reference: np.ndarray | None = None) -> None:
+        """A microphone chunk, handed on at once, with what the page was playing as it was captured
+        (the engine's frames; None: nothing played). What is not taken is said."""
+        if not self.closed and (problem := self.microphone.take(rate, samples, reference)):
+            self._say(error=problem)
+
+    async def _send_microphone(self) -> None:
+        while True:
+            chunk = await self.microphone.next()
+            try:
+                ready = self.microphone.ready(chunk)
+            except ValueError as exc:
+                self._say(error=f"Skipped an unreadable microphone chunk: {exc}")
+                continue
+            for piece in ready.chunks:
+                await self._send(protocol.audio_append(piece))
+            if len(ready.pcm):
+                seconds = len(ready.pcm) / SAMPLE_RATE
+                await self._do(self.stage.sent_microphone(seconds))
+                self.recorder.add(self.now() - seconds, ready.pcm)
+                now = time.monotonic()
+                await self._do(self.stage.microphone(ready.pcm, now, ready.settled, ready.linear, ready.near))
+            if chunk is None and not self.stage.hands_free:
+                await self._do(self.stage.committed())
+
+    async def stop_talking(self) -> None:
+        """The visitor released push-to-talk: send what they said as one turn."""
+        if not self.stage.hands_free and not self.closed:
+            await self.microphone.end_turn()
+
+    async def tell(self, topic: str) -> None:
+        """The visitor typed a topic and asked for a joke."""
+        await self.start()
+        topic = topic.strip()
+        self.stage.touched(time.monotonic())
+        await self._do(self.stage.new_topic(topic))
+        cut = None if self.stage.opening else self.stage.cut("skipped for a new joke", time.monotonic())
+        if cut is not None:
+            await self._do(cut)
+            # The API takes no new answer while one is active: wait for the cancel to land.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(NEW_JOKE_WAIT_SECONDS):
+                    await self._idle.wait()
+        await self._do(self.stage.joke(topic, time.monotonic()))
+
+    async def change(
+        self, set_up: prompts.SetUp, hands_free: bool | None = None, model: str | None = None
+    ) -> None:
+        """New choices mid-set: a session.update at once, or a fresh session where the API needs one."""
+        if model is not None and model != self.endpoint.model:
+            self.endpoint = replace(self.endpoint, model=model)
+        actions = self.stage.change(set_up, hands_free, model, tuning=self.endpoint.tuning)
+        if self._session is not None and not self.closed:
+            await self._do(actions)
+
+    async def _restart(self, why: str) -> None:
+        async with self._lock:
+            old, self._session = self._session, None
+            if old is not None:
+                await old.close()
+            self._drop_speech()
+            try:
+                await self._open_session()
+            except RealtimeError as exc:
+                self._say("Not connected", str(exc))
+                return
+            for action in self.stage.remind():  # the new session remembers the last few lines
+                await self._carry_out(action)
+            self._say(f"Connected: restarted the session for {why}; the transcript is kept")
+            self._spawn(self._read(), "set-reader")
+
+    # --- output: the speech port and the player's reports
+
+    def player(self, report: Report) -> None:
+        """What the attached player says of what it played."""
+        match report:
+            case Played(item_id, samples):
+                self.stage.speaker.report(item_id, samples)
+            case CutHeard():
+                self._cut_reported.set()
+            case Started(item_id, at):
+                self.stage.first_heard(item_id, at)
+                self._shown()
+            case Scheduled(item_id, pcm, at, counted):
+                if counted:
+                    self.stage.speaker.handed(item_id, len(pcm))
+                self.recorder.add(at - self.started_at, pcm)
+            case Landed(at):
+                self.stage.punchline_landed(at)
+
+    def _drop_speech(self) -> None:
+        self._cut_reported.clear()  # the player's word on this cut is still to come
+        self.port.cut()
+
+    # --- the reader: server events -> the stage -> actions
+
+    async def _read(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        async for event in session:
+            try:
+                await self._do(self.stage.on_event(event, time.monotonic()))
+            except Exception as exc:  # one odd event must not end the show
+                log.warning("could not handle a %s event: %s", event.get("type"), exc)
+                self._say(error=f"Skipped an event the app could not read ({event.get('type')}).")
+
+    async def _house_comedian_covers(self) -> None:
+        """While OpenAI is away, the house comedian fills the silence with a short bit, marked as such."""
+        told = frozenset(t.text for t in self.stage.transcript)
+        style, speaker = self.stage.set_up.style, self.stage.set_up.voice
+        line = "While my writer reconnects, a quick one. " + jokes.load_joke_book().pick("", style, told=told)
+        pcm = await asyncio.to_thread(voice.speak, line, speaker)
+        item_id = f"house_{len(self.stage.transcript)}"
+        self.stage.covered(line, item_id, time.monotonic())
+        self._shown()
+        self.port.put(Play(item_id, np.asarray(pcm, dtype=np.int16)))
+        self.port.put(EndOfAnswer(item_id))

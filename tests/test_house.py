@@ -1,0 +1,73 @@
+"""The house's size bar (issue 26): small classes, modules and functions in `comedy/`, and no test
+reaching into a private attribute. Counted from the source with `ast`, so the bar holds as code grows."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "comedy"
+MAX_MODULE_LINES = 450
+MAX_CLASS_LINES = 300
+MAX_CLASS_ATTRIBUTES = 25
+MAX_FUNCTION_LINES = 60
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _attributes(node: ast.ClassDef) -> set[str]:
+    """A class's own fields: annotated in its body, or set on `self` in its methods."""
+    names = {
+        t.target.id for t in node.body if isinstance(t, ast.AnnAssign) and isinstance(t.target, ast.Name)
+    }
+    for sub in ast.walk(node):
+        targets = sub.targets if isinstance(sub, ast.Assign) else [getattr(sub, "target", None)]
+        for target in targets:
+            for leaf in ast.walk(target) if target is not None else ():
+                if (
+                    isinstance(leaf, ast.Attribute)
+                    and isinstance(leaf.value, ast.Name)
+                    and leaf.value.id == "self"
+                ):
+                    names.add(leaf.attr)
+    return names
+
+
+def _oversized() -> list[str]:
+    found = []
+    for path in _modules():
+        source = path.read_text()
+        name = path.relative_to(ROOT)
+        if (lines := len(source.splitlines())) > MAX_MODULE_LINES:
+            found.append(f"{name}: {lines} lines")
+        for node in ast.walk(ast.parse(source)):
+            span = (getattr(node, "end_lineno", 0) or 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, ast.ClassDef):
+                if span > MAX_CLASS_LINES:
+                    found.append(f"{name}: class {node.name}: {span} lines")
+                if len(attrs := _attributes(node)) > MAX_CLASS_ATTRIBUTES:
+                    found.append(f"{name}: class {node.name}: {len(attrs)} attributes")
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and span > MAX_FUNCTION_LINES:
+                found.append(f"{name}: {node.name}: {span} lines")
+    return found
+
+
+def test_no_module_class_or_function_over_the_bar() -> None:
+    assert _oversized() == []
+
+
+PRIVATE = re.compile(r"\b(?!self\b|cls\b)[a-z_][a-z0-9_]*\.(_[a-z][a-z0-9_]*)\b")
+
+
+def test_no_test_reads_a_private_attribute() -> None:
+    found = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            for match in PRIVATE.finditer(code):
+                found.append(f"{path.name}:{number}: {match.group(0)}")
+    assert found == []
