@@ -15,7 +15,7 @@ import numpy as np
 from bench.report import table
 from comedy import gradio_speech, prompts, protocol
 from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
+from comedy.endpoint import Endpoint, Limits
 from comedy.house.voice import speak
 from comedy.rehearsal import RehearsalServer
 
@@ -41,7 +41,9 @@ def _visitor_turn() -> list[np.ndarray]:
 async def _set(samples: list[tuple[float, float, float, float]]) -> ComedySet:
     gradio_speech.LEAD_SECONDS = 1e9  # lift the real-time pacing of the speaker for this run
     async with RehearsalServer(pace=0) as server:
-        comedy_set = ComedySet(Endpoint(server.url, "bench", True), prompts.SetUp(), max_seconds=3600)
+        comedy_set = ComedySet(
+            Endpoint(server.url, "bench", True), prompts.SetUp(), limits=Limits(max_seconds=3600)
+        )
         await comedy_set.start()
 
         async def play() -> None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from comedy import pricing, prompts, protocol
+from comedy import pricing, prompts, protocol, set_clock
 from comedy.actions import (
     Action,
     AwaitCut,
@@ -37,13 +37,15 @@ from comedy.endpoint import Endpoint, Limits, Opener
 from comedy.house import jokes, voice
 from comedy.meters import Meters
 from comedy.microphone_in import MicrophoneIn
+from comedy.page_news import News
 from comedy.protocol import SAMPLE_RATE, Event
-from comedy.realtime import RealtimeError, RealtimeSession
+from comedy.realtime import RealtimeError
 from comedy.recording import SetRecorder
 from comedy.room import read_room
-from comedy.speech_port import CutHeard, Landed, Played, Report, Scheduled, SpeechPort, Started
+from comedy.session_link import SessionLink
+from comedy.set_tasks import SetTasks
+from comedy.speech_port import CutHeard, Report, Scheduled, SpeechPort
 from comedy.stage import Stage
-from comedy.stored_prompt import apply_settings
 from comedy.transcript import Turn
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ __all__ = ["ComedySet"]
 
 
 class ComedySet:
-    """A visitor's set: one Realtime session, the speaker queue, and the stage that decides."""
+    """A visitor's set: its session, microphone, speech port and tasks, and the stage that decides."""
 
     def __init__(
         self,
@@ -63,21 +65,14 @@ class ComedySet:
         set_up: prompts.SetUp,
         *,
         hands_free: bool = True,
-        max_seconds: float = 900.0,
-        response_timeout: float = 20.0,
-        reconnect_window: float = 60.0,
         prices: pricing.Prices | None = None,
         limits: Limits | None = None,
         opener: Opener | None = None,
         greeting: str | None = None,
     ) -> None:
-        self.endpoint = endpoint
-        self.max_seconds = max_seconds
-        self.response_timeout = response_timeout
-        self.reconnect_window = reconnect_window  # how long a dropped connection is tried again
+        self.link = SessionLink(endpoint)
         self.limits = limits or Limits()
-        self._news = asyncio.Event()  # set by every change the page shows, for its stream
-        self._version_shown = -1
+        self.news = News()  # what the page shows has changed: its stream wakes
         self.stage = Stage(
             set_up,
             endpoint.tuning,
@@ -94,10 +89,9 @@ class ComedySet:
         self.closed = False
         self.finished = asyncio.Event()  # set when the set is closed: who waits for its end wakes
         self.sound = ""  # the path the visitor hears it through, once a player is attached
-        self.recorder = SetRecorder(max_seconds + 60)
-        self._session: RealtimeSession | None = None
+        self.recorder = SetRecorder(self.limits.max_seconds + 60)
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task] = set()  # every task the set started; all cancelled on close
+        self._tasks = SetTasks()
         self.microphone = MicrophoneIn()
         self.port = SpeechPort()  # the speech out, to the one player attached
         self._cut_reported = asyncio.Event()
@@ -107,26 +101,20 @@ class ComedySet:
         self._greeting = greeting  # with no opener: the line the session says at once, on the first start
 
     @property
+    def endpoint(self) -> Endpoint:
+        """Where the set's session goes."""
+        return self.link.endpoint
+
+    @property
     def connected(self) -> bool:
         """Whether the set's socket is open now."""
-        return self._session is not None and self._session.connected
-
-    async def news(self, timeout: float = 1.0) -> None:
-        """Wait until something the page shows has changed (or `timeout` passed)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._news.wait()
-        self._news.clear()
+        return self.link.connected
 
     def heard_through(self, path: str) -> None:
         """Say which path the visitor hears the set through (the engine, or Gradio's audio)."""
         if path != self.sound:
             self.sound = path
             self._say()
-
-    def now(self) -> float:
-        """Seconds into the set."""
-        return time.monotonic() - self.started_at
 
     @property
     def length(self) -> float:
@@ -144,10 +132,7 @@ class ComedySet:
         self._shown()
 
     def _shown(self) -> None:
-        """Wake the page's stream if what it shows has changed."""
-        if self.stage.version != self._version_shown:
-            self._version_shown = self.stage.version
-            self._news.set()
+        self.news.saw(self.stage.version)
 
     async def _do(self, actions: list[Action] | None) -> None:
         self._shown()
@@ -173,17 +158,17 @@ class ComedySet:
                         await self._cut_reported.wait()
                 await self._do(self.stage.finish_cut(time.monotonic()))
             case RetryLater(seconds, why):
-                self._spawn(self._later(seconds, why), "set-retry")
+                self._tasks.spawn(self._later(seconds, why), "set-retry")
             case Cover():
-                self._spawn(self._house_comedian_covers(), "set-cover")
+                self._tasks.spawn(self._house_comedian_covers(), "set-cover")
             case Restart(why):
                 await self._restart(why)
             case LoseSession():
-                self._session = None
+                self.link.lose()
             case Close(reason):
                 await self._end(reason)
             case ReadRoom():
-                self._spawn(self._read_the_room(action), "set-room-reader")
+                self._tasks.spawn(self._read_the_room(action), "set-room-reader")
 
     async def _read_the_room(self, asked: ReadRoom) -> None:
         """The room's reading, worked out in a thread (tens of ms: other visitors wait for no one)."""
@@ -195,20 +180,8 @@ class ComedySet:
         await self._do(self.stage.ask_again(why))
 
     async def _send(self, event: Event, replace_settings: bool = False) -> None:
-        session = self._session
-        if session is None:
-            return
-        try:
-            await session.send(event, replace_settings=replace_settings)
-        except RealtimeError as exc:
-            self._say(error=str(exc))
-
-    def _spawn(self, work, name: str) -> asyncio.Task:
-        """Run `work` as a task the set owns: it is cancelled when the set closes."""
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        if problem := await self.link.send(event, replace_settings):
+            self._say(error=problem)
 
     # --- starting and stopping
 
@@ -216,51 +189,32 @@ class ComedySet:
         """Connect; safe to call from every event that needs the set running. After the connection
         was given up, the next call connects again and re-tells the set to the new session."""
         async with self._lock:
-            if self._session is not None or self.closed:
+            if self.link.open or self.closed:
                 return
-            first = not self._tasks
+            first = not self._tasks.started
             opener, self._opener = self._opener, None
-            if opener is not None:
-                self._open_the_show(opener)
+            if opener is not None:  # heard at once, while the session connects
+                await self._do(self.stage.opened(opener.line, opener.pcm, time.monotonic()))
             self._say("Connecting…" if first else "Connecting again…")
             try:
                 await self._open_session()
             except RealtimeError as exc:
                 self._say("Not connected", str(exc))
                 raise
-            self._spawn(self._read(), "set-reader")
+            self._tasks.spawn(self._read(), "set-reader")
             if opener is not None:  # the session carries on from what was already said
                 await self._send(protocol.assistant_text(opener.line))
             if first:
-                self._spawn(self._send_microphone(), "set-mic")
-                self._spawn(self._watch_the_clock(), "set-clock")
+                self._tasks.spawn(self._send_microphone(), "set-mic")
+                self._tasks.spawn(self._watch_the_clock(), "set-clock")
                 greeting, self._greeting = self._greeting, None
                 if greeting is not None and opener is None:
                     await self._do(self.stage.greet(greeting, time.monotonic()))
                 return
         await self._do(self.stage.retell("Connected again: the set goes on"))
 
-    def _open_the_show(self, opener: Opener) -> None:
-        """The cached opener, to the speaker at once: the visitor hears the set begin while the
-        session connects."""
-        item_id = protocol.new_id("opener")
-        self.stage.opened(opener.line, item_id, time.monotonic())
-        self._shown()
-        self.stage.speaker.arrived(item_id, len(opener.pcm))
-        for piece in (Caption(item_id, opener.line, 0), Play(item_id, opener.pcm), EndOfAnswer(item_id)):
-            self.port.put(piece)
-
     async def _open_session(self) -> None:
-        session = RealtimeSession(
-            self.endpoint.url,
-            self.endpoint.key,
-            self.endpoint.model,
-            response_timeout=self.response_timeout,
-            reconnect_window=self.reconnect_window,
-        )
-        await session.__aenter__()
-        self._session = session
-        note = await apply_settings(session, self.stage.session_update, self.endpoint.stored_prompt)
+        note = await self.link.connect(self.stage.session_update)
         self.stage.connected(note)
         self._shown()
 
@@ -275,37 +229,29 @@ class ComedySet:
         self.stage.ended(reason)  # said at once: the closing below takes a moment
         self._shown()
         log.info("set closed: %s", reason)
-        others = [t for t in self._tasks if t is not asyncio.current_task()]  # close may run in one
-        for task in others:
-            task.cancel()
-        for task in others:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self._session is not None:
-            await self._session.close()
+        await self._tasks.cancel()  # close may run in one of them
+        await self.link.close()
         self.port.close()
 
     async def _end(self, reason: str) -> None:
         """Close the set from anywhere: from one of its own tasks, in a task of its own (close
         cancels the set's tasks, and a task cannot wait for its own cancelling)."""
-        if asyncio.current_task() in self._tasks:
-            self._spawn(self.close(reason), "set-close")
+        if self._tasks.running_one():
+            self._tasks.spawn(self.close(reason), "set-close")
         else:
             await self.close(reason)
 
     async def _watch_the_clock(self) -> None:
         """Close the set at its length limit, or when nobody has done anything for a while."""
+        idle = self.limits.idle_seconds
         while True:
-            now = time.monotonic()
-            if now - self.started_at >= self.max_seconds:
-                minutes = self.max_seconds / 60
-                await self.close(f"The set reached its limit of {minutes:g} minutes. Thanks for coming!")
+            now, answering = time.monotonic(), not self._idle.is_set()
+            quiet = now - self.stage.shown.last_activity
+            why = set_clock.why_close(now - self.started_at, self.limits.max_seconds, quiet, idle, answering)
+            if why is not None:
+                await self.close(why)
                 return
-            idle = self.limits.idle_seconds
-            if idle and now - self.stage.shown.last_activity >= idle and self._idle.is_set():
-                await self.close(f"Closed after {idle / 60:g} minutes of quiet. Start a new set any time.")
-                return
-            await asyncio.sleep(min(1.0, max(0.05, idle / 10 if idle else 1.0)))
+            await asyncio.sleep(set_clock.check_every(idle))
 
     # --- input: microphone and buttons
 
@@ -328,7 +274,7 @@ class ComedySet:
             if len(ready.pcm):
                 seconds = len(ready.pcm) / SAMPLE_RATE
                 await self._do(self.stage.sent_microphone(seconds))
-                self.recorder.add(self.now() - seconds, ready.pcm)
+                self.recorder.add(time.monotonic() - self.started_at - seconds, ready.pcm)
                 now = time.monotonic()
                 await self._do(self.stage.microphone(ready.pcm, now, ready.settled, ready.linear, ready.near))
             if chunk is None and not self.stage.hands_free:
@@ -359,16 +305,14 @@ class ComedySet:
     ) -> None:
         """New choices mid-set: a session.update at once, or a fresh session where the API needs one."""
         if model is not None and model != self.endpoint.model:
-            self.endpoint = replace(self.endpoint, model=model)
+            self.link.endpoint = replace(self.endpoint, model=model)
         actions = self.stage.change(set_up, hands_free, model, tuning=self.endpoint.tuning)
-        if self._session is not None and not self.closed:
+        if self.link.open and not self.closed:
             await self._do(actions)
 
     async def _restart(self, why: str) -> None:
         async with self._lock:
-            old, self._session = self._session, None
-            if old is not None:
-                await old.close()
+            await self.link.close()
             self._drop_speech()
             try:
                 await self._open_session()
@@ -378,26 +322,18 @@ class ComedySet:
             for action in self.stage.remind():  # the new session remembers the last few lines
                 await self._carry_out(action)
             self._say(f"Connected: restarted the session for {why}; the transcript is kept")
-            self._spawn(self._read(), "set-reader")
+            self._tasks.spawn(self._read(), "set-reader")
 
     # --- output: the speech port and the player's reports
 
     def player(self, report: Report) -> None:
-        """What the attached player says of what it played."""
-        match report:
-            case Played(item_id, samples):
-                self.stage.speaker.report(item_id, samples)
-            case CutHeard():
-                self._cut_reported.set()
-            case Started(item_id, at):
-                self.stage.first_heard(item_id, at)
-                self._shown()
-            case Scheduled(item_id, pcm, at, counted):
-                if counted:
-                    self.stage.speaker.handed(item_id, len(pcm))
-                self.recorder.add(at - self.started_at, pcm)
-            case Landed(at):
-                self.stage.punchline_landed(at)
+        """What the attached player says of what it played (and, for the recording, when)."""
+        if isinstance(report, CutHeard):
+            self._cut_reported.set()
+        elif isinstance(report, Scheduled):
+            self.recorder.add(report.at - self.started_at, report.pcm)
+        self.stage.player(report)
+        self._shown()
 
     def _drop_speech(self) -> None:
         self._cut_reported.clear()  # the player's word on this cut is still to come
@@ -406,10 +342,7 @@ class ComedySet:
     # --- the reader: server events -> the stage -> actions
 
     async def _read(self) -> None:
-        session = self._session
-        if session is None:
-            return
-        async for event in session:
+        async for event in self.link.events():
             try:
                 await self._do(self.stage.on_event(event, time.monotonic()))
             except Exception as exc:  # one odd event must not end the show
@@ -419,11 +352,6 @@ class ComedySet:
     async def _house_comedian_covers(self) -> None:
         """While OpenAI is away, the house comedian fills the silence with a short bit, marked as such."""
         told = frozenset(t.text for t in self.stage.transcript)
-        style, speaker = self.stage.set_up.style, self.stage.set_up.voice
-        line = "While my writer reconnects, a quick one. " + jokes.load_joke_book().pick("", style, told=told)
-        pcm = await asyncio.to_thread(voice.speak, line, speaker)
-        item_id = f"house_{len(self.stage.transcript)}"
-        self.stage.covered(line, item_id, time.monotonic())
-        self._shown()
-        self.port.put(Play(item_id, np.asarray(pcm, dtype=np.int16)))
-        self.port.put(EndOfAnswer(item_id))
+        line = jokes.cover_line(self.stage.set_up.style, told)
+        pcm = await asyncio.to_thread(voice.speak, line, self.stage.set_up.voice)
+        await self._do(self.stage.covered(line, np.asarray(pcm, dtype=np.int16), time.monotonic()))

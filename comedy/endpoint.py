@@ -24,6 +24,8 @@ class Endpoint:
     reasoning_effort: str = models.DEFAULT_REASONING_EFFORT
     max_output_tokens: int = prompts.DEFAULT_MAX_OUTPUT_TOKENS
     listening: prompts.Listening = field(default_factory=prompts.Listening)
+    response_timeout: float = 20.0  # an answer silent this long is cancelled and asked again
+    reconnect_window: float = 60.0  # how long a dropped connection is tried again
 
     @property
     def tuning(self) -> prompts.Tuning:
@@ -42,6 +44,7 @@ class Limits:
     (None: not the owner's money, as in rehearsal or with a visitor's own key)."""
 
     idle_seconds: float = 300.0
+    max_seconds: float = 900.0  # the longest set
     allowance: Allowance | None = None
 
 

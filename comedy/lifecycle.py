@@ -17,12 +17,9 @@ from comedy.actions import (
     AwaitCut,
     Caption,
     Close,
-    Cover,
     DropSpeech,
     EndOfAnswer,
-    LoseSession,
     Play,
-    RetryLater,
     Send,
 )
 from comedy.protocol import Delta, Done, Event
@@ -322,53 +319,22 @@ class Lifecycle:
             self.transcript.turn("assistant", item_id, now).cost = usd / len(done.output_ids)
         return self.spend(usd)
 
-    # --- the connection
+    # --- the connection (its events are read in `comedy.connection_events`)
 
-    def on_error(self, event: Event, now: float) -> list[Action]:
-        """The API refused something: said; a rate limit is ridden out."""
-        error = protocol.ApiError.from_event(event)
-        if error.code == "response_cancel_not_active":
-            return []  # a heckle raced the server's own cancel: nothing to say
-        stored = self.settings.stored_prompt
-        if stored is not None and stored.refuses(error):
-            self.status.say(error=stored.refuse(error))  # the API dropped the whole update: again, templated
-            return [Send(self.settings.session_update(), replace_settings=True)]
-        self.status.say(error=str(error))
-        if not error.retryable:
-            return []
-        seconds = error.retry_after or 1.0
-        self.status.say(f"The Realtime API is busy: trying again in {seconds:.1f} s")
-        return [RetryLater(min(seconds, 10.0), "the Realtime API was busy")]
-
-    def on_disconnected(self, event: Event, now: float) -> list[Action]:
-        """The socket dropped: the answer in flight is lost and asked again once reconnected."""
+    def dropped(self, lost: bool) -> None:
+        """The socket dropped: the answer in flight is lost (`lost`: the session says one was) and
+        asked again once reconnected."""
         self.settings.money.release()  # asked again, it is held again
         if self._answering is not None:
             self._answering.note = "cut off: the connection dropped"
             self._answering = None
-        lost = self.state is LOST or bool(event.get("lost_answer"))
-        self._go("dropped mid-answer" if lost else "dropped")
-        expired = "session_expired" in event["message"]  # the API's 60-minute limit, said already
-        self.status.say("Reconnecting…", None if expired else event["message"])
-        return [DropSpeech()] + ([] if self.rehearsal else [Cover()])
+        self._go("dropped mid-answer" if lost or self.state is LOST else "dropped")
 
-    def on_reconnected(self, event: Event, now: float) -> list[Action]:
-        """The session is back: it is told the set."""
-        return self.retell("Connected again: the set goes on")
-
-    def on_gave_up(self, event: Event, now: float) -> list[Action]:
+    def gave_up(self) -> None:
         """Reconnecting failed: the next request connects again."""
         self._go("gave up")
-        self.status.say("Not connected: the set goes on with your next request", event["message"])
-        return [LoseSession()]
 
-    def on_timeout(self, event: Event, now: float) -> list[Action]:
+    def stalled(self) -> list[Action]:
         """The answer stalled: cancelled and asked again."""
-        self.status.say(error=event["message"])
         self._go("stalled")
         return [Send(protocol.response_cancel()), *self.ask_again("the answer stalled")]
-
-    def on_protocol_error(self, event: Event, now: float) -> list[Action]:
-        """A frame that could not be read: said."""
-        self.status.say(error=event["message"])
-        return []

@@ -17,8 +17,9 @@ from dataclasses import replace
 import numpy as np
 
 from comedy import prompts, protocol
-from comedy.actions import Action, ReadRoom, Restart, Send
+from comedy.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
 from comedy.budget import Allowance
+from comedy.connection_events import ConnectionEvents
 from comedy.ear import Ear, Verdict
 from comedy.hearing import Hearing
 from comedy.lifecycle import RETRIES, Lifecycle
@@ -28,6 +29,7 @@ from comedy.room import RoomReading
 from comedy.session_settings import SessionSettings
 from comedy.set_status import SetStatus
 from comedy.speaker import Speaker
+from comedy.speech_port import Landed, Played, Report, Scheduled, Started
 from comedy.spend import Spend
 from comedy.stored_prompt import StoredPrompt
 from comedy.transcript import Transcript, Turn, score_words
@@ -61,7 +63,7 @@ class Stage:
         self.speaker = Speaker()
         self.answers = Lifecycle(self.shown, self.lines, self.settings, self.speaker, rehearsal)
         self.hearing = Hearing(self.answers)
-        answers, hearing = self.answers, self.hearing
+        answers, hearing, connection = self.answers, self.hearing, ConnectionEvents(self.answers)
         self._handlers: dict[str, Handler] = {
             Kind.AUDIO_DELTA: answers.on_audio,
             Kind.TRANSCRIPT_DELTA: answers.on_words,
@@ -73,12 +75,12 @@ class Stage:
             Kind.COMMITTED: hearing.on_committed,
             Kind.HEARD: hearing.on_heard,
             Kind.NOT_HEARD: hearing.on_not_heard,
-            Kind.ERROR: answers.on_error,
-            Kind.DISCONNECTED: answers.on_disconnected,
-            Kind.RECONNECTED: answers.on_reconnected,
-            Kind.GAVE_UP: answers.on_gave_up,
-            Kind.RESPONSE_TIMEOUT: answers.on_timeout,
-            Kind.PROTOCOL_ERROR: answers.on_protocol_error,
+            Kind.ERROR: connection.on_error,
+            Kind.DISCONNECTED: connection.on_disconnected,
+            Kind.RECONNECTED: connection.on_reconnected,
+            Kind.GAVE_UP: connection.on_gave_up,
+            Kind.RESPONSE_TIMEOUT: connection.on_timeout,
+            Kind.PROTOCOL_ERROR: connection.on_protocol_error,
         }
 
     # --- what the page reads
@@ -244,9 +246,12 @@ class Stage:
         """The show starts with no opener ready: the session says the opening line at once."""
         return self.answers.greet(line, now)
 
-    def opened(self, line: str, item_id: str, now: float) -> None:
-        """The cached opener is playing while the session connects: it is the set's first line."""
+    def opened(self, line: str, pcm: np.ndarray, now: float) -> list[Action]:
+        """The cached opener plays while the session connects: it is the set's first line."""
+        item_id = protocol.new_id("opener")
         self.answers.opened(line, item_id, now)
+        self.speaker.arrived(item_id, len(pcm))
+        return [Caption(item_id, line, 0), Play(item_id, pcm), EndOfAnswer(item_id)]
 
     @property
     def opening(self) -> bool:
@@ -257,22 +262,34 @@ class Stage:
         """Push-to-talk released: what the visitor said is one turn, answered now."""
         return [Send(protocol.audio_commit()), *self.answers.ask()]
 
-    def covered(self, line: str, item_id: str, now: float) -> None:
-        """The house comedian said `line` while OpenAI was away."""
+    def covered(self, line: str, pcm: np.ndarray, now: float) -> list[Action]:
+        """The house comedian says `line` while OpenAI is away."""
+        item_id = f"house_{len(self.transcript)}"
         self.lines.add(Turn("assistant", line, item_id, "house comedian covers", self.at(now)))
         self.say()
+        self.speaker.arrived(item_id, len(pcm))
+        return [Play(item_id, pcm), EndOfAnswer(item_id)]
 
     # --- the player's and the microphone's side
+
+    def player(self, report: Report) -> None:
+        """The player's report of what reached the visitor: where a cut falls, when the latency
+        clock stops, when the room is listened to after a punchline."""
+        match report:
+            case Played(item_id, samples):
+                self.speaker.report(item_id, samples)
+            case Scheduled(item_id, pcm, _, counted) if counted:  # a player that keeps no count
+                self.speaker.handed(item_id, len(pcm))
+            case Started(item_id, at):
+                self.first_heard(item_id, at)
+            case Landed(at):
+                self.hearing.around.landed(at)
 
     def first_heard(self, item_id: str, at: float) -> None:
         """An item's first sample reached the visitor at `at`: the latency clock may stop."""
         if self.speaker.heard_first(item_id, at) and (latency := self.meters.audio_played(at)) is not None:
             self.lines.turn("assistant", item_id, at).latency = latency
             self.say()
-
-    def punchline_landed(self, at: float) -> None:
-        """An answer finished playing at `at`: the room is listened to for a few seconds after."""
-        self.hearing.around.landed(at)
 
     @property
     def listening_to_room(self) -> bool:

@@ -242,7 +242,7 @@ class Web:
                     values = shown(comedy_set)
                     yield [values[name] for name in SHOWN]
                     await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
-                await comedy_set.news()
+                await comedy_set.news.wait()
 
     # --- the voice audition
 

@@ -62,7 +62,7 @@ class Watched:
 @pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
 async def test_a_fault_is_explained_and_the_set_goes_on(server: RehearsalServer, fault: str) -> None:
     switches, words = FAULTS[fault]
-    watched = Watched(ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), response_timeout=1.0))
+    watched = Watched(ComedySet(Endpoint(server.url, KEY, True, response_timeout=1.0), prompts.SetUp()))
     await watched.set.start()
     await watched.joke("cats")
     first_answer = next(t.text for t in watched.set.stage.transcript if t.role == "assistant")
@@ -103,7 +103,7 @@ async def test_an_unreachable_server_at_start_is_named() -> None:
 
 async def test_after_the_reconnect_window_the_next_request_connects_again_and_retells_the_set() -> None:
     server = await RehearsalServer(pace=0).start()
-    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), reconnect_window=0.5)
+    comedy_set = ComedySet(Endpoint(server.url, KEY, True, reconnect_window=0.5), prompts.SetUp())
     watched = Watched(comedy_set)
     await comedy_set.tell("penguins")
     await watched.until(lambda: comedy_set.stage.status.endswith("your turn"))

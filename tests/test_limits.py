@@ -44,7 +44,7 @@ async def test_an_idle_set_is_closed_with_a_message(server: RehearsalServer) -> 
 
 
 async def test_a_set_ends_at_its_length_limit(server: RehearsalServer) -> None:
-    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), max_seconds=0.5)
+    comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp(), limits=Limits(max_seconds=0.5))
     await comedy_set.start()
     await _until(lambda: comedy_set.closed)
     assert "limit" in comedy_set.stage.status

@@ -31,6 +31,7 @@ from comedy.protocol import SAMPLE_RATE, Kind
 from comedy.rehearsal import audience
 from comedy.room import read_room
 from comedy.room_window import MAX_ROOM_SAMPLES
+from comedy.speech_port import Landed
 from comedy.stage import Stage
 from comedy.stored_prompt import StoredPrompt
 from harness.speech import spoken
@@ -207,7 +208,7 @@ def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_it() -> None
     _speaking(stage, "A")
     stage.speaker.handed("A", SAMPLE_RATE)
     stage.on_event(_done(), T0 + 2)
-    stage.punchline_landed(T0 + 2.5)
+    stage.player(Landed(T0 + 2.5))
     actions = _sound(stage, audience.laughter(1.5, seed=1), "U1", T0 + 2.5)
     creates = [e for e in _sent(actions) if e["type"] == "response.create"]
     assert len(creates) == 1 and "tag line" in creates[0]["response"]["instructions"]
@@ -223,7 +224,7 @@ def test_a_cough_or_the_room_is_never_ridden_nor_tagged() -> None:
     _speaking(stage, "A")
     stage.speaker.handed("A", SAMPLE_RATE)
     stage.on_event(_done(), T0 + 2)
-    stage.punchline_landed(T0 + 2.5)
+    stage.player(Landed(T0 + 2.5))
     actions = _sound(stage, audience.cough(-18, seed=2), "U1", T0 + 2.5, lead=0.2)
     actions += _sound(stage, np.zeros(SAMPLE_RATE * 3, np.int16), "U2", T0 + 3.6, lead=0.0)
     assert "response.create" not in _kinds(actions)
@@ -330,7 +331,7 @@ def test_answers_the_owner_does_not_pay_for_are_not_capped() -> None:
 def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() -> None:
     stage = _stage()
     stage.settings.set_up = prompts.SetUp(reaction="auto")
-    stage.punchline_landed(T0 + 10)
+    stage.player(Landed(T0 + 10))
     laugh = audience.laughter(3.5, seed=4)
     actions = []
     for k in range(35):  # no VAD report: the reader hears the window by itself
@@ -365,7 +366,7 @@ def test_a_failed_transcription_leaves_the_ears_verdict_standing() -> None:
 
 def test_the_room_is_read_off_the_event_loop_on_at_most_its_window_of_samples() -> None:
     stage = _stage()
-    stage.punchline_landed(T0)
+    stage.player(Landed(T0))
     laugh = np.tile(audience.laughter(2.0, seed=4), 20)  # 40 s of laughing, sent in one second
     asked = []
     for k in range(0, len(laugh), SAMPLE_RATE // 2):

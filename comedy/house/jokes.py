@@ -105,3 +105,8 @@ def read_set_up(session: dict) -> dict[str, str]:
         if match and name not in found:
             found[name] = _unquote(match.group(1).strip())
     return found
+
+
+def cover_line(style: str, told: frozenset[str]) -> str:
+    """What the house comedian says while OpenAI is away: a short bit not told yet."""
+    return "While my writer reconnects, a quick one. " + load_joke_book().pick("", style, told=told)
