@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -14,20 +13,14 @@ from websockets.exceptions import ConnectionClosed
 
 from comedy import protocol
 from comedy.house import voice
-from comedy.house.jokes import load_joke_book, read_set_up
 from comedy.protocol import SAMPLE_RATE, Event, new_id, server_event
 from comedy.rehearsal.faults import Faults
+from comedy.rehearsal.material import AUDIO_MS_PER_TOKEN, SAY_EXACTLY, choose_line, estimate_usage, tokens
 from comedy.rehearsal.validation import check_max_output_tokens
 
 DELTA_SAMPLES = SAMPLE_RATE // 10  # 100 ms of audio per delta, as the real API sends
-AUDIO_MS_PER_TOKEN = 50  # output audio is counted at a token per 50 ms
 PREAMBLES = ("Okay, okay.", "Alright, here we go.", "Oh, I've got one.")
 FAILED_ERROR = {"type": "server_error", "code": "server_error", "message": "The model failed to respond."}
-SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
-
-
-def _tokens(text: str) -> int:
-    return math.ceil(len(text) / 4) if text else 0
 
 
 @dataclass
@@ -131,40 +124,6 @@ class Responder:
         previous, self._last_task = self._last_task, None
         self._last_task = asyncio.create_task(self._respond(response, params, faults, previous))
 
-    def _choose_line(self, params: dict) -> str:
-        """What the house comedian says: a line it was told to say, else a joke for the moment."""
-        if said := SAY_EXACTLY.search(params.get("instructions") or ""):
-            return said.group(1)
-        set_up = read_set_up(
-            protocol.merge_session(
-                self.session, {k: v for k, v in params.items() if k in ("instructions", "prompt")}
-            )
-        )
-        request = set_up.get("topic", "")
-        for item in reversed(self.items):
-            if item.get("role") == "user":
-                texts = [c.get("text") or "" for c in item.get("content", [])]
-                request = " ".join(texts) + " " + request
-                break
-        spoken = [
-            c.get("transcript") or c.get("text") or ""
-            for i in self.items
-            if i.get("role") == "assistant"
-            for c in i.get("content", [])
-        ]
-        book = load_joke_book()
-        told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken))
-        last_answer = next((i for i in reversed(self.items) if i.get("role") == "assistant"), None)
-        if last_answer is not None and last_answer["id"] in self.heckled:
-            set_up["audience_reaction"] = "heckling"  # answer the heckle first
-        return book.pick(
-            request,
-            set_up.get("comedy_style", ""),
-            set_up.get("audience_reaction", ""),
-            told,
-            self.server.rng,
-        )
-
     def _response_body(
         self, r: _Response, status: str, output: list, usage: dict | None, details: dict | None = None
     ) -> dict:
@@ -189,7 +148,7 @@ class Responder:
         if previous_task is not None:  # a cancelled answer finishes its events first
             with contextlib.suppress(Exception):
                 await previous_task
-        line = self._choose_line(params)
+        line = choose_line(self.session, self.items, self.heckled, params, self.server.rng)
         lines = [line]
         if self.server.preambles and not SAY_EXACTLY.search(params.get("instructions") or ""):
             lines.insert(0, self.server.rng.choice(PREAMBLES))  # a 2.x model's short preamble item
@@ -230,7 +189,7 @@ class Responder:
             return
         finally:
             self.response = None if self.response is r else self.response
-        usage = self._usage(budget, output)
+        usage = estimate_usage(self.session, self.items, self.spoken_ms, budget.text, output)
         self.server.usages.append(usage)
         if status == "completed" and self.spoken_ms:  # the punchline: the audience may react to it
             self.server.audience.punchline(time.monotonic())
@@ -272,7 +231,7 @@ class Responder:
             await self._speak(r, line, ids, sent_text, faults, budget, filtered)
         else:
             for word in _words(line):
-                if r.cancel.is_set() or not budget.take(_tokens(word)):
+                if r.cancel.is_set() or not budget.take(tokens(word)):
                     break
                 await self.send(server_event("response.output_text.delta", **ids, delta=word))
                 sent_text.append(word)
@@ -323,7 +282,7 @@ class Responder:
             # The transcript runs a little ahead of the audio, as the real API's does.
             due_words = math.ceil(len(words) * min(1.0, (i + 2) / chunks))
             while next_word < due_words:
-                if not budget.take(_tokens(words[next_word])):
+                if not budget.take(tokens(words[next_word])):
                     return
                 await self.send(
                     server_event("response.output_audio_transcript.delta", **ids, delta=words[next_word])
@@ -353,35 +312,6 @@ class Responder:
             )
             self.audio_spoken = True
             self.spoken_ms[item_id] = (i * DELTA_SAMPLES + len(chunk)) * 1000 // SAMPLE_RATE
-
-    def _usage(self, budget: _Budget, output: list[dict]) -> dict:
-        """A usage object of the real shape, estimated from what this conversation holds."""
-        answer_ids = {item["id"] for item in output}
-        instructions = self.session.get("instructions") or ""
-        context_text = instructions + " ".join(
-            c.get("text") or c.get("transcript") or ""
-            for i in self.items
-            if i["id"] not in answer_ids
-            for c in i.get("content", [])
-        )
-        audio_in_s = sum(i.get("_seconds", 0.0) for i in self.items)
-        text_in, audio_in = _tokens(context_text), round(audio_in_s * 10)
-        cached_text = (text_in // 64) * 64 if text_in >= 1024 else 0
-        text_out = budget.text
-        audio_out = sum(round(self.spoken_ms.get(i, 0) / AUDIO_MS_PER_TOKEN) for i in answer_ids)
-        return {
-            "total_tokens": text_in + audio_in + text_out + audio_out,
-            "input_tokens": text_in + audio_in,
-            "output_tokens": text_out + audio_out,
-            "input_token_details": {
-                "text_tokens": text_in,
-                "audio_tokens": audio_in,
-                "image_tokens": 0,
-                "cached_tokens": cached_text,
-                "cached_tokens_details": {"text_tokens": cached_text, "audio_tokens": 0, "image_tokens": 0},
-            },
-            "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
-        }
 
 
 def _cut(transcript: str, kept_ms: int, spoken_ms: int) -> str:

@@ -1,0 +1,83 @@
+"""What the rehearsal's house comedian says (a line it was told to say, else a joke for the
+moment from the joke book), and the usage of an answer estimated as the real API reports it."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+
+from comedy import protocol
+from comedy.house.jokes import load_joke_book, read_set_up
+
+SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
+AUDIO_MS_PER_TOKEN = 50  # output audio is counted at a token per 50 ms
+
+
+def tokens(text: str) -> int:
+    """Text tokens, at four characters a token."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+def choose_line(session: dict, items: list[dict], heckled: set[str], params: dict, rng: random.Random) -> str:
+    """What the house comedian says: a line it was told to say, else a joke for the moment."""
+    if said := SAY_EXACTLY.search(params.get("instructions") or ""):
+        return said.group(1)
+    set_up = read_set_up(
+        protocol.merge_session(session, {k: v for k, v in params.items() if k in ("instructions", "prompt")})
+    )
+    request = set_up.get("topic", "")
+    for item in reversed(items):
+        if item.get("role") == "user":
+            texts = [c.get("text") or "" for c in item.get("content", [])]
+            request = " ".join(texts) + " " + request
+            break
+    spoken = [
+        c.get("transcript") or c.get("text") or ""
+        for i in items
+        if i.get("role") == "assistant"
+        for c in i.get("content", [])
+    ]
+    book = load_joke_book()
+    told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken))
+    last_answer = next((i for i in reversed(items) if i.get("role") == "assistant"), None)
+    if last_answer is not None and last_answer["id"] in heckled:
+        set_up["audience_reaction"] = "heckling"  # answer the heckle first
+    return book.pick(
+        request,
+        set_up.get("comedy_style", ""),
+        set_up.get("audience_reaction", ""),
+        told,
+        rng,
+    )
+
+
+def estimate_usage(
+    session: dict, items: list[dict], spoken_ms: dict[str, int], text_out: int, output: list[dict]
+) -> dict:
+    """A usage object of the real shape, estimated from what this conversation holds."""
+    answer_ids = {item["id"] for item in output}
+    instructions = session.get("instructions") or ""
+    context_text = instructions + " ".join(
+        c.get("text") or c.get("transcript") or ""
+        for i in items
+        if i["id"] not in answer_ids
+        for c in i.get("content", [])
+    )
+    audio_in_s = sum(i.get("_seconds", 0.0) for i in items)
+    text_in, audio_in = tokens(context_text), round(audio_in_s * 10)
+    cached_text = (text_in // 64) * 64 if text_in >= 1024 else 0
+    audio_out = sum(round(spoken_ms.get(i, 0) / AUDIO_MS_PER_TOKEN) for i in answer_ids)
+    return {
+        "total_tokens": text_in + audio_in + text_out + audio_out,
+        "input_tokens": text_in + audio_in,
+        "output_tokens": text_out + audio_out,
+        "input_token_details": {
+            "text_tokens": text_in,
+            "audio_tokens": audio_in,
+            "image_tokens": 0,
+            "cached_tokens": cached_text,
+            "cached_tokens_details": {"text_tokens": cached_text, "audio_tokens": 0, "image_tokens": 0},
+        },
+        "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
+    }
