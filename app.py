@@ -19,7 +19,7 @@ from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalThread
 from comedy.venue import HANDS_FREE, PUSH_TO_TALK, ClubApp
-from comedy.web import BATTLE_LINE, SHOWN, Web, applause_meter, session_capacity
+from comedy.web import BATTLE_LINE, SHOWN, Web, applause_meter, mode_banner, session_capacity
 from comedy.web import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
@@ -293,7 +293,7 @@ def build(app: ClubApp) -> gr.Blocks:
             "# 🎤 AI Stand-up Comedian\nPick a voice and a style, then talk to the comedian "
             "or give it a topic. Heckling is allowed: talk over it and it stops to answer you."
         )
-        gr.Markdown(app.mode_banner, elem_id="mode-banner")
+        gr.Markdown(mode_banner(app), elem_id="mode-banner")
         with gr.Row():
             choices = _choices(app)
         estimate = gr.Markdown(web.estimate(app.settings.model), elem_id="cost-estimate")

@@ -17,27 +17,32 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from comedy import audio, models, prompts, protocol
+from comedy import audio, endpoint, models, pricing, prompts, protocol
 from comedy.answer import Answer, ask
 from comedy.config import Settings
+from comedy.endpoint import Endpoint
+from comedy.meters import Meters
 from comedy.protocol import Event
 from comedy.realtime import RealtimeSession
 from comedy.redaction import redact
 from comedy.rehearsal import RehearsalServer
+from comedy.session_settings import SessionSettings
+from comedy.spend import Spend
 from comedy.stored_prompt import StoredPrompt, apply_settings, configured
 
-REHEARSAL_KEY = "rehearsal"  # the rehearsal server wants a Bearer token, any will do
 TRAILING_SILENCE_S = 1.0  # lets server VAD hear the end of a recording
 
 
 @contextlib.asynccontextmanager
-async def realtime_endpoint(settings: Settings, pace: float = 0.0) -> AsyncIterator[tuple[str, str]]:
-    """(url, key) of OpenAI when a key is set, else of a rehearsal server started for the call."""
+async def realtime_endpoint(
+    settings: Settings, model: str, stored: StoredPrompt | None = None, pace: float = 0.0
+) -> AsyncIterator[Endpoint]:
+    """OpenAI when a key is set, else a rehearsal server started for the call."""
     if not settings.rehearsal:
-        yield settings.realtime_url, settings.api_key.get_secret_value()
+        yield endpoint.choose(settings, model, None, stored_prompt=stored)
         return
     async with RehearsalServer(pace=pace) as server:
-        yield server.url, REHEARSAL_KEY
+        yield endpoint.choose(settings, model, server.url, stored_prompt=stored)
 
 
 def microphone_appends(path: str) -> list[Event]:
@@ -76,18 +81,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     set_up = prompts.SetUp(voice=args.voice, style=args.style, reaction=args.reaction, topic=args.topic)
     hands_free = bool(args.listen) and not args.commit
     model = args.model or settings.model
-    tuning = prompts.Tuning(model, settings.reasoning_effort, settings.max_output_tokens)
     stored = configured(settings.prompt_id, settings.prompt_version, dt.datetime.now(dt.UTC).date())
-
-    def update() -> Event:
-        prompt = stored.reference(set_up) if stored else None
-        return prompts.session_update(
-            set_up,
-            tuning,
-            prompt=prompt,
-            hands_free=hands_free,
-            event_id=StoredPrompt.event_id() if prompt else None,
-        )
 
     if args.listen:
         content = microphone_appends(args.listen)
@@ -100,10 +94,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> Answer:
     else:
         content = [protocol.user_text(prompts.joke_request(args.topic))]
         trigger = [protocol.response_create()]
-    async with realtime_endpoint(settings) as (url, key), RealtimeSession(url, key, model) as session:
-        if note := await apply_settings(session, update, stored):
-            print(f"[{note}]", file=sys.stderr)
-        return await ask(session, content, trigger)
+    async with realtime_endpoint(settings, model, stored) as where:
+        meters = Meters(pricing.prices_for(model))
+        update = SessionSettings(set_up, where.tuning, meters, Spend(), hands_free, stored).session_update
+        async with RealtimeSession(where.url, where.key, model) as session:
+            if note := await apply_settings(session, update, stored):
+                print(f"[{note}]", file=sys.stderr)
+            return await ask(session, content, trigger)
 
 
 def main(argv: list[str] | None = None) -> int:

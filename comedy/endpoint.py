@@ -9,6 +9,7 @@ import numpy as np
 
 from comedy import models, prompts
 from comedy.budget import Allowance
+from comedy.config import Settings
 from comedy.stored_prompt import StoredPrompt
 
 
@@ -54,3 +55,31 @@ class Opener:
 
     line: str
     pcm: np.ndarray
+
+
+REHEARSAL_KEY = "rehearsal"  # the rehearsal server wants a Bearer token, any will do
+
+
+def choose(
+    settings: Settings,
+    model: str,
+    rehearsal_url: str | None,
+    own_key: str | None = None,
+    stored_prompt: StoredPrompt | None = None,
+) -> Endpoint:
+    """The one place a session's endpoint is chosen (the app and the CLI alike): OpenAI with a
+    visitor's own key (with the repo's prompt: the owner's stored prompt is not in their account)
+    or the owner's key, else the rehearsal server at `rehearsal_url` (ValueError without one)."""
+    tuning = {
+        "reasoning_effort": settings.reasoning_effort,
+        "max_output_tokens": settings.max_output_tokens,
+        "listening": settings.listening,
+    }
+    if own_key:
+        return Endpoint(settings.realtime_url, own_key, False, model, None, **tuning)
+    if settings.api_key is not None:
+        key = settings.api_key.get_secret_value()
+        return Endpoint(settings.realtime_url, key, False, model, stored_prompt, **tuning)
+    if rehearsal_url is None:
+        raise ValueError("No API key is set and rehearsal mode is off.")
+    return Endpoint(rehearsal_url, REHEARSAL_KEY, True, model, stored_prompt, **tuning)

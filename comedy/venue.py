@@ -1,4 +1,4 @@
-"""The club's front of house, with no Gradio in it: settings, endpoints, seats and money, keys,
+"""The club's front of house, with no web framework in it: settings, endpoints, seats and money, keys,
 auditions, downloads, and forgetting visitors who left. `comedy.web` adapts it to Gradio.
 """
 
@@ -11,10 +11,10 @@ import logging
 import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from comedy import audio, pricing, prompts, recording, redaction, room, speech, stored_prompt
+from comedy import audio, endpoint, pricing, prompts, recording, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.club import Club, ClubFull
@@ -25,12 +25,10 @@ from comedy.engine import Engine
 from comedy.protocol import SAMPLE_RATE
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
-from comedy.uploads import keep_files_for
 from comedy.votes import Votes
 
 log = logging.getLogger("comedy.app")
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
-REHEARSAL_KEY = "rehearsal"
 EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
 
 
@@ -65,25 +63,13 @@ class ClubApp:
         self.stored_prompt = stored_prompt.configured(settings.prompt_id, settings.prompt_version, today)
 
     def endpoint(self, visitor: str, model: str) -> Endpoint:
-        """OpenAI with the visitor's or the owner's key; else the rehearsal server.
-
-        A visitor's own key gets the repo's prompt: the owner's stored prompt is not in their account.
-        """
-        s = self.settings
-        tuning = {
-            "reasoning_effort": s.reasoning_effort,
-            "max_output_tokens": s.max_output_tokens,
-            "listening": s.listening,
-        }
-        if own := self.visitor_keys.get(visitor):
-            return Endpoint(s.realtime_url, own, False, model, None, **tuning)
-        if s.api_key is not None:
-            return Endpoint(
-                s.realtime_url, s.api_key.get_secret_value(), False, model, self.stored_prompt, **tuning
-            )
-        if self.rehearsal is None:
-            raise RealtimeError("No API key is set and rehearsal mode is off.")
-        return Endpoint(self.rehearsal.url, REHEARSAL_KEY, True, model, self.stored_prompt, **tuning)
+        """OpenAI with the visitor's or the owner's key; else the rehearsal server."""
+        rehearsal_url = self.rehearsal.url if self.rehearsal is not None else None
+        own = self.visitor_keys.get(visitor)
+        try:
+            return endpoint.choose(self.settings, model, rehearsal_url, own, self.stored_prompt)
+        except ValueError as exc:
+            raise RealtimeError(str(exc)) from exc
 
     def allowance(self, visitor: str, endpoint: Endpoint) -> Allowance | None:
         """The visitor's share of the owner's money, when the owner's key pays (not in rehearsal,
@@ -275,9 +261,10 @@ class ClubApp:
             await self.leave(visitor, "Forgotten: no page open")
         return gone
 
-    def lifespan(self) -> Callable:
-        """Gradio's app lifespan: the upload sweep, and forgetting visitors who left unseen."""
-        files = keep_files_for(self.settings.keep_files_seconds)
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """While the app serves: the ear warmed, the house opener made, visitors who left unseen
+        forgotten."""
         every = max(0.2, min(EXPIRE_EVERY, self.settings.forget_seconds / 4))
 
         async def expire_forever() -> None:
@@ -288,31 +275,16 @@ class ClubApp:
                 except Exception:  # one bad sweep must not end the sweeping
                     log.exception("forgetting visitors failed")
 
-        @contextlib.asynccontextmanager
-        async def lifespan(fastapi_app) -> AsyncIterator[None]:
-            async with files(fastapi_app):
-                # librosa compiles its kernels on first use (seconds), and the speech detector's model
-                # loads: pay both now, not on a visitor's set.
-                warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
-                if self.settings.openers:  # the first Start of the day plays at once, in the default voice
-                    self._cached_opener("the-house", prompts.SetUp(), self.settings.model)
-                task = asyncio.create_task(expire_forever(), name="forget-visitors")
-                try:
-                    yield
-                finally:
-                    warming.cancel()
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-
-        return lifespan
-
-    @property
-    def mode_banner(self) -> str:
-        """What the page says about where the comedian lives."""
-        if self.settings.rehearsal:
-            return (
-                "**Rehearsal mode**: no OpenAI key is set, so the house comedian performs from "
-                "its joke book with an offline voice. Paste your own key below to go live."
-            )
-        return f"**Live**: the comedian runs on OpenAI Realtime (`{self.settings.model}`)."
+        # librosa compiles its kernels on first use (seconds), and the speech detector's model
+        # loads: pay both now, not on a visitor's set.
+        warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
+        if self.settings.openers:  # the first Start of the day plays at once, in the default voice
+            self._cached_opener("the-house", prompts.SetUp(), self.settings.model)
+        task = asyncio.create_task(expire_forever(), name="forget-visitors")
+        try:
+            yield
+        finally:
+            warming.cancel()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

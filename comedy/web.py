@@ -12,7 +12,8 @@ component map whose names are the fields of `prompts.SetUp` (plus `model` and `m
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from comedy.ffmpeg import ensure_ffmpeg
 from comedy.realtime import RealtimeError
 from comedy.room import RoomReading
 from comedy.transcript import score_words
+from comedy.uploads import keep_files_for
 from comedy.venue import HANDS_FREE, ClubApp
 
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
@@ -388,6 +390,28 @@ def session_capacity(max_sets: int) -> int:
     return max(50, 25 * max_sets)
 
 
+def mode_banner(app: ClubApp) -> str:
+    """What the page says about where the comedian lives."""
+    if app.settings.rehearsal:
+        return (
+            "**Rehearsal mode**: no OpenAI key is set, so the house comedian performs from "
+            "its joke book with an offline voice. Paste your own key below to go live."
+        )
+    return f"**Live**: the comedian runs on OpenAI Realtime (`{app.settings.model}`)."
+
+
+def lifespan(app: ClubApp) -> Callable:
+    """Gradio's app lifespan: its uploads swept, and the club running."""
+    files = keep_files_for(app.settings.keep_files_seconds)
+
+    @contextlib.asynccontextmanager
+    async def serving(fastapi_app) -> AsyncIterator[None]:
+        async with files(fastapi_app), app.running():
+            yield
+
+    return serving
+
+
 def launch_options(app: ClubApp, css: str = "") -> dict:
     """What `demo.launch` needs for this app.
 
@@ -402,7 +426,7 @@ def launch_options(app: ClubApp, css: str = "") -> dict:
         "css": css,
         "max_threads": max(40, 3 * app.settings.max_sets + 20),
         "app_kwargs": {
-            "lifespan": app.lifespan(),  # the upload sweep; visitors who left unseen are forgotten
+            "lifespan": lifespan(app),  # the upload sweep; visitors who left unseen are forgotten
             "routes": [app.engine.route()],  # the engine's WebSocket, on Gradio's own app
         },
         # Spaces turn SSR on by default; its Node proxy forwards no WebSocket upgrade.
