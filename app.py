@@ -13,12 +13,13 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from comedy import engine_page, models, prompts, protocol
+from comedy import engine_page, models, protocol
 from comedy.audition import DEFAULT_LINE
+from comedy.choices import CHOICES, Choice
 from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.rehearsal import RehearsalThread
-from comedy.venue import HANDS_FREE, PUSH_TO_TALK, ClubApp
+from comedy.venue import ClubApp
 from comedy.web import BATTLE_LINE, SHOWN, Web, applause_meter, mode_banner, session_capacity
 from comedy.web import launch_options as _launch_options
 
@@ -52,33 +53,20 @@ DARK_JS = "() => { document.body.classList.add('dark'); }"  # the club is dark w
 LONG = {"concurrency_limit": None}  # long-lived and per-visitor events: never queued behind others
 
 
-def _choices(app: ClubApp) -> dict[str, gr.components.Component]:
-    """The visitor's choices in the top row, by name (the names of `prompts.SetUp`'s fields, and
-    `model`); `mode` joins them in the set's tab. Adding a dropdown is one line here (and its
-    variable in the prompt template)."""
-    return {
-        "voice": gr.Dropdown(list(protocol.VOICES), value=protocol.DEFAULT_VOICE, label="Voice"),
-        "style": gr.Dropdown(list(prompts.STYLES), value="witty", label="Comedy style"),
-        "reaction": gr.Dropdown(
-            list(prompts.REACTIONS),
-            value="laughing",
-            label="Audience reaction",
-            info="auto: the room reader listens after each punchline and decides",
-        ),
-        "edge": gr.Dropdown(
-            list(prompts.EDGES),
-            value="club",
-            label="Edge",
-            info="clean: family-friendly; club: a club's edge; roast: the visitor's choices get it. "
-            "Always punching up.",
-        ),
-        "model": gr.Dropdown(
-            models.choices(also=app.settings.model),
-            value=app.settings.model,
-            label="Model",
-            info="Retiring models show their shutdown date and leave the list on that day.",
-        ),
-    }
+def _choice(choice: Choice, app: ClubApp) -> gr.components.Component:
+    """The page's input for a choice (`comedy.choices`), named `choice-NAME` on the page."""
+    options, value = list(choice.options), choice.default
+    if choice.name == "model":  # the day's models, with the owner's
+        options, value = models.choices(also=app.settings.model), app.settings.model
+    kind = gr.Radio if choice.radio else gr.Dropdown
+    info = choice.info or None
+    return kind(options, value=value, label=choice.label, info=info, elem_id=f"choice-{choice.name}")
+
+
+def _choices(app: ClubApp, radio: bool) -> dict[str, gr.components.Component]:
+    """The visitor's choices as the page shows them: the dropdowns in the top row, the radios in
+    the set's tab. Adding one is a line in `comedy.choices` (and its variable in the template)."""
+    return {c.name: _choice(c, app) for c in CHOICES if c.radio == radio}
 
 
 def _fallback() -> SimpleNamespace:
@@ -109,20 +97,7 @@ def _set_tab(web: Web, choices: dict) -> SimpleNamespace:
         with gr.Column():
             engine_page.component(*web.server_functions())
             page.channel = engine_page.channel()
-            choices["mode"] = gr.Radio(
-                [HANDS_FREE, PUSH_TO_TALK],
-                value=HANDS_FREE,
-                label="Microphone",
-                info="Hands-free: the comedian answers when you pause. "
-                "Push-to-talk: it answers when you switch the microphone off. Headphones avoid echo.",
-            )
-            choices["microphone"] = gr.Radio(
-                list(prompts.MICROPHONES),
-                value="laptop",
-                label="Noise reduction",
-                info="laptop: far-field (a room, laptop speakers); headset: near-field; off. Laughter and "
-                "applause never cut the comedian: it rides the laugh, then tags the joke.",
-            )
+            choices.update(_choices(web.app, radio=True))
         with gr.Column():
             with gr.Row():
                 page.start = gr.Button("Start the set", variant="primary", elem_id="start-set")
@@ -295,7 +270,7 @@ def build(app: ClubApp) -> gr.Blocks:
         )
         gr.Markdown(mode_banner(app), elem_id="mode-banner")
         with gr.Row():
-            choices = _choices(app)
+            choices = _choices(app, radio=False)
         estimate = gr.Markdown(web.estimate(app.settings.model), elem_id="cost-estimate")
         with gr.Tab("The set"):
             page = _set_tab(web, choices)
@@ -310,9 +285,8 @@ def build(app: ClubApp) -> gr.Blocks:
                 placeholder="sk-… (kept for this tab only, never shown or stored)",
             )
             key_button = gr.Button("Use my key")
+        choices = {c.name: choices[c.name] for c in CHOICES}  # in the declared order, for every event
         web.choices = tuple(choices)
-        for name, component in choices.items():  # named on the page too, for its tests and benchmarks
-            component.elem_id = f"choice-{name}"
         _wire_set(demo, web, app, choices, page)
         _wire_audition(web, choices, audition)
         _wire_battle(demo, web, choices, battle)

@@ -17,6 +17,7 @@ from pathlib import Path
 from comedy import audio, endpoint, pricing, prompts, recording, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
+from comedy.choices import HANDS_FREE
 from comedy.club import Club, ClubFull
 from comedy.comedy_set import ComedySet
 from comedy.config import Settings
@@ -28,7 +29,6 @@ from comedy.rehearsal import RehearsalThread
 from comedy.votes import Votes
 
 log = logging.getLogger("comedy.app")
-HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
 EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from comedy import audio, gradio_speech, models, pricing, prompts, protocol, redaction
 from comedy.audition import DEFAULT_LINE, one_after_another
+from comedy.choices import HANDS_FREE, NOT_PROMPT
 from comedy.club import ClubFull
 from comedy.comedy_set import ComedySet
 from comedy.engine import TooManyTokens, speech_message, take_report
@@ -31,12 +32,11 @@ from comedy.realtime import RealtimeError
 from comedy.room import RoomReading
 from comedy.transcript import score_words
 from comedy.uploads import keep_files_for
-from comedy.venue import HANDS_FREE, ClubApp
+from comedy.venue import ClubApp
 
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
-_NOT_PROMPT = {"model", "mode"}  # choices that are not the comedian's: the model, the microphone
 
 
 CENSORED_CHIP = "🚫 The content filter cut that joke"
@@ -155,7 +155,7 @@ class Web:
 
     def _set_up(self, picked: dict[str, object], topic: object = "") -> prompts.SetUp:
         chosen = {k: v for k, v in picked.items() if k in _SET_UP_FIELDS}
-        more = tuple((k, str(v)) for k, v in picked.items() if k not in _SET_UP_FIELDS | _NOT_PROMPT)
+        more = tuple((k, str(v)) for k, v in picked.items() if k not in _SET_UP_FIELDS | NOT_PROMPT)
         return prompts.SetUp(**chosen, topic=prompts.visitor_topic(topic), more=more)
 
     # --- the set

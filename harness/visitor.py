@@ -18,17 +18,10 @@ import httpx
 import numpy as np
 
 from comedy import audio
+from comedy.choices import DEFAULTS
 from comedy.ffmpeg import ensure_ffmpeg
 
-DEFAULT_CHOICES = {  # the page's choices by name (`choice-NAME` on the page), as its events take them
-    "voice": "marin",
-    "style": "witty",
-    "reaction": "laughing",
-    "edge": "club",
-    "model": "gpt-realtime-2.1",
-    "mode": "Hands-free",
-    "microphone": "laptop",
-}
+DEFAULT_CHOICES = DEFAULTS  # the page's choices by name (`choice-NAME` on the page), as its events take them
 
 
 def choices(**picked: str) -> list[str]:
