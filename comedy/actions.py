@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from comedy.endings import Ending
 from comedy.protocol import Event
 from comedy.transcript import Turn
 
@@ -96,6 +98,16 @@ class ReadRoom:
     joke: Turn | None
 
 
+@dataclass(frozen=True)
+class AnswerEnded:
+    """An answer's `response.done`, as the stage read it: how it ended, what it used, and whether
+    the stage asked again (a failure retried, a heckle answered after a cut)."""
+
+    ending: Ending
+    usage: Mapping
+    asked_again: bool
+
+
 Action = (
     Send
     | Play
@@ -109,4 +121,5 @@ Action = (
     | LoseSession
     | Close
     | ReadRoom
+    | AnswerEnded
 )

@@ -13,7 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from comedy import endings, pricing, prompts, protocol
-from comedy.actions import Action, LoseSession, Play, RetryLater, Send
+from comedy.actions import (
+    Action,
+    AnswerEnded,
+    AwaitCut,
+    Caption,
+    Cover,
+    DropSpeech,
+    EndOfAnswer,
+    LoseSession,
+    Play,
+    ReadRoom,
+    RetryLater,
+    Send,
+)
 from comedy.lifecycle import RETRIES
 from comedy.meters import Meters
 from comedy.protocol import Event, Kind
@@ -49,10 +62,12 @@ class _Collector:
             time.monotonic(),
         )
         self.answer = Answer()
+        self.ended: AnswerEnded | None = None  # the stage's word that an answer ended
         self._said = ""
 
     async def carry_out(self, actions: list[Action]) -> bool:
-        """Do what the stage says; True when it asked for the answer again."""
+        """Do what the stage says; True when it asked for the answer again. A one-shot answer has
+        no player, room or house comedian: those actions are nothing to it."""
         again = False
         for action in actions:
             match action:
@@ -66,6 +81,12 @@ class _Collector:
                     again = await self.carry_out(self.stage.ask_again(why)) or again
                 case LoseSession():
                     raise RealtimeError(self.stage.last_error)
+                case AnswerEnded():
+                    self.ended = action
+                case Caption() | EndOfAnswer() | DropSpeech() | AwaitCut() | Cover() | ReadRoom():
+                    pass
+                case _:
+                    raise TypeError(f"a one-shot answer cannot carry out {action!r}")
         return again
 
     def _tell(self) -> None:
@@ -109,17 +130,16 @@ class _Collector:
             error = protocol.ApiError.from_event(event)
             if error.code != "response_cancel_not_active":
                 raise RealtimeError(f"The Realtime API said: {error}")
-        return kind == Kind.RESPONSE_DONE and self._finished(event, asked_again)
+        ended, self.ended = self.ended, None
+        return ended is not None and self._finished(ended)
 
-    def _finished(self, event: Event, asked_again: bool) -> bool:
-        done = protocol.Done.read(event)
-        ending = endings.read(done.response)
-        if ending.status == "cancelled" or asked_again:
+    def _finished(self, ended: AnswerEnded) -> bool:
+        if ended.ending.status == "cancelled" or ended.asked_again:
             return False  # the answer given up on, not the one waited for
-        if ending.failed:  # asked again as often as the stage allows
-            raise RealtimeError(f"No answer after {MAX_TRIES} tries: {ending.words}")
-        self.answer.usage = dict(done.response.get("usage") or {})
-        self.answer.ending = ending  # completed, or cut short: asking again would cut it again
+        if ended.ending.failed:  # asked again as often as the stage allows
+            raise RealtimeError(f"No answer after {MAX_TRIES} tries: {ended.ending.words}")
+        self.answer.usage = dict(ended.usage)
+        self.answer.ending = ended.ending  # completed, or cut short: asking again would cut it again
         self.on_text("")
         return True
 

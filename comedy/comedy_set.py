@@ -20,6 +20,7 @@ import numpy as np
 from comedy import pricing, prompts, protocol, set_clock
 from comedy.actions import (
     Action,
+    AnswerEnded,
     AwaitCut,
     Caption,
     Close,
@@ -46,7 +47,6 @@ from comedy.session_link import SessionLink
 from comedy.set_tasks import SetTasks
 from comedy.speech_port import CutHeard, Report, Scheduled, SpeechPort
 from comedy.stage import Stage
-from comedy.transcript import Turn
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +121,6 @@ class ComedySet:
         """Seconds the set has run (to its end, once over)."""
         return (self.ended_at or time.monotonic()) - self.started_at
 
-    def jokes(self) -> list[Turn]:
-        """The comedian's lines, in order (each scored by the room once it has reacted)."""
-        return [t for t in self.stage.transcript if t.role == "assistant" and t.text]
-
     # --- carrying out the stage's actions
 
     def _say(self, status: str | None = None, error: str | None = None) -> None:
@@ -169,6 +165,10 @@ class ComedySet:
                 await self._end(reason)
             case ReadRoom():
                 self._tasks.spawn(self._read_the_room(action), "set-room-reader")
+            case AnswerEnded():
+                pass  # the set goes on: the stage has said all there is to say of it
+            case _:
+                raise TypeError(f"the set cannot carry out {action!r}")
 
     async def _read_the_room(self, asked: ReadRoom) -> None:
         """The room's reading, worked out in a thread (tens of ms: other visitors wait for no one)."""

@@ -14,6 +14,7 @@ import enum
 from comedy import audio, endings, prompts, protocol
 from comedy.actions import (
     Action,
+    AnswerEnded,
     AwaitCut,
     Caption,
     Close,
@@ -310,7 +311,8 @@ class Lifecycle:
         elif ending.status == "completed":
             self.status.well()
         self.status.say("Connected: your turn")
-        return actions
+        asked = any(isinstance(a, Send) and a.event["type"] == "response.create" for a in actions)
+        return [*actions, AnswerEnded(ending, dict(done.response.get("usage") or {}), asked)]
 
     def _bill(self, done: Done, now: float) -> list[Action]:
         self.settings.money.billed(done.usage)

@@ -12,7 +12,7 @@ import numpy as np
 from comedy import audio
 from comedy.protocol import SAMPLE_RATE
 from comedy.stage import Stage
-from comedy.transcript import Turn, score_words
+from comedy.transcript import score_words
 
 BEST_BIT_SECONDS = 20.0
 LEAD_SECONDS = 0.3  # the beat before the joke
@@ -137,8 +137,6 @@ class RecordedSet(Protocol):
     stage: Stage
     recorder: SetRecorder
 
-    def jokes(self) -> list[Turn]: ...
-
 
 def archive(comedy_set: RecordedSet) -> bytes:
     """A set so far as one download: `set.wav` (both sides) and `set.md` (transcript, figures)."""
@@ -149,7 +147,7 @@ def archive(comedy_set: RecordedSet) -> bytes:
     title = f"A set with {stage.set_up.voice} ({stage.set_up.style}), {length:.1f} s"
     scores = [
         JokeLine(t.at, t.text, t.score.laugh, score_words(t.score), t.latency, t.cost, t.voice)
-        for t in comedy_set.jokes()
+        for t in comedy_set.stage.lines.jokes()
         if t.score
     ]
     best = stage.best_joke()

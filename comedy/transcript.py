@@ -63,6 +63,10 @@ class Transcript:
         """Take a line out (the room's sound is not the visitor's line)."""
         self.lines.remove(turn)
 
+    def jokes(self) -> list[Turn]:
+        """The comedian's lines, in order (each scored by the room once it has reacted)."""
+        return [t for t in self.lines if t.role == "assistant" and t.text]
+
     def best_joke(self) -> Turn | None:
         """The joke the room laughed at most, if it laughed at any."""
         scored = [t for t in self.lines if t.score is not None and t.score.laugh > 0]

@@ -117,7 +117,8 @@ def shown(comedy_set: ComedySet) -> dict[str, object]:
         }
     )
     room = applause_meter(comedy_set.stage.room)
-    scored = [(n, t.score.laugh) for n, t in enumerate(comedy_set.jokes(), 1) if t.score is not None]
+    jokes = comedy_set.stage.lines.jokes()
+    scored = [(n, t.score.laugh) for n, t in enumerate(jokes, 1) if t.score is not None]
     scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
     chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.shown.censored else ""
     return {
