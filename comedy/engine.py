@@ -7,7 +7,7 @@ the comedian through a ring-buffer AudioWorklet. Over the socket:
   the microphone alone (nothing was playing, or the browser cancels echo itself); channels 2 is the
   microphone and then, as long again, what the page's player was rendering as each sample was
   captured (the reference the server's echo canceller takes the comedian out with);
-- server -> page, binary: speech, `[id length: u8][item id: ascii][seq: u32 LE][PCM16 LE]`;
+- server -> page, binary: speech as it arrives, `[id length: u8][item id: ascii][PCM16 LE]`;
 - server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "end", "item"}`;
 - page -> server, text: `{"type": "played", "items": {item: samples}}` (what reached the output
   device, on the audio clock; `"final": true` after a cut, when all that was rendered was heard),
@@ -26,7 +26,6 @@ import itertools
 import json
 import math
 import secrets
-import struct
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -120,18 +119,16 @@ class Tokens:
         return len(self._tokens)
 
 
-def speech_frame(item_id: str, seq: int, pcm: np.ndarray) -> bytes:
-    """One binary speech frame: item id, sequence number, PCM16."""
+def speech_frame(item_id: str, pcm: np.ndarray) -> bytes:
+    """One binary speech frame: item id, PCM16."""
     tag = item_id.encode("ascii", "replace")[:255]
-    return bytes([len(tag)]) + tag + struct.pack("<I", seq & 0xFFFFFFFF) + pcm.astype("<i2").tobytes()
+    return bytes([len(tag)]) + tag + pcm.astype("<i2").tobytes()
 
 
-def read_speech_frame(frame: bytes) -> tuple[str, int, np.ndarray]:
+def read_speech_frame(frame: bytes) -> tuple[str, np.ndarray]:
     """The parts of a speech frame (the page's parser, in Python: for tests and benchmarks)."""
     size = frame[0]
-    item_id = frame[1 : 1 + size].decode("ascii")
-    (seq,) = struct.unpack_from("<I", frame, 1 + size)
-    return item_id, seq, np.frombuffer(frame[5 + size :], dtype="<i2")
+    return frame[1 : 1 + size].decode("ascii"), np.frombuffer(frame[1 + size :], dtype="<i2")
 
 
 def microphone_frame(mic: np.ndarray, reference: np.ndarray | None = None) -> bytes:
@@ -351,17 +348,16 @@ class Engine:
 
     async def _speak(self, visitor: str, websocket: WebSocket) -> None:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""
-        seq, last_item = 0, ""
+        last_item = ""
         async for comedy_set in self.club.sets_of(visitor):
             comedy_set.heard_through("the Web Audio engine")
             async for piece in speech(comedy_set):
                 match piece:
                     case Play(item_id, pcm):
-                        await websocket.send_bytes(speech_frame(item_id, seq, pcm))
+                        await websocket.send_bytes(speech_frame(item_id, pcm))
                         if item_id != last_item:
                             last_item = item_id
                             self.first_frames.append((item_id, time.monotonic()))
-                        seq += 1
                     case Caption(item_id, text, at):
                         message = {"type": page_wire.WORDS, "item": item_id, "text": text, "at": at}
                         await websocket.send_text(json.dumps(message))

@@ -140,7 +140,7 @@ class EngineClient:
         with contextlib.suppress(Exception):
             async for frame in self.ws:
                 if isinstance(frame, bytes):
-                    item, _seq, pcm = read_speech_frame(frame)
+                    item, pcm = read_speech_frame(frame)
                     if item not in self.first_frame_at:
                         self.first_frame_at[item] = time.monotonic()
                         self.order.append(item)

@@ -432,7 +432,7 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
     tab.page.get_by_label("Topic").fill("airports")
     tab.page.get_by_role("button", name="Tell a joke").click()
     tab.playing(seconds=0.5)
-    tab.page.evaluate("() => window.__engine.drop()")  # the socket drops mid-answer
+    tab.page.evaluate("() => window.__engine.test.drop()")  # the socket drops mid-answer
     tab.page.wait_for_function("() => window.__engine.connections >= 2", timeout=20_000)  # a fresh token
     assert tab.engine()["path"] == "engine"
     tab.wait_until(lambda: "your turn" in tab.status(), what="the first joke to end")

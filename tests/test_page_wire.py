@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import numpy as np
+import pytest
 
 from comedy import page_wire
 from comedy.actions import Caption, EndOfAnswer, Play
@@ -34,3 +37,15 @@ def test_every_fallback_message_has_a_type_from_the_wire() -> None:
     messages = [json.loads(speech_message(piece)) for piece in pieces]
     assert [m["type"] for m in messages] == [page_wire.AUDIO, page_wire.WORDS, page_wire.CUT, page_wire.END]
     assert all("kind" not in m for m in messages)
+
+
+def test_the_engines_parts_make_one_script_node_can_parse(tmp_path) -> None:
+    """The parts share one scope once inlined: a name declared twice, or a part cut mid-statement,
+    is a syntax error the page would only show in its console."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (the README's test command installs it)")
+    body = tmp_path / "engine.js"
+    body.write_text(f"function onLoad(element, server, props, watch) {{\n{script()}\n}}\n", encoding="utf-8")
+    checked = subprocess.run([node, "--check", str(body)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stderr

@@ -1,8 +1,9 @@
 """The page's audio engine as a Gradio 6 component: a `gr.HTML` with its JavaScript and worklets.
 
-The JavaScript (`engine.js`; the wire's message types in `wire.js`, the pure functions of what it
-shows in `shows.js`), the socket's Worker (`socket_worker.js`) and the AudioWorklet processors
-(`worklets.js`) live beside this file; the server side of the socket is `comedy.engine`.
+The JavaScript, one file per concern (`PARTS`; the wire's message types in `wire.js`, the pure
+functions of what it shows in `shows.js`), the socket's Worker (`socket_worker.js`) and the
+AudioWorklet processors (`worklets.js`) live beside this file; the socket's server side is
+`comedy.engine`.
 """
 
 from __future__ import annotations
@@ -22,17 +23,30 @@ def _read(name: str) -> str:
     return (HERE / name).read_text(encoding="utf-8")
 
 
+# The engine's parts, by concern, in the order they are inlined (each reads the ones before it).
+PARTS = (
+    "state.js",  # the engine's state object and its status line
+    "levels.js",  # the meters and the spotlight
+    "captions.js",  # the caption line, in step with what was heard
+    "player.js",  # the player worklet's reports
+    "connection.js",  # the socket: token, news, reconnecting, reports back
+    "fallback.js",  # Gradio's own event stream when the socket cannot open
+    "capture.js",  # the microphone and its echo path
+    "check.js",  # the microphone check
+    "engine.js",  # the start, the buttons, the test hooks
+)
+
+
 def script() -> str:
-    """`engine.js` after the wire's names (`wire.js`) and what it shows (`shows.js`: pure
+    """The engine's parts after the wire's names (`wire.js`) and what it shows (`shows.js`: pure
     functions), with the worklets' and the socket worker's source inlined (they load from Blob
     URLs: no extra route)."""
+    body = "".join(_read(part) for part in PARTS)
     return (
         _read("wire.js")
         + _read("shows.js")
-        + (
-            _read("engine.js")
-            .replace("__WORKLETS__", json.dumps(_read("worklets.js")))
-            .replace("__SOCKET_WORKER__", json.dumps(_read("wire.js") + _read("socket_worker.js")))
+        + body.replace("__WORKLETS__", json.dumps(_read("worklets.js"))).replace(
+            "__SOCKET_WORKER__", json.dumps(_read("wire.js") + _read("socket_worker.js"))
         )
     )
 

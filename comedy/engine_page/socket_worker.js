@@ -45,7 +45,7 @@ function open(url) {
     const bytes = new Uint8Array(event.data);
     const size = bytes[0];
     const item = String.fromCharCode(...bytes.subarray(1, 1 + size));
-    const pcm = event.data.slice(5 + size);
+    const pcm = event.data.slice(1 + size);
     player.postMessage({ item, pcm }, [pcm]);
   };
 }

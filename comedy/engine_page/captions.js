@@ -1,0 +1,24 @@
+// Captions in step with what is heard: each piece of text came with the audio position (samples of
+// its item) it arrived at, and shows once the player has played that far; not when it arrives.
+// wordsHeard, captionText: shows.js.
+const CAPTION_WORDS = 14; // the last words heard, large, as a caption line
+const captionLine = element.querySelector(".captions");
+
+function addWords(item, text, at) {
+  E.captions.words[item] = E.captions.words[item] || [];
+  E.captions.words[item].push({ text, at });
+  showWords(item);
+}
+
+function showWords(item) {
+  const words = E.captions.words[item];
+  if (!words) return;
+  const heard = E.heard[item] || 0;
+  const before = E.captions.count[item] || 0;
+  const n = wordsHeard(words, heard, before);
+  if (n === before) return;
+  for (let i = before; i < n; i++) E.captions.shown.push({ item, index: i, heard });
+  E.captions.count[item] = n;
+  E.captions.item = item;
+  captionLine.textContent = captionText(words, n, CAPTION_WORDS);
+}

@@ -1,0 +1,31 @@
+// The player worklet's reports: when an item's first sample left the output device, what has been
+// heard (rendered, less what is still in the output path), and what was heard before a cut.
+function toDevice(contextTime) {
+  // When a sample rendered at `contextTime` leaves the output device, in page (performance) time.
+  const ts = E.ctx.getOutputTimestamp();
+  return ts.performanceTime + (contextTime - ts.contextTime) * 1000;
+}
+
+function onPlayer(event) {
+  const d = event.data;
+  if (d.started !== undefined) {
+    const at = toDevice(d.at);
+    send({ type: WIRE.STARTED, item: d.started, ago_ms: performance.now() - at });
+  } else if (d.cut !== undefined) {
+    const received = d.received === undefined ? performance.now() : d.received - performance.timeOrigin;
+    E.cuts.push({ received, silentAt: toDevice(d.cut) });
+    // Everything rendered before the cut reaches the speaker: that is what the visitor heard.
+    for (const item in d.played) E.heard[item] = Math.max(E.heard[item] || 0, d.played[item]);
+    send({ type: WIRE.PLAYED, items: d.played, final: true });
+  } else if (d.played) {
+    const inFlight = Math.max(0, Math.round((d.at - E.ctx.getOutputTimestamp().contextTime) * WIRE_RATE));
+    const items = {};
+    for (const item in d.played) {
+      E.heard[item] = Math.max(E.heard[item] || 0, d.played[item] - inFlight);
+      items[item] = E.heard[item];
+      showWords(item);
+    }
+    if (Object.keys(items).length) send({ type: WIRE.PLAYED, items });
+    draw("comedian", d.level);
+  }
+}
