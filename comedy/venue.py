@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 import secrets
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from comedy import audio, endpoint, pricing, prompts, recording, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
@@ -23,7 +26,8 @@ from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.endpoint import Endpoint, Limits, Opener
 from comedy.engine import Engine
-from comedy.protocol import SAMPLE_RATE
+from comedy.house import voice
+from comedy.protocol import SAMPLE_RATE, VOICES
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
 from comedy.votes import Votes
@@ -36,6 +40,21 @@ def _warm_up() -> None:
     """The ear's first-call costs, paid at start-up: librosa's kernels and the speech detector's model."""
     room.warm_up()
     speech.warm_up()
+
+
+@functools.lru_cache(maxsize=len(VOICES) * len(prompts.STYLES))
+def house_take(line: str, voice_name: str) -> np.ndarray:
+    """The house voice saying a line (an opener in rehearsal), made once and kept: about 10 ms."""
+    pcm = voice.speak(line, voice_name)
+    pcm.setflags(write=False)
+    return pcm
+
+
+def _warm_openers() -> None:
+    """Every voice and style's rehearsal opener, made at start-up (well under a second)."""
+    for style in prompts.STYLES:
+        for name in VOICES:
+            house_take(prompts.opener(style), name)
 
 
 class ClubApp:
@@ -116,22 +135,31 @@ class ClubApp:
         )
 
     async def _opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Opener | None:
-        """The set's opener for this voice and style from the cache; when it is not there yet, it
-        is made in the background (an audition take of the opening line) for the next Start."""
-        cached = self._cached_opener(visitor, set_up, model)
+        """The set's opener for this voice and style: in rehearsal the house voice says it at once;
+        live, from the cache, and when it is not there yet it is made in the background for the
+        next Start (the session greets the room meanwhile)."""
+        line = prompts.opener(set_up.style)
+        if self.endpoint(visitor, model).rehearsal:
+            return Opener(line, await asyncio.to_thread(house_take, line, set_up.voice))
+        cached = self.prepare_opener(visitor, set_up, model)
         if cached is None:
             return None
         rate, samples = await asyncio.to_thread(audio.read_audio_file, str(cached))
         if rate != SAMPLE_RATE:
             return None
-        return Opener(prompts.opener(set_up.style), audio.float_to_pcm16(samples))
+        return Opener(line, audio.float_to_pcm16(samples))
 
-    def _cached_opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Path | None:
+    def prepare_opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Path | None:
         """Where this voice and style's opener is kept; None, and made in the background (on
-        `visitor`'s allowance), when it is not there yet."""
+        `visitor`'s allowance), when it is not there yet: at start-up for the house's choices, and
+        when a visitor picks new ones, so their Start plays at once."""
+        if not self.settings.openers:
+            return None
         line = prompts.opener(set_up.style)
         endpoint = self.endpoint(visitor, model)
-        where = "rehearsal" if endpoint.rehearsal else endpoint.url
+        if endpoint.rehearsal:
+            return None  # the house voice says it the moment it is needed
+        where = endpoint.url
         cached = Audition(endpoint.url, endpoint.key, model, where).cached(set_up.voice, set_up.style, line)
         if cached is None and (visitor, set_up.voice, set_up.style) not in self._openers:
             task = asyncio.create_task(self._make_opener(visitor, set_up, line, model), name="opener")
@@ -278,13 +306,18 @@ class ClubApp:
         # librosa compiles its kernels on first use (seconds), and the speech detector's model
         # loads: pay both now, not on a visitor's set.
         warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
-        if self.settings.openers:  # the first Start of the day plays at once, in the default voice
-            self._cached_opener("the-house", prompts.SetUp(), self.settings.model)
+        warming_voices = None
+        if self.settings.openers:  # the first Start of the day plays at once
+            self.prepare_opener("the-house", prompts.SetUp(), self.settings.model)
+            if self.settings.rehearsal:  # every voice and style, once: no Start waits for one
+                warming_voices = asyncio.create_task(asyncio.to_thread(_warm_openers), name="warm-openers")
         task = asyncio.create_task(expire_forever(), name="forget-visitors")
         try:
             yield
         finally:
             warming.cancel()
+            if warming_voices is not None:
+                warming_voices.cancel()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-from pathlib import Path
 
 from comedy import prompts
+from comedy.audition import Audition
 from harness.engine_client import EngineClient
 from harness.running import launch
+from harness.sets import KEY
 from harness.visitor import CHOICES, Visitor, choices
 
 _club = contextlib.contextmanager(launch)
@@ -22,8 +22,18 @@ async def _until(check, timeout: float = 30.0) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_a_start_with_no_opener_ready_is_not_silent_the_session_greets() -> None:
+async def test_rehearsal_plays_every_voice_and_styles_opener_on_its_first_start() -> None:
     with _club(pace=1.0, COMEDY_OPENERS="1") as running:
+        async with Visitor(running.url) as first:
+            await first.call("start", choices(style="dry", voice="sage"))  # nobody started this one yet
+            comedy_set = running.app.club.sets[first.session_hash]
+            line = comedy_set.stage.transcript[0]  # there the moment Start returns
+            assert line.note == "opener" and line.text == prompts.opener("dry")
+            await first.call("end", [])
+
+
+async def test_a_live_start_with_no_opener_ready_is_not_silent_the_session_greets() -> None:
+    with _club(pace=1.0, key=KEY, COMEDY_OPENERS="1") as running:
         async with Visitor(running.url) as first:
             await first.call("start", choices(style="dry"))  # no opener made for this style yet
             comedy_set = running.app.club.sets[first.session_hash]
@@ -35,11 +45,14 @@ async def test_a_start_with_no_opener_ready_is_not_silent_the_session_greets() -
 
 
 async def test_a_cached_opener_plays_before_the_session_speaks_and_the_set_carries_on_from_it() -> None:
-    with _club(pace=1.0, COMEDY_OPENERS="1") as running:
-        takes = Path(os.environ["COMEDY_CACHE_DIR"]) / "auditions"  # the harness's cache folder
+    with _club(pace=1.0, key=KEY, COMEDY_OPENERS="1") as running:
         server = running.rehearsal.server
         # the default voice and style's opener is made at start-up, for the day's first Start
-        await _until(lambda: list(takes.glob("marin-*.wav")), timeout=60)
+        model = running.app.settings.model
+        where = running.app.endpoint("the-house", model)
+        auditions = Audition(where.url, where.key, model, where.url)
+        take = auditions.path_for("marin", "witty", prompts.opener("witty"))
+        await _until(take.exists, timeout=60)
         async with Visitor(running.url) as second:
             engine = await EngineClient(second).open()  # the page's socket, opened by the click
             engine.play()

@@ -433,3 +433,55 @@ async def test_every_ending_is_sent_as_the_sdk_types_it(
     await raw.send(protocol.response_create())
     done = (await raw.until("response.done"))[-1]["response"]  # each event checked against the SDK
     assert done["status"] == status and done["status_details"] == details
+
+
+def test_the_model_thinks_longer_as_its_reasoning_effort_rises() -> None:
+    import random
+
+    from comedy.rehearsal.thinking import THINK_SECONDS, think_seconds
+
+    def median(model: str, session: dict) -> float:
+        rng = random.Random(1)
+        return sorted(think_seconds(model, session, rng) for _ in range(201))[100]
+
+    efforts = ["minimal", "low", "medium", "high", "xhigh"]
+    medians = [median("gpt-realtime-2.1", {"reasoning": {"effort": e}}) for e in efforts]
+    assert medians == sorted(medians)
+    assert median("gpt-realtime-2.1", {}) == pytest.approx(THINK_SECONDS["low"], rel=0.1)  # the default
+    assert median("gpt-realtime", {"reasoning": {"effort": "xhigh"}}) == pytest.approx(
+        THINK_SECONDS[None], rel=0.1
+    )  # no reasoning model thinks by effort
+
+
+async def _thinking_session(server: RehearsalServer, effort: str):
+    ws = await connect(
+        f"{server.url}?model=gpt-realtime-2.1", additional_headers={"Authorization": f"Bearer {KEY}"}
+    )
+    client = RawClient(ws)
+    await client.recv()  # session.created
+    await client.send(protocol.session_update(voice="cedar", instructions="x", reasoning_effort=effort))
+    await client.until("session.updated")
+    await client.send(protocol.user_text("cats"))
+    await client.send(protocol.response_create())
+    return ws, client
+
+
+async def test_a_fresh_answer_starts_after_the_model_thinks_and_a_cancel_then_leaves_no_output() -> None:
+    import time
+
+    async with RehearsalServer(pace=1.0, seed=3) as paced:
+        ws, client = await _thinking_session(paced, "minimal")
+        async with ws:
+            await client.until("response.created")
+            asked = time.monotonic()
+            await client.until("response.output_item.added")
+            assert time.monotonic() - asked >= 0.1  # a lower bound: it thought before its first item
+            await client.send(protocol.response_cancel())
+            await client.until("response.done")
+        ws, client = await _thinking_session(paced, "xhigh")  # seconds of thought: cancelled in it
+        async with ws:
+            await client.until("response.created")
+            await client.send(protocol.response_cancel())
+            done = (await client.until("response.done"))[-1]["response"]
+            assert done["status"] == "cancelled" and done["output"] == []
+            assert not [e for e in client.events if e["type"] == "response.output_item.added"]

@@ -16,6 +16,7 @@ from comedy.house import voice
 from comedy.protocol import SAMPLE_RATE, Event, new_id, server_event
 from comedy.rehearsal.faults import Faults
 from comedy.rehearsal.material import AUDIO_MS_PER_TOKEN, SAY_EXACTLY, choose_line, estimate_usage, tokens
+from comedy.rehearsal.thinking import think_seconds
 from comedy.rehearsal.validation import check_max_output_tokens
 
 DELTA_SAMPLES = SAMPLE_RATE // 10  # 100 ms of audio per delta, as the real API sends
@@ -172,6 +173,10 @@ class Responder:
             if faults and faults.failed:
                 status, details = "failed", {"type": "failed", "error": FAILED_ERROR}
                 lines = []
+            await self._think(r)
+            if r.cancel.is_set():  # cancelled while it thought: nothing was said
+                status, details = "cancelled", {"type": "cancelled", "reason": r.cancel_reason}
+                lines = []
             for index, said in enumerate(lines):
                 last = index == len(lines) - 1
                 filtered = faults.incomplete == "content_filter" if faults and last else False
@@ -197,6 +202,15 @@ class Responder:
             await self.send(
                 server_event("response.done", response=self._response_body(r, status, output, usage, details))
             )
+
+    async def _think(self, r: _Response) -> None:
+        """The model thinks before its first item, as the live API does (at the server's pace)."""
+        pace = self.server.pace
+        if not self.server.thinks or pace <= 0:
+            return
+        delay = think_seconds(self.model, self.session, self.server.rng) / pace
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(r.cancel.wait(), delay)
 
     async def _say(
         self, r: _Response, index: int, line: str, faults: Faults | None, budget: _Budget, filtered: bool

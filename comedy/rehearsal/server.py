@@ -67,6 +67,7 @@ class RehearsalServer:
         self.refused_keys: set[str] = set()  # keys answered as the API answers a wrong or revoked key
         self.refuse_prompts = False  # refuse `session.prompt` as the API does once stored prompts end
         self.preambles = False  # answer as 2.x models may: a short preamble item, then the answer
+        self.thinks = True  # the model thinks before it speaks, as long as live (comedy.rehearsal.thinking)
         self.audience = Audience()  # laughs, applause and heckles a test cues into the visitor's side
         self.today: Callable[[], dt.date] = models.today  # the calendar for shutdown dates
         self.max_session_seconds = 3600.0  # the real API's limit
