@@ -18,17 +18,30 @@ from comedy.audition import DEFAULT_LINE
 from comedy.choices import CHOICES, Choice
 from comedy.comedy_set import ComedySet
 from comedy.config import Settings
+from comedy.page_view import applause_meter
 from comedy.rehearsal import RehearsalThread
 from comedy.venue import ClubApp
-from comedy.web import BATTLE_LINE, SHOWN, Web, applause_meter, mode_banner, session_capacity
+from comedy.web import BATTLE_LINE, SHOWN, Web, mode_banner, session_capacity
 from comedy.web import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
 
 log = logging.getLogger("comedy.app")
 CSS = """
-#status {font-size: 0.95em; opacity: 0.9}
-#mode-banner {text-align: center}
+footer {display: none !important}
+#header {padding: 0}
+.house-header {display: flex; align-items: center; gap: 12px; height: 48px}
+.wordmark {display: flex; align-items: center; gap: 8px; font-size: 20px; font-weight: 800}
+.wordmark svg {width: 26px; height: 26px}
+.pill {padding: 3px 10px; border-radius: 999px; font-size: 13px; font-weight: 600;
+  background: #3a3a42; color: #e8e3d6}
+.pill.live {background: #f5b301; color: #17120a}
+.house-header .spacer {flex: 1}
+.house-header button {display: inline-flex; align-items: center; gap: 6px; min-height: 40px; padding: 0 12px;
+  border-radius: 20px; border: 1px solid #4a4a55; background: transparent; color: inherit; cursor: pointer}
+.house-header button svg {width: 20px; height: 20px}
+#battle {display: none}
+#download-set {display: none}
 #laugh-meter .applause {padding: 10px 12px}
 #laugh-meter .applause-title {font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase}
 #laugh-meter .lamps {display: flex; gap: 5px; margin: 8px 0}
@@ -36,11 +49,44 @@ CSS = """
 #laugh-meter .lamp.on {background: linear-gradient(#ffd24a, #f59e0b); box-shadow: 0 0 10px #f5b301}
 #filter-chip .chip {display: inline-block; padding: 2px 10px; border-radius: 999px;
   background: #7f1d1d; color: #fff; font-weight: 600}
+.mic-check {min-height: 40px; padding: 0 14px; border-radius: 20px; border: 1px solid #4a4a55;
+  background: transparent; color: inherit; cursor: pointer}
+.wordmark {white-space: nowrap}
+@media (max-width: 640px) { .pill .more {display: none} .house-header {gap: 8px} }
+"""
+MIC_ICON = (
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="2" width="6" height="12" rx="3" '
+    'fill="#f5b301"/><path d="M6 11a6 6 0 0 0 12 0M12 17v4M8 21h8" fill="none" stroke="#f5b301" '
+    'stroke-width="2" stroke-linecap="round"/></svg>'
+)
+GEAR_ICON = (
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="3.2" fill="none" '
+    'stroke="currentColor" stroke-width="2"/><path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1'
+    'M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1" stroke="currentColor" stroke-width="2" '
+    'stroke-linecap="round"/></svg>'
+)
+# The header's buttons: the battle view (shown in place of the show), and the settings sidebar.
+HEADER_JS = """
+element.querySelector('.battle-toggle').addEventListener('click', () => {
+  const on = document.querySelector('#battle').style.display !== 'flex';
+  document.querySelector('#battle').style.display = on ? 'flex' : 'none';
+  document.querySelector('#show-row').style.display = on ? 'none' : '';
+  element.querySelector('.battle-toggle .what').textContent = on ? 'Back to the show' : 'Battle';
+});
+element.querySelector('.settings-toggle').addEventListener('click', () => {
+  const toggle = document.querySelector('#settings .toggle-button')
+    || document.querySelector('button[aria-label="Toggle Sidebar"]');
+  if (toggle) toggle.click();
+});
+new MutationObserver(() => {  // the set's download is offered once the show is over
+  const over = document.querySelector('#engine .show')?.dataset.state === 'over';
+  const download = document.querySelector('#download-set');
+  if (download) download.style.display = over ? 'flex' : 'none';
+}).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
 """
 # On a heckle the server has stopped, but the browser still holds ~0.7 s: skip to its end.
 FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
   if (a && a.buffered.length) a.currentTime = a.buffered.end(a.buffered.length - 1); }"""
-PLAYERS_PER_ROW = 5
 ASSETS = Path(__file__).resolve().parent / "assets"
 # A club at night: dark, one warm accent (the spotlight's), large type that reads on a projector.
 THEME = gr.themes.Default(
@@ -55,7 +101,7 @@ LONG = {"concurrency_limit": None}  # long-lived and per-visitor events: never q
 
 def _choice(choice: Choice, app: ClubApp) -> gr.components.Component:
     """The page's input for a choice (`comedy.choices`), named `choice-NAME` on the page."""
-    options, value = list(choice.options), choice.default
+    options, value = choice.shown(), choice.default
     if choice.name == "model":  # the day's models, with the owner's
         options, value = models.choices(also=app.settings.model), app.settings.model
     kind = gr.Radio if choice.radio else gr.Dropdown
@@ -63,19 +109,43 @@ def _choice(choice: Choice, app: ClubApp) -> gr.components.Component:
     return kind(options, value=value, label=choice.label, info=info, elem_id=f"choice-{choice.name}")
 
 
-def _choices(app: ClubApp, radio: bool) -> dict[str, gr.components.Component]:
-    """The visitor's choices as the page shows them: the dropdowns in the top row, the radios in
-    the set's tab. Adding one is a line in `comedy.choices` (and its variable in the template)."""
-    return {c.name: _choice(c, app) for c in CHOICES if c.radio == radio}
+def _choices(app: ClubApp, names: tuple[str, ...] | None = None) -> dict[str, gr.components.Component]:
+    """The visitor's choices as the settings show them (`names`: these only; None: those not
+    placed elsewhere). Adding one is a line in `comedy.choices` (and its variable in the template)."""
+    placed = {"model", "mode", "microphone"}
+    return {
+        c.name: _choice(c, app)
+        for c in CHOICES
+        if (c.name in names if names is not None else c.name not in placed)
+    }
+
+
+def _header(app: ClubApp) -> gr.HTML:
+    """The thin header: the wordmark, the mode pill, the battle view and the settings."""
+    pill = (
+        '<span class="pill" title="No OpenAI key is set: the house comedian performs offline. '
+        'Add your own key in the settings to go live.">'
+        'Rehearsal<span class="more"> · offline voice</span></span>'
+        if app.settings.rehearsal
+        else '<span class="pill live">Live · OpenAI</span>'
+    )
+    return gr.HTML(
+        f'<div class="house-header"><span class="wordmark">{MIC_ICON}AI Stand-up</span>{pill}'
+        '<span class="spacer"></span>'
+        '<button type="button" class="battle-toggle" aria-label="Voice battle">'
+        '<span class="what">Battle</span></button>'
+        f'<button type="button" class="settings-toggle" aria-label="Settings">{GEAR_ICON}</button></div>',
+        js_on_load=HEADER_JS,
+        elem_id="header",
+    )
 
 
 def _fallback() -> SimpleNamespace:
-    with gr.Accordion("Sound without the engine (Gradio's own audio)", open=False, elem_id="fallback"):
+    with gr.Accordion("Sound without the engine", open=False, elem_id="fallback"):
         gr.Markdown(
             "For a network that blocks the engine's WebSocket (the page switches by itself): the "
             "comedian over Gradio's own event stream into the same player, and Gradio's streamed "
-            "microphone. Gradio's streamed audio player is slower still: about 0.4-1.2 s before "
-            "you hear the comedian."
+            "microphone. Gradio's streamed audio player is slower still."
         )
         return SimpleNamespace(
             button=gr.Button("Use Gradio's audio", elem_id="fallback-audio"),
@@ -87,90 +157,105 @@ def _fallback() -> SimpleNamespace:
         )
 
 
-def _set_tab(web: Web, choices: dict) -> SimpleNamespace:
-    """The set: topic, the engine, the microphone mode, start/end, the fallback, transcript, meters."""
+def _show(web: Web) -> SimpleNamespace:
+    """The first screen: the show (stage, one button, topics) and the transcript beside it."""
     page = SimpleNamespace()
-    with gr.Row():
-        page.topic = gr.Textbox(label="Topic", placeholder="airports, cats, computers…", scale=4)
-        page.tell = gr.Button("Tell a joke", variant="primary", scale=1, elem_id="tell-joke")
-    with gr.Row():
-        with gr.Column():
-            engine_page.component(*web.server_functions())
+    with gr.Row(elem_id="show-row", equal_height=False):
+        with gr.Column(scale=2, min_width=320):
+            page.show = engine_page.component(*web.server_functions())
+            page.news = engine_page.news()
             page.channel = engine_page.channel()
-            choices.update(_choices(web.app, radio=True))
-        with gr.Column():
-            with gr.Row():
-                page.start = gr.Button("Start the set", variant="primary", elem_id="start-set")
-                page.end = gr.Button("End the set", variant="stop")
-            page.fallback = _fallback()
-    with gr.Row():
-        page.transcript = gr.Chatbot(label="Transcript", height=320, elem_id="transcript", scale=3)
-        with gr.Column(scale=2):
-            page.laugh = gr.HTML(applause_meter(None), elem_id="laugh-meter")
-            page.scores = gr.BarPlot(
-                x="joke", y="laugh", label="Laugh per joke", height=160, y_lim=[0, 1], elem_id="joke-scores"
+            page.chip = gr.HTML("", elem_id="filter-chip")
+            page.download = gr.DownloadButton("Download the set", elem_id="download-set", size="md")
+        with gr.Column(scale=1, min_width=280, elem_id="rail"):
+            page.transcript = gr.Chatbot(
+                label="Transcript",
+                height=420,
+                elem_id="transcript",
+                buttons=[],
+                placeholder="Words appear here as you hear them.",
             )
-            page.latency = gr.LinePlot(
-                x="joke", y="latency (ms)", label="Latency per joke", height=160, elem_id="latency-plot"
-            )
-    page.status = gr.Markdown(
-        "Not started. Press **Start the set**, record, or tell a joke.", elem_id="status"
-    )
-    page.chip = gr.HTML("", elem_id="filter-chip")
-    page.figures = gr.Markdown("", elem_id="meters")
-    with gr.Row():
-        page.save = gr.Button("Save the set (WAV + transcript)")
-        page.recording = gr.File(label="The set so far", elem_id="recording")
+    # For the API (`/tell`, `/audition_one`) and the tests: a topic and a line, never shown.
+    page.topic = gr.Textbox(visible=False, label="Topic")
+    page.line = gr.Textbox(DEFAULT_LINE, visible=False, label="Line")
     return page
 
 
-def _audition_tab() -> SimpleNamespace:
-    """Every voice says the same line; one player per voice, as many as there are voices."""
-    gr.Markdown(
-        "Hear every voice say the same line in the chosen style. Takes are cached, so a repeat "
-        "plays at once and costs nothing."
-    )
-    tab = SimpleNamespace()
-    with gr.Row():
-        tab.line = gr.Textbox(DEFAULT_LINE, label="Line", scale=4)
-        tab.voice = gr.Dropdown(list(protocol.VOICES), value="cedar", label="One voice")
-    with gr.Row():
-        tab.one = gr.Button("Audition this voice")
-        tab.all = gr.Button(f"Audition all {len(protocol.VOICES)}, one after another", variant="primary")
-    tab.now_playing = gr.Audio(
-        label="Now playing", autoplay=True, interactive=False, type="filepath", elem_id="audition-player"
-    )
-    tab.status = gr.Markdown("", elem_id="audition-status")
-    tab.players = []
-    for first in range(0, len(protocol.VOICES), PLAYERS_PER_ROW):
-        with gr.Row():
-            row = protocol.VOICES[first : first + PLAYERS_PER_ROW]
-            tab.players += [gr.Audio(label=v, interactive=False) for v in row]
-    return tab
+def _settings(app: ClubApp, choices: dict, page: SimpleNamespace) -> SimpleNamespace:
+    """The settings, out of sight: the comedian, the microphone, the account, and the stats."""
+    box = SimpleNamespace()
+    with gr.Sidebar(label="Settings", open=False, position="right", elem_id="settings"):
+        gr.Markdown("### Comedian")
+        choices.update(_choices(app))
+        box.preview = gr.Button("Hear this voice", size="sm", elem_id="preview-voice")
+        box.preview_audio = gr.Audio(
+            label="Voice preview",
+            autoplay=True,
+            interactive=False,
+            type="filepath",
+            elem_id="audition-player",
+        )
+        box.preview_said = gr.Markdown("", elem_id="audition-status")
+        gr.Markdown("### Microphone")
+        choices.update(_choices(app, ("mode", "microphone")))
+        gr.HTML(
+            '<button type="button" class="mic-check">Check the microphone</button>'
+            '<p class="mic-check-said" aria-live="polite"></p>',
+            elem_id="mic-check",
+        )
+        with gr.Accordion("Go live: your own key, the model and cost", open=not app.settings.rehearsal):
+            box.key = gr.Textbox(
+                label="OpenAI API key",
+                type="password",
+                placeholder="sk-… (kept for this tab only, never shown or stored)",
+                visible=app.settings.rehearsal,
+            )
+            box.key_button = gr.Button("Go live", visible=app.settings.rehearsal)
+            choices.update(_choices(app, ("model",)))
+            box.estimate = gr.Markdown("", elem_id="cost-estimate")
+        gr.Markdown("### The show")
+        box.status = gr.Markdown("Not started.", elem_id="status")
+        page.fallback = _fallback()
+        with gr.Accordion("Stats for nerds", open=False, elem_id="stats"):
+            box.figures = gr.Markdown("", elem_id="meters")
+            box.laugh = gr.HTML(applause_meter(None), elem_id="laugh-meter")
+            box.scores = gr.BarPlot(
+                x="joke",
+                y="laugh",
+                label="Laugh per joke (lamps)",
+                height=220,
+                y_lim=[0, 10],
+                elem_id="joke-scores",
+            )
+            box.latency = gr.BarPlot(
+                x="joke", y="ms", label="Latency per joke (ms)", height=220, elem_id="latency-plot"
+            )
+            gr.Markdown(mode_banner(app), elem_id="mode-banner")
+            box.save = gr.Button("Save the set (WAV + transcript)")
+            box.recording = gr.File(label="The set so far", elem_id="recording")
+    return box
 
 
-def _battle_tab() -> SimpleNamespace:
+def _battle() -> SimpleNamespace:
     """Two voices, the same bit, one after the other; the visitor votes; a leaderboard per style."""
-    gr.Markdown(
-        "Two voices do the same bit in the chosen style, one after the other. Vote for the funnier "
-        "one: every visitor's votes make the leaderboard for that style (kept across restarts)."
-    )
     tab = SimpleNamespace()
-    with gr.Row():
-        tab.first = gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice")
-        tab.second = gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice")
-        tab.line = gr.Textbox(BATTLE_LINE, label="The bit", scale=3)
-    tab.fight = gr.Button("Battle!", variant="primary", elem_id="battle")
-    tab.both = gr.Audio(label="Both, one after the other", autoplay=True, interactive=False)
-    with gr.Row(equal_height=True):
-        with gr.Column():
-            tab.first_take = gr.Audio(label="First voice", interactive=False)
-            tab.first_won = gr.Button("The first was funnier", elem_id="vote-first")
-        with gr.Column():
-            tab.second_take = gr.Audio(label="Second voice", interactive=False)
-            tab.second_won = gr.Button("The second was funnier", elem_id="vote-second")
-    tab.status = gr.Markdown("", elem_id="battle-status")
-    tab.board = gr.Dataframe(label="Leaderboard for this style", interactive=False, elem_id="leaderboard")
+    with gr.Column(elem_id="battle"):
+        gr.Markdown("## Voice battle\nTwo voices do the same bit in your style. Vote for the funnier one.")
+        with gr.Row():
+            tab.first = gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice")
+            tab.second = gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice")
+            tab.line = gr.Textbox(BATTLE_LINE, label="The bit", scale=3)
+        tab.fight = gr.Button("Battle", elem_id="battle-go")
+        tab.both = gr.Audio(label="Both, one after the other", autoplay=True, interactive=False)
+        with gr.Row(equal_height=True):
+            with gr.Column():
+                tab.first_take = gr.Audio(label="First voice", interactive=False)
+                tab.first_won = gr.Button("The first was funnier", elem_id="vote-first")
+            with gr.Column():
+                tab.second_take = gr.Audio(label="Second voice", interactive=False)
+                tab.second_won = gr.Button("The second was funnier", elem_id="vote-second")
+        tab.status = gr.Markdown("", elem_id="battle-status")
+        tab.board = gr.Dataframe(label="Leaderboard for this style", interactive=False, elem_id="leaderboard")
     return tab
 
 
@@ -184,27 +269,21 @@ def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace)
     gr.on([demo.load, style.change], web.leaderboard, style, tab.board, api_visibility="private")
 
 
-def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace) -> None:
+def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace, box) -> None:
     picks = list(choices.values())
     fallback = page.fallback
     gr.on(
-        [page.start.click, fallback.mic.start_recording],
+        [page.show.click, fallback.mic.start_recording],
         web.start,
         picks,
-        page.status,
+        box.status,
         api_name="start",
         **LONG,
     )
-    gr.on(
-        [page.tell.click, page.topic.submit],
-        web.tell,
-        [page.topic, *picks],
-        page.status,
-        api_name="tell",
-        **LONG,
-    )
-    gr.on([c.change for c in picks], web.change, [page.topic, *picks], page.status, api_name="change", **LONG)
-    page.end.click(web.end, None, page.status, api_name="end", **LONG)
+    page.topic.submit(web.tell, [page.topic, *picks], box.status, api_name="tell", **LONG)
+    page.show.submit(web.tell_from_show, picks, box.status, api_visibility="private", **LONG)
+    gr.on([c.change for c in picks], web.change, [page.topic, *picks], box.status, api_name="change", **LONG)
+    page.show.stop(web.end, None, box.status, api_name="end", **LONG)
     fallback.button.click(
         web.speech_events, None, page.channel, api_name="speech_events", show_progress="hidden", **LONG
     )
@@ -223,13 +302,15 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
     barges = gr.Number(0, visible=False)
     shown = {  # each thing `web.shown` names, to its component
         "transcript": page.transcript,
-        "status": page.status,
-        "figures": page.figures,
-        "latency": page.latency,
-        "laugh": page.laugh,
-        "scores": page.scores,
+        "status": box.status,
+        "figures": box.figures,
+        "latency": box.latency,
+        "laugh": box.laugh,
+        "scores": box.scores,
         "chip": page.chip,
         "barges": barges,
+        "show": page.news,
+        "download": page.download,
     }
     demo.load(
         web.updates,
@@ -241,57 +322,41 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         **LONG,
     )
     barges.change(None, None, None, js=FLUSH_JS)
-    page.save.click(
+    box.save.click(
         web.save,
         None,
-        page.recording,
+        box.recording,
         api_name="save",
         concurrency_limit=app.settings.saves_at_once,
         concurrency_id="save",
     )
-
-
-def _wire_audition(web: Web, choices: dict, tab: SimpleNamespace) -> None:
-    outputs = [*tab.players, tab.now_playing, tab.status]
-    style, model = choices["style"], choices["model"]
-    tab.one.click(
-        web.audition_one, [tab.voice, style, tab.line, model], outputs, api_name="audition_one", **LONG
+    preview_in = [choices["voice"], choices["style"], page.line, choices["model"]]
+    box.preview.click(
+        web.audition_one, preview_in, [box.preview_audio, box.preview_said], api_name="audition_one", **LONG
     )
-    tab.all.click(web.audition_all, [style, tab.line, model], outputs, api_name="audition_all", **LONG)
 
 
 def build(app: ClubApp) -> gr.Blocks:
     """The Blocks UI, wired to `app` through the Gradio adapter."""
     web = Web(app)
     with gr.Blocks(title="AI Stand-up Comedian") as demo:
-        gr.Markdown(
-            "# 🎤 AI Stand-up Comedian\nPick a voice and a style, then talk to the comedian "
-            "or give it a topic. Heckling is allowed: talk over it and it stops to answer you."
-        )
-        gr.Markdown(mode_banner(app), elem_id="mode-banner")
-        with gr.Row():
-            choices = _choices(app, radio=False)
-        estimate = gr.Markdown(web.estimate(app.settings.model), elem_id="cost-estimate")
-        with gr.Tab("The set"):
-            page = _set_tab(web, choices)
-        with gr.Tab("Voice audition"):
-            audition = _audition_tab()
-        with gr.Tab("Voice battle"):
-            battle = _battle_tab()
-        with gr.Accordion("Use your own OpenAI key", open=False, visible=app.settings.rehearsal):
-            key_box = gr.Textbox(
-                label="OpenAI API key",
-                type="password",
-                placeholder="sk-… (kept for this tab only, never shown or stored)",
-            )
-            key_button = gr.Button("Use my key")
+        _header(app)
+        page = _show(web)
+        battle = _battle()
+        choices: dict = {}
+        box = _settings(app, choices, page)
         choices = {c.name: choices[c.name] for c in CHOICES}  # in the declared order, for every event
         web.choices = tuple(choices)
-        _wire_set(demo, web, app, choices, page)
-        _wire_audition(web, choices, audition)
+        _wire_set(demo, web, app, choices, page, box)
         _wire_battle(demo, web, choices, battle)
-        choices["model"].change(web.estimate, choices["model"], estimate, api_visibility="private")
-        key_button.click(web.use_key, key_box, [key_box, page.status], api_visibility="private")
+        gr.on(
+            [demo.load, choices["model"].change],
+            web.estimate,
+            choices["model"],
+            box.estimate,
+            api_visibility="private",
+        )
+        box.key_button.click(web.use_key, box.key, [box.key, box.status], api_visibility="private")
         demo.unload(web.hang_up)
     return demo
 
@@ -301,6 +366,7 @@ def launch_options(app: ClubApp) -> dict:
     look, its favicon and its title."""
     return {
         **_launch_options(app, CSS),
+        "footer_links": [],  # no API or settings footer: the page is the show
         "theme": THEME,
         "js": DARK_JS,
         "favicon_path": str(ASSETS / "favicon.png"),

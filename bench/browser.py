@@ -39,6 +39,17 @@ POSITION = """() => { const a = document.querySelector('#speaker audio');
   return a && !a.paused ? a.currentTime : -1; }"""
 
 
+# A page whose engine never starts (its start already "done"): Gradio's speaker is all it hears.
+ENGINE_OFF = """window.__engine = { starting: Promise.resolve(), path: "off", heard: {}, cuts: [],
+  levels: { you: 0, comedian: 0 }, peaks: { you: 0, comedian: 0 }, mic: "off", echo: "", referenced: 0,
+  captions: { words: {}, count: {}, shown: [], item: "" } };"""
+
+
+def _tell(page, topic: str) -> None:
+    page.get_by_role("textbox", name="Topic", exact=True).fill(topic)
+    page.get_by_role("button", name="Tell a joke").click()
+
+
 def _browser(playwright):
     return playwright.chromium.launch(
         executable_path=shutil.which("chromium") or "/usr/bin/chromium",
@@ -82,20 +93,25 @@ def _measure(answers: int) -> dict[str, list[float]]:
     try:
         with sync_playwright() as playwright:
             browser = _browser(playwright)
-            engine_page, hls_page = browser.new_page(), browser.new_page()
+            engine_page = browser.new_page()
+            hls_context = browser.new_context()
+            hls_context.add_init_script(ENGINE_OFF)  # this page hears only Gradio's own speaker
+            hls_page = hls_context.new_page()
             for page in (engine_page, hls_page):
                 page.goto(running.url)
-                page.get_by_role("button", name="Tell a joke").wait_for()
-            hls_page.get_by_role("button", name="Sound without the engine (Gradio's own audio)").click()
+                page.get_by_role("button", name="Start the show").wait_for()
+                page.get_by_role("button", name="Type a topic").click()
+            hls_page.get_by_role("button", name="Settings").click()
+            hls_page.get_by_role("button", name="Sound without the engine").click()
             hls_page.get_by_role("button", name="Play through Gradio's streamed audio player").click()
-            engine_page.get_by_role("button", name="Start the sound").click()  # before the first answer
+            hls_page.get_by_role("button", name="Settings").click()
+            engine_page.locator("#engine .stage").click()  # a tap starts the sound, before the first answer
             engine_page.wait_for_function("() => window.__engine && window.__engine.path === 'engine'")
             for n in range(answers):
                 topic = TOPICS[n % len(TOPICS)]
                 # The engine: a click starts it; the page reports when the first sample left the device.
                 already = len(server.first_audio_sent)
-                engine_page.get_by_label("Topic").fill(topic)
-                engine_page.get_by_role("button", name="Tell a joke").click()
+                _tell(engine_page, topic)
                 _wait(lambda a=already: len(server.first_audio_sent) > a, what="the engine's answer")
                 item, sent = server.first_audio_sent[-1]
                 visitor = next(iter(running.app.engine.sockets))
@@ -107,17 +123,17 @@ def _measure(answers: int) -> dict[str, list[float]]:
                 time.sleep(0.5)
                 cuts = engine_page.evaluate("() => window.__engine.cuts.length")
                 cut_answer = len(server.first_audio_sent)
-                engine_page.get_by_label("Topic").fill("a cut")
-                engine_page.get_by_role("button", name="Tell a joke").click()  # barge in
+                _tell(engine_page, "a cut")  # barge in
                 engine_page.wait_for_function(f"() => window.__engine.cuts.length > {cuts}")
                 cut = engine_page.evaluate("() => window.__engine.cuts[window.__engine.cuts.length - 1]")
                 found["cut"].append(cut["silentAt"] - cut["received"])
                 _wait(lambda c=cut_answer: len(server.first_audio_sent) > c, what="the answer after the cut")
-                # Gradio's HLS speaker: Enter in the topic box (no click, so no engine on this page).
+                # Gradio's HLS speaker: Enter in the topic field (the engine is off on this page).
                 already = len(server.first_audio_sent)
                 position = hls_page.evaluate(POSITION)
-                hls_page.get_by_label("Topic").fill(topic)
-                hls_page.get_by_label("Topic").press("Enter")
+                field = hls_page.get_by_role("textbox", name="Topic", exact=True)
+                field.fill(topic)
+                field.press("Enter")
                 _wait(
                     lambda a=already, p=position: (
                         len(server.first_audio_sent) > a and hls_page.evaluate(POSITION) > max(p, 0) + 0.02

@@ -23,6 +23,11 @@ class Choice:
     info: str = ""
     radio: bool = False  # a row of buttons rather than a dropdown
     prompt: bool = True  # the comedian's (sent in the prompt) or the app's own (the model, the microphone)
+    labels: tuple[str, ...] = ()  # what the page shows for each option, where it is not the option
+
+    def shown(self) -> list[tuple[str, str]]:
+        """The options as the page lists them: (label, value)."""
+        return list(zip(self.labels or self.options, self.options, strict=True))
 
 
 CHOICES: tuple[Choice, ...] = (
@@ -30,18 +35,19 @@ CHOICES: tuple[Choice, ...] = (
     Choice("style", "Comedy style", tuple(prompts.STYLES), "witty"),
     Choice(
         "reaction",
-        "Audience reaction",
+        "Audience",
         tuple(prompts.REACTIONS),
-        "laughing",
-        "auto: the room reader listens after each punchline and decides",
+        "auto",
+        "Listen to the room: the comedian hears how each punchline landed. Or pick a mood.",
+        labels=("Listen to the room", "Laughing", "Silent", "Groaning", "Heckling", "Cheering"),
     ),
     Choice(
         "edge",
-        "Edge",
+        "Spice",
         tuple(prompts.EDGES),
         "club",
-        "clean: family-friendly; club: a club's edge; roast: the visitor's choices get it. "
-        "Always punching up.",
+        "Clean: family-friendly. Club: a club's edge. Roast: your choices get it. Always punching up.",
+        labels=("Clean", "Club", "Roast"),
     ),
     Choice(
         "model",
@@ -53,22 +59,23 @@ CHOICES: tuple[Choice, ...] = (
     ),
     Choice(
         "mode",
-        "Microphone",
+        "Talk",
         (HANDS_FREE, PUSH_TO_TALK),
         HANDS_FREE,
-        "Hands-free: the comedian answers when you pause. "
-        "Push-to-talk: it answers when you switch the microphone off. Headphones avoid echo.",
+        "Automatically: the comedian answers when you pause. Hold to talk: it answers when you "
+        "mute the microphone.",
         radio=True,
         prompt=False,
+        labels=("Automatically", "Hold to talk"),
     ),
     Choice(
         "microphone",
-        "Noise reduction",
+        "I'm on",
         tuple(prompts.MICROPHONES),
         "laptop",
-        "laptop: far-field (a room, laptop speakers); headset: near-field; off. Laughter and "
-        "applause never cut the comedian: it rides the laugh, then tags the joke.",
+        "Laughter and applause never cut the comedian: it rides the laugh, then tags the joke.",
         radio=True,
+        labels=("Laptop speakers", "Headphones", "No noise filter"),
     ),
 )
 DEFAULTS = {c.name: c.default for c in CHOICES}

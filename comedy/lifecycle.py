@@ -272,7 +272,9 @@ class Lifecycle:
         self.status.say()
         if not delta.item_id:
             return []
-        return [Caption(delta.item_id, delta.text, self.speaker.received.get(delta.item_id, 0))]
+        at = self.speaker.received.get(delta.item_id, 0)
+        self._answering.marks.append((at, len(self._answering.text)))
+        return [Caption(delta.item_id, delta.text, at)]
 
     def on_created(self, event: Event, now: float) -> list[Action]:
         """The server started an answer."""

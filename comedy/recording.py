@@ -154,8 +154,15 @@ def archive(comedy_set: RecordedSet) -> bytes:
     named = f"\u201c{best.text.strip()}\u201d ({score_words(best.score)})" if best else ""
     markdown = transcript_markdown(title, lines, stage.meters.summary(), scores, named)
     whole = comedy_set.recorder.render(length)
-    bit = None
-    if best is not None:
-        joke_seconds = stage.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
-        bit = best_bit(whole, best.at, joke_seconds, best.score.seconds)
-    return set_archive(whole, markdown, bit)
+    return set_archive(whole, markdown, best_bit_of(comedy_set, whole))
+
+
+def best_bit_of(comedy_set: RecordedSet, whole: np.ndarray | None = None) -> np.ndarray | None:
+    """The set's best joke and the laugh after it (None when no joke got a laugh)."""
+    stage = comedy_set.stage
+    best = stage.best_joke()
+    if best is None:
+        return None
+    whole = comedy_set.recorder.render(comedy_set.length) if whole is None else whole
+    joke_seconds = stage.speaker.received.get(best.item_id or "", 0) / SAMPLE_RATE
+    return best_bit(whole, best.at, joke_seconds, best.score.seconds)

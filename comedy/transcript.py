@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from comedy.room import RoomReading
 
@@ -22,6 +22,24 @@ class Turn:
     latency: float | None = None  # a joke's: the visitor's turn ending -> its first audio heard
     cost: float = 0.0  # a joke's share of its answer's cost (USD)
     voice: str = ""  # a joke's voice
+    marks: list[tuple[int, int]] = field(default_factory=list)  # (audio sample, text length) per piece
+
+    def heard(self, played: int) -> str:
+        """A comedian's line as far as the visitor has heard it (`played` samples of its audio): each
+        piece of text arrived with the audio position it belongs at, and counts once played that
+        far, as the page's captions do. A visitor's line is heard as said."""
+        if self.role != "assistant":
+            return self.text
+        if played <= 0:
+            return ""
+        if not self.marks:  # said whole (an opener, a cover): heard once its audio plays
+            return self.text
+        length = 0
+        for at, upto in self.marks:
+            if at > played:
+                break
+            length = upto
+        return self.text[:length]
 
     def shown(self) -> str:
         """The line as the transcript shows it."""

@@ -9,7 +9,6 @@ import contextlib
 import datetime as dt
 import functools
 import logging
-import secrets
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -220,14 +219,16 @@ class ClubApp:
             allowance.release(worst)
 
     def save_set(self, visitor: str) -> Path | None:
-        """Write the visitor's set (open or just ended) as a zip to download, under a name of its
-        own that nobody can guess (Gradio then serves it from a folder named by its content)."""
+        """Write the visitor's set (open or just ended) as a zip to download, named by the time it
+        started, in a folder of its own (Gradio then serves it from a folder named by its content's
+        hash, which nobody can guess)."""
         self.seen(visitor)
         comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
         if comedy_set is None:
             return None
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
-        path = folder / f"comedy-set-{secrets.token_urlsafe(12)}.zip"
+        started = dt.datetime.now() - dt.timedelta(seconds=comedy_set.length)
+        path = folder / f"comedy-set-{started:%Y-%m-%d-%H%M}.zip"
         path.write_bytes(recording.archive(comedy_set))
         self._saved.setdefault(visitor, []).append(path)
         return path

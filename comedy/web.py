@@ -12,6 +12,7 @@ component map whose names are the fields of `prompts.SetUp` (plus `model` and `m
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import fields
@@ -20,7 +21,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from comedy import audio, gradio_speech, models, pricing, prompts, protocol, redaction
+from comedy import audio, gradio_speech, models, page_view, pricing, prompts, protocol, recording, redaction
 from comedy.audition import DEFAULT_LINE, one_after_another
 from comedy.choices import HANDS_FREE, NOT_PROMPT
 from comedy.club import ClubFull
@@ -28,9 +29,8 @@ from comedy.comedy_set import ComedySet
 from comedy.engine import TooManyTokens, speech_message, take_report
 from comedy.engine import speech as engine_speech
 from comedy.ffmpeg import ensure_ffmpeg
+from comedy.page_view import status_line
 from comedy.realtime import RealtimeError
-from comedy.room import RoomReading
-from comedy.transcript import score_words
 from comedy.uploads import keep_files_for
 from comedy.venue import ClubApp
 
@@ -39,23 +39,7 @@ KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
 
 
-CENSORED_CHIP = "🚫 The content filter cut that joke"
 BATTLE_LINE = "My therapist says I have trouble with commitment. We've been seeing each other for six years."
-
-
-LAMPS = 10
-
-
-def applause_meter(reading: RoomReading | None) -> str:
-    """The laugh meter as a club's applause meter: a row of lamps lit by the last joke's laugh."""
-    lit = round((reading.laugh if reading else 0.0) * LAMPS)
-    lamps = "".join(f'<span class="lamp{" on" if i < lit else ""}"></span>' for i in range(LAMPS))
-    words = score_words(reading) if reading else "waiting for the first punchline"
-    return (
-        f'<div class="applause" role="meter" aria-label="Applause meter" aria-valuemin="0" '
-        f'aria-valuemax="{LAMPS}" aria-valuenow="{lit}"><div class="applause-title">Applause meter</div>'
-        f'<div class="lamps">{lamps}</div><div class="applause-words">{words}</div></div>'
-    )
 
 
 def playable(take: Path) -> tuple[int, object]:
@@ -71,22 +55,6 @@ def refused(exc: Exception, prefix: str = "") -> str:
     return words
 
 
-def status_line(comedy_set: ComedySet) -> str:
-    """Mode, sound path, connection and the last error, in one line of words."""
-    parts = [comedy_set.endpoint.label]
-    if comedy_set.sound:
-        parts.append(f"Sound: {comedy_set.sound}")
-    parts.append(comedy_set.stage.status)
-    if comedy_set.stage.last_error:
-        parts.append(f"Last problem: {comedy_set.stage.last_error}")
-    return " · ".join(parts)
-
-
-def messages(comedy_set: ComedySet) -> list[dict]:
-    """The transcript as chat messages."""
-    return [{"role": t.role, "content": t.shown()} for t in comedy_set.stage.transcript]
-
-
 SHOWN = (
     "transcript",
     "status",
@@ -96,41 +64,34 @@ SHOWN = (
     "scores",
     "chip",
     "barges",
-)  # `updates`' outputs
+    "show",
+    "download",
+)  # `updates`' outputs, by name
 
 
 def shown(comedy_set: ComedySet) -> dict[str, object]:
     """What the page shows of a set, by name (the app wires each name to its component): the
-    transcript, status, figures, latency plot, laugh meter, the laugh per joke, the content
-    filter's chip, the count of cuts."""
-    meters = comedy_set.stage.meters
-    figures = meters.summary()
-    minutes = comedy_set.length / 60
-    if meters.answers and minutes >= 0.25:
-        figures += f" · ${meters.cost_usd / minutes:.3f} a minute over {minutes:.1f} min"
-    if comedy_set.endpoint.rehearsal:
-        figures += f" · (rehearsal is free: cost at {comedy_set.endpoint.model} list prices)"
-    plot = pd.DataFrame(
-        {
-            "joke": range(1, len(meters.latencies_s) + 1),
-            "latency (ms)": [round(x * 1000) for x in meters.latencies_s],
-        }
-    )
-    room = applause_meter(comedy_set.stage.room)
-    jokes = comedy_set.stage.lines.jokes()
-    scored = [(n, t.score.laugh) for n, t in enumerate(jokes, 1) if t.score is not None]
-    scores = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [laugh for _, laugh in scored]})
-    chip = f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.shown.censored else ""
+    transcript as heard, status, figures, the plots (from two jokes on), laugh meter, the content
+    filter's chip, the count of cuts, the show's news; the download is the web's to fill."""
+    latency, scores = page_view.plots(comedy_set)
     return {
-        "transcript": messages(comedy_set),
-        "status": status_line(comedy_set),
-        "figures": figures,
-        "latency": plot,
-        "laugh": room,
+        "transcript": page_view.messages(comedy_set),
+        "status": page_view.status_line(comedy_set),
+        "figures": page_view.figures(comedy_set),
+        "latency": latency,
+        "laugh": page_view.applause_meter(comedy_set.stage.room),
         "scores": scores,
-        "chip": chip,
+        "chip": page_view.censored_chip(comedy_set),
         "barges": comedy_set.stage.barges,
+        "show": page_view.show_news(comedy_set),
+        "download": None,
     }
+
+
+def _same(old: object, new: object) -> bool:
+    if isinstance(old, pd.DataFrame) or isinstance(new, pd.DataFrame):
+        return isinstance(old, pd.DataFrame) and isinstance(new, pd.DataFrame) and old.equals(new)
+    return old == new
 
 
 class Web:
@@ -184,12 +145,18 @@ class Web:
         except (ClubFull, RealtimeError) as exc:
             return refused(exc, "Not connected: ")
 
+    async def tell_from_show(self, request: gr.Request, event: gr.EventData, *values: object) -> str:
+        """A topic chip or the show's topic field: the show starts if it has not, and tells that joke."""
+        data = event._data if isinstance(event._data, dict) else {}
+        return await self.tell(request, data.get("topic", ""), *values)
+
     async def change(self, request: gr.Request, topic: object, *values: object):
         """A choice changed mid-set."""
         comedy_set = self.app.club.get(request.session_hash)
-        if comedy_set is None:
-            return gr.skip()
         picked = self._picked(values)
+        if comedy_set is None:  # a live opener for the new voice and style, ready for their Start
+            self.app.prepare_opener(request.session_hash, self._set_up(picked), str(picked["model"]))
+            return gr.skip()
         self.app.seen(request.session_hash)
         await comedy_set.change(self._set_up(picked, topic), picked["mode"] == HANDS_FREE, picked["model"])
         return status_line(comedy_set)
@@ -235,56 +202,39 @@ class Web:
                 yield audio.wav_bytes(chunk)
 
     async def updates(self, request: gr.Request) -> AsyncIterator[list]:
-        """One long-lived stream per tab: the transcript, status and meters reach the page when
-        they change (pushed, not polled), for each set the visitor opens until the tab closes."""
+        """One long-lived stream per tab: the transcript (as it is heard), status, meters and the
+        show's news reach the page when they change (pushed, not polled), for each set the visitor
+        opens until the tab closes; the set's download once it is over."""
         async for comedy_set in self.app.club.sets_of(request.session_hash):
-            seen = -1
-            while seen != comedy_set.stage.version or not comedy_set.closed:
-                if seen != comedy_set.stage.version:
-                    seen = comedy_set.stage.version
-                    values = shown(comedy_set)
-                    yield [values[name] for name in SHOWN]
+            last: dict[str, object] = {}
+            seen = None
+            while True:
+                stage = comedy_set.stage
+                now = (stage.version, sum(stage.speaker.played.values()), comedy_set.closed)
+                if now != seen:
+                    seen, values = now, shown(comedy_set)
+                    if comedy_set.closed:
+                        values["download"] = await asyncio.to_thread(self.app.save_set, request.session_hash)
+                    changed = {k: v for k, v in values.items() if k not in last or not _same(last[k], v)}
+                    last.update(changed)
+                    yield [changed[name] if name in changed else gr.skip() for name in SHOWN]
                     await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
-                await comedy_set.news.wait()
+                    continue
+                if comedy_set.closed:
+                    break
+                await comedy_set.news.wait(UPDATE_EVERY if stage.speaker.unheard() else 1.0)
 
-    # --- the voice audition
-
-    def _skip_all(self, words: str) -> tuple:
-        return (*[gr.skip()] * (len(protocol.VOICES) + 1), words)
+    # --- a voice's preview (the settings)
 
     async def audition_one(self, request: gr.Request, voice: str, style: str, line: object, model: str):
-        """One voice says the line."""
+        """One voice says the line (its preview): the take, and what happened in words."""
         line = prompts.visitor_line(line) or DEFAULT_LINE
         try:
             auditioner = await self.app.audition_take(request.session_hash, voice, style, line, model)
         except (ClubFull, RealtimeError) as exc:
-            return self._skip_all(refused(exc))
-        heard = playable(auditioner.took)
-        players = [heard if v == voice else gr.skip() for v in protocol.VOICES]
-        return (*players, heard, f"{voice}: ready ({'from the cache' if auditioner.hits else 'new take'}).")
-
-    async def audition_all(self, request: gr.Request, style: str, line: object, model: str):
-        """Every voice says the line, one after another."""
-        line = prompts.visitor_line(line) or DEFAULT_LINE
-        takes: list[Path] = []
-        hits = 0
-        for voice in protocol.VOICES:
-            try:
-                auditioner = await self.app.audition_take(request.session_hash, voice, style, line, model)
-            except (ClubFull, RealtimeError) as exc:
-                yield self._skip_all(refused(exc, f"{voice}: "))
-                return
-            takes.append(auditioner.took)
-            hits += auditioner.hits
-            players = [gr.skip()] * len(protocol.VOICES)
-            players[len(takes) - 1] = playable(takes[-1])
-            yield (*players, gr.skip(), f"{len(takes)}/{len(protocol.VOICES)} voices ({hits} from the cache)")
-        order = ", ".join(protocol.VOICES)
-        yield (
-            *[gr.skip()] * len(protocol.VOICES),
-            (protocol.SAMPLE_RATE, one_after_another(takes)),
-            f"All {len(protocol.VOICES)}, one after another: {order} ({hits} from the cache).",
-        )
+            return gr.skip(), refused(exc)
+        where = "from the cache" if auditioner.hits else "new take"
+        return playable(auditioner.took), f"{voice}: ready ({where})."
 
     # --- the voice battle
 
@@ -356,7 +306,7 @@ class Web:
     # --- the engine's server functions (called from its JavaScript by name, with the raw request)
 
     def server_functions(self) -> tuple:
-        """`engine_token`, `stop_talking_now` and `engine_report`, as the engine's page calls them
+        """`engine_token`, `stop_talking_now`, `engine_report` and `best_bit`, as the engine's page calls them
         (plain functions: Gradio marks each one)."""
         app = self.app
 
@@ -377,7 +327,15 @@ class Web:
             if comedy_set is not None and isinstance(report, dict):
                 take_report(comedy_set, report)
 
-        return engine_token, stop_talking_now, engine_report
+        async def best_bit(_args, request: gr.Request) -> dict:
+            # The best joke and its laugh, for the end card's player (the engine's own).
+            comedy_set = app.club.ended.get(await _session_of(request))
+            pcm = None if comedy_set is None else await asyncio.to_thread(recording.best_bit_of, comedy_set)
+            if pcm is None:
+                return {"refused": "No joke got a laugh tonight: nothing to replay."}
+            return {"item": "best-bit", "pcm": base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii")}
+
+        return engine_token, stop_talking_now, engine_report, best_bit
 
 
 async def _session_of(request) -> str:

@@ -15,9 +15,10 @@ from gradio_client import Client
 import app as club_app
 from comedy import audio, models
 from comedy.choices import Choice
+from comedy.page_view import messages
 from comedy.prompts import template
 from comedy.stored_prompt import STORED_PROMPTS_END
-from comedy.web import SHOWN, messages
+from comedy.web import SHOWN
 from harness.running import Running, launch
 from harness.visitor import CHOICES, DEFAULT_CHOICES, Visitor, choices
 from tests.conftest import spoken

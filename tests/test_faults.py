@@ -13,9 +13,9 @@ import pytest
 from comedy import prompts
 from comedy.comedy_set import ComedySet
 from comedy.endpoint import Endpoint
+from comedy.page_view import status_line
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalServer
-from comedy.web import status_line
 from tests.conftest import KEY
 
 FAULTS = {  # switch -> words the visitor reads

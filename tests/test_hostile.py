@@ -31,7 +31,7 @@ from websockets.sync.server import serve
 import app as club_app
 from comedy import audio, prompts, recording
 from comedy.ffmpeg import ensure_ffmpeg
-from comedy.web import status_line
+from comedy.page_view import status_line
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
 

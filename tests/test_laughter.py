@@ -11,8 +11,8 @@ import pytest
 
 from comedy import audio, prompts, recording
 from comedy.comedy_set import ComedySet
+from comedy.page_view import messages
 from comedy.rehearsal import RehearsalServer
-from comedy.web import messages
 from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
 
 
@@ -96,7 +96,8 @@ async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_jo
         what="the room's verdict in the session",
     )
     assert [t.role for t in comedy_set.stage.transcript].count("user") == 1  # the laugh never became a turn
-    assert "laughter" in messages(comedy_set)[1]["content"]  # the score beside the joke
+    score = f"laugh {round(joke.score.laugh * 10)}/10"
+    assert score in messages(comedy_set)[1]["content"]  # its score beside the joke, once heard
     with zipfile.ZipFile(io.BytesIO(recording.archive(comedy_set))) as archive:
         markdown = archive.read("set.md").decode()
         rate, bit = audio.read_audio_file(io.BytesIO(archive.read("best-bit.wav")))

@@ -16,9 +16,9 @@ from websockets.asyncio.client import connect
 from comedy import audio, protocol
 from comedy.comedy_set import ComedySet
 from comedy.endpoint import Endpoint
+from comedy.page_view import messages, status_line
 from comedy.prompts import SetUp
 from comedy.rehearsal import RehearsalServer
-from comedy.web import messages, status_line
 from tests.conftest import KEY
 
 DTYPES = st.one_of(integer_dtypes(endianness="="), floating_dtypes(endianness="=", sizes=(32, 64)))

@@ -33,7 +33,8 @@ PARTS = (
     "fallback.js",  # Gradio's own event stream when the socket cannot open
     "capture.js",  # the microphone and its echo path
     "check.js",  # the microphone check
-    "engine.js",  # the start, the buttons, the test hooks
+    "engine.js",  # the start and the test hooks
+    "show.js",  # the show: its button, topics, state, lamps and scorecard
 )
 
 
@@ -62,8 +63,20 @@ def channel() -> gr.HTML:
     )
 
 
+def news() -> gr.HTML:
+    """Where the show's news arrives (its state, lamps, scorecard: `comedy.page_view.show_news`),
+    pushed by the page's update stream: each new value goes straight to the show."""
+    return gr.HTML(
+        value="",
+        html_template="",
+        js_on_load="watch('value', () => window.__engine?.news && window.__engine.news(props.value));",
+        elem_id="show-news",
+    )
+
+
 def component(*server_functions: Callable) -> gr.HTML:
-    """The engine's panel: start button, microphone switch, levels, and the path it is on."""
+    """The show: the stage with its state, captions and lamps, the one button, the microphone's
+    mute, the topic field and chips, and the scorecard at the end."""
     return gr.HTML(
         html_template=_read("engine.html"),
         css_template=_read("engine.css"),

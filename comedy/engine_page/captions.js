@@ -5,6 +5,7 @@ const CAPTION_WORDS = 14; // the last words heard, large, as a caption line
 const captionLine = element.querySelector(".captions");
 
 function addWords(item, text, at) {
+  if (E.ended) return; // the show is over: nothing more is captioned
   E.captions.words[item] = E.captions.words[item] || [];
   E.captions.words[item].push({ text, at });
   showWords(item);
@@ -21,4 +22,11 @@ function showWords(item) {
   E.captions.count[item] = n;
   E.captions.item = item;
   captionLine.textContent = captionText(words, n, CAPTION_WORDS);
+}
+
+function clearCaptions() {
+  E.captions.words = {};
+  E.captions.count = {};
+  E.captions.item = "";
+  captionLine.textContent = "";
 }

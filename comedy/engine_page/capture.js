@@ -15,8 +15,24 @@ function openMicrophone() {
     E.microphone ||
     navigator.mediaDevices
       .getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 } })
+      .then((stream) => {
+        E.stream = stream;
+        return stream;
+      })
       .catch((err) => err);
   return E.microphone;
+}
+
+// The show is over: the microphone is let go (its track stops, the browser's indicator goes out).
+function releaseMicrophone() {
+  if (E.capture) micOn(false);
+  if (E.source) {
+    E.source.disconnect();
+    E.source = null;
+  }
+  if (E.stream) for (const track of E.stream.getTracks()) track.stop();
+  E.microphone = null;
+  if (E.echo === "system-wide") E.echo = ""; // the next track is asked again
 }
 
 function onCapture(event) {
@@ -67,5 +83,7 @@ async function connectMicrophone() {
 function micOn(on) {
   E.mic = on ? "on" : "off";
   E.capture.port.postMessage({ on });
-  element.querySelector(".engine-mic").textContent = on ? "🎙️ Microphone on" : "🎙️ Microphone off";
+  const mute = element.querySelector(".mute");
+  mute.setAttribute("aria-pressed", String(!on));
+  mute.setAttribute("aria-label", on ? "Mute the microphone" : "Microphone on");
 }

@@ -2,11 +2,17 @@
 const CHECK_SECONDS = 3;
 const HEARD_LEVEL = 0.02; // RMS above this is a voice, not a quiet room
 
+// The check's button and its answer live in the settings, outside the show.
+function sayCheck(text) {
+  say(text);
+  for (const where of document.querySelectorAll(".mic-check-said")) where.textContent = text;
+}
+
 async function checkMicrophone() {
   const stream = await openMicrophone();
   if (!(stream instanceof MediaStream)) {
     E.micCheck = stream.name === "NotAllowedError" ? "blocked" : "missing";
-    say(
+    sayCheck(
       E.micCheck === "blocked"
         ? "The browser blocked the microphone: allow it (the icon in the address bar), then check again."
         : `No microphone found (${stream.name}): plug one in, or type a topic instead.`,
@@ -21,7 +27,7 @@ async function checkMicrophone() {
   probe.connect(meter);
   const samples = new Float32Array(meter.fftSize);
   let loudest = 0;
-  say("Checking the microphone: say something…");
+  sayCheck("Checking the microphone: say something…");
   const until = performance.now() + CHECK_SECONDS * 1000;
   while (performance.now() < until) {
     meter.getFloatTimeDomainData(samples);
@@ -33,10 +39,11 @@ async function checkMicrophone() {
   probe.disconnect();
   E.micCheck = loudest > HEARD_LEVEL ? "heard" : "quiet";
   const echo = ECHO_SAYS[E.path === "gradio" ? "none" : await echoPath(stream)];
-  say(
+  sayCheck(
     E.micCheck === "heard"
-      ? `We can hear you. Press Start the set and talk. ${echo}`
+      ? `We can hear you. Press Start the show and talk. ${echo}`
       : `We can't hear you: check the input device in your system settings, or move closer. ${echo}`,
   );
+  if (E.state === "idle" || E.state === "over") releaseMicrophone(); // no show: the microphone is let go
   return E.micCheck;
 }

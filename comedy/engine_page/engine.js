@@ -4,7 +4,7 @@
 // (comedy/engine.py), held by a Worker (socket_worker.js) that talks to the two AudioWorklets
 // (worklets.js) directly; the main thread starts things, shows levels and captions, and relays the
 // player's reports. The parts before this: state, levels, captions, player, connection, fallback,
-// capture, check.
+// capture, check; after it, the show (its button, topics, state and scorecard).
 
 async function startSound() {
   E.ctx = new AudioContext({ latencyHint: "interactive" });
@@ -46,25 +46,6 @@ E.test = Object.freeze({
   drop: () => E.worker.postMessage({ close: true }), // the socket drops, as a network would drop it
 });
 
-// The buttons that start a set start the engine too (a capturing listener: it runs in the click).
-document.addEventListener(
-  "click",
-  (event) => {
-    if (event.target.closest("#start-set")) start(true);
-    else if (event.target.closest("#tell-joke, .engine-start")) start(false);
-  },
-  true,
-);
-element.querySelector(".engine-mic").addEventListener("click", async () => {
-  if (E.mic === "on") {
-    micOn(false);
-    server.stop_talking_now();
-  } else {
-    await start(true);
-  }
-});
-element.querySelector(".engine-check").addEventListener("click", () => checkMicrophone());
-
 // Safari and iOS let a page play sound only once a tap has started it: the first tap anywhere
 // starts the engine's audio (inside that tap), so the comedian is never silent there.
 const unlock = () => {
@@ -77,4 +58,4 @@ const unlock = () => {
 document.addEventListener("pointerdown", unlock, { once: true, capture: true });
 document.addEventListener("touchend", unlock, { once: true, capture: true });
 
-say("Sound starts with the set: press Start the set or Tell a joke.");
+say("");

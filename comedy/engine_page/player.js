@@ -10,6 +10,7 @@ function onPlayer(event) {
   const d = event.data;
   if (d.started !== undefined) {
     const at = toDevice(d.at);
+    E.firstSound = E.firstSound || at; // page time the show's first sample left the output device
     send({ type: WIRE.STARTED, item: d.started, ago_ms: performance.now() - at });
   } else if (d.cut !== undefined) {
     const received = d.received === undefined ? performance.now() : d.received - performance.timeOrigin;

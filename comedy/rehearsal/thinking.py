@@ -3,7 +3,7 @@
 is what a visitor waits live.
 
 The figures are estimates for a short spoken answer from a nearby region, to be replaced by
-measured ones: `python -m bench.latency --live` with a key measures the real think time (this
+measured ones: `python -m bench.think` with a key measures the real think time (this
 machine reaches no API). Reasoning models think for longer as their effort rises; a model with no
 reasoning starts speaking after about the same time as a reasoning model at `minimal`.
 """

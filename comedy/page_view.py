@@ -1,0 +1,176 @@
+"""What the page shows of a set, as pure functions of it: the show's state and lamps, the transcript
+as far as it was heard, the end-of-show scorecard, and the stats (status line, figures, plots).
+`comedy.web` pushes them; the page's JavaScript draws the show's part (`engine_page/show.js`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+import pandas as pd
+
+from comedy.room import RoomReading
+from comedy.transcript import Turn, score_words
+
+LAMPS = 10
+CENSORED_CHIP = "The content filter cut that joke"
+FIRST_WORDS = 9  # a joke's row on the scorecard: its first words
+BEST_CHARACTERS = 220  # the best joke in full, cut only at a word past this many characters
+
+
+class ShownSet(Protocol):
+    """What the page reads of a set (a `ComedySet`)."""
+
+    stage: object
+    endpoint: object
+    sound: str
+    closed: bool
+    length: float
+
+
+# --- the show: its state, lamps and scorecard (`show.js` draws them)
+
+
+def show_state(comedy_set: ShownSet) -> str:
+    """The one-line state on the stage: warming, on-stage, your-turn, riding, heckle, thinking, over."""
+    if comedy_set.closed:
+        return "over"
+    stage = comedy_set.stage
+    status = stage.status
+    if status.startswith("Heckled"):
+        return "heckle"
+    if "riding" in status or status.startswith("The room laughed"):
+        return "riding"
+    if status.startswith(("Connecting", "Reconnecting", "Not started")):
+        return "warming"
+    if stage.speaker.unheard():
+        return "on-stage"
+    if stage.responding:
+        return "thinking" if status.startswith("Thinking") else "on-stage"
+    return "your-turn"
+
+
+def lamps(reading: RoomReading | None) -> int:
+    """How many of the ten lamps a laugh lights."""
+    return round((reading.laugh if reading else 0.0) * LAMPS)
+
+
+def _first_words(text: str, count: int = FIRST_WORDS) -> str:
+    words = text.split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def _whole(text: str, most: int = BEST_CHARACTERS) -> str:
+    """A joke in full; a very long one ends at a word boundary, never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= most:
+        return text
+    return text[: text.rfind(" ", 0, most)] + "…"
+
+
+def _minutes(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
+
+
+def scorecard(comedy_set: ShownSet) -> dict:
+    """The end of the show: each joke with its lamps, the best joke in full, the set's length."""
+    stage = comedy_set.stage
+    jokes = [t for t in stage.lines.jokes() if t.note != "opener"]
+    best = stage.best_joke()
+    return {
+        "count": len(jokes),
+        "length": _minutes(comedy_set.length),
+        "jokes": [{"text": _first_words(t.text), "lamps": lamps(t.score)} for t in jokes],
+        "best": _whole(best.text) if best else "",
+        "best_lamps": lamps(best.score) if best else 0,
+    }
+
+
+def show_news(comedy_set: ShownSet) -> str:
+    """The show's news for the page, as JSON: its state, the last laugh's lamps, and at the end the
+    scorecard."""
+    stage = comedy_set.stage
+    news: dict = {
+        "set": f"{id(comedy_set):x}",  # which show: a late word from an ended one is not news
+        "state": show_state(comedy_set),
+        "lamps": lamps(stage.room),
+    }
+    if comedy_set.closed:
+        news["scorecard"] = scorecard(comedy_set)
+    return json.dumps(news)
+
+
+# --- the transcript: heard words only, a laugh score per joke its only note
+
+
+def _line(turn: Turn, played: int) -> str:
+    text = turn.heard(played).strip()
+    if text and turn.score is not None and turn.role == "assistant":
+        text += f" **· laugh {lamps(turn.score)}/{LAMPS}**"
+    return text
+
+
+def messages(comedy_set: ShownSet) -> list[dict]:
+    """The transcript as chat messages: the comedian's words once the visitor has heard them."""
+    played = comedy_set.stage.speaker.played
+    shown = ((t.role, _line(t, played.get(t.item_id or "", 0))) for t in comedy_set.stage.transcript)
+    return [{"role": role, "content": text} for role, text in shown if text]
+
+
+# --- the stats (out of sight, in the settings)
+
+
+def applause_meter(reading: RoomReading | None) -> str:
+    """The laugh meter as a club's applause meter: a row of lamps lit by the last joke's laugh."""
+    lit = lamps(reading)
+    row = "".join(f'<span class="lamp{" on" if i < lit else ""}"></span>' for i in range(LAMPS))
+    words = score_words(reading) if reading else "waiting for the first punchline"
+    return (
+        f'<div class="applause" role="meter" aria-label="Applause meter" aria-valuemin="0" '
+        f'aria-valuemax="{LAMPS}" aria-valuenow="{lit}"><div class="applause-title">Applause meter</div>'
+        f'<div class="lamps">{row}</div><div class="applause-words">{words}</div></div>'
+    )
+
+
+def status_line(comedy_set: ShownSet) -> str:
+    """Mode, sound path, connection and the last error, in one line of words."""
+    parts = [comedy_set.endpoint.label]
+    if comedy_set.sound:
+        parts.append(f"Sound: {comedy_set.sound}")
+    parts.append(comedy_set.stage.status)
+    if comedy_set.stage.last_error:
+        parts.append(f"Last problem: {comedy_set.stage.last_error}")
+    return " · ".join(parts)
+
+
+def figures(comedy_set: ShownSet) -> str:
+    """The meters in words: cost, latency, tokens."""
+    meters = comedy_set.stage.meters
+    said = meters.summary()
+    minutes = comedy_set.length / 60
+    if meters.answers and minutes >= 0.25:
+        said += f" · ${meters.cost_usd / minutes:.3f} a minute over {minutes:.1f} min"
+    if comedy_set.endpoint.rehearsal:
+        said += f" · (rehearsal is free: cost at {comedy_set.endpoint.model} list prices)"
+    return said
+
+
+def plots(comedy_set: ShownSet) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The latency and laugh per joke, jokes numbered as categories; None before two jokes."""
+    latencies = comedy_set.stage.meters.latencies_s
+    jokes = comedy_set.stage.lines.jokes()
+    scored = [(str(n), lamps(t.score)) for n, t in enumerate(jokes, 1) if t.score is not None]
+    latency = laughs = None
+    if len(latencies) >= 2:
+        numbers = [str(n) for n in range(1, len(latencies) + 1)]
+        latency = pd.DataFrame({"joke": numbers, "ms": [round(x * 1000) for x in latencies]})
+    if len(scored) >= 2:
+        laughs = pd.DataFrame({"joke": [n for n, _ in scored], "laugh": [lit for _, lit in scored]})
+    return latency, laughs
+
+
+def censored_chip(comedy_set: ShownSet) -> str:
+    """The content filter's chip, when it cut the last joke."""
+    return f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.shown.censored else ""
