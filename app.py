@@ -52,12 +52,24 @@ footer {display: none !important}
 .mic-check {min-height: 40px; padding: 0 14px; border-radius: 20px; border: 1px solid #4a4a55;
   background: transparent; color: inherit; cursor: pointer}
 .wordmark {white-space: nowrap}
-@media (max-width: 640px) { .pill .more {display: none} .house-header {gap: 8px} }
+.house-header {padding-right: 36px}
+@media (max-width: 640px) {
+  .pill .more {display: none}
+  .house-header {gap: 6px}
+  .wordmark {font-size: 16px; gap: 4px}
+  .house-header button {padding: 0 9px}
+  .battle-toggle .what {display: none}
+}
 """
 MIC_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="2" width="6" height="12" rx="3" '
     'fill="#f5b301"/><path d="M6 11a6 6 0 0 0 12 0M12 17v4M8 21h8" fill="none" stroke="#f5b301" '
     'stroke-width="2" stroke-linecap="round"/></svg>'
+)
+BATTLE_ICON = (
+    '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="8.5" cy="12" r="5.5" fill="none" '
+    'stroke="currentColor" stroke-width="2"/><circle cx="15.5" cy="12" r="5.5" fill="none" '
+    'stroke="#f5b301" stroke-width="2"/></svg>'
 )
 GEAR_ICON = (
     '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="3.2" fill="none" '
@@ -132,7 +144,7 @@ def _header(app: ClubApp) -> gr.HTML:
     return gr.HTML(
         f'<div class="house-header"><span class="wordmark">{MIC_ICON}AI Stand-up</span>{pill}'
         '<span class="spacer"></span>'
-        '<button type="button" class="battle-toggle" aria-label="Voice battle">'
+        f'<button type="button" class="battle-toggle" aria-label="Voice battle">{BATTLE_ICON}'
         '<span class="what">Battle</span></button>'
         f'<button type="button" class="settings-toggle" aria-label="Settings">{GEAR_ICON}</button></div>',
         js_on_load=HEADER_JS,
@@ -250,13 +262,18 @@ def _battle() -> SimpleNamespace:
         with gr.Row(equal_height=True):
             with gr.Column():
                 tab.first_take = gr.Audio(label="First voice", interactive=False)
-                tab.first_won = gr.Button("The first was funnier", elem_id="vote-first")
+                tab.first_won = gr.Button("Marin was funnier", elem_id="vote-first")
             with gr.Column():
                 tab.second_take = gr.Audio(label="Second voice", interactive=False)
-                tab.second_won = gr.Button("The second was funnier", elem_id="vote-second")
+                tab.second_won = gr.Button("Cedar was funnier", elem_id="vote-second")
         tab.status = gr.Markdown("", elem_id="battle-status")
         tab.board = gr.Dataframe(label="Leaderboard for this style", interactive=False, elem_id="leaderboard")
     return tab
+
+
+def _funnier(voice: str) -> gr.Button:
+    """A vote button that names its voice."""
+    return gr.Button(f"{voice.title()} was funnier")
 
 
 def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace) -> None:
@@ -267,6 +284,8 @@ def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace)
     tab.first_won.click(web.vote_first, None, [tab.board, tab.status], api_name="vote_first")
     tab.second_won.click(web.vote_second, None, [tab.board, tab.status], api_name="vote_second")
     gr.on([demo.load, style.change], web.leaderboard, style, tab.board, api_visibility="private")
+    for voice, vote in ((tab.first, tab.first_won), (tab.second, tab.second_won)):  # name the voice
+        voice.change(_funnier, voice, vote, api_visibility="private", queue=False)
 
 
 def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace, box) -> None:

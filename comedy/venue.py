@@ -222,10 +222,10 @@ class ClubApp:
         """Write the visitor's set (open or just ended) as a zip to download, named by the time it
         started, in a folder of its own (Gradio then serves it from a folder named by its content's
         hash, which nobody can guess)."""
-        self.seen(visitor)
         comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
-        if comedy_set is None:
+        if comedy_set is None:  # none, or the visitor left (the page's stream still asks): nothing kept
             return None
+        self.seen(visitor)
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         started = dt.datetime.now() - dt.timedelta(seconds=comedy_set.length)
         path = folder / f"comedy-set-{started:%Y-%m-%d-%H%M}.zip"

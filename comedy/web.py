@@ -34,6 +34,7 @@ from comedy.realtime import RealtimeError
 from comedy.uploads import keep_files_for
 from comedy.venue import ClubApp
 
+SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
@@ -270,7 +271,9 @@ class Web:
             style, winner = await self.app.vote(request.session_hash, first_won)
         except ValueError as exc:
             return gr.skip(), str(exc)
-        return await self.leaderboard(style), f"Your vote for {winner} is in: the {style} leaderboard."
+        return await self.leaderboard(
+            style
+        ), f"Your vote for {winner} is in: see the {style} leaderboard below."
 
     async def leaderboard(self, style: str) -> pd.DataFrame:
         """The voices that have fought in a style, best first, from every visitor's votes."""
@@ -280,7 +283,9 @@ class Web:
                 "voice": [s.voice for s in standings],
                 "wins": [s.wins for s in standings],
                 "losses": [s.losses for s in standings],
-                "won": [f"{s.share:.0%}" for s in standings],
+                "votes": [s.wins + s.losses for s in standings],
+                # a share means little on a handful of votes
+                "won": [f"{s.share:.0%}" if s.wins + s.losses >= SHARE_FROM else "" for s in standings],
             }
         )
 

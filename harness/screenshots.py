@@ -1,0 +1,76 @@
+"""The README's screenshots (`assets/stage-desktop.png`, `assets/stage-phone.png`), taken from the
+page as shipped: rehearsal mode, a silent microphone with the rehearsal audience laughing after
+the first joke, at 1280x800 and 390x844, mid-way through the second joke.
+
+`python -m harness.screenshots`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from comedy import audio
+from harness import laptop
+from harness.running import launch
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+
+
+def main() -> None:
+    """Take both screenshots."""
+    from playwright.sync_api import sync_playwright
+
+    silence = Path(tempfile.mkdtemp()) / "silence.wav"
+    audio.write_wav(str(silence), np.zeros(24_000 * 60, dtype=np.int16))
+    with contextlib.contextmanager(launch)(pace=1.0, COMEDY_OPENERS="1") as running, sync_playwright() as pw:
+        server = running.rehearsal.server
+        browser = pw.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={silence}",
+            ],
+        )
+        for name, (width, height) in SIZES.items():
+            phone = width < 640
+            context = browser.new_context(
+                permissions=["microphone"],
+                viewport={"width": width, "height": height},
+                is_mobile=phone,
+                has_touch=phone,
+            )
+            context.add_init_script(laptop.room_script(server.audience_url, None, 80.0))
+            page = context.new_page()
+            page.goto(running.url)
+            page.get_by_role("button", name="Start the show").click()
+            page.wait_for_function("() => window.__engine.firstSound", timeout=30_000)
+            page.wait_for_timeout(3000)
+            page.get_by_role("button", name="Airports").click()
+            server.audience.cue("laughter", after="punchline", seed=2)
+            page.wait_for_function(
+                "() => document.querySelectorAll('#engine .lamps .lamp.on').length > 0", timeout=60_000
+            )
+            page.get_by_role("button", name="Cats").click()
+            page.wait_for_function(
+                "() => document.querySelector('#engine .captions').textContent.split(' ').length > 6",
+                timeout=60_000,
+            )
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ASSETS / f"stage-{name}.png"))
+            context.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
