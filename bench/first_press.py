@@ -29,7 +29,7 @@ from harness.sets import KEY
 
 TARGET_MS = 500.0
 PRESSES = 12
-PICKS = [("sage", "Dry"), ("ballad", "Absurd"), ("verse", "Sarcastic"), ("coral", "Dad jokes")]
+PICKS = [("sage", "dry"), ("ballad", "absurd"), ("verse", "sarcastic"), ("coral", "dad jokes")]
 PRESSED = "document.addEventListener('pointerdown', () => { window.__pressed ??= performance.now(); }, true);"
 _club = contextlib.contextmanager(launch)
 
@@ -98,7 +98,7 @@ def _measure(presses: int) -> dict[str, list[float]]:
             found["live-shaped, default voice and style (opener made at start-up)"] = [
                 _press(browser, running.url, None) for _ in range(presses)
             ]
-            fresh = [(v, s) for v in ("alloy", "ash", "echo", "shimmer") for s in ("Observational", "Dark")]
+            fresh = [(v, s) for v in ("alloy", "ash", "echo", "shimmer") for s in ("observational", "dark")]
             found["live-shaped, a voice and style just picked (no opener yet: greets)"] = [
                 _press(browser, running.url, fresh[n % len(fresh)]) for n in range(min(presses, len(fresh)))
             ]

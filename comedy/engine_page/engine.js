@@ -6,10 +6,18 @@
 // player's reports. The parts before this: state, levels, captions, player, connection, fallback,
 // capture, check; after it, the show (its button, topics, state and scorecard).
 
-async function startSound() {
-  E.ctx = new AudioContext({ latencyHint: "interactive" });
-  const ctx = E.ctx;
-  await ctx.resume(); // inside the click, as autoplay rules want
+// The socket's Worker is made when the page loads (no network, no sound): a press need not wait
+// for it to boot.
+function socketWorker() {
+  if (!E.worker) {
+    const code = URL.createObjectURL(new Blob([SOCKET_WORKER], { type: "application/javascript" }));
+    E.worker = new Worker(code);
+    E.worker.onmessage = onSocket;
+  }
+  return E.worker;
+}
+
+async function loadWorklets(ctx, speech, microphone) {
   const url = URL.createObjectURL(new Blob([WORKLETS], { type: "application/javascript" }));
   await ctx.audioWorklet.addModule(url);
   E.player = new AudioWorkletNode(ctx, "comedy-player", { numberOfInputs: 0, outputChannelCount: [1] });
@@ -18,15 +26,21 @@ async function startSound() {
   E.player.connect(E.capture, 0, 1); // what is played: the echo canceller's reference
   E.player.port.onmessage = onPlayer;
   E.capture.port.onmessage = onCapture;
-  const code = URL.createObjectURL(new Blob([SOCKET_WORKER], { type: "application/javascript" }));
-  E.worker = new Worker(code);
-  E.worker.onmessage = onSocket;
+  E.player.port.postMessage({ port: speech }, [speech]);
+  E.capture.port.postMessage({ port: microphone }, [microphone]);
+}
+
+// The sound starts: the audio context resumes (inside the click, as autoplay rules want) while the
+// worklets load and the socket opens, all at once. Speech that arrives before the player is there
+// waits in its port.
+async function startSound() {
+  E.ctx = new AudioContext({ latencyHint: "interactive" });
+  const resumed = E.ctx.resume();
   const speech = new MessageChannel();
   const microphone = new MessageChannel();
-  E.player.port.postMessage({ port: speech.port1 }, [speech.port1]);
-  E.capture.port.postMessage({ port: microphone.port1 }, [microphone.port1]);
-  E.worker.postMessage({ ports: [speech.port2, microphone.port2] }, [speech.port2, microphone.port2]);
-  await connect();
+  socketWorker().postMessage({ ports: [speech.port2, microphone.port2] }, [speech.port2, microphone.port2]);
+  E.ready = loadWorklets(E.ctx, speech.port1, microphone.port1);
+  await Promise.all([resumed, E.ready, connect()]);
 }
 
 async function start(withMicrophone) {
@@ -56,6 +70,7 @@ const unlock = () => {
     });
 };
 document.addEventListener("pointerdown", unlock, { once: true, capture: true });
+socketWorker();
 document.addEventListener("touchend", unlock, { once: true, capture: true });
 
 say("");

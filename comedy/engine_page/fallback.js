@@ -26,5 +26,5 @@ function fallBack(why) {
     if (button) button.click();
     else if (left > 0) setTimeout(() => tryClick(left - 1), 100);
   };
-  tryClick(50);
+  Promise.resolve(E.ready).then(() => tryClick(50)); // once the player is there to take the speech
 }
