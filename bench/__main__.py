@@ -1,4 +1,4 @@
-"""`python -m bench`: every benchmark, one after another, each printing its table (about 25 minutes)."""
+"""`python -m bench`: every benchmark, one after another, each printing its table (about 40 minutes)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from bench import (
     audio_path,
     browser,
     echo,
+    first_press,
     hearing,
     latency,
     laughter,
@@ -16,13 +17,14 @@ from bench import (
     opener,
     soak,
     startup,
+    think,
     throughput,
     visitors,
 )
 
 
 def main() -> None:
-    """Run all thirteen figures."""
+    """Run all fourteen figures, and the think time."""
     start = time.monotonic()
     audio_path.run()
     latency.run()
@@ -37,6 +39,8 @@ def main() -> None:
     opener.run()
     echo.run()
     hearing.run()
+    first_press.run()
+    think.run()
     print(f"\nAll benchmarks took {time.monotonic() - start:.0f} s.")
 
 
