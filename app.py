@@ -300,7 +300,10 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         **LONG,
     )
     page.topic.submit(web.tell, [page.topic, *picks], box.status, api_name="tell", **LONG)
-    page.show.submit(web.tell_from_show, picks, box.status, api_visibility="private", **LONG)
+    # every topic tapped goes through, even while the last one is still being asked for
+    page.show.submit(
+        web.tell_from_show, picks, box.status, api_visibility="private", trigger_mode="multiple", **LONG
+    )
     gr.on([c.change for c in picks], web.change, [page.topic, *picks], box.status, api_name="change", **LONG)
     page.show.stop(web.end, None, box.status, api_name="end", **LONG)
     fallback.button.click(

@@ -39,8 +39,14 @@ function onSocket(event) {
   }
 }
 
+const FIRST_TOKEN_TRIES = 8; // a tap right after the page loads can come before its stream is open
+
 async function connect() {
-  const token = await server.engine_token();
+  let token = await server.engine_token();
+  for (let tries = 1; typeof token !== "string" && !E.opened && tries < FIRST_TOKEN_TRIES; tries++) {
+    await new Promise((done) => setTimeout(done, 250));
+    token = await server.engine_token();
+  }
   if (typeof token !== "string") {
     const why = token?.refused || "no token";
     if (E.opened) throw new Error(why); // a reconnect says so, and tries again later
