@@ -15,6 +15,7 @@ import shutil
 import time
 
 from bench.report import percentile, table
+from harness.chromium import open_browser
 from harness.running import launch
 
 ANSWERS = 20
@@ -50,19 +51,6 @@ def _tell(page, topic: str) -> None:
     page.get_by_role("button", name="Tell a joke").click()
 
 
-def _browser(playwright):
-    return playwright.chromium.launch(
-        executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--autoplay-policy=no-user-gesture-required",
-        ],
-    )
-
-
 def _wait(check, timeout: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -92,7 +80,7 @@ def _measure(answers: int) -> dict[str, list[float]]:
     server = running.rehearsal.server
     try:
         with sync_playwright() as playwright:
-            browser = _browser(playwright)
+            browser = open_browser(playwright)
             engine_page = browser.new_page()
             hls_context = browser.new_context()
             hls_context.add_init_script(ENGINE_OFF)  # this page hears only Gradio's own speaker

@@ -24,6 +24,7 @@ import time
 from bench.report import percentile, table
 from comedy import models
 from comedy.rehearsal.thinking import THINK_SECONDS
+from harness.chromium import open_browser
 from harness.running import launch
 from harness.sets import KEY
 
@@ -32,20 +33,6 @@ PRESSES = 12
 PICKS = [("sage", "dry"), ("ballad", "absurd"), ("verse", "sarcastic"), ("coral", "dad jokes")]
 PRESSED = "document.addEventListener('pointerdown', () => { window.__pressed ??= performance.now(); }, true);"
 _club = contextlib.contextmanager(launch)
-
-
-def _browser(playwright):
-    return playwright.chromium.launch(
-        executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-        headless=True,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-        ],
-    )
 
 
 def _pick(page, voice: str, style: str) -> None:
@@ -84,7 +71,7 @@ def _measure(presses: int) -> dict[str, list[float]]:
     found: dict[str, list[float]] = {}
     os.environ["COMEDY_CACHE_DIR"] = tempfile.mkdtemp(prefix="comedy-bench-empty-cache-")
     with sync_playwright() as playwright:
-        browser = _browser(playwright)
+        browser = open_browser(playwright)
         with _club(pace=1.0, COMEDY_OPENERS="1") as running:
             found["rehearsal, default voice and style"] = [
                 _press(browser, running.url, None) for _ in range(presses)

@@ -158,8 +158,9 @@ class ClubApp:
         endpoint = self.endpoint(visitor, model)
         if endpoint.rehearsal:
             return None  # the house voice says it the moment it is needed
-        where = endpoint.url
-        cached = Audition(endpoint.url, endpoint.key, model, where).cached(set_up.voice, set_up.style, line)
+        cached = Audition(endpoint.url, endpoint.key, model, endpoint.url).cached(
+            set_up.voice, set_up.style, line
+        )
         if cached is None and (visitor, set_up.voice, set_up.style) not in self._openers:
             task = asyncio.create_task(self._make_opener(visitor, set_up, line, model), name="opener")
             self._openers[(visitor, set_up.voice, set_up.style)] = task

@@ -8,7 +8,6 @@ the first joke, at 1280x800 and 390x844, mid-way through the second joke.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from comedy import audio
 from harness import laptop
+from harness.chromium import open_browser
 from harness.running import launch
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -30,17 +30,7 @@ def main() -> None:
     audio.write_wav(str(silence), np.zeros(24_000 * 60, dtype=np.int16))
     with contextlib.contextmanager(launch)(pace=1.0, COMEDY_OPENERS="1") as running, sync_playwright() as pw:
         server = running.rehearsal.server
-        browser = pw.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--autoplay-policy=no-user-gesture-required",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={silence}",
-            ],
-        )
+        browser = open_browser(pw, microphone=silence)
         for name, (width, height) in SIZES.items():
             phone = width < 640
             context = browser.new_context(
