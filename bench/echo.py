@@ -25,7 +25,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ SR = SAMPLE_RATE
 FRAME = SR // 50  # the page sends 20 ms frames
 ROOM_CLIPS = Path(__file__).resolve().parents[2] / "shared" / "room-clips"
 CONDITIONS = ((-6.0, 40.0), (0.0, 80.0), (6.0, 120.0))  # coupling dB, delay ms
+MOVES_MS = 10.0  # the moving condition: the output path moves a buffer an answer (+10, +10, +10, -30)
 BELOW_DB = (0.0, 6.0, 12.0)  # how far below the comedian's echo a heckle is
 GAP_SECONDS = 1.0  # quiet between answers
 ROOM_DBFS = -65.0  # the quiet room under everything
@@ -125,8 +126,9 @@ def heckles(real: bool) -> list[np.ndarray]:
 class Run:
     """One defence in one laptop: answers go through it and the set's ear decides."""
 
-    def __init__(self, defence: Defence, laptop: Laptop) -> None:
-        self.defence, self.laptop = defence, laptop
+    def __init__(self, defence: Defence, laptop: Laptop, moves_ms: float = 0.0) -> None:
+        self.defence, self.laptop, self.moves_ms = defence, laptop, moves_ms
+        self.answers = 0
         listening = Listening()
         self.vad = vad.for_session(listening.turn_detection(), listening.noise_reduction("laptop"), 0)
         self.ear = Ear()
@@ -139,7 +141,9 @@ class Run:
     def play(self, answer: Answer, measure_echo: bool) -> list[tuple[int, str]]:
         """The answer and the gap after it; returns what the ear heard over the comedian, where."""
         played = np.concatenate([answer.played, np.zeros(int(GAP_SECONDS * SR), np.int16)]).astype(np.int16)
-        echo = self.laptop.echo(played)
+        moved = self.moves_ms * (self.answers % 4)  # as a browser's output path moves between answers
+        self.answers += 1
+        echo = replace(self.laptop, delay_ms=self.laptop.delay_ms + moved).echo(played)
         visitor = np.zeros(len(played))
         if answer.heckle is not None:
             end = min(len(played), answer.heckle_at + len(answer.heckle))
@@ -183,9 +187,11 @@ class Run:
         return heard
 
 
-def measure(make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray], shouts: dict) -> dict:
+def measure(
+    make: Callable[[], Defence], laptop: Laptop, plays: list[np.ndarray], shouts: dict, moves_ms: float = 0.0
+) -> dict:
     """One defence in one laptop: self-cuts, heckles caught per level and set of heckles, echo removed."""
-    run = Run(make(), laptop)
+    run = Run(make(), laptop, moves_ms)
     started = time.process_time()
     alone = [run.play(Answer(p), measure_echo=True) for p in plays]
     self_cuts = sum(any(kind == "speech" for _, kind in heard) for heard in alone)
@@ -289,14 +295,18 @@ def run(count: int = 20) -> dict:
     results = {}
     for name, make in (("AEC3 (server)", Canceller), ("Geigel gate (old page)", GeigelGate)):
         for coupling, delay in CONDITIONS:
-            results[(name, coupling)] = measure(make, Laptop(coupling, delay), plays, shouts)
+            results[(name, f"{coupling:+.0f} dB / {delay:.0f} ms")] = measure(
+                make, Laptop(coupling, delay), plays, shouts
+            )
+    moving = f"+0 dB / 80-110 ms, moving {MOVES_MS:.0f} ms between answers"
+    results[("AEC3 (server)", moving)] = measure(Canceller, Laptop(0.0, 80.0), plays, shouts, MOVES_MS)
     rows = []
-    for (name, coupling), r in results.items():
+    for (name, condition), r in results.items():
         for source in shouts:
             rows.append(
                 (
                     name,
-                    f"{coupling:+.0f} dB / {dict(CONDITIONS)[coupling]:.0f} ms",
+                    condition,
                     source,
                     f"{r['removed']:.1f}",
                     f"{r['self_cuts']}/{count}",

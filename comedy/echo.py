@@ -29,6 +29,7 @@ import numpy as np
 import pyaec
 from pywebrtc_audio import AudioProcessor
 
+from comedy.echo_delay import DelayTracker
 from comedy.protocol import SAMPLE_RATE
 
 BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
@@ -39,7 +40,10 @@ SETTLED_DB = 12.0  # ...and the linear filter has taken this much of it out over
 NO_ECHO_DB = 30.0  # or the microphone holds this much less than was played: no echo to learn (headphones)...
 NO_ECHO_SECONDS = 3.0  # ...over this much of the comedian's voice
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
-LINEAR_SECONDS = 0.3  # the linear filter's reach: the device's delay and the room's first 200 ms
+LINEAR_SECONDS = 0.3  # the linear filter's reach: the room's first 250 ms after the echo's start...
+LEAD_SECONDS = 0.05  # ...which sits this far in, whatever the device's delay (the reference is delayed to it)
+STEP = SAMPLE_RATE // 50  # what a page sends at a time: 20 ms
+RESTART_SECONDS = 0.3  # silence after which the device's output path may have moved
 LOSS_SECONDS = 3.0  # the linear filter's usual echo loss is its median over this much play...
 PLAYING_DBFS = -45.0  # ...counting 10 ms blocks whose reference is at least this loud
 PLAYING_POWER = 32768.0**2 * 10 ** (PLAYING_DBFS / 10)
@@ -47,6 +51,12 @@ NEAR_DB = 4.0  # a block whose loss falls this far below the usual holds someone
 VOICE_DBFS = -50.0  # ...if its linear output is this loud (the room's own noise has no loss to lose)
 VOICE_POWER = 32768.0**2 * 10 ** (VOICE_DBFS / 10)
 SMOOTHING = float(np.exp(-1 / 3))  # block energies smoothed over about 30 ms
+IN_STEP_BLOCKS = 50  # after the echo moves, the filter is in step again once four in five of this
+# many blocks of play lose within NEAR_DB of the usual...
+GOOD_DB = 18.0  # ...of the usual, or of this (a filter this good leaves the echo well under a voice)
+RELEARN_BLOCKS = (
+    300  # ...or, after this many (3 s) still short of it, the room has changed: its loss is the usual
+)
 
 
 class Cancelled(NamedTuple):
@@ -81,13 +91,33 @@ class EchoCanceller:
         self._energy = np.zeros(3)  # microphone, linear output and reference energy over a second of play
         self._energy_seconds = 0.0
         self._double_talk = DoubleTalk(self.block)
+        self._delay = DelayTracker(rate)
+        self._lead = int(LEAD_SECONDS * rate)
+        self._wary = False  # the linear filter lost less than usual lately: the echo may have moved
+        self._shift = 0  # samples the linear filter's reference is delayed by
+        self._played = np.zeros(self._delay.reach_samples, np.int16)  # the reference before this call's
         self.cpu_seconds = 0.0  # the CPU time that took (this thread's)
 
     @property
+    def learned(self) -> bool:
+        """Whether the canceller has learned the room (or found no echo to learn)."""
+        return self._aec is None or self._no_echo or self._learnt
+
+    @property
     def settled(self) -> bool:
-        """Whether the canceller has learned the room (or never had an echo to learn): until then
-        more of the comedian is left in the microphone, and in the linear output most of it."""
-        return self._aec is None or self._learnt
+        """Whether the canceller has learned the room (or never had an echo to learn) and knows
+        where the echo sits now: until then more of the comedian is left in the microphone, and in
+        the linear output most of it."""
+        return (
+            self._aec is None
+            or self._no_echo
+            or (self._learnt and not self._delay.unsure and self._double_talk.in_step)
+        )
+
+    @property
+    def delay_ms(self) -> float | None:
+        """The echo's delay from what was played to what the microphone heard (None: not found)."""
+        return None if self._delay.delay is None else self._delay.delay * 1000 / self.rate
 
     @property
     def echoing(self) -> bool:
@@ -107,10 +137,15 @@ class EchoCanceller:
         mic = np.asarray(mic, dtype=np.int16)
         if reference is not None and len(reference) != len(mic):
             raise ValueError("the reference must be as long as the microphone audio")
+        if len(mic) > STEP and (reference is not None or self.active):  # taken as a page sends it
+            steps = range(0, len(mic), STEP)
+            return _joined([self.process(mic[i : i + STEP], _part(reference, i)) for i in steps])
         if self._no_echo:
             return Cancelled(mic, mic)  # headphones: nothing to take out, and nothing to spend
         playing = reference is not None and np.max(np.abs(reference.astype(np.int32)), initial=0) > SILENT
         if playing:
+            if self._since_played >= RESTART_SECONDS * self.rate:
+                self._delay.forget_moves()
             self._since_played = 0
             self.heard_playing += len(mic) / self.rate
         elif not self.active:
@@ -148,17 +183,36 @@ class EchoCanceller:
         mic = np.concatenate([self._mic_rest, mic])
         reference = np.concatenate([self._ref_rest, reference])
         whole = len(mic) // self.block * self.block
+        moves = self._delay.moves
+        self._delay.feed(mic[:whole], reference[:whole], self._wary)
+        if self._delay.moves > moves:
+            self._double_talk.relearn()  # the filter adapted to the wrong place meanwhile
+        aligned = self._aligned(reference[:whole])
+        held = self._delay.elsewhere
+        if held:  # the echo has likely moved: the linear filter must not learn the wrong place
+            aligned = np.zeros_like(aligned)
         out = np.empty(whole, np.int16)
         linear = np.empty(whole, np.int16)
         for at in range(0, whole, self.block):
             heard, played = mic[at : at + self.block], reference[at : at + self.block]
             out[at : at + self.block] = self._aec.process(heard, played)
-            self._linear_block(heard, played, linear[at : at + self.block])
+            self._linear_block(heard, aligned[at : at + self.block], linear[at : at + self.block])
         self._mic_rest, self._ref_rest = mic[whole:], reference[whole:]
-        near = self._double_talk.near(mic[:whole], reference[:whole], linear)
+        near = self._double_talk.near(mic[:whole], reference[:whole], linear, learn=not held)
+        self._wary = bool(near.any()) or not self._double_talk.in_step
         self.seconds += whole / self.rate
         self.cpu_seconds += time.thread_time() - started
         return Cancelled(out, linear, near)
+
+    def _aligned(self, reference: np.ndarray) -> np.ndarray:
+        """The reference for the linear filter: delayed so that the echo starts `LEAD_SECONDS` into
+        the filter however far the device has moved it (AEC3 finds the delay itself)."""
+        if self._delay.delay is not None and not self._delay.unsure:
+            self._shift = min(max(0, self._delay.delay - self._lead), len(self._played))
+        history = np.concatenate([self._played, reference])
+        self._played = history[len(reference) :]
+        start = len(history) - len(reference) - self._shift
+        return history[start : start + len(reference)]
 
     def _linear_block(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray) -> None:
         """One 10 ms block through the linear canceller, straight from and into numpy's buffers
@@ -174,6 +228,24 @@ class EchoCanceller:
         )
 
 
+def _part(reference: np.ndarray | None, at: int) -> np.ndarray | None:
+    """20 ms of a reference (None: nothing played in it)."""
+    if reference is None or not np.any(reference[at : at + STEP]):
+        return None
+    return reference[at : at + STEP]
+
+
+def _joined(parts: list[Cancelled]) -> Cancelled:
+    """Consecutive outputs as one (nobody else where a part told nobody apart)."""
+    near = [p.near if p.near is not None else np.zeros(len(p.linear), bool) for p in parts]
+    nobody = all(p.near is None for p in parts)
+    return Cancelled(
+        np.concatenate([p.audio for p in parts]),
+        np.concatenate([p.linear for p in parts]),
+        None if nobody else np.concatenate(near),
+    )
+
+
 class DoubleTalk:
     """Which 10 ms blocks of the linear canceller's output hold someone besides the comedian.
 
@@ -182,6 +254,10 @@ class DoubleTalk:
     canceller's output instead: alone, the comedian comes out `loss` dB quieter (the filter's
     usual echo loss, learned while it plays); a voice the filter cannot predict comes out whole,
     so the loss falls. A block whose loss is `NEAR_DB` under the usual holds someone talking.
+
+    When playback restarts or the echo moves, the filter's loss falls too, until it has adapted:
+    it is `in_step` again once its loss is back near the usual (and the usual is not learned from
+    what it lost meanwhile).
     """
 
     def __init__(self, block: int) -> None:
@@ -190,10 +266,25 @@ class DoubleTalk:
         self._losses: deque[float] = deque(maxlen=int(LOSS_SECONDS * 100))
         self._usual: float | None = None  # the filter's usual echo loss, dB (None: not learned yet)
         self._heard = 0  # blocks of play heard
+        self._recent: deque[float] = deque(maxlen=IN_STEP_BLOCKS)  # the latest losses, while relearning
+        self._relearning = 0  # blocks of play since the filter fell out of step (0: in step)
 
-    def near(self, mic: np.ndarray, reference: np.ndarray, linear: np.ndarray) -> np.ndarray:
+    @property
+    def in_step(self) -> bool:
+        """Whether the filter's loss can be trusted: a fall in it is someone talking."""
+        return not self._relearning
+
+    def relearn(self) -> None:
+        """The echo may have moved: distrust the filter until its loss is back."""
+        if not self._relearning and self._usual is not None:
+            self._relearning, self._recent = 1, deque(maxlen=IN_STEP_BLOCKS)
+
+    def near(
+        self, mic: np.ndarray, reference: np.ndarray, linear: np.ndarray, learn: bool = True
+    ) -> np.ndarray:
         """Per sample, for whole blocks of microphone, reference and linear output: whether the
-        block holds someone besides the comedian."""
+        block holds someone besides the comedian (`learn`: whether the filter was adapting, so
+        its loss says how well it does)."""
         blocks = len(linear) // self.block
         powers = _power(np.stack([mic[: len(linear)], linear, reference[: len(linear)]]), self.block)
         heard_mic, heard_linear = self._energy
@@ -208,16 +299,39 @@ class DoubleTalk:
                 losses.append(loss)
             near[n] = usual is not None and heard_linear > VOICE_POWER and loss < usual - NEAR_DB
         self._energy = (heard_mic, heard_linear)
-        self._learn(losses)
+        if learn:
+            self._learn(losses)
         return np.repeat(near, self.block)
 
     def _learn(self, losses: list[float]) -> None:
         """The filter's usual echo loss, from the blocks it heard while the comedian played."""
+        if self._relearning:
+            self._catch_up(losses)
+            return
         before = self._heard
         self._losses.extend(losses)
         self._heard += len(losses)
         if self._heard >= 20 and (self._heard // 10 > before // 10 or self._usual is None):
             self._usual = float(np.median(self._losses))
+
+    def _catch_up(self, losses: list[float]) -> None:
+        """While out of step: back in step once the loss is back near the usual, or, after long
+        enough short of it, with its present loss as the usual (the room itself changed)."""
+        self._recent.extend(losses)
+        self._relearning += len(losses)
+        if len(self._recent) < IN_STEP_BLOCKS or self._usual is None:
+            return
+        recent = float(np.percentile(self._recent, 20))
+        if recent >= min(self._usual, GOOD_DB) - NEAR_DB:  # the echo is well under a voice again
+            if float(np.median(self._recent)) < self._usual:  # the filter is still catching up
+                self._losses.clear()
+                self._losses.extend(self._recent)
+                self._usual = float(np.median(self._recent))
+            self._relearning = 0
+        elif self._relearning >= RELEARN_BLOCKS:
+            self._losses.clear()
+            self._losses.extend(self._recent)
+            self._usual, self._relearning = float(np.median(self._recent)), 0
 
 
 def _power(pcm: np.ndarray, block: int) -> np.ndarray:

@@ -179,3 +179,16 @@ def test_the_double_talk_detector_finds_the_visitor_not_the_comedian() -> None:
     heckled = canceller.process(_mic(laptop, played, heckle.astype(np.float64), at), played)
     assert np.mean(heckled.near[at : at + len(heckle)]) > 0.3  # someone besides the comedian, there
     assert np.mean(heckled.near[: at - SAMPLE_RATE // 4]) < 0.05  # and not before they spoke
+
+
+@pytest.mark.parametrize("jump_ms", [10.0, 30.0, -20.0])
+def test_the_comedian_alone_is_never_heard_as_someone_talking_when_the_delay_jumps(jump_ms: float) -> None:
+    """A browser's output path moves by whole buffers when playback stops and starts again (seen
+    in Chromium: 143 -> 153 -> 163 -> 173 ms over a set): the next answer, on the new delay, is still
+    the comedian and nobody else."""
+    laptop, canceller, ear = _learned(0.0)
+    for n in range(3):
+        laptop = Laptop(0.0, laptop.delay_ms + jump_ms)
+        played = np.concatenate([_answer(n), np.zeros(SAMPLE_RATE // 2, np.int16)])
+        heard = _hear(laptop, canceller, ear, played, _mic(laptop, played))
+        assert not [v for v in heard if v.hearing.kind == "speech"], (n, heard)
