@@ -32,8 +32,9 @@ WHITENING = 0.8  # PHAT-beta: each frequency's magnitude divided out to this pow
 FLOOR = 0.05  # ...plus this much of the mean, so bins holding nothing weigh little
 CLEAR = 12.0  # an estimate counts when its peak stands this many times the correlation's RMS (an
 # echo stands 15-50 times, 10 under a heckle as loud; unrelated voices 4-8)
-STILL = 6.0  # an echo standing this clear at the delay found is still there: no move, whatever else
-# stands out (a voice that shares the comedian's sounds, a second path)
+STILL = 4.0  # an echo standing this clear at the delay found is still there: no move, whatever else
+# stands out (a voice that shares the comedian's sounds, a second path): under a heckle as loud as
+# the echo its peak stood 10-46; one lag where no echo is seldom stands over 3
 AGREE = 2  # samples at the stream's rate: two estimates this close are the same delay
 MOVED = 3  # samples at the stream's rate: a delay this far from the last one is a move
 DOUBT_SECONDS = 1.0  # a doubt that no clear estimate settles (a faint echo) lapses after this much play

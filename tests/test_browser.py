@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -485,7 +486,8 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
             "phones",
         ):  # until it learned the room
             _tell_with_the_microphone_on(tab, topic)
-            tab.playing(seconds=3.0)
+            with contextlib.suppress(AssertionError):  # a short joke (or one cut while the room is
+                tab.playing(seconds=3.0, timeout=15.0)  # still being learned) teaches less: tell another
             comedy_set = _open_set(club)
             canceller = comedy_set.microphone.echo
             if canceller.learned and canceller.heard_playing >= echo.SETTLING_SECONDS:
@@ -502,10 +504,19 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
         shout = laptop.at_level(audience.heckle("ash", line), _comedian_level() - below_db)
         server.audience.cue("heckle", pcm=shout, said=line)  # its transcript: the heckle's words
         tab.wait_until(lambda: len(server.truncations) > truncations, what="the heckle to cut the comedian")
+        # The heckle's turn: heard as talk at once ("heckle"), or, about one heckle in ten on laptop
+        # speakers, first taken for a laugh and known by its words a moment later ("heard late",
+        # the README's echo section); either way the comedian was cut for it.
         tab.wait_until(
-            lambda: any(t.note == "heckle" for t in comedy_set.stage.transcript[before:]),
+            lambda: any(
+                t.role == "user" and t.note in ("heckle", "heard late") and t.text.startswith(line[:20])
+                for t in comedy_set.stage.transcript[before:]
+            ),
             what=f"the heckle's turn; heard: {_heard_since(comedy_set, verdicts, before)}",
         )
+        notes = {t.item_id: t.note for t in comedy_set.stage.transcript}
+        cut, _ = list(server.truncations)[truncations]
+        assert notes.get(cut, "").startswith("heckled"), notes.get(cut)  # the joke was cut for the heckle
         assert tab.errors == []
     finally:
         tab.shot()
