@@ -108,16 +108,7 @@ class EchoCanceller:
         """Whether the canceller has learned the room (or never had an echo to learn) and knows
         where the echo sits now: until then more of the comedian is left in the microphone, and in
         the linear output most of it."""
-        return (
-            self._aec is None
-            or self._no_echo
-            or (self._learnt and not self._delay.unsure and self._double_talk.in_step)
-        )
-
-    @property
-    def delay_ms(self) -> float | None:
-        """The echo's delay from what was played to what the microphone heard (None: not found)."""
-        return None if self._delay.delay is None else self._delay.delay * 1000 / self.rate
+        return self.learned and (self._no_echo or (not self._delay.unsure and self._double_talk.in_step))
 
     @property
     def echoing(self) -> bool:
@@ -321,17 +312,19 @@ class DoubleTalk:
         self._relearning += len(losses)
         if len(self._recent) < IN_STEP_BLOCKS or self._usual is None:
             return
-        recent = float(np.percentile(self._recent, 20))
-        if recent >= min(self._usual, GOOD_DB) - NEAR_DB:  # the echo is well under a voice again
-            if float(np.median(self._recent)) < self._usual:  # the filter is still catching up
-                self._losses.clear()
-                self._losses.extend(self._recent)
-                self._usual = float(np.median(self._recent))
+        if float(np.percentile(self._recent, 20)) >= min(self._usual, GOOD_DB) - NEAR_DB:
+            if float(np.median(self._recent)) < self._usual:  # back, but the filter is still catching up
+                self._adopt_recent()
             self._relearning = 0
         elif self._relearning >= RELEARN_BLOCKS:
-            self._losses.clear()
-            self._losses.extend(self._recent)
-            self._usual, self._relearning = float(np.median(self._recent)), 0
+            self._adopt_recent()
+            self._relearning = 0
+
+    def _adopt_recent(self) -> None:
+        """The filter's usual loss is now what it has lost lately."""
+        self._losses.clear()
+        self._losses.extend(self._recent)
+        self._usual = float(np.median(self._recent))
 
 
 def _power(pcm: np.ndarray, block: int) -> np.ndarray:

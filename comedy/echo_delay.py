@@ -65,7 +65,6 @@ class DelayTracker:
         self.delay: int | None = None
         self.unsure = False
         self.elsewhere = False  # a clear estimate away from the delay awaits a second: it likely moved
-        self.estimates = 0  # clear estimates made
         self.moves = 0  # times the delay moved once found
 
     @property
@@ -111,7 +110,6 @@ class DelayTracker:
             self.unsure = self.unsure and self._doubted < DOUBT_SECONDS * self.rate
             self.elsewhere = self.elsewhere and self.unsure
             return
-        self.estimates += 1
         self._found(self._refined(coarse))
 
     def _refined(self, coarse: int) -> int:

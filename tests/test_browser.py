@@ -507,13 +507,17 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
         # The heckle's turn: heard as talk at once ("heckle"), or, about one heckle in ten on laptop
         # speakers, first taken for a laugh and known by its words a moment later ("heard late",
         # the README's echo section); either way the comedian was cut for it.
-        tab.wait_until(
-            lambda: any(
-                t.role == "user" and t.note in ("heckle", "heard late") and t.text.startswith(line[:20])
-                for t in comedy_set.stage.transcript[before:]
-            ),
-            what=f"the heckle's turn; heard: {_heard_since(comedy_set, verdicts, before)}",
-        )
+        try:
+            tab.wait_until(
+                lambda: any(
+                    t.role == "user" and t.note in ("heckle", "heard late") and t.text.startswith(line[:20])
+                    for t in comedy_set.stage.transcript[before:]
+                ),
+                what="the heckle's turn",
+            )
+        except AssertionError as timed_out:  # say what the ear made of it, as it stood then
+            heard = _heard_since(comedy_set, verdicts, before)
+            raise AssertionError(f"{timed_out}; heard: {heard}") from None
         notes = {t.item_id: t.note for t in comedy_set.stage.transcript}
         cut, _ = list(server.truncations)[truncations]
         assert notes.get(cut, "").startswith("heckled"), notes.get(cut)  # the joke was cut for the heckle
