@@ -14,14 +14,23 @@ from types import SimpleNamespace
 import gradio as gr
 
 from comedy import engine_page, models, protocol
-from comedy.audition import DEFAULT_LINE
 from comedy.choices import CHOICES, Choice
 from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.page_view import applause_meter
 from comedy.rehearsal import RehearsalThread
+from comedy.takes import BATTLE_LINE
 from comedy.venue import ClubApp
-from comedy.web import BATTLE_LINE, SHOWN, Web, mode_banner, session_capacity
+from comedy.web import (
+    FALLBACK,
+    SHOWN,
+    STREAMS,
+    TAKES,
+    Web,
+    long_event,
+    mode_banner,
+    session_capacity,
+)
 from comedy.web import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
@@ -108,7 +117,7 @@ THEME = gr.themes.Default(
     font_mono=["ui-monospace", "monospace"],
 ).set(body_text_size="17px", block_title_text_size="16px")
 DARK_JS = "() => { document.body.classList.add('dark'); }"  # the club is dark whatever the system says
-LONG = {"concurrency_limit": None}  # long-lived and per-visitor events: never queued behind others
+SHORT = {"concurrency_limit": None}  # presses: never queued behind one another, nor behind a stream
 
 
 def _choice(choice: Choice, app: ClubApp) -> gr.components.Component:
@@ -187,9 +196,8 @@ def _show(web: Web) -> SimpleNamespace:
                 buttons=[],
                 placeholder="Words appear here as you hear them.",
             )
-    # For the API (`/tell`, `/audition_one`) and the tests: a topic and a line, never shown.
+    # For the API (`/tell`) and the tests: a topic, never shown.
     page.topic = gr.Textbox(visible=False, label="Topic")
-    page.line = gr.Textbox(DEFAULT_LINE, visible=False, label="Line")
     return page
 
 
@@ -249,16 +257,21 @@ def _settings(app: ClubApp, choices: dict, page: SimpleNamespace) -> SimpleNames
 
 
 def _battle() -> SimpleNamespace:
-    """Two voices, the same bit, one after the other; the visitor votes; a leaderboard per style."""
+    """Two voices, the club's bit, one after the other; the visitor votes once both have played; a
+    leaderboard per style."""
     tab = SimpleNamespace()
     with gr.Column(elem_id="battle"):
-        gr.Markdown("## Voice battle\nTwo voices do the same bit in your style. Vote for the funnier one.")
+        gr.Markdown(
+            f"## Voice battle\nTwo voices do the same bit in your style: *\u201c{BATTLE_LINE}\u201d* "
+            "Listen to both, then vote for the funnier one."
+        )
         with gr.Row():
             tab.first = gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice")
             tab.second = gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice")
-            tab.line = gr.Textbox(BATTLE_LINE, label="The bit", scale=3)
         tab.fight = gr.Button("Battle", elem_id="battle-go")
-        tab.both = gr.Audio(label="Both, one after the other", autoplay=True, interactive=False)
+        tab.both = gr.Audio(
+            label="Both, one after the other", autoplay=True, interactive=False, elem_id="battle-both"
+        )
         with gr.Row(equal_height=True):
             with gr.Column():
                 tab.first_take = gr.Audio(label="First voice", interactive=False)
@@ -279,8 +292,11 @@ def _funnier(voice: str) -> gr.Button:
 def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace) -> None:
     style, model = choices["style"], choices["model"]
     outputs = [tab.first_take, tab.second_take, tab.both, tab.status]
-    inputs = [tab.first, tab.second, style, tab.line, model]
-    tab.fight.click(web.battle, inputs, outputs, api_name="battle", **LONG)
+    inputs = [tab.first, tab.second, style, model]
+    tab.fight.click(
+        web.battle, inputs, outputs, api_name="battle", **long_event(TAKES, web.app.settings.max_sets)
+    )
+    tab.both.stop(web.battle_played, None, tab.status, api_name="battle_played", api_visibility="private")
     tab.first_won.click(web.vote_first, None, [tab.board, tab.status], api_name="vote_first")
     tab.second_won.click(web.vote_second, None, [tab.board, tab.status], api_name="vote_second")
     gr.on([demo.load, style.change], web.leaderboard, style, tab.board, api_visibility="private")
@@ -291,29 +307,43 @@ def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace)
 def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace, box) -> None:
     picks = list(choices.values())
     fallback = page.fallback
+    sets = app.settings.max_sets
     gr.on(
         [page.show.click, fallback.mic.start_recording],
         web.start,
         picks,
         box.status,
         api_name="start",
-        **LONG,
+        **SHORT,
     )
-    page.topic.submit(web.tell, [page.topic, *picks], box.status, api_name="tell", **LONG)
+    page.topic.submit(web.tell, [page.topic, *picks], box.status, api_name="tell", **SHORT)
     # every topic tapped goes through, even while the last one is still being asked for
     page.show.submit(
-        web.tell_from_show, picks, box.status, api_visibility="private", trigger_mode="multiple", **LONG
+        web.tell_from_show, picks, box.status, api_visibility="private", trigger_mode="multiple", **SHORT
     )
-    gr.on([c.change for c in picks], web.change, [page.topic, *picks], box.status, api_name="change", **LONG)
-    page.show.stop(web.end, None, box.status, api_name="end", **LONG)
+    gr.on([c.change for c in picks], web.change, [page.topic, *picks], box.status, api_name="change", **SHORT)
+    page.show.stop(web.end, None, box.status, api_name="end", **SHORT)
     fallback.button.click(
-        web.speech_events, None, page.channel, api_name="speech_events", show_progress="hidden", **LONG
+        web.speech_events,
+        None,
+        page.channel,
+        api_name="speech_events",
+        show_progress="hidden",
+        **long_event(FALLBACK, sets),
     )
-    fallback.hls_button.click(web.speaker, None, fallback.speaker, api_name="speaker", **LONG)
+    fallback.hls_button.click(
+        web.speaker, None, fallback.speaker, api_name="speaker", **long_event(FALLBACK, sets)
+    )
     fallback.mic.stream(
-        web.hear, [fallback.mic], None, stream_every=0.1, time_limit=None, api_name="hear", **LONG
+        web.hear,
+        [fallback.mic],
+        None,
+        stream_every=0.1,
+        time_limit=None,
+        api_name="hear",
+        **long_event(FALLBACK, sets),
     )
-    fallback.mic.stop_recording(web.stop_talking, None, None, api_name="stop_talking", **LONG)
+    fallback.mic.stop_recording(web.stop_talking, None, None, api_name="stop_talking", **SHORT)
     # A long-running Space outlives a shutdown date: each page load lists the models of that day.
     demo.load(
         lambda: gr.Dropdown(choices=models.choices(also=app.settings.model)),
@@ -334,14 +364,18 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         "show": page.news,
         "download": page.download,
     }
-    demo.load(
+    # The show's stream opens with the press that starts a set (a newer one replaces it): a page
+    # with no show holds no slot of the queue.
+    gr.on(
+        [page.show.click, page.show.submit, fallback.mic.start_recording],
         web.updates,
         None,
         [shown[name] for name in SHOWN],
         api_name="updates",
         api_visibility="private",
         show_progress="hidden",
-        **LONG,
+        trigger_mode="multiple",
+        **long_event(STREAMS, sets),
     )
     barges.change(None, None, None, js=FLUSH_JS)
     box.save.click(
@@ -352,9 +386,13 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         concurrency_limit=app.settings.saves_at_once,
         concurrency_id="save",
     )
-    preview_in = [choices["voice"], choices["style"], page.line, choices["model"]]
+    preview_in = [choices["voice"], choices["style"], choices["model"]]
     box.preview.click(
-        web.audition_one, preview_in, [box.preview_audio, box.preview_said], api_name="audition_one", **LONG
+        web.audition_one,
+        preview_in,
+        [box.preview_audio, box.preview_said],
+        api_name="audition_one",
+        **long_event(TAKES, sets),
     )
 
 

@@ -18,9 +18,11 @@ class ClubFull(RuntimeError):
 class Club:
     """The sets of one app process, one per browser tab, and the one gate to its seats.
 
-    A seat is anything that holds a Realtime session for a visitor: their set, or a voice audition
-    being recorded. A visitor holds at most one seat (their set and their audition share it), and
-    a seat is held only while connected: a set that fails to connect gives its seat back.
+    A seat is a Realtime session held for a visitor: their set, or a voice take being recorded
+    (`max_sets` of them at once in all). A visitor records one take at a time, none while their
+    show is on (`comedy.venue`); a Start while their take is still recording takes a second seat
+    for those seconds. A seat is held only while connected: a set that fails to connect gives its
+    seat back.
     """
 
     def __init__(self, max_sets: int = 20) -> None:
@@ -41,6 +43,10 @@ class Club:
         """The visitors holding a seat now."""
         return {v for v, s in self.sets.items() if not s.closed} | self._auditioning
 
+    def seats(self) -> int:
+        """The seats held now: open sets and takes being recorded."""
+        return sum(1 for s in self.sets.values() if not s.closed) + len(self._auditioning)
+
     @property
     def leaving(self) -> int:
         """Tabs that closed while one of their streams is still winding down."""
@@ -50,9 +56,8 @@ class Club:
         """Whether the visitor has a stream open (their page is there)."""
         return visitor in self._listening
 
-    def _check_seat(self, visitor: str) -> None:
-        seated = self.seated()
-        if visitor not in seated and len(seated) >= self.max_sets:
+    def _check_seat(self) -> None:
+        if self.seats() >= self.max_sets:
             raise ClubFull("The club is full, try again in a minute.")
 
     async def seat(self, visitor: str, make: Callable[[], ComedySet]) -> ComedySet:
@@ -62,10 +67,9 @@ class Club:
         """
         found = self.get(visitor)
         if found is None:
-            self._check_seat(visitor)
+            self._check_seat()
             self.sets[visitor] = found = make()
-            if (arrival := self._arrivals.get(visitor)) is not None:
-                arrival.set()
+            self._arrived(visitor)
         try:
             await found.start()
         except BaseException:
@@ -80,23 +84,47 @@ class Club:
         """Hold a seat while an audition take is recorded; one take at a time per visitor."""
         if visitor in self._auditioning:
             raise ClubFull("A take is being recorded for you already: one at a time, please.")
-        self._check_seat(visitor)
+        self._check_seat()
         self._auditioning.add(visitor)
         try:
             yield
         finally:
             self._auditioning.discard(visitor)
 
+    def _arrived(self, visitor: str) -> None:
+        """Wake what waits for the visitor's next set (it is seated, or their tab closed)."""
+        if (arrival := self._arrivals.pop(visitor, None)) is not None:
+            arrival.set()
+
+    async def arrival(
+        self, visitor: str, seconds: float, stop: asyncio.Event | None = None
+    ) -> ComedySet | None:
+        """The visitor's open set, waiting up to `seconds` for one to be seated (None: none came,
+        or `stop` was set first)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while (found := self.get(visitor)) is None and not (stop and stop.is_set()):
+                    waits = [
+                        asyncio.ensure_future(self._arrivals.setdefault(visitor, asyncio.Event()).wait())
+                    ]
+                    if stop is not None:
+                        waits.append(asyncio.ensure_future(stop.wait()))
+                    try:
+                        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        for wait in waits:
+                            wait.cancel()
+                return found
+        return None
+
     async def sets_of(self, visitor: str) -> AsyncIterator[ComedySet]:
         """Each set the visitor opens, one after another, until their tab closes."""
         self._listening[visitor] = self._listening.get(visitor, 0) + 1
         try:
             while visitor not in self._left:
-                arrival = self._arrivals.setdefault(visitor, asyncio.Event())
-                arrival.clear()
                 found = self.get(visitor)
                 if found is None:  # woken when a set is seated (an opener plays at once) or the tab left
-                    await arrival.wait()
+                    await self._arrivals.setdefault(visitor, asyncio.Event()).wait()
                     continue
                 yield found
                 await found.finished.wait()  # the caller stopped listening to it early: until it ends
@@ -115,11 +143,10 @@ class Club:
             self.ended.pop(visitor, None)
             if visitor in self._listening:
                 self._left.add(visitor)
-                if (arrival := self._arrivals.get(visitor)) is not None:
-                    arrival.set()  # its streams waiting for a set stop waiting
+            self._arrived(visitor)  # its streams waiting for a set stop waiting
         found = self.sets.pop(visitor, None)
         if found is not None:
-            await found.close(reason)
-            if not left:
+            if not left:  # kept before it closes: its page's stream saves it the moment it is closed
                 self.ended[visitor] = found
+            await found.close(reason)
         return found

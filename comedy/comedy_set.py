@@ -261,6 +261,10 @@ class ComedySet:
         if not self.closed and (problem := self.microphone.take(rate, samples, reference)):
             self._say(error=problem)
 
+    def problem(self, words: str) -> None:
+        """Something the visitor should know went wrong (said on the page, the set goes on)."""
+        self._say(error=words)
+
     async def _send_microphone(self) -> None:
         while True:
             chunk = await self.microphone.next()

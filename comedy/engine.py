@@ -24,6 +24,7 @@ import base64
 import contextlib
 import itertools
 import json
+import logging
 import math
 import secrets
 import time
@@ -39,10 +40,12 @@ from comedy import page_wire
 from comedy.actions import Caption, EndOfAnswer, Play
 from comedy.club import Club
 from comedy.comedy_set import ComedySet
-from comedy.pacing import Pace
+from comedy.pacing import FrameGate, Pace
+from comedy.pages import Pages
 from comedy.protocol import SAMPLE_RATE
 from comedy.speech_port import Cut, CutHeard, Landed, Piece, Played, Scheduled, Started
 
+log = logging.getLogger(__name__)
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
 VISITOR_MINTS, VISITOR_MINT_RATE = 5, 0.5  # a visitor's tokens: five in a row, then one each 2 s
@@ -138,6 +141,12 @@ def microphone_frame(mic: np.ndarray, reference: np.ndarray | None = None) -> by
     if reference is not None:
         body.append(np.asarray(reference).astype("<i2").tobytes())
     return bytes([channels, 0]) + b"".join(body)
+
+
+def frame_samples(frame: bytes) -> int:
+    """How many samples a microphone frame holds per channel (read off its length and header)."""
+    channels = frame[0] if frame and frame[0] in (MIC_ONLY, WITH_REFERENCE) else MIC_ONLY
+    return max(0, len(frame) - 2) // (2 * channels)
 
 
 def read_microphone_frame(frame: bytes) -> tuple[np.ndarray, np.ndarray | None]:
@@ -246,8 +255,11 @@ def same_origin(headers: Mapping[str, str]) -> bool:
 class Engine:
     """The engine's sockets: which visitor each belongs to, and the adapter between it and the set."""
 
-    def __init__(self, club: Club, tokens: Tokens | None = None, max_sockets: int = MAX_SOCKETS) -> None:
+    def __init__(
+        self, club: Club, pages: Pages, tokens: Tokens | None = None, max_sockets: int = MAX_SOCKETS
+    ) -> None:
         self.club = club
+        self.pages = pages
         self.tokens = tokens or Tokens()
         self.max_sockets = max_sockets
         self.sockets: dict[str, WebSocket] = {}
@@ -269,9 +281,9 @@ class Engine:
         return WebSocketRoute(PATH, self.serve)
 
     def mint(self, visitor: str) -> str:
-        """A token for the visitor's socket: only while their page is open (its update stream is
-        there) or they hold a seat; TooManyTokens otherwise, or when they ask too often."""
-        if not self.club.listening(visitor) and self.club.get(visitor) is None:
+        """A token for the visitor's socket: only while their page is open (its heartbeat is there)
+        or they hold a seat; TooManyTokens otherwise, or when they ask too often."""
+        if visitor not in self.pages and self.club.get(visitor) is None:
             raise TooManyTokens("The audio engine connects from an open page only: reload the page.")
         return self.tokens.mint(visitor)
 
@@ -320,6 +332,7 @@ class Engine:
 
     async def _listen(self, visitor: str, websocket: WebSocket) -> None:
         """Microphone frames and the player's reports, into the visitor's set."""
+        gate, told = FrameGate(SAMPLE_RATE), set()
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -330,6 +343,13 @@ class Engine:
                 if len(frame) > MAX_FRAME_BYTES:  # the server's own limit refuses these first
                     await websocket.close(TOO_BIG, "a microphone frame is at most one second")
                     return
+                if problem := gate.refuse(frame_samples(frame)):  # before any work on it
+                    if problem not in told:
+                        told.add(problem)
+                        log.info("engine socket of %s: %s", visitor[:8], problem)
+                        if comedy_set is not None:
+                            comedy_set.problem(problem)
+                    continue
                 if comedy_set is not None:
                     with contextlib.suppress(ValueError):  # a malformed frame is dropped, as before
                         comedy_set.receive(SAMPLE_RATE, *read_microphone_frame(frame))

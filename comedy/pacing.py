@@ -40,3 +40,26 @@ class Pace:
             return True
         self.dropped += seconds
         return False
+
+
+MIN_FRAME_SECONDS = 0.01  # a microphone frame shorter than this is refused (the page sends 20 ms)
+FRAMES_PER_SECOND = 60.0  # frames a socket may send a second (the page sends 50)...
+FRAME_BURST = 50.0  # ...plus this many (a tab held up that catches up)
+SHORT_FRAME = "The microphone sent frames shorter than 10 ms: they were dropped."
+TOO_MANY_FRAMES = "The microphone sent more frames a second than a microphone does: the excess was dropped."
+
+
+class FrameGate:
+    """One socket's microphone frames, counted as frames (each costs the server a frame's work
+    however short it is): too short, or too many a second, and a frame is dropped before any work."""
+
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.least = round(rate * MIN_FRAME_SECONDS)
+        self._pace = Pace(FRAMES_PER_SECOND, FRAME_BURST, clock)
+        self.dropped = 0
+
+    def refuse(self, samples: int) -> str | None:
+        """Why a frame of `samples` (per channel) is dropped; None: it is taken."""
+        problem = SHORT_FRAME if samples < self.least else None if self._pace.take(1) else TOO_MANY_FRAMES
+        self.dropped += problem is not None
+        return problem

@@ -18,6 +18,7 @@ import numpy as np
 
 from comedy import audio, endpoint, pricing, prompts, recording, redaction, room, speech, stored_prompt
 from comedy.audition import TAKE_TOKENS, Audition
+from comedy.ballots import Ballots
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.choices import HANDS_FREE
 from comedy.club import Club, ClubFull
@@ -26,13 +27,18 @@ from comedy.config import Settings
 from comedy.endpoint import Endpoint, Limits, Opener
 from comedy.engine import Engine
 from comedy.house import voice
+from comedy.pages import Pages
 from comedy.protocol import SAMPLE_RATE, VOICES
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
+from comedy.takes import Takes
 from comedy.votes import Votes
 
 log = logging.getLogger("comedy.app")
 EXPIRE_EVERY = 30.0  # seconds between two looks for visitors who left without saying so
+HOUSE = "the-house"  # who asks for the house's own takes (the default opener, at start-up)
+NO_PAGE = "Open the club's page to hear a new voice."
+SHOW_ON = "Your show is on: a voice nobody has heard yet is made once the show is over."
 
 
 def _warm_up() -> None:
@@ -63,6 +69,7 @@ class ClubApp:
         self.settings = settings
         self.rehearsal = rehearsal
         self.club = Club(settings.max_sets)
+        self.pages = Pages()  # the visitors whose page is open (its heartbeat), and their streams
         self.visitor_keys: dict[str, str] = {}  # a visitor's own key, for their tab only
         self.prices = pricing.price_table()
         self.budget = Budget(settings.max_set_usd, settings.max_day_usd)  # the owner's key only
@@ -71,9 +78,10 @@ class ClubApp:
         self._takes: dict[str, asyncio.Task] = {}  # each visitor's audition take being recorded
         self.last_seen: dict[str, float] = {}  # when each visitor last did something (monotonic)
         self.votes = Votes()  # the voice battle's ballot box, under the cache folder
-        self._battles: dict[str, tuple[str, str, str]] = {}  # each visitor's battle awaiting a vote
-        self._openers: dict[tuple[str, str, str], asyncio.Task] = {}  # openers being made
-        self.engine = Engine(self.club)
+        self.ballots = Ballots()  # who may vote on which battle
+        self.takes = Takes()  # the takes being made now, one session each however many ask
+        self._openers: dict[str, asyncio.Task] = {}  # each visitor's opener being made (one at a time)
+        self.engine = Engine(self.club, self.pages)
         redaction.remember(settings.api_key)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all
         # (and never sent once OpenAI has ended stored prompts).
@@ -151,19 +159,22 @@ class ClubApp:
     def prepare_opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Path | None:
         """Where this voice and style's opener is kept; None, and made in the background (on
         `visitor`'s allowance), when it is not there yet: at start-up for the house's choices, and
-        when a visitor picks new ones, so their Start plays at once."""
+        when a visitor with an open page picks new ones, so their Start plays at once (one opener
+        at a time per visitor; one take for everyone who asks for it)."""
         if not self.settings.openers:
             return None
         line = prompts.opener(set_up.style)
         endpoint = self.endpoint(visitor, model)
         if endpoint.rehearsal:
             return None  # the house voice says it the moment it is needed
-        cached = Audition(endpoint.url, endpoint.key, model, endpoint.url).cached(
-            set_up.voice, set_up.style, line
+        auditioner = Audition(endpoint.url, endpoint.key, model, endpoint.url)
+        cached = auditioner.cached(set_up.voice, set_up.style, line)
+        wanted = cached is None and not self.takes.making(
+            auditioner.path_for(set_up.voice, set_up.style, line)
         )
-        if cached is None and (visitor, set_up.voice, set_up.style) not in self._openers:
+        if wanted and visitor not in self._openers and (visitor == HOUSE or visitor in self.pages):
             task = asyncio.create_task(self._make_opener(visitor, set_up, line, model), name="opener")
-            self._openers[(visitor, set_up.voice, set_up.style)] = task
+            self._openers[visitor] = task
         return cached
 
     async def _make_opener(self, visitor: str, set_up: prompts.SetUp, line: str, model: str) -> None:
@@ -172,11 +183,12 @@ class ClubApp:
         except (ClubFull, RealtimeError) as exc:
             log.info("no opener made for %s/%s: %s", set_up.voice, set_up.style, exc)
         finally:
-            self._openers.pop((visitor, set_up.voice, set_up.style), None)
+            self._openers.pop(visitor, None)
 
     async def audition_take(self, visitor: str, voice: str, style: str, line: str, model: str) -> Audition:
-        """A voice saying the line: from the cache at once, else recorded on a seat, within the
-        visitor's allowance; the Audition says which (`hits`) and holds the take (`took`)."""
+        """A voice saying one of the club's lines: from the cache at once, else recorded once for
+        everyone who asks meanwhile, on the first asker's seat and allowance (their page open, no
+        show of theirs on); the Audition says which (`hits`) and holds the take (`took`)."""
         self.seen(visitor)
         endpoint = self.endpoint(visitor, model)
         where = "rehearsal" if endpoint.rehearsal else endpoint.url
@@ -185,6 +197,23 @@ class ClubApp:
         )
         if auditioner.cached(voice, style, line) is not None:
             return auditioner
+        path = auditioner.path_for(voice, style, line)
+        if not self.takes.making(path):  # this visitor would make it: may they?
+            if visitor != HOUSE and visitor not in self.pages:
+                raise ClubFull(NO_PAGE)
+            if self.club.get(visitor) is not None:
+                raise ClubFull(SHOW_ON)
+        await self.takes.shared(path, lambda: self._record(visitor, auditioner, voice, style, line, model))
+        if not path.exists():
+            raise RealtimeError("The take was made but could not be kept: try again.")
+        auditioner.took = path
+        return auditioner
+
+    async def _record(
+        self, visitor: str, auditioner: Audition, voice: str, style: str, line: str, model: str
+    ) -> None:
+        """Record a take on a seat of the visitor's, within their allowance."""
+        endpoint = self.endpoint(visitor, model)
         prices = pricing.prices_for(model, self.prices)
         allowance = self.allowance(visitor, endpoint)
         worst = worst_answer_usd(prices, Context(), TAKE_TOKENS)
@@ -204,7 +233,6 @@ class ClubApp:
                     if allowance is not None:
                         for usage in auditioner.usages:
                             allowance.spend(pricing.usage_cost(usage, prices))
-        return auditioner
 
     @staticmethod
     @contextlib.contextmanager
@@ -247,20 +275,23 @@ class ClubApp:
             redaction.remember(key)
             self.visitor_keys[visitor] = key
 
-    def battle_heard(self, visitor: str, style: str, first: str, second: str) -> None:
-        """The visitor heard two voices do the same bit: they may now vote, once."""
+    def battle_served(self, visitor: str, style: str, first: str, second: str, seconds: float) -> None:
+        """The visitor was given two voices doing the same bit, `seconds` long together: once their
+        page has played both through, they may vote."""
         self.seen(visitor)
-        self._battles[visitor] = (style, first, second)
+        self.ballots.served(visitor, style, first, second, seconds)
+
+    def battle_played(self, visitor: str) -> bool:
+        """The visitor's page played the battle through; whether their vote is open now."""
+        return self.ballots.played(visitor)
 
     async def vote(self, visitor: str, first_won: bool) -> tuple[str, str]:
-        """The visitor's vote on the battle they heard: (style, winner). One vote per battle."""
-        battle = self._battles.pop(visitor, None)
-        if battle is None:
-            raise ValueError("Hear a battle first: one vote per battle.")
-        style, first, second = battle
-        winner, loser = (first, second) if first_won else (second, first)
-        await asyncio.to_thread(self.votes.vote, style, winner, loser)
-        return style, winner
+        """The visitor's vote on the battle they heard: (style, winner). ValueError in words when
+        they have none to cast (`comedy.ballots`)."""
+        ballot = self.ballots.cast(visitor)
+        winner, loser = (ballot.first, ballot.second) if first_won else (ballot.second, ballot.first)
+        await asyncio.to_thread(self.votes.vote, ballot.style, winner, loser)
+        return ballot.style, winner
 
     async def leave(self, visitor: str, reason: str = "The visitor left") -> None:
         """Drop everything the app kept for a visitor who is gone: their set, audition take, key,
@@ -270,7 +301,7 @@ class ClubApp:
             take.cancel()
         await self.engine.forget(visitor)
         self.use_key(visitor, None)
-        self._battles.pop(visitor, None)
+        self.ballots.forget(visitor)
         for path in self._saved.pop(visitor, []):
             path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):
@@ -285,10 +316,11 @@ class ClubApp:
         gone = [
             v
             for v in known
-            if not self.club.listening(v) and now - self.last_seen.get(v, 0.0) > age and v not in self._takes
+            if v not in self.pages and now - self.last_seen.get(v, 0.0) > age and v not in self._takes
         ]
         for visitor in gone:
             await self.leave(visitor, "Forgotten: no page open")
+        self.ballots.new_day(dt.datetime.now(dt.UTC).date())
         return gone
 
     @contextlib.asynccontextmanager
@@ -310,7 +342,7 @@ class ClubApp:
         warming = asyncio.create_task(asyncio.to_thread(_warm_up), name="warm-the-ear")
         warming_voices = None
         if self.settings.openers:  # the first Start of the day plays at once
-            self.prepare_opener("the-house", prompts.SetUp(), self.settings.model)
+            self.prepare_opener(HOUSE, prompts.SetUp(), self.settings.model)
             if self.settings.rehearsal:  # every voice and style, once: no Start waits for one
                 warming_voices = asyncio.create_task(asyncio.to_thread(_warm_openers), name="warm-openers")
         task = asyncio.create_task(expire_forever(), name="forget-visitors")

@@ -14,15 +14,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
+from starlette.middleware import Middleware
 
 from comedy import audio, gradio_speech, models, page_view, pricing, prompts, protocol, recording, redaction
-from comedy.audition import DEFAULT_LINE, one_after_another
+from comedy.audition import one_after_another
 from comedy.choices import HANDS_FREE, NOT_PROMPT
 from comedy.club import ClubFull
 from comedy.comedy_set import ComedySet
@@ -30,17 +32,21 @@ from comedy.engine import TooManyTokens, speech_message, take_report
 from comedy.engine import speech as engine_speech
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.page_view import status_line
+from comedy.pages import Pages, Stream
 from comedy.realtime import RealtimeError
+from comedy.takes import BATTLE_LINE, PREVIEW_LINE
 from comedy.uploads import keep_files_for
 from comedy.venue import ClubApp
 
 SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
+PAGE_WAIT_SECONDS = 5.0  # a stream waits this long for its page's heartbeat (a page opens it on load)
+SET_WAIT_SECONDS = 10.0  # the show's stream waits this long for the set its press starts
+HEARTBEAT = re.compile(r"/gradio_api/heartbeat/([^/]+)/?$")  # the route a page holds open while it lives
+SHORT_SLOTS = 40  # jobs at once for the short events, beside the long ones' slots
+STREAMS, FALLBACK, TAKES = "streams", "fallback", "takes"  # the long events' kinds (`slots`)
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
-
-
-BATTLE_LINE = "My therapist says I have trouble with commitment. We've been seeing each other for six years."
 
 
 def playable(take: Path) -> tuple[int, object]:
@@ -189,49 +195,72 @@ class Web:
 
     async def speech_events(self, request: gr.Request) -> AsyncIterator[str]:
         """Where the engine's socket cannot open: the same speech over Gradio's own event stream,
-        into the engine's player in the page."""
-        async for comedy_set in self.app.club.sets_of(request.session_hash):
+        into the engine's player in the page (one such stream per open page)."""
+        async for comedy_set, stream in self._streamed(request.session_hash, "speech_events"):
             comedy_set.heard_through("Gradio's event stream (the engine's socket is blocked)")
-            async for piece in engine_speech(comedy_set):
+            async for piece in stream.until_stopped(engine_speech(comedy_set)):
                 yield speech_message(piece)
 
     async def speaker(self, request: gr.Request) -> AsyncIterator[bytes]:
-        """Gradio's streamed audio player: one long-lived stream per tab, every set the visitor starts."""
-        async for comedy_set in self.app.club.sets_of(request.session_hash):
+        """Gradio's streamed audio player: one long-lived stream per open page, every set the
+        visitor starts."""
+        async for comedy_set, stream in self._streamed(request.session_hash, "speaker"):
             comedy_set.heard_through("Gradio's audio (slower)")
-            async for chunk in gradio_speech.chunks(comedy_set):
+            async for chunk in stream.until_stopped(gradio_speech.chunks(comedy_set)):
                 yield audio.wav_bytes(chunk)
 
+    async def _streamed(self, visitor: str, kind: str) -> AsyncIterator[tuple[ComedySet, Stream]]:
+        """Each set the visitor opens, for a stream of `kind` that lives while their page is open
+        and no newer one of its kind replaces it."""
+        if not await self.app.pages.wait_open(visitor, PAGE_WAIT_SECONDS):
+            return
+        with self.app.pages.stream(visitor, kind) as stream:
+            async for comedy_set in stream.until_stopped(self.app.club.sets_of(visitor)):
+                yield comedy_set, stream
+
     async def updates(self, request: gr.Request) -> AsyncIterator[list]:
-        """One long-lived stream per tab: the transcript (as it is heard), status, meters and the
-        show's news reach the page when they change (pushed, not polled), for each set the visitor
-        opens until the tab closes; the set's download once it is over."""
-        async for comedy_set in self.app.club.sets_of(request.session_hash):
-            last: dict[str, object] = {}
-            seen = None
-            while True:
-                stage = comedy_set.stage
-                now = (stage.version, sum(stage.speaker.played.values()), comedy_set.closed)
-                if now != seen:
-                    seen, values = now, shown(comedy_set)
-                    if comedy_set.closed:
-                        values["download"] = await asyncio.to_thread(self.app.save_set, request.session_hash)
-                    changed = {k: v for k, v in values.items() if k not in last or not _same(last[k], v)}
-                    last.update(changed)
-                    yield [changed[name] if name in changed else gr.skip() for name in SHOWN]
-                    await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
-                    continue
-                if comedy_set.closed:
-                    break
-                await comedy_set.news.wait(UPDATE_EVERY if stage.speaker.unheard() else 1.0)
+        """The show's stream, from the press that starts it: the transcript (as it is heard),
+        status, meters and the show's news reach the page when they change (pushed, not polled),
+        until the set is over and its download is there. One per open page (a newer one replaces
+        it); none for a page that is not open, none waiting long for a set that never comes."""
+        visitor = request.session_hash
+        if not await self.app.pages.wait_open(visitor, PAGE_WAIT_SECONDS):
+            return
+        with self.app.pages.stream(visitor, "updates") as stream:
+            comedy_set = await self.app.club.arrival(visitor, SET_WAIT_SECONDS, stream.stopped)
+            if comedy_set is None:
+                return
+            async for values in stream.until_stopped(self._updates_of(comedy_set, visitor)):
+                yield values
+
+    async def _updates_of(self, comedy_set: ComedySet, visitor: str) -> AsyncIterator[list]:
+        """What changed in the page's view of one set, as it changes, to its download."""
+        last: dict[str, object] = {}
+        seen = None
+        while True:
+            stage = comedy_set.stage
+            now = (stage.version, sum(stage.speaker.played.values()), comedy_set.closed)
+            if now != seen:
+                seen, values, over = now, shown(comedy_set), comedy_set.closed
+                if over:
+                    values["download"] = await asyncio.to_thread(self.app.save_set, visitor)
+                changed = {k: v for k, v in values.items() if k not in last or not _same(last[k], v)}
+                last.update(changed)
+                yield [changed[name] if name in changed else gr.skip() for name in SHOWN]
+                if over:
+                    return
+                await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
+                continue
+            await comedy_set.news.wait(UPDATE_EVERY if stage.speaker.unheard() else 1.0)
 
     # --- a voice's preview (the settings)
 
-    async def audition_one(self, request: gr.Request, voice: str, style: str, line: object, model: str):
-        """One voice says the line (its preview): the take, and what happened in words."""
-        line = prompts.visitor_line(line) or DEFAULT_LINE
+    async def audition_one(self, request: gr.Request, voice: str, style: str, model: str):
+        """One voice says the club's preview line: the take, and what happened in words."""
+        if voice not in protocol.VOICES:
+            return gr.skip(), "Pick one of the voices."
         try:
-            auditioner = await self.app.audition_take(request.session_hash, voice, style, line, model)
+            auditioner = await self.app.audition_take(request.session_hash, voice, style, PREVIEW_LINE, model)
         except (ClubFull, RealtimeError) as exc:
             return gr.skip(), refused(exc)
         where = "from the cache" if auditioner.hits else "new take"
@@ -239,24 +268,30 @@ class Web:
 
     # --- the voice battle
 
-    async def battle(
-        self, request: gr.Request, first: str, second: str, style: str, line: object, model: str
-    ):
-        """Two voices do the same bit, one after the other; then the visitor may vote."""
-        line = prompts.visitor_line(line) or BATTLE_LINE
+    async def battle(self, request: gr.Request, first: str, second: str, style: str, model: str):
+        """Two voices do the club's bit, one after the other; once both have played, the visitor
+        may vote."""
         if first == second or first not in protocol.VOICES or second not in protocol.VOICES:
             return gr.skip(), gr.skip(), gr.skip(), "Pick two different voices."
         takes: list[Path] = []
         for voice in (first, second):
             try:
-                auditioner = await self.app.audition_take(request.session_hash, voice, style, line, model)
+                auditioner = await self.app.audition_take(
+                    request.session_hash, voice, style, BATTLE_LINE, model
+                )
             except (ClubFull, RealtimeError) as exc:
                 return gr.skip(), gr.skip(), gr.skip(), refused(exc, f"{voice}: ")
             takes.append(auditioner.took)
-        self.app.battle_heard(request.session_hash, style, first, second)
-        both = (protocol.SAMPLE_RATE, one_after_another(takes))
-        said = f"{first}, then {second}, in a {style} style. Who did it better? Vote below."
-        return playable(takes[0]), playable(takes[1]), both, said
+        both = one_after_another(takes)
+        self.app.battle_served(request.session_hash, style, first, second, len(both) / protocol.SAMPLE_RATE)
+        said = f"{first}, then {second}, in a {style} style. Who did it better? Vote once both have played."
+        return playable(takes[0]), playable(takes[1]), (protocol.SAMPLE_RATE, both), said
+
+    async def battle_played(self, request: gr.Request) -> str:
+        """The page played both takes of the battle through: the vote opens."""
+        if self.app.battle_played(request.session_hash):
+            return "Both voices have played: who did it better? Vote below."
+        return gr.skip()
 
     async def vote_first(self, request: gr.Request) -> tuple:
         """The first voice won."""
@@ -270,7 +305,7 @@ class Web:
         try:
             style, winner = await self.app.vote(request.session_hash, first_won)
         except ValueError as exc:
-            return gr.skip(), str(exc)
+            return gr.skip(), str(exc)  # no vote to cast: said, and the board stays as it is
         return await self.leaderboard(
             style
         ), f"Your vote for {winner} is in: see the {style} leaderboard below."
@@ -349,6 +384,38 @@ async def _session_of(request) -> str:
     return str(body["session_hash"])
 
 
+class Heartbeats:
+    """ASGI middleware: each page's heartbeat (Gradio's `/heartbeat/{session}` request, held open
+    while the tab lives, by the page and by `gradio_client` alike) counted into the club's pages."""
+
+    def __init__(self, app, pages: Pages) -> None:
+        self.app, self.pages = app, pages
+
+    async def __call__(self, scope, receive, send) -> None:
+        found = HEARTBEAT.search(scope.get("path", "")) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        self.pages.opened(found[1])
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.pages.closed(found[1])
+
+
+def slots(max_sets: int) -> dict[str, int]:
+    """The queue's slots for each kind of long event: the show's streams (one per seated visitor,
+    and its download after), Gradio's fallback audio and voice takes being recorded. Gradio runs
+    `SHORT_SLOTS` more jobs at once, which only the short events (Start, a topic, End) can use:
+    however many streams anyone holds, a press is answered."""
+    return {STREAMS: 2 * max_sets + 10, FALLBACK: max_sets + 5, TAKES: max_sets}
+
+
+def long_event(kind: str, max_sets: int) -> dict:
+    """The queue's options for a long event of `kind` (`slots`)."""
+    return {"concurrency_id": kind, "concurrency_limit": slots(max_sets)[kind]}
+
+
 def session_capacity(max_sets: int) -> int:
     """Sessions whose page state Gradio keeps: every open tab, with room for many that closed."""
     return max(50, 25 * max_sets)
@@ -379,17 +446,18 @@ def lifespan(app: ClubApp) -> Callable:
 def launch_options(app: ClubApp, css: str = "") -> dict:
     """What `demo.launch` needs for this app.
 
-    Gradio's queue runs at most `max_threads` jobs at once, long-lived ones included, and every
-    visitor holds two for the whole set (the speaker stream and the microphone stream): the
-    default of 40 would turn the 21st visitor away in silence. Uploaded files older than
+    Gradio's queue runs at most `max_threads` jobs at once, long-lived ones included: the long
+    events' slots (`slots`) and `SHORT_SLOTS` beside them. Each page's heartbeat is counted
+    (`Heartbeats`): a stream runs for an open page only. Uploaded files older than
     `COMEDY_KEEP_FILES_SECONDS` are deleted. Gradio keeps a copy of the page's config for every
     session it has seen (about 0.1-0.2 MB each, 10,000 sessions by default): the club keeps the
     25 sessions per set allowed at once that were used last, which bounds memory on a busy Space.
     """
     return {
         "css": css,
-        "max_threads": max(40, 3 * app.settings.max_sets + 20),
+        "max_threads": sum(slots(app.settings.max_sets).values()) + SHORT_SLOTS,
         "app_kwargs": {
+            "middleware": [Middleware(Heartbeats, pages=app.pages)],
             "lifespan": lifespan(app),  # the upload sweep; visitors who left unseen are forgotten
             "routes": [app.engine.route()],  # the engine's WebSocket, on Gradio's own app
         },

@@ -76,7 +76,7 @@ class Visitor:
         self.playlist_url: str | None = None
         self._reader: asyncio.Task | None = None
         self._heartbeat: asyncio.Task | None = None
-        self._page_open = False
+        self._beating = asyncio.Event()  # the heartbeat's first word came: the server counts the page open
         self._streaming = False
         self._arrived = asyncio.Event()
 
@@ -100,7 +100,7 @@ class Visitor:
         url = f"{self.base}/gradio_api/heartbeat/{self.session_hash}"
         async with httpx.AsyncClient(timeout=None) as beat, beat.stream("GET", url) as stream:
             async for _ in stream.aiter_lines():
-                pass
+                self._beating.set()
 
     def fn_index(self, api_name: str) -> int:
         """The dependency index behind an api_name."""
@@ -117,11 +117,16 @@ class Visitor:
         raise KeyError(label)
 
     async def open_page(self) -> None:
-        """What the page does on load: open its stream of updates (the app counts the page as
-        open while it is there; the engine's tokens are minted for open pages only)."""
-        if not self._page_open:
-            self._page_open = True
-            await self.join("updates", [])
+        """Until the page is open as the server counts it: its heartbeat is there (the engine's
+        tokens are minted for open pages only)."""
+        if not self.heartbeat:
+            raise RuntimeError("a client with no heartbeat has no page open")
+        async with asyncio.timeout(30):
+            await self._beating.wait()
+
+    async def updates(self) -> str:
+        """Open the show's stream, as the page's press does beside the event it triggers."""
+        return await self.join("updates", [])
 
     async def join(self, api_name: str, data: list, trigger_id: int | None = None) -> str:
         """Start an event; return its event_id. The SSE reader starts after the first join."""

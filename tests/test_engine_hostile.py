@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from comedy.engine import FULL, MAX_FRAME_BYTES, PATH, REFUSED, TOO_BIG, UNREADABLE, microphone_frame
+from comedy.pacing import FRAME_BURST, FRAMES_PER_SECOND, SHORT_FRAME, TOO_MANY_FRAMES, FrameGate
 from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
@@ -167,3 +168,33 @@ async def test_a_socket_opened_from_another_sites_page_is_refused(club: Running)
             await ws.send('{"type": "played", "items": {}}')
             async with asyncio.timeout(10):
                 await (await ws.ping())
+
+
+def test_frames_are_paced_as_frames() -> None:
+    now = [0.0]
+    gate = FrameGate(24_000, clock=lambda: now[0])
+    assert gate.refuse(1) == SHORT_FRAME and gate.refuse(239) == SHORT_FRAME
+    taken = sum(gate.refuse(FRAME) is None for _ in range(500))  # as fast as a socket goes
+    assert taken == FRAME_BURST
+    now[0] += 0.5
+    assert sum(gate.refuse(FRAME) is None for _ in range(500)) == FRAMES_PER_SECOND / 2
+    assert gate.refuse(FRAME) == TOO_MANY_FRAMES
+
+
+async def test_tiny_frames_are_dropped_before_any_work_and_said_once(club: Running) -> None:
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        ws = await _socket(club, visitor)
+        comedy_set = club.app.club.get(visitor.session_hash)
+        taken = []
+        receive, comedy_set.receive = comedy_set.receive, lambda *a: taken.append(a) or receive(*a)
+        for _ in range(2000):
+            await ws.send(microphone_frame(np.zeros(1, np.int16)))
+        await ws.send(microphone_frame(np.zeros(FRAME, np.int16)))  # a real frame still goes through
+        await _still_open(ws)
+        async with asyncio.timeout(10):
+            while not taken:
+                await asyncio.sleep(0.01)
+        await ws.close()
+    assert [len(samples) for _, samples, _ in taken] == [FRAME]
+    assert list(comedy_set.stage.shown.problems).count(SHORT_FRAME) == 1

@@ -110,9 +110,7 @@ class InputAudio:
             "_seconds": seconds,
         }
         self.items.append(item)
-        await self.send(
-            server_event("conversation.item.added", previous_item_id=previous, item=public(item))
-        )
+        await self.send(server_event("conversation.item.added", previous_item_id=previous, item=public(item)))
         await self.send(server_event("conversation.item.done", previous_item_id=previous, item=public(item)))
         if transcription:
             # The rehearsal room has no speech recogniser: it writes what its audience was cued to
