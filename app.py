@@ -19,19 +19,11 @@ from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.page_view import applause_meter
 from comedy.rehearsal import RehearsalThread
+from comedy.serving import FALLBACK, STREAMS, TAKES, long_event, session_capacity
+from comedy.serving import launch_options as _launch_options
 from comedy.takes import BATTLE_LINE
 from comedy.venue import ClubApp
-from comedy.web import (
-    FALLBACK,
-    SHOWN,
-    STREAMS,
-    TAKES,
-    Web,
-    long_event,
-    mode_banner,
-    session_capacity,
-)
-from comedy.web import launch_options as _launch_options
+from comedy.web import SHOWN, Web, mode_banner
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
 
@@ -422,7 +414,7 @@ def build(app: ClubApp) -> gr.Blocks:
 
 
 def launch_options(app: ClubApp) -> dict:
-    """What `demo.launch` needs for this app (see `comedy.web.launch_options`): and the club's
+    """What `demo.launch` needs for this app (see `comedy.serving.launch_options`): and the club's
     look, its favicon and its title."""
     return {
         **_launch_options(app, CSS),

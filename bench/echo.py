@@ -32,6 +32,7 @@ import numpy as np
 
 from bench.report import table
 from comedy import room
+from comedy.audio import APPEND_SAMPLES
 from comedy.ear import Ear
 from comedy.echo import Cancelled, EchoCanceller
 from comedy.house.jokes import load_joke_book
@@ -42,7 +43,7 @@ from comedy.rehearsal import audience, vad
 from harness.laptop import Laptop, active_level, at_level
 
 SR = SAMPLE_RATE
-FRAME = SR // 50  # the page sends 20 ms frames
+FRAME = APPEND_SAMPLES  # the set hears the page's 20 ms frames 100 ms at a time, as it sends them
 ROOM_CLIPS = Path(__file__).resolve().parents[2] / "shared" / "room-clips"
 CONDITIONS = ((-6.0, 40.0), (0.0, 80.0), (6.0, 120.0))  # coupling dB, delay ms
 MOVES_MS = 10.0  # the moving condition: the output path moves a buffer an answer (+10, +10, +10, -30)
@@ -196,7 +197,7 @@ def measure(
     alone = [run.play(Answer(p), measure_echo=True) for p in plays]
     self_cuts = sum(any(kind == "speech" for _, kind in heard) for heard in alone)
     false_laughs = sum(any(kind in ("laughter", "applause") for _, kind in heard) for heard in alone)
-    removed = 10 * np.log10(run.echo_in / max(run.echo_out, 1.0))
+    removed = 10 * np.log10(max(run.echo_in, 1.0) / max(run.echo_out, 1.0))
     echo_level = active_level(np.round(laptop.echo(np.concatenate(plays[:4]))).astype(np.int16))
     caught: dict[tuple[str, float], int] = {}
     kept: dict[tuple[str, float], float] = {}

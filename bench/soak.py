@@ -4,12 +4,16 @@ with hostile ones mixed in, on one app process; normal visitors' first audio com
 A normal visitor (the page's engine, as `engine.js` speaks it) opens a tab, starts a set and types
 topics one after another, timing each from the button to the answer's first audio. A hostile one
 of round two (Gradio's HTTP protocol, as anyone can call it, private functions included) loops
-over what round two of hardening closed: sets with a refused key and no heartbeat, 60,000-character
-audition lines, a megabyte of topic, a WAV that claims 1 Hz, a 20 MB upload, and ten saves at once.
-One of round three attacks the engine's socket: a microphone flood (speech sent as fast as the
-socket goes), a frame that inflates to 16 MiB, oversized frames and unreadable reports (100,000
-deep, 1e400, -Infinity), a storm of token requests, twenty idle sockets held open, and a socket
-from another site's page.
+over what round two of hardening closed: sets with a refused key and no heartbeat, voice previews,
+a megabyte of topic, a WAV that claims 1 Hz, a 20 MB upload, and ten saves at once. One of round
+three attacks the engine's socket: a microphone flood (speech sent as fast as the socket goes), a
+frame that inflates to 16 MiB, oversized frames and unreadable reports (100,000 deep, 1e400,
+-Infinity), a storm of token requests, twenty idle sockets held open, and a socket from another
+site's page. One of round four goes for the queue and the takes: one session joining the show's
+stream sixty times with no page, pageless sessions asking for every voice's preview and flipping
+the dropdowns, a page asking for ten previews at once, a hundred battles voted on at once, 1-sample
+microphone frames flat out, and a page sending the reference of speech it was never sent. The
+moment the attackers stop, a new visitor presses Start: how long it waits is in the figure.
 
 The app runs live on an owner key (pointed at the rehearsal server, which bills at list prices)
 with a spend cap per visitor: the figure says what the most any one visitor spent was, beside it.
@@ -26,7 +30,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,7 @@ from bench.report import percentile, table
 from bench.visitors import CHOICES, _rss_mb
 from harness.engine_client import seat_with_engine
 from harness.running import launch
-from harness.visitor import Visitor, choice
+from harness.visitor import Visitor, choice, choices
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["airports", "cats", "computers", "weddings", "the gym", "dentists"]
@@ -80,9 +83,8 @@ async def _hostile(url: str, n: int, deadline: float, tally: dict) -> None:
                 if kind == 0:  # a refused key, no heartbeat: a seat grab
                     await visitor.call("use_key", [REFUSED_KEY])
                     await visitor.call("start", CHOICES)
-                elif kind == 1:  # a 60,000-character audition line, new each time
-                    line = f"{uuid.uuid4().hex} " + "ha " * 20_000
-                    await visitor.call("audition_one", ["cedar", "witty", line, choice("model")], timeout=90)
+                elif kind == 1:  # a voice's preview (the line is the club's own now)
+                    await visitor.call("audition_one", ["cedar", "witty", choice("model")], timeout=90)
                 elif kind == 2:  # a megabyte of topic
                     await visitor.call("tell", ["x" * 1_000_000, *CHOICES], timeout=60)
                     await visitor.call("end", [])
@@ -160,10 +162,91 @@ async def _hostile_engine(url: str, n: int, deadline: float, tally: dict) -> Non
         await asyncio.sleep(0.2)
 
 
+async def _round_four_attack(url: str, kind: int, k: int) -> None:
+    """One of round four's attacks: on the queue, the frames, the takes and the votes."""
+    from websockets.asyncio.client import connect
+
+    from comedy import protocol
+    from comedy.engine import PATH, microphone_frame
+    from harness.engine_client import FRAME, engine_token
+
+    if kind == 0:  # one session joins the show's stream again and again, with no page
+        async with Visitor(url, heartbeat=False) as visitor:
+            for _ in range(60):
+                await visitor.updates()
+            await asyncio.sleep(3)
+        return
+    if kind == 1:  # pageless sessions ask for every voice's preview and flip the dropdowns
+        async with Visitor(url, heartbeat=False) as visitor:
+            for voice in protocol.VOICES:
+                with contextlib.suppress(Exception):
+                    await visitor.call("audition_one", [voice, "dark", choice("model")], timeout=30)
+                    await visitor.call("change", ["", *choices(voice=voice, style="absurd")], timeout=30)
+        return
+    async with Visitor(url) as visitor:
+        await visitor.open_page()
+        if kind == 2:  # a page asks for every voice's preview in a style, all at once
+            style = ("witty", "dry", "dark", "absurd")[k % 4]
+            await asyncio.gather(
+                *(
+                    visitor.call("audition_one", [v, style, choice("model")], timeout=90)
+                    for v in protocol.VOICES
+                ),
+                return_exceptions=True,
+            )
+            return
+        if kind == 3:  # the same battle and a vote, a hundred times
+            for _ in range(100):
+                await visitor.call("battle", ["marin", "cedar", "dry", choice("model")], timeout=90)
+                await visitor.call("battle_played", [])
+                await visitor.call("vote_first", [])
+            return
+        await visitor.call("start", CHOICES, timeout=60)
+        ws_url = f"{url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token={await engine_token(visitor)}"
+        async with connect(ws_url, max_size=None, compression=None) as ws:
+            if kind == 4:  # 1-sample frames, flat out, for five seconds
+                tiny, until = microphone_frame(np.zeros(1, np.int16)), time.monotonic() + 5
+                while time.monotonic() < until:
+                    await ws.send(tiny)
+            else:  # a page that says it plays all the time: reference frames, nothing sent to it
+                played = (np.sin(np.arange(FRAME) / 3.0) * 8000).astype(np.int16)
+                frame = microphone_frame(played // 4, played)
+                for _ in range(500):
+                    await ws.send(frame)
+                    await asyncio.sleep(0.02)
+        await visitor.call("end", [], timeout=60)
+
+
+async def _hostile_four(url: str, n: int, deadline: float, tally: dict) -> None:
+    k = n
+    while time.monotonic() < deadline:
+        k += 1
+        try:
+            await _round_four_attack(url, k % 6, k)
+            tally["attacks"] += 1
+        except Exception as exc:
+            tally["errors"].append(f"hostile four {k % 6}: {type(exc).__name__}: {exc}"[:200])
+        await asyncio.sleep(0.2)
+
+
+async def _start_once_they_stop(url: str, deadline: float, tally: dict) -> None:
+    """The moment the attackers stop, a new visitor presses Start: how long until it answers."""
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+    async with Visitor(url) as visitor:
+        await visitor.open_page()
+        pressed = time.monotonic()
+        await visitor.call("start", CHOICES, timeout=60)
+        tally["start_after_s"] = time.monotonic() - pressed
+        await visitor.call("end", [], timeout=60)
+
+
+ATTACKS = {"round two": _hostile, "round three": _hostile_engine, "round four": _hostile_four}
+
+
 async def _crowd(url: str, normal: int, hostile: int, seconds: float, attack: str = "round two") -> dict:
     deadline = time.monotonic() + seconds
-    tally = {"first_audio_s": [], "errors": [], "attacks": 0}
-    bad = _hostile if attack == "round two" else _hostile_engine
+    tally = {"first_audio_s": [], "errors": [], "attacks": 0, "start_after_s": None}
+    bad = ATTACKS[attack]
 
     async def arrive(n: int, who) -> None:
         await asyncio.sleep(n * 0.1)
@@ -172,6 +255,7 @@ async def _crowd(url: str, normal: int, hostile: int, seconds: float, attack: st
     await asyncio.gather(
         *(arrive(n, _normal) for n in range(normal)),
         *(arrive(n, bad) for n in range(hostile)),
+        _start_once_they_stop(url, deadline, tally),
     )
     return tally
 
@@ -209,6 +293,7 @@ def measure(running, normal: int, hostile: int, seconds: float, attack: str = "r
     tally["most_spent_usd"] = max(spent.values(), default=0.0)
     tally["day_usd"] = running.app.budget.total
     tally["forwarded_s"] = running.rehearsal.server.appended_samples / 24_000
+    tally["sessions"] = running.rehearsal.server.connections
     return tally
 
 
@@ -219,6 +304,7 @@ def run(normal: int = 30, hostile: int = 10, seconds: float = 60) -> dict:
         ("normal only", 0, "round two"),
         ("round two attacks", hostile, "round two"),
         ("round three attacks", hostile, "round three"),
+        ("round four attacks", hostile, "round four"),
     ):
         with contextlib.contextmanager(launch)(
             pace=1.0,
@@ -244,6 +330,8 @@ def run(normal: int = 30, hostile: int = 10, seconds: float = 60) -> dict:
                 f"{r['rss_start_mb']:.0f} / {r['rss_peak_mb']:.0f} / {r['rss_end_mb']:.0f} MB",
                 f"${r['most_spent_usd']:.3f} (${VISITOR_CAP_USD:.2f})",
                 f"{r['forwarded_s']:.0f} s",
+                f"{r['start_after_s'] * 1000:.0f} ms" if r.get("start_after_s") is not None else "-",
+                f"{r['sessions']}",
             )
         )
     table(
@@ -259,6 +347,8 @@ def run(normal: int = 30, hostile: int = 10, seconds: float = 60) -> dict:
             "memory start / peak / end",
             "most one visitor spent (cap)",
             "audio to the API",
+            "Start as the attackers stop",
+            "upstream sessions",
         ],
         rows,
     )

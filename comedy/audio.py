@@ -89,6 +89,10 @@ class StreamResampler:
 MIN_RATE, MAX_RATE = 8_000, 192_000  # what microphones, browsers and sound files use
 
 
+def is_pcm16_mono(samples: object) -> bool:
+    return isinstance(samples, np.ndarray) and samples.dtype == np.int16 and samples.ndim == 1
+
+
 class MicrophonePath:
     """Microphone chunks of any rate, dtype and layout -> 100 ms pcm16 chunks at 24 kHz."""
 
@@ -101,6 +105,9 @@ class MicrophonePath:
         """Take one microphone chunk; return the complete 100 ms pcm16 chunks it finished."""
         if not MIN_RATE <= rate <= MAX_RATE:
             raise ValueError(f"a microphone at {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
+        if rate == SAMPLE_RATE and is_pcm16_mono(samples) and self._resampler is None:
+            self._pending = np.concatenate([self._pending, samples])  # the engine's frames: as they are
+            return self._take(self.chunk_samples)
         mono = to_mono_float(samples)
         if self._resampler is None or self._resampler.in_rate != rate:
             tail = self._flush_resampler()
@@ -109,6 +116,11 @@ class MicrophonePath:
         if mono.size:
             self._pending = np.concatenate([self._pending, float_to_pcm16(self._resampler.process(mono))])
         return self._take(self.chunk_samples)
+
+    @property
+    def pending(self) -> int:
+        """Samples waiting for the next whole chunk."""
+        return len(self._pending)
 
     def flush(self) -> list[bytes]:
         """End of the stream: the filter's tail and any short remainder."""

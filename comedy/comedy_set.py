@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from comedy import pricing, prompts, protocol, set_clock
+from comedy import hearing_threads, pricing, prompts, protocol, set_clock
 from comedy.actions import (
     Action,
     AnswerEnded,
@@ -93,6 +93,7 @@ class ComedySet:
         self._lock = asyncio.Lock()
         self._tasks = SetTasks()
         self.microphone = MicrophoneIn()
+        self.ear_cpu_seconds = 0.0  # the CPU time the stage's ear took on the event loop
         self.port = SpeechPort()  # the speech out, to the one player attached
         self._cut_reported = asyncio.Event()
         self._idle = asyncio.Event()  # set while no answer is in progress
@@ -261,27 +262,22 @@ class ComedySet:
         if not self.closed and (problem := self.microphone.take(rate, samples, reference)):
             self._say(error=problem)
 
-    def problem(self, words: str) -> None:
-        """Something the visitor should know went wrong (said on the page, the set goes on)."""
-        self._say(error=words)
-
     async def _send_microphone(self) -> None:
         while True:
-            chunk = await self.microphone.next()
-            try:
-                ready = self.microphone.ready(chunk)
-            except ValueError as exc:
-                self._say(error=f"Skipped an unreadable microphone chunk: {exc}")
-                continue
+            ready = await hearing_threads.run(self.microphone.ready, await self.microphone.next())
+            for problem in ready.problems:
+                self._say(error=problem)
             for piece in ready.chunks:
                 await self._send(protocol.audio_append(piece))
             if len(ready.pcm):
                 seconds = len(ready.pcm) / SAMPLE_RATE
                 await self._do(self.stage.sent_microphone(seconds))
                 self.recorder.add(time.monotonic() - self.started_at - seconds, ready.pcm)
-                now = time.monotonic()
-                await self._do(self.stage.microphone(ready.pcm, now, ready.settled, ready.linear, ready.near))
-            if chunk is None and not self.stage.hands_free:
+                now, started = time.monotonic(), time.thread_time()
+                actions = self.stage.microphone(ready.pcm, now, ready.settled, ready.linear, ready.near)
+                self.ear_cpu_seconds += time.thread_time() - started
+                await self._do(actions)
+            if ready.turn_ended and not self.stage.hands_free:
                 await self._do(self.stage.committed())
 
     async def stop_talking(self) -> None:

@@ -101,27 +101,36 @@ class _Laugh:
 
 
 class Tape:
-    """The session's microphone audio as sent, addressed by sample from the session's start."""
+    """The session's microphone audio as sent, addressed by sample from the session's start: the
+    last `keep_seconds` at least, in one buffer. A read is a view that stays as it was (the buffer
+    is only written past what was read, and replaced, not moved, when full)."""
 
     def __init__(self, keep_seconds: float = KEEP_SECONDS) -> None:
         self.keep = int(keep_seconds * SAMPLE_RATE)
         self.total = 0
-        self._chunks: deque[np.ndarray] = deque()
-        self._held = 0
+        self._buffer: np.ndarray | None = None  # made on the first add, of its dtype
+        self._held = 0  # samples held, at the buffer's start
 
     def add(self, pcm: np.ndarray) -> None:
         """Append what was just sent."""
-        self._chunks.append(pcm)
-        self.total += len(pcm)
-        self._held += len(pcm)
-        while self._held - len(self._chunks[0]) >= self.keep:
-            self._held -= len(self._chunks.popleft())
+        pcm = np.asarray(pcm)
+        n = len(pcm)
+        if self._buffer is None or self._held + n > len(self._buffer):
+            kept = min(self._held, self.keep)
+            buffer = np.zeros(2 * self.keep + n, pcm.dtype)
+            if self._buffer is not None:
+                buffer[:kept] = self._buffer[self._held - kept : self._held]
+            self._buffer, self._held = buffer, kept
+        self._buffer[self._held : self._held + n] = pcm
+        self._held += n
+        self.total += n
 
     def since(self, sample: int) -> np.ndarray:
         """What was sent from `sample` on (as much of it as is still held)."""
+        if self._buffer is None:
+            return np.zeros(0, np.int16)
         first = self.total - self._held
-        held = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
-        return held[max(0, sample - first) :]
+        return self._buffer[max(0, sample - first) : self._held]
 
     def around(self, sample: int, before: int, length: int) -> tuple[np.ndarray, np.ndarray]:
         """Up to `before` samples held before `sample`, and `length` from it on."""

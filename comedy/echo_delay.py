@@ -58,6 +58,7 @@ class DelayTracker:
         self._ref = np.zeros(self.window + self.reach, np.float32)
         self._full_mic = np.zeros(int(WINDOW_SECONDS * rate), np.float32)  # at the stream's rate
         self._full_ref = np.zeros(int((WINDOW_SECONDS + MAX_DELAY_SECONDS) * rate), np.float32)
+        self._fresh: list[tuple[np.ndarray, ...]] = []  # fed since the windows were last updated
         self._since = 0  # samples since the last estimate (stream's rate)
         self._filled = 0
         self._candidate: int | None = None
@@ -74,22 +75,36 @@ class DelayTracker:
 
     def feed(self, mic: np.ndarray, reference: np.ndarray, wary: bool = False) -> None:
         """The next microphone samples and what was playing as each was captured (same length, int16);
-        `wary`: something looks wrong (the linear filter loses less than usual), so look soon."""
+        `wary`: something looks wrong (the linear filter loses less than usual), so look soon. A
+        long stretch is looked at as often as if it came in pieces."""
+        hop = int(HOP_SECONDS * self.rate)
+        for at in range(0, len(mic), hop):
+            self._feed(mic[at : at + hop], reference[at : at + hop], wary)
+
+    def _feed(self, mic: np.ndarray, reference: np.ndarray, wary: bool) -> None:
         n = len(mic)
         if n == 0:
             return
         mic_f, ref_f = np.asarray(mic, np.float32) / 32768, np.asarray(reference, np.float32) / 32768
-        _shift_in(self._full_mic, mic_f)
-        _shift_in(self._full_ref, ref_f)
-        _shift_in(self._mic, self._streams[0].resample_chunk(mic_f))
-        _shift_in(self._ref, self._streams[1].resample_chunk(ref_f))
+        self._fresh.append(
+            (mic_f, ref_f, self._streams[0].resample_chunk(mic_f), self._streams[1].resample_chunk(ref_f))
+        )
         self._filled += n
         self._since += n
         wary = wary or self.delay is None or self.unsure
         every = (HOP_SECONDS if wary else CHECK_SECONDS) * self.rate
         if self._since >= every and self._filled >= len(self._full_ref):
             self._since = 0
+            self._take_fresh()
             self._estimate()
+        elif self._since > len(self._full_ref):  # nothing to estimate yet: keep the buffers short
+            self._take_fresh()
+
+    def _take_fresh(self) -> None:
+        """The audio fed since the last look, into the windows the estimates read."""
+        for i, buffer in enumerate((self._full_mic, self._full_ref, self._mic, self._ref)):
+            _shift_in(buffer, np.concatenate([parts[i] for parts in self._fresh]))
+        self._fresh.clear()
 
     def _estimate(self) -> None:
         played, heard = self._full_ref[-len(self._full_mic) :], self._full_mic

@@ -24,12 +24,12 @@ import base64
 import contextlib
 import itertools
 import json
-import logging
 import math
 import secrets
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -40,12 +40,11 @@ from comedy import page_wire
 from comedy.actions import Caption, EndOfAnswer, Play
 from comedy.club import Club
 from comedy.comedy_set import ComedySet
-from comedy.pacing import FrameGate, Pace
+from comedy.pacing import Pace
 from comedy.pages import Pages
 from comedy.protocol import SAMPLE_RATE
 from comedy.speech_port import Cut, CutHeard, Landed, Piece, Played, Scheduled, Started
 
-log = logging.getLogger(__name__)
 PATH = "/engine/ws"
 TOKEN_SECONDS = 60.0
 VISITOR_MINTS, VISITOR_MINT_RATE = 5, 0.5  # a visitor's tokens: five in a row, then one each 2 s
@@ -61,6 +60,7 @@ MAX_SAMPLES = SAMPLE_RATE * 3600  # an hour of one item's audio: more is no coun
 TOO_BIG = 1009  # close codes (RFC 6455): a message over the limit...
 UNREADABLE = 1007  # ...a message that cannot be read
 MIC_ONLY, WITH_REFERENCE = 1, 2  # a microphone frame's channels
+REFERENCE_TAIL_SECONDS = 3.0  # a reference is taken this long after the speech sent should have played
 
 
 class TooManyTokens(Exception):
@@ -143,12 +143,6 @@ def microphone_frame(mic: np.ndarray, reference: np.ndarray | None = None) -> by
     return bytes([channels, 0]) + b"".join(body)
 
 
-def frame_samples(frame: bytes) -> int:
-    """How many samples a microphone frame holds per channel (read off its length and header)."""
-    channels = frame[0] if frame and frame[0] in (MIC_ONLY, WITH_REFERENCE) else MIC_ONLY
-    return max(0, len(frame) - 2) // (2 * channels)
-
-
 def read_microphone_frame(frame: bytes) -> tuple[np.ndarray, np.ndarray | None]:
     """The microphone and its reference (None: nothing played) from a frame; ValueError if malformed."""
     if len(frame) < 4 or frame[0] not in (MIC_ONLY, WITH_REFERENCE) or frame[1] != 0:
@@ -205,22 +199,34 @@ def take_report(comedy_set: ComedySet, report: dict) -> None:
                 comedy_set.player(Started(str(report.get("item"))[:64], time.monotonic() - ago / 1000))
 
 
-async def speech(comedy_set: ComedySet) -> AsyncIterator[Piece]:
+@dataclass
+class PlayClock:
+    """When what was handed to a page's player will have played, by this side's reckoning."""
+
+    until: float = 0.0  # monotonic
+
+    def echoes(self, now: float) -> bool:
+        """Whether the page's microphone may still hear what it was sent (its echo's tail, the
+        device's buffers and the page's own lag included)."""
+        return now <= self.until + REFERENCE_TAIL_SECONDS
+
+
+async def speech(comedy_set: ComedySet, clock: PlayClock | None = None) -> AsyncIterator[Piece]:
     """The set's speech for the engine's player, which keeps its own clock: each piece as it
     arrives. The set is told when its audio should play and when an answer lands, by this side's
     reckoning of that clock (what it heard comes from the player's own reports)."""
-    plays_until = 0.0  # when what was handed out will have played
+    clock = clock or PlayClock()
     async for piece in comedy_set.port.speech():
         now = time.monotonic()
         match piece:
             case Play(item_id, pcm):
-                plays_at = max(now, plays_until)
+                plays_at = max(now, clock.until)
                 comedy_set.player(Scheduled(item_id, pcm, plays_at))
-                plays_until = plays_at + len(pcm) / SAMPLE_RATE
+                clock.until = plays_at + len(pcm) / SAMPLE_RATE
             case EndOfAnswer():
-                comedy_set.player(Landed(max(now, plays_until)))
+                comedy_set.player(Landed(max(now, clock.until)))
             case Cut():
-                plays_until = now
+                clock.until = now
         yield piece
 
 
@@ -318,9 +324,10 @@ class Engine:
         if older is not None:  # a reconnect replaces the tab's old socket
             with contextlib.suppress(Exception):
                 await older.close(1000, "replaced")
-        speaker = asyncio.create_task(self._speak(visitor, websocket), name="engine-speaker")
+        clock = PlayClock()
+        speaker = asyncio.create_task(self._speak(visitor, websocket, clock), name="engine-speaker")
         try:
-            await self._listen(visitor, websocket)
+            await self._listen(visitor, websocket, clock)
         except WebSocketDisconnect:
             pass
         finally:
@@ -330,9 +337,10 @@ class Engine:
             if self.sockets.get(visitor) is websocket:
                 del self.sockets[visitor]
 
-    async def _listen(self, visitor: str, websocket: WebSocket) -> None:
-        """Microphone frames and the player's reports, into the visitor's set."""
-        gate, told = FrameGate(SAMPLE_RATE), set()
+    async def _listen(self, visitor: str, websocket: WebSocket, clock: PlayClock) -> None:
+        """Microphone frames and the player's reports, into the visitor's set. A frame's reference
+        is taken only while this socket's speech may still echo (`clock`): the echo canceller runs
+        for the comedian's voice, not for whatever a page says it played."""
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -343,16 +351,11 @@ class Engine:
                 if len(frame) > MAX_FRAME_BYTES:  # the server's own limit refuses these first
                     await websocket.close(TOO_BIG, "a microphone frame is at most one second")
                     return
-                if problem := gate.refuse(frame_samples(frame)):  # before any work on it
-                    if problem not in told:
-                        told.add(problem)
-                        log.info("engine socket of %s: %s", visitor[:8], problem)
-                        if comedy_set is not None:
-                            comedy_set.problem(problem)
-                    continue
                 if comedy_set is not None:
                     with contextlib.suppress(ValueError):  # a malformed frame is dropped, as before
-                        comedy_set.receive(SAMPLE_RATE, *read_microphone_frame(frame))
+                        mic, reference = read_microphone_frame(frame)
+                        echoes = reference is not None and clock.echoes(time.monotonic())
+                        comedy_set.receive(SAMPLE_RATE, mic, reference if echoes else None)
                 continue
             text = message.get("text") or ""
             if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
@@ -366,12 +369,12 @@ class Engine:
             if comedy_set is not None:
                 take_report(comedy_set, report)
 
-    async def _speak(self, visitor: str, websocket: WebSocket) -> None:
+    async def _speak(self, visitor: str, websocket: WebSocket, clock: PlayClock) -> None:
         """The set's speech to the page as it arrives: the page's player keeps the clock."""
         last_item = ""
         async for comedy_set in self.club.sets_of(visitor):
             comedy_set.heard_through("the Web Audio engine")
-            async for piece in speech(comedy_set):
+            async for piece in speech(comedy_set, clock):
                 match piece:
                     case Play(item_id, pcm):
                         await websocket.send_bytes(speech_frame(item_id, pcm))

@@ -50,16 +50,16 @@ TOO_MANY_FRAMES = "The microphone sent more frames a second than a microphone do
 
 
 class FrameGate:
-    """One socket's microphone frames, counted as frames (each costs the server a frame's work
-    however short it is): too short, or too many a second, and a frame is dropped before any work."""
+    """One microphone's chunks, counted as chunks (each costs the server a chunk's work however
+    short it is): too short, or too many a second, and a chunk is dropped before any work."""
 
-    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.least = round(rate * MIN_FRAME_SECONDS)
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._pace = Pace(FRAMES_PER_SECOND, FRAME_BURST, clock)
         self.dropped = 0
 
-    def refuse(self, samples: int) -> str | None:
-        """Why a frame of `samples` (per channel) is dropped; None: it is taken."""
-        problem = SHORT_FRAME if samples < self.least else None if self._pace.take(1) else TOO_MANY_FRAMES
+    def refuse(self, seconds: float) -> str | None:
+        """Why a chunk of `seconds` is dropped; None: it is taken."""
+        short = seconds < MIN_FRAME_SECONDS - 1e-9
+        problem = SHORT_FRAME if short else None if self._pace.take(1) else TOO_MANY_FRAMES
         self.dropped += problem is not None
         return problem

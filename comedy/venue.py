@@ -82,6 +82,7 @@ class ClubApp:
         self.takes = Takes()  # the takes being made now, one session each however many ask
         self._openers: dict[str, asyncio.Task] = {}  # each visitor's opener being made (one at a time)
         self.engine = Engine(self.club, self.pages)
+        self.loop: asyncio.AbstractEventLoop | None = None  # set while the app serves
         redaction.remember(settings.api_key)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all
         # (and never sent once OpenAI has ended stored prompts).
@@ -155,6 +156,10 @@ class ClubApp:
         if rate != SAMPLE_RATE:
             return None
         return Opener(line, audio.float_to_pcm16(samples))
+
+    def making_takes(self) -> int:
+        """Takes and openers being made now."""
+        return len(self.takes) + len(self._openers)
 
     def prepare_opener(self, visitor: str, set_up: prompts.SetUp, model: str) -> Path | None:
         """Where this voice and style's opener is kept; None, and made in the background (on
@@ -328,6 +333,7 @@ class ClubApp:
         """While the app serves: the ear warmed, the house opener made, visitors who left unseen
         forgotten."""
         every = max(0.2, min(EXPIRE_EVERY, self.settings.forget_seconds / 4))
+        self.loop = asyncio.get_running_loop()  # the one the club serves on (benchmarks probe it)
 
         async def expire_forever() -> None:
             while True:

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 
 import gradio as gr
 import pandas as pd
-from starlette.middleware import Middleware
 
 from comedy import audio, gradio_speech, models, page_view, pricing, prompts, protocol, recording, redaction
 from comedy.audition import one_after_another
@@ -32,19 +29,15 @@ from comedy.engine import TooManyTokens, speech_message, take_report
 from comedy.engine import speech as engine_speech
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.page_view import status_line
-from comedy.pages import Pages, Stream
+from comedy.pages import Stream
 from comedy.realtime import RealtimeError
 from comedy.takes import BATTLE_LINE, PREVIEW_LINE
-from comedy.uploads import keep_files_for
 from comedy.venue import ClubApp
 
 SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 PAGE_WAIT_SECONDS = 5.0  # a stream waits this long for its page's heartbeat (a page opens it on load)
 SET_WAIT_SECONDS = 10.0  # the show's stream waits this long for the set its press starts
-HEARTBEAT = re.compile(r"/gradio_api/heartbeat/([^/]+)/?$")  # the route a page holds open while it lives
-SHORT_SLOTS = 40  # jobs at once for the short events, beside the long ones' slots
-STREAMS, FALLBACK, TAKES = "streams", "fallback", "takes"  # the long events' kinds (`slots`)
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
 
@@ -384,43 +377,6 @@ async def _session_of(request) -> str:
     return str(body["session_hash"])
 
 
-class Heartbeats:
-    """ASGI middleware: each page's heartbeat (Gradio's `/heartbeat/{session}` request, held open
-    while the tab lives, by the page and by `gradio_client` alike) counted into the club's pages."""
-
-    def __init__(self, app, pages: Pages) -> None:
-        self.app, self.pages = app, pages
-
-    async def __call__(self, scope, receive, send) -> None:
-        found = HEARTBEAT.search(scope.get("path", "")) if scope["type"] == "http" else None
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        self.pages.opened(found[1])
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.pages.closed(found[1])
-
-
-def slots(max_sets: int) -> dict[str, int]:
-    """The queue's slots for each kind of long event: the show's streams (one per seated visitor,
-    and its download after), Gradio's fallback audio and voice takes being recorded. Gradio runs
-    `SHORT_SLOTS` more jobs at once, which only the short events (Start, a topic, End) can use:
-    however many streams anyone holds, a press is answered."""
-    return {STREAMS: 2 * max_sets + 10, FALLBACK: max_sets + 5, TAKES: max_sets}
-
-
-def long_event(kind: str, max_sets: int) -> dict:
-    """The queue's options for a long event of `kind` (`slots`)."""
-    return {"concurrency_id": kind, "concurrency_limit": slots(max_sets)[kind]}
-
-
-def session_capacity(max_sets: int) -> int:
-    """Sessions whose page state Gradio keeps: every open tab, with room for many that closed."""
-    return max(50, 25 * max_sets)
-
-
 def mode_banner(app: ClubApp) -> str:
     """What the page says about where the comedian lives."""
     if app.settings.rehearsal:
@@ -429,43 +385,3 @@ def mode_banner(app: ClubApp) -> str:
             "its joke book with an offline voice. Paste your own key below to go live."
         )
     return f"**Live**: the comedian runs on OpenAI Realtime (`{app.settings.model}`)."
-
-
-def lifespan(app: ClubApp) -> Callable:
-    """Gradio's app lifespan: its uploads swept, and the club running."""
-    files = keep_files_for(app.settings.keep_files_seconds)
-
-    @contextlib.asynccontextmanager
-    async def serving(fastapi_app) -> AsyncIterator[None]:
-        async with files(fastapi_app), app.running():
-            yield
-
-    return serving
-
-
-def launch_options(app: ClubApp, css: str = "") -> dict:
-    """What `demo.launch` needs for this app.
-
-    Gradio's queue runs at most `max_threads` jobs at once, long-lived ones included: the long
-    events' slots (`slots`) and `SHORT_SLOTS` beside them. Each page's heartbeat is counted
-    (`Heartbeats`): a stream runs for an open page only. Uploaded files older than
-    `COMEDY_KEEP_FILES_SECONDS` are deleted. Gradio keeps a copy of the page's config for every
-    session it has seen (about 0.1-0.2 MB each, 10,000 sessions by default): the club keeps the
-    25 sessions per set allowed at once that were used last, which bounds memory on a busy Space.
-    """
-    return {
-        "css": css,
-        "max_threads": sum(slots(app.settings.max_sets).values()) + SHORT_SLOTS,
-        "app_kwargs": {
-            "middleware": [Middleware(Heartbeats, pages=app.pages)],
-            "lifespan": lifespan(app),  # the upload sweep; visitors who left unseen are forgotten
-            "routes": [app.engine.route()],  # the engine's WebSocket, on Gradio's own app
-        },
-        # Spaces turn SSR on by default; its Node proxy forwards no WebSocket upgrade.
-        "ssr_mode": False,
-        # Gradio keeps each event's inputs (the topic typed, the line auditioned) in the browser's
-        # storage and lists them on /gradio_api/runs by default: nothing of a visitor's is kept.
-        "run_history": False,
-        "max_file_size": round(app.settings.max_upload_mb * 1024 * 1024),
-        "state_session_capacity": session_capacity(app.settings.max_sets),
-    }
