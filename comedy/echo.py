@@ -41,6 +41,8 @@ NO_ECHO_DB = 30.0  # or the microphone holds this much less than was played: no 
 NO_ECHO_SECONDS = 3.0  # ...over this much of the comedian's voice
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
 LINEAR_SECONDS = 0.25  # the linear filter's reach (300 ms: 15 % more CPU): the room's first 200 ms...
+LINEAR_LOUDEST_DBFS = -6.0  # a 10 ms block this loud is no voice in a room: the linear filter skips it
+LINEAR_LOUDEST_POWER = 32768.0**2 * 10 ** (LINEAR_LOUDEST_DBFS / 10)
 LEAD_SECONDS = 0.05  # ...after the echo's start, which sits this far in whatever the device's delay
 STEP = SAMPLE_RATE // 50  # what a page sends at a time: 20 ms
 RESTART_SECONDS = 0.3  # silence after which the device's output path may have moved
@@ -229,12 +231,20 @@ class EchoCanceller:
 
     def _linear_blocks(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray) -> None:
         """Whole 10 ms blocks through the linear canceller, straight from and into numpy's buffers
-        by address (its C entry point: `Aec.cancel_echo` copies each block through Python lists)."""
-        mic, reference = np.ascontiguousarray(mic, np.int16), np.ascontiguousarray(reference, np.int16)
-        heard, played, into = mic.ctypes.data, reference.ctypes.data, out.ctypes.data
-        step = 2 * self.block  # bytes from one block to the next: the buffers are int16
-        for at in range(0, len(out) // self.block * step, step):
-            _CANCEL_ECHO(self._linear._aec, heard + at, played + at, into + at, self.block)
+        by address (its C entry point: `Aec.cancel_echo` copies each block through Python lists).
+
+        A block as loud as a full-scale signal (its RMS over `LINEAR_LOUDEST_DBFS`: no voice in a
+        room, a hostile page's or a clipping microphone's noise) is not given to it: it hears
+        silence there, and the block passes as it came. Such blocks make SpeexDSP's filter
+        diverge, reset, and say so on stderr, a hundred lines a second."""
+        blocks, size = len(out) // self.block, self.block
+        loud = np.maximum(_power(mic, size), _power(reference, size)) > LINEAR_LOUDEST_POWER
+        heard, played = (np.array(x[: blocks * size], np.int16) for x in (mic, reference))  # copies
+        heard.reshape(blocks, size)[loud] = played.reshape(blocks, size)[loud] = 0  # silence there
+        at_heard, at_played, at_out = heard.ctypes.data, played.ctypes.data, out.ctypes.data
+        for at in range(0, blocks * 2 * size, 2 * size):  # bytes: the buffers are int16
+            _CANCEL_ECHO(self._linear._aec, at_heard + at, at_played + at, at_out + at, size)
+        out[: blocks * size].reshape(blocks, size)[loud] = mic[: blocks * size].reshape(blocks, size)[loud]
 
 
 # SpeexDSP's `AecCancelEcho(aec, mic, reference, out, samples)`, called with buffer addresses (its

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from comedy import audio, endpoint, pricing, prompts, recording, redaction, room, speech, stored_prompt
-from comedy.audition import TAKE_TOKENS, Audition
+from comedy.audition import TAKE_TOKENS, Audition, trim_cache
 from comedy.ballots import Ballots
 from comedy.budget import MIN_ANSWER_TOKENS, Allowance, Budget, Context, worst_answer_usd
 from comedy.choices import HANDS_FREE
@@ -53,6 +54,16 @@ def house_take(line: str, voice_name: str) -> np.ndarray:
     pcm = voice.speak(line, voice_name)
     pcm.setflags(write=False)
     return pcm
+
+
+def _house_take_into(path: Path, line: str, voice_name: str, cache_bytes: float) -> None:
+    """The house voice saying a line, kept where its take is looked for (written whole, then
+    moved), the cache trimmed to its size."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{threading.get_ident()}.part.wav")
+    audio.write_wav(str(partial), house_take(line, voice_name))
+    partial.replace(path)
+    trim_cache(path.parent, cache_bytes, keep=path)
 
 
 def _warm_openers() -> None:
@@ -191,9 +202,10 @@ class ClubApp:
             self._openers.pop(visitor, None)
 
     async def audition_take(self, visitor: str, voice: str, style: str, line: str, model: str) -> Audition:
-        """A voice saying one of the club's lines: from the cache at once, else recorded once for
-        everyone who asks meanwhile, on the first asker's seat and allowance (their page open, no
-        show of theirs on); the Audition says which (`hits`) and holds the take (`took`)."""
+        """A voice saying one of the club's lines: from the cache at once; in rehearsal the house
+        voice says it here; else recorded once for everyone who asks meanwhile, on the first
+        asker's seat and allowance (their page open, no show of theirs on); the Audition says
+        which (`hits`) and holds the take (`took`)."""
         self.seen(visitor)
         endpoint = self.endpoint(visitor, model)
         where = "rehearsal" if endpoint.rehearsal else endpoint.url
@@ -203,6 +215,10 @@ class ClubApp:
         if auditioner.cached(voice, style, line) is not None:
             return auditioner
         path = auditioner.path_for(voice, style, line)
+        if endpoint.rehearsal:  # the house voice says it here: no session, no seat
+            await asyncio.to_thread(_house_take_into, path, line, voice, auditioner.cache_bytes)
+            auditioner.took = path
+            return auditioner
         if not self.takes.making(path):  # this visitor would make it: may they?
             if visitor != HOUSE and visitor not in self.pages:
                 raise ClubFull(NO_PAGE)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +16,8 @@ from comedy.house.voice import speak
 from comedy.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience, vad
 from harness.laptop import Laptop, active_level, at_level
+
+ROOT = Path(__file__).resolve().parents[1]
 
 FRAME = SAMPLE_RATE // 50
 LINES = (
@@ -192,3 +198,19 @@ def test_the_comedian_alone_is_never_heard_as_someone_talking_when_the_delay_jum
         played = np.concatenate([_answer(n), np.zeros(SAMPLE_RATE // 2, np.int16)])
         heard = _hear(laptop, canceller, ear, played, _mic(laptop, played))
         assert not [v for v in heard if v.hearing.kind == "speech"], (n, heard)
+
+
+def test_full_scale_frames_leave_the_log_quiet() -> None:
+    """A hostile page's full-scale frames (or a clipping microphone) made SpeexDSP reset its filter
+    and print a warning on stderr a hundred times a second, from C, past the app's logging."""
+    script = (
+        "import numpy as np\n"
+        "from comedy.echo import EchoCanceller\n"
+        "canceller, loud = EchoCanceller(), np.full(480, 32767, np.int16)\n"
+        "loud[::2] = -32768\n"
+        "for _ in range(200):\n"
+        "    canceller.process(loud, loud)\n"
+        "    canceller.process(np.full(480, 32767, np.int16), np.full(480, -32768, np.int16))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert ran.stderr == ""

@@ -120,7 +120,7 @@ def fresh_takes(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_an_audition_needs_a_seat(fresh_takes: Path) -> None:
-    with _launch(COMEDY_MAX_SETS="1") as running:
+    with _club(pace=0, key=OWNER_KEY, COMEDY_MAX_SETS="1") as running:
         async with Visitor(running.url) as seated, Visitor(running.url) as auditioner:
             await seated.take_a_seat(CHOICES)
             await auditioner.open_page()
@@ -139,8 +139,10 @@ async def test_an_audition_keeps_the_owners_budget(fresh_takes: Path) -> None:
 
 
 # 3. The take cache is never trimmed.
-async def test_the_take_cache_is_bounded(fresh_takes: Path) -> None:
-    with _launch(COMEDY_AUDITION_CACHE_MB="0.2") as running:
+@pytest.mark.parametrize("live", [False, True])
+async def test_the_take_cache_is_bounded(fresh_takes: Path, live: bool) -> None:
+    key = {"key": OWNER_KEY} if live else {}
+    with _club(pace=0, COMEDY_AUDITION_CACHE_MB="0.2", **key) as running:
         async with Visitor(running.url) as visitor:
             await visitor.open_page()
             for voice in ("ash", "ballad", "coral", "echo"):
@@ -152,7 +154,7 @@ async def test_the_take_cache_is_bounded(fresh_takes: Path) -> None:
 
 
 async def test_closing_the_tab_stops_the_take_being_recorded(fresh_takes: Path) -> None:
-    with _club(pace=1.0) as running:
+    with _club(pace=1.0, key=OWNER_KEY) as running:
         server = running.rehearsal.server
         server.pace = 0.1  # a slow connection: the take would take a minute
         async with Visitor(running.url) as visitor:
