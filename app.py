@@ -23,7 +23,7 @@ from comedy.serving import FALLBACK, STREAMS, TAKES, long_event, session_capacit
 from comedy.serving import launch_options as _launch_options
 from comedy.takes import BATTLE_LINE
 from comedy.venue import ClubApp
-from comedy.web import SHOWN, Web, mode_banner
+from comedy.web import SHOWN, Web, choice_input, mode_banner
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
 
@@ -119,7 +119,9 @@ def _choice(choice: Choice, app: ClubApp) -> gr.components.Component:
         options, value = models.choices(also=app.settings.model), app.settings.model
     kind = gr.Radio if choice.radio else gr.Dropdown
     info = choice.info or None
-    return kind(options, value=value, label=choice.label, info=info, elem_id=f"choice-{choice.name}")
+    return choice_input(
+        kind(options, value=value, label=choice.label, info=info, elem_id=f"choice-{choice.name}")
+    )
 
 
 def _choices(app: ClubApp, names: tuple[str, ...] | None = None) -> dict[str, gr.components.Component]:
@@ -258,8 +260,8 @@ def _battle() -> SimpleNamespace:
             "Listen to both, then vote for the funnier one."
         )
         with gr.Row():
-            tab.first = gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice")
-            tab.second = gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice")
+            tab.first = choice_input(gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice"))
+            tab.second = choice_input(gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice"))
         tab.fight = gr.Button("Battle", elem_id="battle-go")
         tab.both = gr.Audio(
             label="Both, one after the other", autoplay=True, interactive=False, elem_id="battle-both"

@@ -16,6 +16,7 @@ import base64
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import TypeVar
 
 import gradio as gr
 import pandas as pd
@@ -38,6 +39,7 @@ SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 PAGE_WAIT_SECONDS = 5.0  # a stream waits this long for its page's heartbeat (a page opens it on load)
 SET_WAIT_SECONDS = 10.0  # the show's stream waits this long for the set its press starts
+C = TypeVar("C", bound=gr.components.Component)
 KEY_LIMIT = 300  # characters of a pasted key; real ones are about 160
 _SET_UP_FIELDS = {f.name for f in fields(prompts.SetUp)} - {"more", "topic"}
 
@@ -53,6 +55,25 @@ def refused(exc: Exception, prefix: str = "") -> str:
     words = redaction.redact(f"{prefix}{exc}")
     gr.Warning(words)
     return words
+
+
+def choice_input(component: C) -> C:
+    """One of the page's inputs of the visitor's choices, its refusal of a value none of its
+    choices holds said to the visitor and not printed as a traceback in the owner's log (any
+    client can send any value). Gradio's own component, its `preprocess` wrapped (a subclass of a
+    component would make Gradio write a `.pyi` beside this module)."""
+    preprocess = component.preprocess
+
+    def said_not_printed(payload):
+        try:
+            return preprocess(payload)
+        except gr.Error:
+            raise gr.Error(
+                f"{str(payload)[:40]!r} is not one of the choices.", print_exception=False
+            ) from None
+
+    component.preprocess = said_not_printed  # type: ignore[method-assign]
+    return component
 
 
 SHOWN = (

@@ -33,7 +33,7 @@ from comedy import prompts, recording
 from comedy.ffmpeg import ensure_ffmpeg
 from comedy.page_view import status_line
 from harness.running import Running, launch
-from harness.visitor import CHOICES, Visitor
+from harness.visitor import CHOICES, DEFAULT_CHOICES, Visitor
 
 OWNER_KEY = "owner-0123456789abcdefABCDEF-xyz"  # not shaped like sk-: only knowing it masks it
 BOGUS_KEY = "sk-bogus-0123456789abcdef"
@@ -432,3 +432,18 @@ def test_no_child_process_inherits_the_key(monkeypatch) -> None:
     )
     assert app.settings.api_key.get_secret_value() == OWNER_KEY
     assert child.stdout.strip() == "none"
+
+
+# Round four: a value no choice holds is said to the client and not printed as a traceback.
+async def test_a_value_no_choice_holds_is_refused_in_words_and_the_log_stays_quiet(capfd) -> None:
+    with _launch() as running:
+        async with Visitor(running.url) as visitor:
+            for name in ("style", "voice", "mode"):
+                picked = [
+                    ("nonsense" if n == name else v) for n, v in zip(DEFAULT_CHOICES, CHOICES, strict=True)
+                ]
+                done = await visitor.wait_for(await visitor.join("start", picked), "process_completed")
+                assert (
+                    not done["success"] and "'nonsense' is not one of the choices" in done["output"]["error"]
+                )
+    assert "Traceback" not in capfd.readouterr().err
