@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -108,6 +109,7 @@ async def _hostile(url: str, n: int, deadline: float, tally: dict) -> None:
 async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
     """One of round three's attacks on the engine's socket."""
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
     from comedy.engine import PATH, microphone_frame
     from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
@@ -128,9 +130,11 @@ async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
                 await connect(ws_url + token, origin="https://evil.example")
             return
         async with connect(ws_url + token, max_size=None, compression=None) as ws:
-            if kind == 0:  # the microphone, flat out
-                for start in range(0, len(flood), FRAME):
-                    await ws.send(microphone_frame(flood[start : start + FRAME]))
+            if kind == 0:  # the microphone, flat out (until hung up on: round four)
+                with contextlib.suppress(ConnectionClosed):
+                    for start in range(0, len(flood), FRAME):
+                        await ws.send(microphone_frame(flood[start : start + FRAME]))
+                return
             elif kind == 1:  # a frame that inflates to 16 MiB, sent as it is (RSV1 with no extension)
                 if isinstance(token := await engine_token(visitor), str):
                     with contextlib.suppress(Exception):  # the server hangs up on it: that is the point
@@ -165,6 +169,7 @@ async def _hostile_engine(url: str, n: int, deadline: float, tally: dict) -> Non
 async def _round_four_attack(url: str, kind: int, k: int) -> None:
     """One of round four's attacks: on the queue, the frames, the takes and the votes."""
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
     from comedy import protocol
     from comedy.engine import PATH, microphone_frame
@@ -204,10 +209,12 @@ async def _round_four_attack(url: str, kind: int, k: int) -> None:
         await visitor.call("start", CHOICES, timeout=60)
         ws_url = f"{url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token={await engine_token(visitor)}"
         async with connect(ws_url, max_size=None, compression=None) as ws:
-            if kind == 4:  # 1-sample frames, flat out, for five seconds
+            if kind == 4:  # 1-sample frames, flat out, for five seconds (or until hung up on)
                 tiny, until = microphone_frame(np.zeros(1, np.int16)), time.monotonic() + 5
-                while time.monotonic() < until:
-                    await ws.send(tiny)
+                with contextlib.suppress(ConnectionClosed):
+                    while time.monotonic() < until:
+                        await ws.send(tiny)
+                return
             else:  # a page that says it plays all the time: reference frames, nothing sent to it
                 played = (np.sin(np.arange(FRAME) / 3.0) * 8000).astype(np.int16)
                 frame = microphone_frame(played // 4, played)
@@ -217,15 +224,18 @@ async def _round_four_attack(url: str, kind: int, k: int) -> None:
         await visitor.call("end", [], timeout=60)
 
 
-async def _hostile_four(url: str, n: int, deadline: float, tally: dict) -> None:
+async def _hostile_four(
+    url: str, n: int, deadline: float, tally: dict, kinds: tuple[int, ...] = tuple(range(6))
+) -> None:
     k = n
     while time.monotonic() < deadline:
         k += 1
+        kind = kinds[k % len(kinds)]
         try:
-            await _round_four_attack(url, k % 6, k)
+            await _round_four_attack(url, kind, k)
             tally["attacks"] += 1
         except Exception as exc:
-            tally["errors"].append(f"hostile four {k % 6}: {type(exc).__name__}: {exc}"[:200])
+            tally["errors"].append(f"hostile four {kind}: {type(exc).__name__}: {exc}"[:200])
         await asyncio.sleep(0.2)
 
 
@@ -241,6 +251,10 @@ async def _start_once_they_stop(url: str, deadline: float, tally: dict) -> None:
 
 
 ATTACKS = {"round two": _hostile, "round three": _hostile_engine, "round four": _hostile_four}
+for _kind in range(
+    6
+):  # one of round four's attacks alone (`python -m bench.soak --crowd ... "round four/3"`)
+    ATTACKS[f"round four/{_kind}"] = functools.partial(_hostile_four, kinds=(_kind,))
 
 
 async def _crowd(url: str, normal: int, hostile: int, seconds: float, attack: str = "round two") -> dict:

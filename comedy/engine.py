@@ -53,6 +53,7 @@ MAX_SOCKETS = 200  # engine sockets open at once in the process (one per open ta
 FULL = 4429  # close code: no room for another socket
 FOREIGN = 4403  # close code: opened from another site's page
 REFUSED = 4401  # close code: no valid token
+MESSAGES_PER_SECOND, MESSAGE_BURST = 250.0, 250.0  # a page sends about 100 a second (frames, reports)
 MAX_FRAME_BYTES = SAMPLE_RATE * 2 * 2 + 2  # one second of microphone audio and its reference at most
 MAX_TEXT_BYTES = 4096  # a player's report is a few hundred bytes
 MAX_AGO_MS = 60_000.0  # a first sample heard longer ago than this is no report of now
@@ -341,9 +342,14 @@ class Engine:
         """Microphone frames and the player's reports, into the visitor's set. A frame's reference
         is taken only while this socket's speech may still echo (`clock`): the echo canceller runs
         for the comedian's voice, not for whatever a page says it played."""
+        messages = Pace(MESSAGES_PER_SECOND, MESSAGE_BURST)
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            if not messages.take(1):  # receiving a message is work on the event loop, however small
+                # Dropped, not closed: a closing handshake would read (and parse) the flood for its
+                # reply, up to 10 s; returning without one, the server hangs up at once.
                 return
             comedy_set = self.club.get(visitor)
             if message.get("bytes") is not None:

@@ -6,6 +6,7 @@ Each test is an attack from issue 25; each failed on the code before its fix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -15,7 +16,15 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from comedy.engine import FULL, MAX_FRAME_BYTES, PATH, REFUSED, TOO_BIG, UNREADABLE, microphone_frame
+from comedy.engine import (
+    FULL,
+    MAX_FRAME_BYTES,
+    PATH,
+    REFUSED,
+    TOO_BIG,
+    UNREADABLE,
+    microphone_frame,
+)
 from comedy.pacing import FRAME_BURST, FRAMES_PER_SECOND, SHORT_FRAME, TOO_MANY_FRAMES, FrameGate
 from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 from harness.running import Running, launch
@@ -187,7 +196,7 @@ async def test_tiny_frames_are_dropped_before_any_work_and_said_once(club: Runni
         ws = await _socket(club, visitor)
         comedy_set = club.app.club.get(visitor.session_hash)
         server, before = club.rehearsal.server, club.rehearsal.server.appended_samples
-        for _ in range(3000):
+        for _ in range(200):
             await ws.send(microphone_frame(np.zeros(1, np.int16)))
         for _ in range(10):  # and a real microphone's 200 ms still goes through
             await ws.send(microphone_frame(np.zeros(FRAME, np.int16)))
@@ -199,6 +208,23 @@ async def test_tiny_frames_are_dropped_before_any_work_and_said_once(club: Runni
         await ws.close()
     assert server.appended_samples - before == 10 * FRAME  # nothing of the tiny ones reached the API
     assert list(comedy_set.stage.shown.problems).count(SHORT_FRAME) == 1
+
+
+async def test_a_socket_flooding_messages_is_dropped(club: Running) -> None:
+    """Each message costs the event loop its receiving, however small: a socket sending far more
+    a second than a page does is dropped at once (no closing handshake, which would read the flood
+    on for its reply), not read on at everyone's expense."""
+    async with Visitor(club.url) as visitor:
+        await visitor.call("start", CHOICES)
+        ws = await _socket(club, visitor)
+        sent = 0
+        with contextlib.suppress(ConnectionClosed):
+            for _ in range(100_000):
+                await ws.send(microphone_frame(np.zeros(1, np.int16)))
+                sent += 1
+        assert sent < 100_000  # the server hung up on it
+        assert await _closed_with(ws) == -1  # dropped, with no close frame
+        assert visitor.session_hash not in club.app.engine.sockets
 
 
 async def test_a_reference_is_taken_only_while_the_page_was_sent_speech(club: Running) -> None:
