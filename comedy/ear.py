@@ -40,7 +40,8 @@ SPEECH_ON, SPEECH_HOLD = 0.5, 0.35  # a run starts above the first probability, 
 CONFIRM_SECONDS = 0.8  # how long after a sound's onset the ear waits for that run, while talking
 AUDIBLE_DBFS = -50.0  # a run counts where the sent audio has a 20 ms frame this loud...
 SETTLING_AUDIBLE_DBFS = -44.0  # ...or this loud while the canceller learns (its leftover is louder)
-AUDIBLE_LEAD_SECONDS = 0.15  # ...from this long before the run to its end
+AUDIBLE_LEAD_SECONDS = 0.15  # ...from this long before the run to its end...
+AUDIBLE_SECONDS = 0.1  # ...this much of it at least (a moved echo's leak through AEC3 is a blip)
 SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
 CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
 FOLLOW_SECONDS = 4.0  # a sound heard as the room is heard again, window by window, this long
@@ -363,7 +364,7 @@ class Ear:
             return None  # this run was heard already
         if not self.speech.runs or self.speech.runs[-1][0] != start:
             return None  # not long enough yet
-        if not self._audible(*self.speech.runs[-1]):
+        if not self._audible(*self.speech.runs[-1], AUDIBLE_SECONDS):
             return None  # the comedian's own leftover in the linear output
         if self.tape.total < start + WINDOW_SAMPLES:
             return None
@@ -402,13 +403,16 @@ class Ear:
 
     def _spoke_since(self, sample: int) -> int | None:
         """The start of the first audible run of speech that ends after `sample` (None: none yet)."""
-        return next((a for a, b in self.speech.runs if b > sample and self._audible(a, b)), None)
+        return next(
+            (a for a, b in self.speech.runs if b > sample and self._audible(a, b, AUDIBLE_SECONDS)), None
+        )
 
-    def _audible(self, start: int, end: int) -> bool:
-        """Whether a run of speech over the comedian is someone's: where the sent audio holds a
-        loud 20 ms frame over it (or just before), or, once the canceller has settled, where it
-        heard someone besides the comedian (`comedy.echo`: a voice quieter than the echo comes
-        through its linear output whole, though AEC3 holds it down in what is sent)."""
+    def _audible(self, start: int, end: int, least: float = 0.0) -> bool:
+        """Whether a run of speech over the comedian is someone's: where the sent audio holds loud
+        20 ms frames over it (or just before), `least` seconds of them at least (one will do to
+        listen further), or, once the canceller has settled, where it heard someone besides the
+        comedian (`comedy.echo`: a voice quieter than the echo comes through its linear output
+        whole, though AEC3 holds it down in what is sent)."""
         if self._settled and np.any(self.near.since(start)[: end - start]):
             return True
         lead = int(AUDIBLE_LEAD_SECONDS * SAMPLE_RATE)
@@ -418,7 +422,8 @@ class Ear:
             return False
         frames = audio[:whole].reshape(-1, room.FRAME).astype(np.float64) / 32768.0
         floor = AUDIBLE_DBFS if self._settled else SETTLING_AUDIBLE_DBFS
-        return bool(np.max(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)) > floor)
+        loud = int(np.sum(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12) > floor))
+        return loud > 0 and loud * room.FRAME >= least * SAMPLE_RATE
 
     def _decided(self, pending: _Pending, hearing: Hearing, now: float, heard: float) -> Verdict:
         self.kinds[pending.item_id] = hearing.kind

@@ -41,8 +41,8 @@ NO_ECHO_DB = 30.0  # or the microphone holds this much less than was played: no 
 NO_ECHO_SECONDS = 3.0  # ...over this much of the comedian's voice
 SILENT = 1  # a reference whose samples never exceed this (in PCM16 units) played nothing
 LINEAR_SECONDS = 0.25  # the linear filter's reach (300 ms: 15 % more CPU): the room's first 200 ms...
-LINEAR_LOUDEST_DBFS = -6.0  # a 10 ms block this loud is no voice in a room: the linear filter skips it
-LINEAR_LOUDEST_POWER = 32768.0**2 * 10 ** (LINEAR_LOUDEST_DBFS / 10)
+RAILED_SHARE = 0.9  # a 10 ms block this much at full scale is no sound a room makes (a microphone
+# clipping hard at +12 dB of coupling puts at most 75 % there): the linear filter skips it
 LEAD_SECONDS = 0.05  # ...after the echo's start, which sits this far in whatever the device's delay
 STEP = SAMPLE_RATE // 50  # what a page sends at a time: 20 ms
 RESTART_SECONDS = 0.3  # silence after which the device's output path may have moved
@@ -233,12 +233,12 @@ class EchoCanceller:
         """Whole 10 ms blocks through the linear canceller, straight from and into numpy's buffers
         by address (its C entry point: `Aec.cancel_echo` copies each block through Python lists).
 
-        A block as loud as a full-scale signal (its RMS over `LINEAR_LOUDEST_DBFS`: no voice in a
-        room, a hostile page's or a clipping microphone's noise) is not given to it: it hears
-        silence there, and the block passes as it came. Such blocks make SpeexDSP's filter
-        diverge, reset, and say so on stderr, a hundred lines a second."""
+        A block that is nearly all full scale (`RAILED_SHARE` of its samples on the rails: no sound
+        in a room, a hostile page's square wave or a constant) is not given to it:
+        it hears silence there, and the block passes as it came. Such blocks make SpeexDSP's
+        filter diverge, reset, and say so on stderr, a hundred lines a second."""
         blocks, size = len(out) // self.block, self.block
-        loud = np.maximum(_power(mic, size), _power(reference, size)) > LINEAR_LOUDEST_POWER
+        loud = np.maximum(_railed(mic, size), _railed(reference, size)) >= RAILED_SHARE
         heard, played = (np.array(x[: blocks * size], np.int16) for x in (mic, reference))  # copies
         heard.reshape(blocks, size)[loud] = played.reshape(blocks, size)[loud] = 0  # silence there
         at_heard, at_played, at_out = heard.ctypes.data, played.ctypes.data, out.ctypes.data
@@ -370,6 +370,12 @@ class DoubleTalk:
         self._losses.clear()
         self._losses.extend(self._recent)
         self._usual = float(np.median(self._recent))
+
+
+def _railed(pcm: np.ndarray, block: int) -> np.ndarray:
+    """The share of each whole block's samples at full scale."""
+    blocks = len(pcm) // block
+    return np.mean((np.abs(pcm[: blocks * block].astype(np.int32)) >= 32767).reshape(blocks, block), axis=1)
 
 
 def _power(pcm: np.ndarray, block: int) -> np.ndarray:

@@ -35,6 +35,7 @@ CLEAR = 12.0  # an estimate counts when its peak stands this many times the corr
 STILL = 4.0  # an echo standing this clear at the delay found is still there: no move, whatever else
 # stands out (a voice that shares the comedian's sounds, a second path): under a heckle as loud as
 # the echo its peak stood 10-46; one lag where no echo is seldom stands over 3
+OUTSTOOD = 1.5  # ...but a lag this many times clearer elsewhere may be where it moved (two must agree)
 AGREE = 2  # samples at the stream's rate: two estimates this close are the same delay
 MOVED = 3  # samples at the stream's rate: a delay this far from the last one is a move
 DOUBT_SECONDS = 1.0  # a doubt that no clear estimate settles (a faint echo) lapses after this much play
@@ -112,14 +113,17 @@ class DelayTracker:
             return  # too little played, or heard, to find an echo in
         clarity = gcc_phat(self._mic, self._ref, self.reach)
         shortest = int(MIN_DELAY_SECONDS * SEARCH_RATE)
+        coarse = shortest + int(np.argmax(clarity[shortest:]))
         if self.delay is not None:
             at = round(self.delay / self.ratio)
             near = clarity[max(shortest, at - 1) : at + 2]
-            if near.size and near.max() >= STILL:  # the echo is where it was (whatever else is heard)
+            # the echo is where it was, whatever else is heard, unless another lag stands far
+            # clearer: a voice repeats itself every pitch period, so a moved echo still stands
+            # out at its old delay when the move is near a multiple of it
+            if near.size and near.max() >= STILL and near.max() * OUTSTOOD >= clarity[coarse]:
                 self.unsure = self.elsewhere = False
                 self._candidate = None
                 return
-        coarse = shortest + int(np.argmax(clarity[shortest:]))
         if clarity[coarse] < CLEAR:
             self._doubted += int(HOP_SECONDS * self.rate)
             self.unsure = self.unsure and self._doubted < DOUBT_SECONDS * self.rate

@@ -75,6 +75,7 @@ class _Engine:
         self.rate = self.lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
         if self.rate <= 0:
             raise RuntimeError("eSpeak NG failed to start")
+        self._libc = ctypes.CDLL(None)  # the process's C library, whose rand() eSpeak draws on too
         self._chunks: list[np.ndarray] = []
         self._callback = _CALLBACK(self._collect)  # kept referenced: C holds the pointer
         self.lib.espeak_SetSynthCallback(self._callback)
@@ -94,10 +95,12 @@ class _Engine:
             self.lib.espeak_SetParameter(_VOLUME, 100, 0)
             data = text.encode("utf-8") + b"\0"
             flags = _ESPEAK_CHARS_UTF8 | _ESPEAK_ENDPAUSE
-            # The breathy voices draw their breath from eSpeak's own random sequence, seeded from
-            # the clock at start: seeded here, a line sounds the same in every process, whatever
-            # was said before it (a benchmark or a test hears the same comedian each run).
+            # Its voices draw their breath and jitter from two random sequences, eSpeak's own (seeded
+            # from the clock) and the C library's: seeded here, the same lines in the same order
+            # sound the same in every process (a benchmark or a test hears the same comedian each
+            # run; what a line sounds like still depends a little on what eSpeak said before it).
             self.lib.espeak_ng_SetRandSeed(_BREATH_SEED)
+            self._libc.srand(_BREATH_SEED)
             self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, flags, None, None)
             self.lib.espeak_Synchronize()
             chunks, self._chunks = self._chunks, []
