@@ -34,7 +34,12 @@ from harness.visitor import Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ["airports", "cats", "computers", "weddings", "the gym", "dentists"]
-POOLS = ("AnyIO worker thread", "asyncio_", "ThreadPoolExecutor")  # idle workers a pool keeps
+POOLS = (
+    "AnyIO worker thread",
+    "asyncio_",
+    "ThreadPoolExecutor",
+    "hearing",
+)  # idle workers pools keep (bounded)
 
 
 # --- what the app process holds ------------------------------------------------------------

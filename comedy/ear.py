@@ -41,7 +41,8 @@ CONFIRM_SECONDS = 0.8  # how long after a sound's onset the ear waits for that r
 AUDIBLE_DBFS = -50.0  # a run counts where the sent audio has a 20 ms frame this loud...
 SETTLING_AUDIBLE_DBFS = -44.0  # ...or this loud while the canceller learns (its leftover is louder)
 AUDIBLE_LEAD_SECONDS = 0.15  # ...from this long before the run to its end...
-AUDIBLE_SECONDS = 0.1  # ...this much of it at least (a moved echo's leak through AEC3 is a blip)
+AUDIBLE_SECONDS = 0.1  # ...this much of it at least (a moved echo's leak through AEC3 is a blip)...
+NEAR_SECONDS = 0.2  # ...or where the canceller heard someone besides the comedian for this long
 SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
 CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
 FOLLOW_SECONDS = 4.0  # a sound heard as the room is heard again, window by window, this long
@@ -268,7 +269,8 @@ class Ear:
         sound is now heard enough, and the laugh being ridden if it just faded."""
         self.tape.add(pcm)
         self.linear.add(pcm if linear is None else linear)
-        self.near.add(np.zeros(len(pcm), bool) if near is None or len(near) != len(pcm) else near)
+        trusted = near is not None and len(near) == len(pcm) and settled is True
+        self.near.add(near if trusted else np.zeros(len(pcm), bool))  # evidence only when it was in step
         if self._barged and self.tape.total > self._barged[0] + SAME_SOUND_SECONDS * SAMPLE_RATE:
             self._barged = None  # the server never reported it
         self._echo, self._settled = settled is not None, settled is not False
@@ -409,11 +411,13 @@ class Ear:
 
     def _audible(self, start: int, end: int, least: float = 0.0) -> bool:
         """Whether a run of speech over the comedian is someone's: where the sent audio holds loud
-        20 ms frames over it (or just before), `least` seconds of them at least (one will do to
-        listen further), or, once the canceller has settled, where it heard someone besides the
-        comedian (`comedy.echo`: a voice quieter than the echo comes through its linear output
-        whole, though AEC3 holds it down in what is sent)."""
-        if self._settled and np.any(self.near.since(start)[: end - start]):
+        20 ms frames over it (or just before), `least` seconds of them at least, or, once the
+        canceller has settled, where it heard someone besides the comedian (`comedy.echo`: a
+        voice quieter than the echo comes through its linear output whole, though AEC3 holds it
+        down in what is sent) for `NEAR_SECONDS` (with `least` 0, one frame or block will do:
+        enough to listen further)."""
+        near = int(np.count_nonzero(self.near.since(start)[: end - start])) if self._settled else 0
+        if near and near >= NEAR_SECONDS * (least > 0) * SAMPLE_RATE:
             return True
         lead = int(AUDIBLE_LEAD_SECONDS * SAMPLE_RATE)
         audio = self.tape.since(start - lead)[: end - start + lead]

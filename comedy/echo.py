@@ -57,8 +57,9 @@ IN_STEP_BLOCKS = 50  # after the echo moves, the filter is in step again once fo
 # many blocks of play lose within NEAR_DB of the usual...
 GOOD_DB = 18.0  # ...of the usual, or of this (a filter this good leaves the echo well under a voice)
 RELEARN_BLOCKS = (
-    300  # ...or, after this many (3 s) still short of it, the room has changed: its loss is the usual
+    300  # ...or, after this many (3 s) still short of it, the room changed: its loss is the usual
 )
+STEADY_BLOCKS = 100  # back in step, the filter is trusted after this many blocks (a second) of play
 
 
 class Cancelled(NamedTuple):
@@ -304,11 +305,13 @@ class DoubleTalk:
         self._heard = 0  # blocks of play heard
         self._recent: deque[float] = deque(maxlen=IN_STEP_BLOCKS)  # the latest losses, while relearning
         self._relearning = 0  # blocks of play since the filter fell out of step (0: in step)
+        self._steady = STEADY_BLOCKS  # blocks of play since it came back in step
 
     @property
     def in_step(self) -> bool:
-        """Whether the filter's loss can be trusted: a fall in it is someone talking."""
-        return not self._relearning
+        """Whether the filter's loss can be trusted: a fall in it is someone talking (not in the
+        first second after it came back: a filter still converging loses less, in fits)."""
+        return not self._relearning and self._steady >= STEADY_BLOCKS
 
     def relearn(self) -> None:
         """The echo may have moved: distrust the filter until its loss is back."""
@@ -344,6 +347,7 @@ class DoubleTalk:
         if self._relearning:
             self._catch_up(losses)
             return
+        self._steady += len(losses)
         before = self._heard
         self._losses.extend(losses)
         self._heard += len(losses)
@@ -360,10 +364,10 @@ class DoubleTalk:
         if float(np.percentile(self._recent, 20)) >= min(self._usual, GOOD_DB) - NEAR_DB:
             if float(np.median(self._recent)) < self._usual:  # back, but the filter is still catching up
                 self._adopt_recent()
-            self._relearning = 0
+            self._relearning, self._steady = 0, 0
         elif self._relearning >= RELEARN_BLOCKS:
             self._adopt_recent()
-            self._relearning = 0
+            self._relearning, self._steady = 0, 0
 
     def _adopt_recent(self) -> None:
         """The filter's usual loss is now what it has lost lately."""

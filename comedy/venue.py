@@ -296,16 +296,6 @@ class ClubApp:
             redaction.remember(key)
             self.visitor_keys[visitor] = key
 
-    def battle_served(self, visitor: str, style: str, first: str, second: str, seconds: float) -> None:
-        """The visitor was given two voices doing the same bit, `seconds` long together: once their
-        page has played both through, they may vote."""
-        self.seen(visitor)
-        self.ballots.served(visitor, style, first, second, seconds)
-
-    def battle_played(self, visitor: str) -> bool:
-        """The visitor's page played the battle through; whether their vote is open now."""
-        return self.ballots.played(visitor)
-
     async def vote(self, visitor: str, first_won: bool) -> tuple[str, str]:
         """The visitor's vote on the battle they heard: (style, winner). ValueError in words when
         they have none to cast (`comedy.ballots`)."""

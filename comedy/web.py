@@ -297,13 +297,14 @@ class Web:
                 return gr.skip(), gr.skip(), gr.skip(), refused(exc, f"{voice}: ")
             takes.append(auditioner.took)
         both = one_after_another(takes)
-        self.app.battle_served(request.session_hash, style, first, second, len(both) / protocol.SAMPLE_RATE)
+        self.app.seen(request.session_hash)
+        self.app.ballots.served(request.session_hash, style, first, second, len(both) / protocol.SAMPLE_RATE)
         said = f"{first}, then {second}, in a {style} style. Who did it better? Vote once both have played."
         return playable(takes[0]), playable(takes[1]), (protocol.SAMPLE_RATE, both), said
 
     async def battle_played(self, request: gr.Request) -> str:
         """The page played both takes of the battle through: the vote opens."""
-        if self.app.battle_played(request.session_hash):
+        if self.app.ballots.played(request.session_hash):
             return "Both voices have played: who did it better? Vote below."
         return gr.skip()
 
