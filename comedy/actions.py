@@ -52,6 +52,23 @@ class DropSpeech:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A sound over the comedian: the player pauses at once, keeping all it holds and its count."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The sound was not someone talking: the player goes on from where it held."""
+
+
+@dataclass(frozen=True)
+class HoldDue:
+    """Call the stage's `hold_due` at `at` (monotonic): a hold never outlives its deadline."""
+
+    at: float
+
+
+@dataclass(frozen=True)
 class AwaitCut:
     """Wait (briefly) for the page's player to say where it fell silent, then call `finish_cut`."""
 
@@ -114,6 +131,9 @@ Action = (
     | Caption
     | EndOfAnswer
     | DropSpeech
+    | Hold
+    | Resume
+    | HoldDue
     | AwaitCut
     | RetryLater
     | Cover

@@ -21,9 +21,12 @@ from comedy.actions import (
     Cover,
     DropSpeech,
     EndOfAnswer,
+    Hold,
+    HoldDue,
     LoseSession,
     Play,
     ReadRoom,
+    Resume,
     RetryLater,
     Send,
 )
@@ -84,6 +87,8 @@ class _Collector:
                 case AnswerEnded():
                     self.ended = action
                 case Caption() | EndOfAnswer() | DropSpeech() | AwaitCut() | Cover() | ReadRoom():
+                    pass
+                case Hold() | Resume() | HoldDue():  # no microphone, no hold
                     pass
                 case _:
                     raise TypeError(f"a one-shot answer cannot carry out {action!r}")

@@ -27,10 +27,13 @@ from comedy.actions import (
     Cover,
     DropSpeech,
     EndOfAnswer,
+    Hold,
+    HoldDue,
     LoseSession,
     Play,
     ReadRoom,
     Restart,
+    Resume,
     RetryLater,
     Send,
 )
@@ -145,8 +148,10 @@ class ComedySet:
         match action:
             case Send(event, replace_settings):
                 await self._send(event, replace_settings)
-            case Play() | Caption() | EndOfAnswer():
+            case Play() | Caption() | EndOfAnswer() | Hold() | Resume():
                 self.port.put(action)
+            case HoldDue() | RetryLater() | Cover() | ReadRoom():
+                self._tasks.spawn(self._in_time(action), f"set-{type(action).__name__}")
             case DropSpeech():
                 self._drop_speech()
             case AwaitCut():
@@ -154,22 +159,29 @@ class ComedySet:
                     async with asyncio.timeout(CUT_REPORT_SECONDS):
                         await self._cut_reported.wait()
                 await self._do(self.stage.finish_cut(time.monotonic()))
-            case RetryLater(seconds, why):
-                self._tasks.spawn(self._later(seconds, why), "set-retry")
-            case Cover():
-                self._tasks.spawn(self._house_comedian_covers(), "set-cover")
             case Restart(why):
                 await self._restart(why)
             case LoseSession():
                 self.link.lose()
             case Close(reason):
                 await self._end(reason)
-            case ReadRoom():
-                self._tasks.spawn(self._read_the_room(action), "set-room-reader")
             case AnswerEnded():
                 pass  # the set goes on: the stage has said all there is to say of it
             case _:
                 raise TypeError(f"the set cannot carry out {action!r}")
+
+    async def _in_time(self, action: HoldDue | RetryLater | Cover | ReadRoom) -> None:
+        """The actions that take their time, each in a task of its own."""
+        match action:
+            case HoldDue(at):
+                await asyncio.sleep(max(0.0, at - time.monotonic()))
+                await self._do(self.stage.hold_due(time.monotonic()))
+            case RetryLater(seconds, why):
+                await self._later(seconds, why)
+            case Cover():
+                await self._house_comedian_covers()
+            case ReadRoom():
+                await self._read_the_room(action)
 
     async def _read_the_room(self, asked: ReadRoom) -> None:
         """The room's reading, worked out in a thread (tens of ms: other visitors wait for no one)."""

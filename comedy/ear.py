@@ -287,6 +287,18 @@ class Ear:
             verdict = self._barge_in(now)
         return verdict, self._follow(pcm, now)
 
+    def sounding(self, pcm: np.ndarray, settled: bool | None) -> bool:
+        """Whether the microphone's latest audio (just heard) holds someone's sound over the
+        comedian, at first sight, before any verdict: on headphones (no echo) a loud chunk; over
+        the comedian's echo, once the canceller has learned the room, a run of speech starting
+        where the sent audio is loud or the canceller heard someone besides the comedian. A first
+        sight holds the comedian, which is undone if the ear then hears no one."""
+        if settled is None:
+            return _loud(pcm)
+        if not settled or self.speech.start is None:
+            return False
+        return self._audible(self.speech.start, self.tape.total)
+
     def ride(self, kind: str, now: float) -> None:
         """The room is laughing (or clapping): follow it until it fades."""
         if self._laugh is None:

@@ -8,7 +8,9 @@ the comedian through a ring-buffer AudioWorklet. Over the socket:
   microphone and then, as long again, what the page's player was rendering as each sample was
   captured (the reference the server's echo canceller takes the comedian out with);
 - server -> page, binary: speech as it arrives, `[id length: u8][item id: ascii][PCM16 LE]`;
-- server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "end", "item"}`;
+- server -> page, text: `{"type": "cut"}` (drop everything buffered), `{"type": "hold"}` (pause,
+  keeping everything: a sound over the comedian is being heard), `{"type": "resume"}` (go on from
+  the next sample), `{"type": "end", "item"}`;
 - page -> server, text: `{"type": "played", "items": {item: samples}}` (what reached the output
   device, on the audio clock; `"final": true` after a cut, when all that was rendered was heard),
   `{"type": "started", "item", "ago_ms"}` (when an item's first sample reached the output device).
@@ -37,7 +39,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from comedy import page_wire
-from comedy.actions import Caption, EndOfAnswer, Play
+from comedy.actions import Caption, EndOfAnswer, Hold, Play, Resume
 from comedy.club import Club
 from comedy.comedy_set import ComedySet
 from comedy.pacing import Pace
@@ -205,6 +207,8 @@ class PlayClock:
     """When what was handed to a page's player will have played, by this side's reckoning."""
 
     until: float = 0.0  # monotonic
+    held_at: float | None = None  # the player holds since then: nothing it has plays until it resumes
+    landed: bool = False  # the answer's end was reckoned: a resume reckons it again
 
     def echoes(self, now: float) -> bool:
         """Whether the page's microphone may still hear what it was sent (its echo's tail, the
@@ -225,9 +229,18 @@ async def speech(comedy_set: ComedySet, clock: PlayClock | None = None) -> Async
                 comedy_set.player(Scheduled(item_id, pcm, plays_at))
                 clock.until = plays_at + len(pcm) / SAMPLE_RATE
             case EndOfAnswer():
+                clock.landed = True
                 comedy_set.player(Landed(max(now, clock.until)))
             case Cut():
-                clock.until = now
+                clock.until, clock.held_at, clock.landed = now, None, False
+            case Hold():
+                clock.held_at = clock.held_at or now
+            case Resume() if clock.held_at is not None:
+                if clock.until > clock.held_at:  # what was still to play plays that much later
+                    clock.until += now - clock.held_at
+                    if clock.landed:
+                        comedy_set.player(Landed(clock.until))
+                clock.held_at = None
         yield piece
 
 
@@ -242,6 +255,10 @@ def speech_message(piece: Piece) -> str:
             return json.dumps({"type": page_wire.AUDIO, "item": item_id, "pcm": data, "n": n})
         case EndOfAnswer(item_id):
             return json.dumps({"type": page_wire.END, "item": item_id, "pcm": "", "n": n})
+        case Hold():
+            return json.dumps({"type": page_wire.HOLD, "item": "", "pcm": "", "n": n})
+        case Resume():
+            return json.dumps({"type": page_wire.RESUME, "item": "", "pcm": "", "n": n})
     return json.dumps({"type": page_wire.CUT, "item": "", "pcm": "", "n": n})
 
 
@@ -394,3 +411,7 @@ class Engine:
                         await websocket.send_text(json.dumps({"type": page_wire.END, "item": item_id}))
                     case Cut():
                         await websocket.send_text(json.dumps({"type": page_wire.CUT, "item": ""}))
+                    case Hold():
+                        await websocket.send_text(json.dumps({"type": page_wire.HOLD}))
+                    case Resume():
+                        await websocket.send_text(json.dumps({"type": page_wire.RESUME}))

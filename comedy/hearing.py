@@ -1,7 +1,11 @@
 """The room side of a set: what each sound the visitor's microphone holds is (the ear's verdicts),
 the visitor's turns and heckles, the laughs the comedian rides with a tag line, and the room's
 reading after a punchline that scores the joke. Pure: microphone audio and server events in,
-actions out; the answer itself is the lifecycle's."""
+actions out; the answer itself is the lifecycle's.
+
+Hold first, decide after: a sound over the comedian (the set's own first sight of it, or the
+server's report, whichever comes first) holds the player at once (`comedy.floor`); the ear's
+verdict then resumes it (noise, the comedian's echo), holds on for the laugh, or cuts (speech)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 from comedy import prompts, protocol, transcripts
 from comedy.actions import Action, ReadRoom, Send
 from comedy.ear import BARGE_IN, Ear, Faded, Verdict
+from comedy.floor import HELD, OPEN, RIDING
 from comedy.lifecycle import Lifecycle
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.room import RoomReading
@@ -38,6 +43,24 @@ class Hearing:
     def _carry_on(self) -> None:
         self.status.say("Performing…" if self.answers.responding else "Connected: your turn")
 
+    @property
+    def floor(self):
+        return self.answers.floor
+
+    def hold_due(self, now: float) -> list[Action]:
+        """A hold's deadline: the comedian goes on unless the ear is still hearing the sound."""
+        held = self.floor.state is not OPEN
+        actions = self.floor.due(now, self.ear.deciding)
+        if held and self.floor.state is OPEN:
+            self._carry_on()
+        return actions
+
+    def _resume(self, now: float, riding: bool = False) -> list[Action]:
+        """The sound over the comedian was not someone talking: it goes on."""
+        if self.floor.state is not (RIDING if riding else HELD):
+            return []
+        return self.floor.resume(now)
+
     # --- the microphone
 
     def sent_microphone(self, seconds: float) -> list[Action]:
@@ -63,18 +86,24 @@ class Hearing:
         canceller has learned the room, None: no echo in the microphone): the ear hears the sounds
         the server reports, rides the room's laughs, and after a punchline the room is read."""
         verdict, faded = self.ear.heard(pcm, now, self.answers.talking, settled, linear, near)
-        actions = self.words_overdue(now) + (self._verdict(verdict, now) if verdict else [])
+        actions = self.words_overdue(now)
+        if self.floor.state is OPEN and self.answers.can_hold and self.ear.sounding(pcm, settled):
+            actions += self.floor.sound("onset", now)
+            self.status.say("Listening…")
+        actions += self._verdict(verdict, now) if verdict else []
         if faded is not None:
-            actions += self._faded(faded)
+            actions += self._faded(faded, now)
+        actions += self.hold_due(now)
         if self.around.hear(pcm, now, laughing=bool(self.ear.laughing)):
             actions += self.read_the_room(now)
         return actions
 
-    def _faded(self, faded: Faded) -> list[Action]:
-        """A laugh the comedian rode is over: it scores the joke."""
+    def _faded(self, faded: Faded, now: float) -> list[Action]:
+        """A laugh the comedian rode is over: it scores the joke, and a comedian holding for it
+        goes on."""
         self.around.faded(faded.kind, faded.audio)
         self._carry_on()
-        return []
+        return self._resume(now, riding=True)
 
     # --- the room's reading after a punchline
 
@@ -126,7 +155,8 @@ class Hearing:
         self.transcript.turn("user", item_id, now).note = "listening…"
         self.status.say("Listening…")
         verdict = self.ear.started(item_id, event.get("audio_start_ms"), self.answers.talking, now)
-        return padding + (self._verdict(verdict, now) if verdict else [])
+        hold = self.floor.sound("reported", now, deciding=True) if self.answers.can_hold else []
+        return padding + hold + (self._verdict(verdict, now) if verdict else [])
 
     def _verdict(self, verdict: Verdict, now: float) -> list[Action]:
         """The ear heard what a sound is: speech is a heckle or a turn; anything else never is.
@@ -140,15 +170,20 @@ class Hearing:
             self.transcript.remove(turn)  # the room's sound is not the visitor's line...
         if not verdict.hearing.reacts:
             self._carry_on()
-            return [Send(protocol.audio_clear())]  # a cough, noise, the comedian's own echo: never a turn
+            # a cough, noise, the comedian's own echo: never a turn, and the comedian goes on
+            return [Send(protocol.audio_clear()), *self._resume(now)]
         if turn is not None:
             self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
         self.ear.ride(verdict.hearing.kind, now)
         laughing = verdict.hearing.kind == "laughter"
-        self.status.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
+        hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold else []
+        if self.floor.state is RIDING:
+            self.status.say("Holding for the laugh…" if laughing else "Holding for the applause…")
+        else:
+            self.status.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
         # Not cleared: the server commits the laugh, and its transcript settles it (`on_heard`);
         # a heckle that follows in the same sound keeps its start.
-        return []
+        return hold
 
     def _speech(self, verdict: Verdict, turn, now: float) -> list[Action]:
         """The visitor spoke: over the comedian, a heckle that cuts it."""

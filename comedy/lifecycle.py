@@ -5,6 +5,9 @@ set to a new session. Pure: events and the visitor's actions in, actions out.
     IDLE --ask--> ASKED --created--> ANSWERING --done--> IDLE
                                      ANSWERING --cut--> CANCELLING --done--> IDLE
     any --dropped (an answer lost)--> LOST --retold--> ASKED (asked again) or IDLE
+
+While it talks, the floor (`comedy.floor`: open, held for a sound, riding a laugh) is the answer's
+too: a cut ends a hold, and a hold is only ever asked of a player that keeps its own count.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from comedy.actions import (
     Play,
     Send,
 )
+from comedy.floor import Floor
 from comedy.protocol import Delta, Done, Event
 from comedy.session_settings import SessionSettings
 from comedy.set_status import SetStatus
@@ -73,6 +77,7 @@ class Lifecycle:
         self.status, self.transcript, self.settings, self.speaker = status, transcript, settings, speaker
         self.rehearsal = rehearsal
         self.state = IDLE
+        self.floor = Floor()
         self.spoken = False  # the comedian has spoken in this session: the voice is fixed
         self.last_line: Turn | None = None  # the comedian's last line: the room's reaction scores it
         self.then_ask = False  # a heckle's answer waits for the cut answer to end
@@ -82,6 +87,7 @@ class Lifecycle:
         self._line: str | None = None  # the visitor's line being answered, in words
         self._retries_left = RETRIES
         self._cutting = ""
+        self._dropping = False  # a cut waits for the player's word: what it held is gone
         self._unheard: list[str] = []  # cut items never heard: deleted once the answer ends
         self._tell_censored = False  # the next answer hears of the filter, and makes a bit of it
         self._opener_item = ""
@@ -98,6 +104,12 @@ class Lifecycle:
     def talking(self) -> bool:
         """The comedian is talking: an answer is coming, or the player has not played all of one."""
         return self.responding or bool(self.speaker.unheard())
+
+    @property
+    def can_hold(self) -> bool:
+        """The comedian is talking through a player that can pause and go on (the page's: Gradio's
+        own audio player cannot, and is cut as before); never while a cut is under way."""
+        return self.speaker.reports and not self._dropping and self.state is not CANCELLING and self.talking
 
     @property
     def opening(self) -> bool:
@@ -199,7 +211,8 @@ class Lifecycle:
         unheard = self.speaker.unheard()
         if not (self.responding or unheard):
             return None
-        self._cutting = why
+        self._cutting, self._dropping = why, True
+        self.floor.cut(now)
         actions: list[Action] = [DropSpeech()]
         if self.state is ANSWERING:
             actions.append(Send(protocol.response_cancel()))
@@ -211,6 +224,7 @@ class Lifecycle:
     def finish_cut(self, now: float) -> list[Action]:
         """The second half of a cut: truncate the item being heard where it was heard (never past
         what arrived); items after it that were never heard are deleted once the answer ends."""
+        self._dropping = False
         actions: list[Action] = []
         if (cut := self.speaker.cut()) is not None:
             actions.append(Send(protocol.item_truncate(cut.item_id, cut.heard_ms)))
@@ -329,6 +343,7 @@ class Lifecycle:
         """The socket dropped: the answer in flight is lost (`lost`: the session says one was) and
         asked again once reconnected."""
         self.settings.money.release()  # asked again, it is held again
+        self.floor.reset()
         if self._answering is not None:
             self._answering.note = "cut off: the connection dropped"
             self._answering = None

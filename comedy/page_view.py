@@ -10,6 +10,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from comedy.floor import OPEN, RIDING
 from comedy.room import RoomReading
 from comedy.transcript import Turn, score_words
 
@@ -33,11 +34,14 @@ class ShownSet(Protocol):
 
 
 def show_state(comedy_set: ShownSet) -> str:
-    """The one-line state on the stage: warming, on-stage, your-turn, riding, heckle, thinking, over."""
+    """The one-line state on the stage: warming, on-stage, your-turn, listening (the comedian holds
+    for a sound), riding (it holds for the laugh), heckle, thinking, over."""
     if comedy_set.closed:
         return "over"
     stage = comedy_set.stage
     status = stage.status
+    if stage.floor.state is not OPEN:
+        return "riding" if stage.floor.state is RIDING else "listening"
     if status.startswith("Heckled"):
         return "heckle"
     if "riding" in status or status.startswith("The room laughed"):

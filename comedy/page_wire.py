@@ -11,13 +11,15 @@ from pathlib import Path
 
 AUDIO = "audio"  # server -> page, fallback only: base64 PCM16 (the socket sends audio as binary frames)
 CUT = "cut"  # server -> page: drop everything buffered
+HOLD = "hold"  # server -> page: a sound over the comedian: pause, keeping everything
+RESUME = "resume"  # server -> page: go on from where the hold stopped
 END = "end"  # server -> page: an item's speech is all there
 WORDS = "words"  # server -> page: caption text, with the item position it arrived at
 REFUSED = "refused"  # server -> page: the socket is refused, and why
 PLAYED = "played"  # page -> server: how much of each item reached the output device
 STARTED = "started"  # page -> server: when an item's first sample reached the output device
 
-TO_PAGE = (AUDIO, CUT, END, WORDS, REFUSED)
+TO_PAGE = (AUDIO, CUT, HOLD, RESUME, END, WORDS, REFUSED)
 FROM_PAGE = (PLAYED, STARTED)
 JS = Path(__file__).resolve().parent / "engine_page" / "wire.js"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from comedy.actions import Caption, EndOfAnswer, Play
+from comedy.actions import Caption, EndOfAnswer, Hold, Play, Resume
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Cut:
     """A heckle cut the comedian: the player drops all it holds, at once."""
 
 
-Piece = Play | Caption | EndOfAnswer | Cut
+Piece = Play | Caption | EndOfAnswer | Cut | Hold | Resume
 
 
 # --- what a player reports back

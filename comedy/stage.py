@@ -21,6 +21,7 @@ from comedy.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart
 from comedy.budget import Allowance
 from comedy.connection_events import ConnectionEvents
 from comedy.ear import Ear, Verdict
+from comedy.floor import Floor
 from comedy.hearing import Hearing
 from comedy.lifecycle import RETRIES, Lifecycle
 from comedy.meters import Meters
@@ -225,6 +226,15 @@ class Stage:
     def cut(self, why: str, now: float) -> list[Action] | None:
         """Stop the comedian at once, where the visitor stopped hearing (see `Lifecycle.cut`)."""
         return self.answers.cut(why, now)
+
+    def hold_due(self, now: float) -> list[Action]:
+        """A hold's deadline (see `comedy.floor`)."""
+        return self.hearing.hold_due(now)
+
+    @property
+    def floor(self) -> Floor:
+        """The floor while the comedian talks: open, held for a sound, or riding a laugh."""
+        return self.answers.floor
 
     def finish_cut(self, now: float) -> list[Action]:
         """The second half of a cut, once the player said where it fell silent."""

@@ -113,6 +113,8 @@ class EngineClient:
         self.texts: list[dict] = []
         self.order: list[str] = []  # items in the order their first frame came
         self.played: dict[str, int] = defaultdict(int)
+        self.held = False  # the server holds the player: nothing plays until it resumes
+        self.holds: list[tuple[str, float]] = []  # ("hold" or "resume", when)
         self._reader: asyncio.Task | None = None
         self._player: asyncio.Task | None = None
         self._changed = asyncio.Event()
@@ -151,10 +153,14 @@ class EngineClient:
                     self.texts.append(message)
                     if message.get("type") == "cut":
                         self.cut()
+                    elif message.get("type") in ("hold", "resume"):
+                        self.held = message["type"] == "hold"
+                        self.holds.append((message["type"], time.monotonic()))
                 self._changed.set()
 
     def cut(self) -> None:
-        """What the player does on a cut: everything buffered is dropped."""
+        """What the player does on a cut: everything buffered is dropped (a hold with it)."""
+        self.held = False
         for item in self.order:
             self.arrived[item] = self.played[item]
 
@@ -176,7 +182,7 @@ class EngineClient:
         while True:
             await asyncio.sleep(every)
             now = time.monotonic()
-            budget += (now - last) * SAMPLE_RATE
+            budget += 0 if self.held else (now - last) * SAMPLE_RATE
             last = now
             report: dict[str, int] = {}
             for item in self.order:

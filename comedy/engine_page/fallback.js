@@ -8,6 +8,10 @@ E.fromGradio = (value) => {
     E.player.port.postMessage({ item: m.item, pcm: bytes.buffer }, [bytes.buffer]);
   } else if (m.type === WIRE.CUT) {
     E.player.port.postMessage({ cut: true, at: performance.timeOrigin + performance.now() });
+  } else if (m.type === WIRE.HOLD) {
+    E.player.port.postMessage({ hold: true });
+  } else if (m.type === WIRE.RESUME) {
+    E.player.port.postMessage({ resume: true });
   } else if (m.type === WIRE.END) {
     E.player.port.postMessage({ end: m.item });
   } else if (m.type === WIRE.WORDS) {

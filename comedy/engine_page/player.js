@@ -12,6 +12,11 @@ function onPlayer(event) {
     const at = toDevice(d.at);
     E.firstSound = E.firstSound || at; // page time the show's first sample left the output device
     send({ type: WIRE.STARTED, item: d.started, ago_ms: performance.now() - at });
+  } else if (d.held !== undefined) {
+    // when the comedian fell silent for a sound over it (or went on), at the output device
+    E.held = d.held;
+    E.holds.push({ held: d.held, at: toDevice(d.at) });
+    if (E.holds.length > 200) E.holds.shift();
   } else if (d.cut !== undefined) {
     const received = d.received === undefined ? performance.now() : d.received - performance.timeOrigin;
     E.cuts.push({ received, silentAt: toDevice(d.cut) });

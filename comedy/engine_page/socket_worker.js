@@ -38,6 +38,8 @@ function open(url) {
     if (typeof event.data === "string") {
       const message = JSON.parse(event.data);
       if (message.type === WIRE.CUT) player.postMessage({ cut: true, at: now() });
+      else if (message.type === WIRE.HOLD) player.postMessage({ hold: true });
+      else if (message.type === WIRE.RESUME) player.postMessage({ resume: true });
       else if (message.type === WIRE.END) player.postMessage({ end: message.item });
       postMessage({ text: message, at: now() });
       return;

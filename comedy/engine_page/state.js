@@ -6,7 +6,7 @@ const SOCKET_WORKER = __SOCKET_WORKER__;
 const WIRE_RATE = 24000;
 window.__engine = window.__engine || {
   path: "off", ctx: null, worker: null, open: false, player: null, capture: null, opened: false,
-  retries: 0, connections: 0, heard: {}, cuts: [], levels: { you: 0, comedian: 0 },
+  retries: 0, connections: 0, heard: {}, cuts: [], holds: [], held: false, levels: { you: 0, comedian: 0 },
   peaks: { you: 0, comedian: 0 }, mic: "off", echo: "", referenced: 0,
   captions: { words: {}, count: {}, shown: [], item: "" },
 };

@@ -3,6 +3,8 @@
 const WIRE = Object.freeze({
   AUDIO: "audio",
   CUT: "cut",
+  HOLD: "hold",
+  RESUME: "resume",
   END: "end",
   WORDS: "words",
   REFUSED: "refused",

@@ -81,6 +81,10 @@ function pcm16(x) {
 
 // A ring buffer of 24 kHz speech played at the device rate: gapless, a small prebuffer against
 // network jitter, a 4 ms fade on a cut. It counts what it has played of each item and reports it.
+// A hold (a sound over the comedian, while the server decides what it is) fades out in 10 ms and
+// keeps everything: the buffer, the counts, and the speech still arriving; a resume fades back in
+// from the very next sample, so nothing is played twice or skipped; a cut while held is silent at
+// once, and its counts are what was heard before the hold.
 class Player extends AudioWorkletProcessor {
   constructor() {
     super();
@@ -99,6 +103,10 @@ class Player extends AudioWorkletProcessor {
     this.waiting = true;
     this.fade = 0;
     this.fadeLength = Math.max(1, Math.round(sampleRate * 0.004));
+    this.held = false; // holding: nothing is consumed, everything is kept
+    this.holdFade = 0; // samples left of the fade into a hold (still consumed and counted)
+    this.resumeFade = 0; // samples left of the fade back in after a hold
+    this.holdLength = Math.max(1, Math.round(sampleRate * 0.01));
     this.since = 0;
     this.levelSum = 0;
     this.levelCount = 0;
@@ -108,8 +116,12 @@ class Player extends AudioWorkletProcessor {
         d.port.onmessage = listen; // the socket worker's port: speech and cuts, straight in
       } else if (d.cut) {
         this.cutReceived = d.at; // when the cut reached the page (ms since the epoch)
-        if (this.w - this.r >= 2 && !this.waiting) this.fade = this.fadeLength;
+        if (this.sounding()) this.fade = this.fadeLength;
         else this.silence(); // nothing is sounding: silent at once
+      } else if (d.hold) {
+        this.hold();
+      } else if (d.resume) {
+        this.resume();
       } else if (d.end) {
         this.ended.add(d.end);
       } else if (d.pcm) {
@@ -128,8 +140,34 @@ class Player extends AudioWorkletProcessor {
     else this.items.push({ item, end: this.w });
   }
 
+  sounding() {
+    return this.w - this.r >= 2 && !this.waiting && !this.held;
+  }
+
+  hold() {
+    if (this.held || this.holdFade > 0) return;
+    this.resumeFade = 0;
+    if (this.sounding() && this.fade === 0) this.holdFade = this.holdLength;
+    else this.held = true;
+    this.port.postMessage({ held: true, at: currentTime });
+  }
+
+  resume() {
+    if (!this.held && this.holdFade === 0) return;
+    const wasSounding = this.holdFade > 0 || !this.waiting;
+    this.held = false;
+    // from the fade's gain back to full: a resume mid-fade never jumps
+    const gain = this.holdFade > 0 ? this.holdFade / this.holdLength : 0;
+    this.holdFade = 0;
+    this.resumeFade = wasSounding ? Math.round((1 - gain) * this.holdLength) : 0;
+    this.port.postMessage({ held: false, at: currentTime });
+  }
+
   silence() {
     this.fade = 0;
+    this.held = false;
+    this.holdFade = 0;
+    this.resumeFade = 0;
     this.drop();
     // All that was rendered before the cut reaches the speaker: the visitor heard all of it.
     this.port.postMessage({ cut: currentTime, received: this.cutReceived, played: { ...this.played } });
@@ -164,9 +202,14 @@ class Player extends AudioWorkletProcessor {
       this.waiting = false;
     }
     for (let i = 0; i < out.length; i++) {
+      if (this.held) {
+        out[i] = 0;
+        continue;
+      }
       if (this.waiting || this.w - this.r < 2) {
         out[i] = 0;
         if (this.fade > 0) this.silence(); // ran dry while fading: the cut is done
+        if (this.holdFade > 0) [this.holdFade, this.held] = [0, true]; // ...the hold is
         if (!this.waiting && this.w - this.r < 2) {
           while (this.w > this.r) this.consume(); // play out the very last sample's credit
           this.waiting = true;
@@ -180,6 +223,12 @@ class Player extends AudioWorkletProcessor {
         sample *= this.fade / this.fadeLength;
         this.fade--;
         if (this.fade === 0) this.silence();
+      } else if (this.holdFade > 0) {
+        sample *= this.holdFade / this.holdLength;
+        if (--this.holdFade === 0) this.held = true; // this sample is the last one consumed
+      } else if (this.resumeFade > 0) {
+        sample *= 1 - this.resumeFade / this.holdLength;
+        this.resumeFade--;
       }
       out[i] = sample;
       this.levelSum += sample * sample;
