@@ -16,6 +16,7 @@ from bench import (
     load,
     memory,
     opener,
+    room_live,
     soak,
     startup,
     think,
@@ -25,7 +26,7 @@ from bench import (
 
 
 def main() -> None:
-    """Run all fifteen figures, and the think time."""
+    """Run all sixteen figures, and the think time."""
     start = time.monotonic()
     audio_path.run()
     latency.run()
@@ -43,6 +44,7 @@ def main() -> None:
     first_press.run()
     think.run()
     crowd.run()
+    room_live.run()
     print(f"\nAll benchmarks took {time.monotonic() - start:.0f} s.")
 
 

@@ -87,6 +87,7 @@ class ComedySet:
             stored_prompt=endpoint.stored_prompt,
             allowance=self.limits.allowance,
         )
+        self.stage.answers.holds = self.limits.hold_first
         self.started_at = self.stage.started_at
         self.ended_at: float | None = None
         self.closed = False

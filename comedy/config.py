@@ -106,6 +106,7 @@ class Settings:
     saves_at_once: int = 2  # set recordings rendered at once (each holds the whole set in memory)
     listening: Listening = field(default_factory=Listening)  # turn detection and noise reduction
     openers: bool = True  # a cached opener per voice and style plays the moment Start is pressed
+    hold_first: bool = True  # a sound over the comedian holds it, then the set decides (0: cut first)
 
     @property
     def rehearsal(self) -> bool:
@@ -148,5 +149,6 @@ class Settings:
             audition_cache_mb=_number(env, "COMEDY_AUDITION_CACHE_MB", 200.0),
             listening=_listening(env),
             openers=_number(env, "COMEDY_OPENERS", 1.0) != 0,
+            hold_first=_number(env, "COMEDY_HOLD", 1.0) != 0,
             saves_at_once=max(1, int(_number(env, "COMEDY_SAVES_AT_ONCE", 2))),
         )

@@ -287,6 +287,16 @@ class Ear:
             verdict = self._barge_in(now)
         return verdict, self._follow(pcm, now)
 
+    @property
+    def echo(self) -> bool:
+        """Whether the microphone may hold the comedian's echo, as last told."""
+        return self._echo
+
+    @staticmethod
+    def loud(pcm: np.ndarray) -> bool:
+        """Whether audio is loud enough to be someone's sound (`room.LOUD_DBFS`)."""
+        return _loud(pcm)
+
     def sounding(self, pcm: np.ndarray, settled: bool | None) -> bool:
         """Whether the microphone's latest audio (just heard) holds someone's sound over the
         comedian, at first sight, before any verdict: on headphones (no echo) a loud chunk; over

@@ -47,6 +47,7 @@ class Limits:
     idle_seconds: float = 300.0
     max_seconds: float = 900.0  # the longest set
     allowance: Allowance | None = None
+    hold_first: bool = True  # a sound over the comedian holds it before the set decides (False: cut first)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ the set heard in, actions out.
     HELD/RIDING --cut--> OPEN
 
 Every hold has a deadline (`Held.until`), so a hold never outlives what the set can decide: the
-pump calls `due` at it.
+pump calls `due` at it. And a hold proves itself: with the comedian held, its echo stops, so a
+microphone that goes quiet once the echo's tail has passed held for the comedian's own voice (or a
+sound already over), and the comedian goes on at once, whatever the ear is still deciding.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from comedy.actions import Action, Hold, HoldDue, Resume
 UNDECIDED_SECONDS = 0.4  # a sound the server never reported: the comedian goes on after this long
 DECIDING_SECONDS = 1.6  # a reported sound the ear is still hearing: held this long at most
 LAUGH_SECONDS = 8.0  # the longest the comedian holds for a laugh before it goes on over it
+ECHO_TAIL_SECONDS = 0.35  # after a hold, the comedian's echo is still in the microphone this long
+DRY_TAIL_SECONDS = 0.15  # ...with no echo (headphones): what was in flight when the player held
+QUIET_PROOF_SECONDS = 0.2  # after the tail, this long with nothing loud: no one else was there
 
 
 class FloorState(enum.Enum):
@@ -53,6 +58,8 @@ class Held:
     why: str  # "onset" (the set heard it first), "reported" (the server did), "laughter", "applause"
     since: float
     until: float
+    tail: float = ECHO_TAIL_SECONDS  # how long its sound may still be the comedian's own
+    someone: bool = False  # something loud was heard after the tail: someone else is there
 
 
 @dataclass
@@ -61,6 +68,7 @@ class FloorCounts:
 
     holds: int = 0
     resumes: int = 0
+    proved_empty: int = 0  # holds let go because the microphone went quiet with the comedian held
     cuts: int = 0
     laughs: int = 0
     held_seconds: float = 0.0
@@ -73,22 +81,37 @@ class Floor:
         self.state = OPEN
         self.held: Held | None = None
         self.counts = FloorCounts()
+        self.loud = False  # the microphone's latest audio was loud
 
     def _go(self, happened: str) -> FloorState:
         before, self.state = self.state, TRANSITIONS.get((self.state, happened), self.state)
         return before
 
-    def sound(self, why: str, now: float, deciding: bool = False) -> list[Action]:
+    def sound(self, why: str, now: float, deciding: bool = False, echo: bool = True) -> list[Action]:
         """A sound over the comedian: hold at once (a hold already on for a sound waits for the ear
-        when the server has now reported it)."""
+        when the server has now reported it); `echo`: the microphone may hold the comedian's echo."""
         if self.state is HELD and self.held is not None and deciding:
             return self._until(max(self.held.until, self.held.since + DECIDING_SECONDS))
         if self._go("sound") is not OPEN:
             return []
         self.counts.holds += 1
         wait = DECIDING_SECONDS if deciding else UNDECIDED_SECONDS
-        self.held = Held(why, now, now + wait)
+        self.held = Held(why, now, now + wait, ECHO_TAIL_SECONDS if echo else DRY_TAIL_SECONDS)
         return [Hold(), HoldDue(self.held.until)]
+
+    def heard(self, loud: bool, now: float) -> list[Action]:
+        """The microphone's latest audio, loud or not: a hold whose microphone stayed quiet once its
+        tail passed held for no one, and the comedian goes on."""
+        self.loud = loud
+        held = self.held
+        if self.state is OPEN or held is None or now < held.since + held.tail:
+            return []
+        if loud and not held.someone:
+            self.held = replace(held, someone=True)
+        if held.someone or loud or now < held.since + held.tail + QUIET_PROOF_SECONDS:
+            return []
+        self.counts.proved_empty += 1
+        return self.resume(now)
 
     def laugh(self, kind: str, now: float) -> list[Action]:
         """The room laughs (or claps) over the comedian: hold for it until it fades, or the cap."""
@@ -96,8 +119,10 @@ class Floor:
         if before is RIDING or self.state is not RIDING:
             return []
         self.counts.laughs += 1
-        since = self.held.since if self.held is not None else now
-        self.held = Held(kind, since, now + LAUGH_SECONDS)
+        if self.held is not None:
+            self.held = replace(self.held, why=kind, until=now + LAUGH_SECONDS)
+        else:
+            self.held = Held(kind, now, now + LAUGH_SECONDS, DRY_TAIL_SECONDS, someone=True)
         if before is OPEN:
             self.counts.holds += 1
             return [Hold(), HoldDue(self.held.until)]
@@ -122,12 +147,12 @@ class Floor:
         self.state, self.held = OPEN, None
 
     def due(self, now: float, deciding: bool) -> list[Action]:
-        """A hold's deadline came: resume, unless the ear is still hearing a reported sound (held
-        then until `DECIDING_SECONDS` from the hold's start at most)."""
+        """A hold's deadline came: resume, unless the ear is still hearing a reported sound or the
+        sound goes on (held then until `DECIDING_SECONDS` from the hold's start at most)."""
         held = self.held
         if self.state is OPEN or held is None or now < held.until:
             return []
-        if self.state is HELD and deciding and now < held.since + DECIDING_SECONDS:
+        if self.state is HELD and (deciding or held.someone) and now < held.since + DECIDING_SECONDS:
             return self._until(held.since + DECIDING_SECONDS)
         return self.resume(now)
 

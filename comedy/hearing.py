@@ -87,9 +87,11 @@ class Hearing:
         the server reports, rides the room's laughs, and after a punchline the room is read."""
         verdict, faded = self.ear.heard(pcm, now, self.answers.talking, settled, linear, near)
         actions = self.words_overdue(now)
+        loud = self.ear.loud(pcm)
         if self.floor.state is OPEN and self.answers.can_hold and self.ear.sounding(pcm, settled):
-            actions += self.floor.sound("onset", now)
+            actions += self.floor.sound("onset", now, echo=settled is not None)
             self.status.say("Listening…")
+        actions += self.floor.heard(loud, now)
         actions += self._verdict(verdict, now) if verdict else []
         if faded is not None:
             actions += self._faded(faded, now)
@@ -155,7 +157,8 @@ class Hearing:
         self.transcript.turn("user", item_id, now).note = "listening…"
         self.status.say("Listening…")
         verdict = self.ear.started(item_id, event.get("audio_start_ms"), self.answers.talking, now)
-        hold = self.floor.sound("reported", now, deciding=True) if self.answers.can_hold else []
+        can_hold = self.answers.can_hold
+        hold = self.floor.sound("reported", now, deciding=True, echo=self.ear.echo) if can_hold else []
         return padding + hold + (self._verdict(verdict, now) if verdict else [])
 
     def _verdict(self, verdict: Verdict, now: float) -> list[Action]:
@@ -170,13 +173,17 @@ class Hearing:
             self.transcript.remove(turn)  # the room's sound is not the visitor's line...
         if not verdict.hearing.reacts:
             self._carry_on()
-            # a cough, noise, the comedian's own echo: never a turn, and the comedian goes on
-            return [Send(protocol.audio_clear()), *self._resume(now)]
+            # a cough, noise, the comedian's own echo: never a turn, and the comedian goes on once
+            # it is over (a sound still going may yet be heard as talk)
+            resume = [] if self.floor.loud else self._resume(now)
+            return [Send(protocol.audio_clear()), *resume]
         if turn is not None:
             self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
         self.ear.ride(verdict.hearing.kind, now)
         laughing = verdict.hearing.kind == "laughter"
-        hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold else []
+        # held for the laugh; a laugh heard after its hold was let go holds again only if it goes on
+        still = self.floor.state is HELD or (self.floor.state is OPEN and self.floor.loud)
+        hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold and still else []
         if self.floor.state is RIDING:
             self.status.say("Holding for the laugh…" if laughing else "Holding for the applause…")
         else:

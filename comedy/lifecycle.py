@@ -78,6 +78,7 @@ class Lifecycle:
         self.rehearsal = rehearsal
         self.state = IDLE
         self.floor = Floor()
+        self.holds = True  # a player that can hold is held for a sound before the set decides
         self.spoken = False  # the comedian has spoken in this session: the voice is fixed
         self.last_line: Turn | None = None  # the comedian's last line: the room's reaction scores it
         self.then_ask = False  # a heckle's answer waits for the cut answer to end
@@ -109,7 +110,13 @@ class Lifecycle:
     def can_hold(self) -> bool:
         """The comedian is talking through a player that can pause and go on (the page's: Gradio's
         own audio player cannot, and is cut as before); never while a cut is under way."""
-        return self.speaker.reports and not self._dropping and self.state is not CANCELLING and self.talking
+        return (
+            self.holds
+            and self.speaker.reports
+            and not self._dropping
+            and self.state is not CANCELLING
+            and self.talking
+        )
 
     @property
     def opening(self) -> bool:

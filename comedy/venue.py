@@ -147,7 +147,12 @@ class ClubApp:
                 set_up,
                 hands_free=mode == HANDS_FREE,
                 prices=prices,
-                limits=Limits(self.settings.idle_seconds, self.settings.max_set_seconds, allowance),
+                limits=Limits(
+                    self.settings.idle_seconds,
+                    self.settings.max_set_seconds,
+                    allowance,
+                    self.settings.hold_first,
+                ),
                 opener=opener,
                 greeting=greeting,
             ),

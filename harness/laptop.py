@@ -91,14 +91,18 @@ class Laptop:
         return np.concatenate([np.zeros(delay), wet])[: len(x)]
 
 
-def room_script(audience_url: str, coupling_db: float | None = 0.0, delay_ms: float = 80.0) -> str:
+def room_script(
+    audience_url: str, coupling_db: float | None = 0.0, delay_ms: float = 80.0, moving_ms: float = 0.0
+) -> str:
     """A page init script: the fake microphone is the room (the page's own speaker through the
     laptop's echo path, plus the rehearsal audience's feed); `coupling_db` None is headphones (the
-    microphone hears the audience only)."""
+    microphone hears the audience only); `moving_ms`: every 2 s the echo's delay moves this much,
+    up or down at random (within twice that of `delay_ms`), as a browser's output path does."""
     settings = {
         "feed": audience_url,
         "gain": 0.0 if coupling_db is None else 10 ** (coupling_db / 20),
         "delay": delay_ms / 1000,
+        "moving": moving_ms / 1000,
         "response": [round(float(x), 6) for x in room_response()],
     }
     return f"({ROOM_SCRIPT})({json.dumps(settings)})"
@@ -115,7 +119,7 @@ ROOM_SCRIPT = """(room) => {
     const out = ctx.createMediaStreamDestination();
     const response = ctx.createBuffer(1, room.response.length, 24000);
     response.copyToChannel(Float32Array.from(room.response), 0);
-    mic = { ctx, out, response };
+    mic = { ctx, out, response, loud: [] };
     // The audience's feed (24 kHz PCM16 frames in real time): laughs, applause, heckles.
     const feed = new WebSocket(room.feed);
     feed.binaryType = "arraybuffer";
@@ -124,11 +128,20 @@ ROOM_SCRIPT = """(room) => {
       const pcm = new Int16Array(message.data);
       const buffer = ctx.createBuffer(1, pcm.length, 24000);
       const samples = buffer.getChannelData(0);
-      for (let i = 0; i < pcm.length; i++) samples[i] = pcm[i] / 32768;
+      let power = 0;
+      for (let i = 0; i < pcm.length; i++) {
+        samples[i] = pcm[i] / 32768;
+        power += samples[i] * samples[i];
+      }
       const source = ctx.createBufferSource();
       source.buffer = buffer;
       connect.call(source, out);
       at = Math.max(at, ctx.currentTime + 0.03);
+      // when each loud frame of the audience enters the microphone, in page time (for the benches)
+      if (power / pcm.length > 10 ** (-45 / 10)) {
+        mic.loud.push(performance.now() + (at - ctx.currentTime) * 1000);
+        if (mic.loud.length > 3000) mic.loud.shift();
+      }
       source.start(at);
       at += buffer.duration;
     };
@@ -150,6 +163,14 @@ ROOM_SCRIPT = """(room) => {
         new GainNode(r.ctx, { gain: room.gain }),
       ];
       chain[0].delayTime.value = room.delay;
+      if (room.moving) {
+        setInterval(() => {
+          const step = Math.random() < 0.5 ? -room.moving : room.moving;
+          const next = chain[0].delayTime.value + step;
+          const inside = Math.abs(next - room.delay) <= 2 * room.moving + 1e-9;
+          chain[0].delayTime.value = inside ? next : chain[0].delayTime.value - step;
+        }, 2000);
+      }
       connect.call(heard, chain[0]);
       for (let i = 1; i < chain.length; i++) connect.call(chain[i - 1], chain[i]);
       connect.call(chain[chain.length - 1], r.out);

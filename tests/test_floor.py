@@ -149,3 +149,23 @@ def test_the_stage_says_it_is_listening_then_holding_for_the_laugh() -> None:
         said.append((stage.floor.state, stage.status))
     assert (HELD, "Listening…") in said
     assert (RIDING, "Holding for the laugh…") in said
+
+
+def test_a_hold_whose_microphone_goes_quiet_was_for_no_one_and_is_let_go_at_once() -> None:
+    floor = Floor()
+    floor.sound("onset", T0, echo=True)  # the comedian's own echo, say
+    assert floor.heard(True, T0 + 0.2) == []  # still its tail
+    assert floor.heard(False, T0 + 0.4) == []
+    assert floor.heard(False, T0 + 0.6) == [Resume()] and floor.counts.proved_empty == 1
+    # someone there: loud after the tail, and the hold waits for the ear
+    floor.sound("onset", T0 + 10, echo=True)
+    floor.heard(True, T0 + 10.4)
+    assert floor.heard(False, T0 + 10.8) == [] and floor.state is HELD
+
+
+def test_a_sound_that_goes_on_is_held_past_the_first_deadline_for_the_servers_report() -> None:
+    floor = Floor()
+    floor.sound("onset", T0, echo=False)
+    floor.heard(True, T0 + 0.3)  # someone is there, the server has not reported it yet
+    assert floor.due(T0 + UNDECIDED_SECONDS, deciding=False) == [HoldDue(T0 + DECIDING_SECONDS)]
+    assert floor.due(T0 + DECIDING_SECONDS, deciding=False) == [Resume()]
