@@ -94,16 +94,14 @@ class ComedySet:
         self.finished = asyncio.Event()  # set when the set is closed: who waits for its end wakes
         self.sound = ""  # the path the visitor hears it through, once a player is attached
         self.recorder = SetRecorder(self.limits.max_seconds + 60)
-        self._lock = asyncio.Lock()
-        self._tasks = SetTasks()
-        self.microphone = MicrophoneIn()
+        self._lock, self._tasks = asyncio.Lock(), SetTasks()
+        self.microphone, self.port = MicrophoneIn(), SpeechPort()  # the port: speech out, to one player
         self.ear_cpu_seconds = 0.0  # the CPU time the stage's ear took on the event loop
-        self.port = SpeechPort()  # the speech out, to the one player attached
         self._cut_reported = asyncio.Event()
         self._idle = asyncio.Event()  # set while no answer is in progress
         self._idle.set()
-        self._opener = opener  # played at once on the first start, while the session connects
-        self._greeting = greeting  # with no opener: the line the session says at once, on the first start
+        # played at once on the first start, while the session connects; with none, the line said at once
+        self._opener, self._greeting = opener, greeting
 
     @property
     def endpoint(self) -> Endpoint:
@@ -172,26 +170,19 @@ class ComedySet:
                 raise TypeError(f"the set cannot carry out {action!r}")
 
     async def _in_time(self, action: HoldDue | RetryLater | Cover | ReadRoom) -> None:
-        """The actions that take their time, each in a task of its own."""
+        """The actions that take their time, each in a task (the room's reading in a thread too)."""
         match action:
             case HoldDue(at):
                 await asyncio.sleep(max(0.0, at - time.monotonic()))
                 await self._do(self.stage.hold_due(time.monotonic()))
             case RetryLater(seconds, why):
-                await self._later(seconds, why)
+                await asyncio.sleep(seconds)
+                await self._do(self.stage.ask_again(why))
             case Cover():
                 await self._house_comedian_covers()
             case ReadRoom():
-                await self._read_the_room(action)
-
-    async def _read_the_room(self, asked: ReadRoom) -> None:
-        """The room's reading, worked out in a thread (tens of ms: other visitors wait for no one)."""
-        reading = await asyncio.to_thread(read_room, asked.audio)
-        await self._do(self.stage.room_read(reading, asked, time.monotonic()))
-
-    async def _later(self, seconds: float, why: str) -> None:
-        await asyncio.sleep(seconds)
-        await self._do(self.stage.ask_again(why))
+                reading = await asyncio.to_thread(read_room, action.audio)
+                await self._do(self.stage.room_read(reading, action, time.monotonic()))
 
     async def _send(self, event: Event, replace_settings: bool = False) -> None:
         if problem := await self.link.send(event, replace_settings):

@@ -153,7 +153,8 @@ class Tape:
         return None if not len(loud) else max(sample, self.total - len(audio)) + int(loud[0]) * TEN_MS
 
 
-def _loud(pcm: np.ndarray) -> bool:
+def loud(pcm: np.ndarray) -> bool:
+    """Whether audio is loud enough to be someone's sound (`room.LOUD_DBFS`)."""
     x = np.asarray(pcm, dtype=np.float64) / 32768.0
     return bool(len(x)) and 10 * np.log10(float(np.mean(x * x)) + 1e-12) > room.LOUD_DBFS
 
@@ -218,9 +219,7 @@ class Ear:
     def restart(self) -> None:
         """A new session: its timeline starts at zero; nothing is pending."""
         self.tape, self.linear, self._pending, self._laugh, self._barged = Tape(), Tape(), None, None, None
-        self.near = Tape()
-        self._following = None
-        self.speech = SpeechRuns()
+        self.near, self._following, self.speech = Tape(), None, SpeechRuns()
         self.kinds.clear()
 
     @property
@@ -292,19 +291,12 @@ class Ear:
         """Whether the microphone may hold the comedian's echo, as last told."""
         return self._echo
 
-    @staticmethod
-    def loud(pcm: np.ndarray) -> bool:
-        """Whether audio is loud enough to be someone's sound (`room.LOUD_DBFS`)."""
-        return _loud(pcm)
-
     def sounding(self, pcm: np.ndarray, settled: bool | None) -> bool:
-        """Whether the microphone's latest audio (just heard) holds someone's sound over the
-        comedian, at first sight, before any verdict: on headphones (no echo) a loud chunk; over
-        the comedian's echo, once the canceller has learned the room, a run of speech starting
-        where the sent audio is loud or the canceller heard someone besides the comedian. A first
-        sight holds the comedian, which is undone if the ear then hears no one."""
+        """Whether the latest audio holds someone's sound over the comedian, at first sight: on
+        headphones a loud chunk; over its echo, once the canceller has settled, a run of speech
+        where the sent audio is loud or the canceller heard someone besides the comedian."""
         if settled is None:
-            return _loud(pcm)
+            return loud(pcm)
         if not settled or self.speech.start is None:
             return False
         return self._audible(self.speech.start, self.tape.total)
@@ -324,7 +316,7 @@ class Ear:
             return None
         laugh.audio.append(pcm)
         laugh.held += len(pcm)
-        laugh.quiet = 0.0 if _loud(pcm) else laugh.quiet + len(pcm) / SAMPLE_RATE
+        laugh.quiet = 0.0 if loud(pcm) else laugh.quiet + len(pcm) / SAMPLE_RATE
         held_long = now - laugh.started >= MAX_LAUGH_SECONDS or laugh.held >= MAX_LAUGH_SECONDS * SAMPLE_RATE
         if laugh.quiet < FADE_SECONDS and not held_long:  # by the clock and by the samples held
             return None

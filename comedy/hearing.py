@@ -14,6 +14,7 @@ import numpy as np
 from comedy import prompts, protocol, transcripts
 from comedy.actions import Action, ReadRoom, Send
 from comedy.ear import BARGE_IN, Ear, Faded, Verdict
+from comedy.ear import loud as ear_loud
 from comedy.floor import HELD, OPEN, RIDING
 from comedy.lifecycle import Lifecycle
 from comedy.protocol import SAMPLE_RATE, Event
@@ -87,7 +88,7 @@ class Hearing:
         the server reports, rides the room's laughs, and after a punchline the room is read."""
         verdict, faded = self.ear.heard(pcm, now, self.answers.talking, settled, linear, near)
         actions = self.words_overdue(now)
-        loud = self.ear.loud(pcm)
+        loud = ear_loud(pcm)
         if self.floor.state is OPEN and self.answers.can_hold and self.ear.sounding(pcm, settled):
             actions += self.floor.sound("onset", now, echo=settled is not None)
             self.status.say("Listening…")

@@ -108,8 +108,7 @@ class Lifecycle:
 
     @property
     def can_hold(self) -> bool:
-        """The comedian is talking through a player that can pause and go on (the page's: Gradio's
-        own audio player cannot, and is cut as before); never while a cut is under way."""
+        """It talks through a player that can pause (the page's, not Gradio's), and no cut is under way."""
         return (
             self.holds
             and self.speaker.reports
