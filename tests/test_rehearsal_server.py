@@ -485,3 +485,29 @@ async def test_a_fresh_answer_starts_after_the_model_thinks_and_a_cancel_then_le
             done = (await client.until("response.done"))[-1]["response"]
             assert done["status"] == "cancelled" and done["output"] == []
             assert not [e for e in client.events if e["type"] == "response.output_item.added"]
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["typed-topic", "spoken-heckle"])
+def test_a_typed_topic_that_cut_a_joke_is_a_topic_and_a_spoken_line_a_heckle(typed: bool) -> None:
+    """The house comedian thinks as the live model would: a joke cut by a new topic the visitor
+    typed is followed by that topic's joke, not an answer to a heckle; cut by the visitor's voice,
+    it answers the heckle first."""
+    import random
+
+    from comedy.house.jokes import load_joke_book
+    from comedy.rehearsal.material import choose_line
+
+    joke = {
+        "id": "A",
+        "role": "assistant",
+        "content": [{"type": "output_audio", "transcript": "So airports"}],
+    }
+    after = (
+        protocol.user_text("Tell me a joke about dentists.")["item"]
+        if typed
+        else {"id": "U", "role": "user", "content": [{"type": "input_audio", "transcript": None}]}
+    )
+    items = [protocol.user_text("Tell me a joke about airports.")["item"], joke, after]
+    line = choose_line({"instructions": ""}, items, {"A"}, {}, random.Random(1))
+    heckle_openers = load_joke_book().openers["heckling"]
+    assert any(line.startswith(o) for o in heckle_openers) is not typed

@@ -41,14 +41,23 @@ def choose_line(session: dict, items: list[dict], heckled: set[str], params: dic
     book = load_joke_book()
     told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken))
     last_answer = next((i for i in reversed(items) if i.get("role") == "assistant"), None)
-    if last_answer is not None and last_answer["id"] in heckled:
-        set_up["audience_reaction"] = "heckling"  # answer the heckle first
+    typed = _typed_since(items, last_answer)
+    if last_answer is not None and last_answer["id"] in heckled and not typed:
+        set_up["audience_reaction"] = "heckling"  # answer the heckle first (a typed topic is a topic)
     return book.pick(
         request,
         set_up.get("comedy_style", ""),
         set_up.get("audience_reaction", ""),
         told,
         rng,
+    )
+
+
+def _typed_since(items: list[dict], answer: dict | None) -> bool:
+    """Whether the visitor typed a line after `answer` (a new topic that cut it is no heckle)."""
+    after = items[items.index(answer) + 1 :] if answer is not None else items
+    return any(
+        c.get("type") == "input_text" for i in after if i.get("role") == "user" for c in i.get("content", [])
     )
 
 
