@@ -18,7 +18,8 @@ sound already over), and the comedian goes on at once, whatever the ear is still
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 from comedy.actions import Action, Hold, HoldDue, Resume
 
@@ -28,6 +29,7 @@ LAUGH_SECONDS = 8.0  # the longest the comedian holds for a laugh before it goes
 ECHO_TAIL_SECONDS = 0.35  # after a hold, the comedian's echo is still in the microphone this long
 DRY_TAIL_SECONDS = 0.15  # ...with no echo (headphones): what was in flight when the player held
 QUIET_PROOF_SECONDS = 0.2  # after the tail, this long with nothing loud: no one else was there
+SOMEONE_LOUD = 2  # ...and loud this many times after it (an echo's last tail is loud once at most)
 
 
 class FloorState(enum.Enum):
@@ -59,7 +61,8 @@ class Held:
     since: float
     until: float
     tail: float = ECHO_TAIL_SECONDS  # how long its sound may still be the comedian's own
-    someone: bool = False  # something loud was heard after the tail: someone else is there
+    loud: int = 0  # loud audio heard after the tail
+    someone: bool = False  # loud `SOMEONE_LOUD` times after the tail: someone else is there
 
 
 @dataclass
@@ -72,6 +75,7 @@ class FloorCounts:
     cuts: int = 0
     laughs: int = 0
     held_seconds: float = 0.0
+    why: Counter[str] = field(default_factory=Counter)  # holds by what began them
 
 
 class Floor:
@@ -95,6 +99,7 @@ class Floor:
         if self._go("sound") is not OPEN:
             return []
         self.counts.holds += 1
+        self.counts.why[why] += 1
         wait = DECIDING_SECONDS if deciding else UNDECIDED_SECONDS
         self.held = Held(why, now, now + wait, ECHO_TAIL_SECONDS if echo else DRY_TAIL_SECONDS)
         return [Hold(), HoldDue(self.held.until)]
@@ -106,8 +111,8 @@ class Floor:
         held = self.held
         if self.state is OPEN or held is None or now < held.since + held.tail:
             return []
-        if loud and not held.someone:
-            self.held = replace(held, someone=True)
+        if loud:
+            self.held = held = replace(held, loud=held.loud + 1, someone=held.loud + 1 >= SOMEONE_LOUD)
         if held.someone or loud or now < held.since + held.tail + QUIET_PROOF_SECONDS:
             return []
         self.counts.proved_empty += 1

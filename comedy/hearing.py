@@ -56,6 +56,11 @@ class Hearing:
             self._carry_on()
         return actions
 
+    def _may_hold(self) -> bool:
+        """Whether a new sound may hold the comedian: not over a laugh it held for as long as it
+        holds for one (it goes on over the rest; a heckle in it still cuts)."""
+        return self.floor.state is not RIDING and self.answers.can_hold and self.ear.laughing is None
+
     def _resume(self, now: float, riding: bool = False) -> list[Action]:
         """The sound over the comedian was not someone talking: it goes on."""
         if self.floor.state is not (RIDING if riding else HELD):
@@ -88,8 +93,11 @@ class Hearing:
         the server reports, rides the room's laughs, and after a punchline the room is read."""
         verdict, faded = self.ear.heard(pcm, now, self.answers.talking, settled, linear, near)
         actions = self.words_overdue(now)
-        loud = ear_loud(pcm)
-        if self.floor.state is OPEN and self.answers.can_hold and self.ear.sounding(pcm, settled):
+        # loud in the canceller's linear output, where a voice comes through whole (its suppressor
+        # holds a sound down for the first moments of double talk, and a hold must not take that
+        # for quiet); with the comedian held there is no echo left in it to mistake
+        loud = ear_loud(pcm if linear is None else linear)
+        if self._may_hold() and self.ear.sounding(pcm, settled):
             actions += self.floor.sound("onset", now, echo=settled is not None)
             self.status.say("Listening…")
         actions += self.floor.heard(loud, now)
@@ -158,8 +166,8 @@ class Hearing:
         self.transcript.turn("user", item_id, now).note = "listening…"
         self.status.say("Listening…")
         verdict = self.ear.started(item_id, event.get("audio_start_ms"), self.answers.talking, now)
-        can_hold = self.answers.can_hold
-        hold = self.floor.sound("reported", now, deciding=True, echo=self.ear.echo) if can_hold else []
+        may_hold = self._may_hold()
+        hold = self.floor.sound("reported", now, deciding=True, echo=self.ear.echo) if may_hold else []
         return padding + hold + (self._verdict(verdict, now) if verdict else [])
 
     def _verdict(self, verdict: Verdict, now: float) -> list[Action]:
@@ -182,9 +190,10 @@ class Hearing:
             self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
         self.ear.ride(verdict.hearing.kind, now)
         laughing = verdict.hearing.kind == "laughter"
-        # held for the laugh; a laugh heard after its hold was let go holds again only if it goes on
-        still = self.floor.state is HELD or (self.floor.state is OPEN and self.floor.loud)
-        hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold and still else []
+        # held for the laugh (a hold already let go for a quiet microphone is not taken up again:
+        # a laugh that goes on is seen again as a new sound)
+        held = self.floor.state is HELD
+        hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold and held else []
         if self.floor.state is RIDING:
             self.status.say("Holding for the laugh…" if laughing else "Holding for the applause…")
         else:

@@ -326,6 +326,25 @@ def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
     assert tab.errors == []
 
 
+def test_the_stage_says_on_stage_while_the_joke_plays_and_your_turn_once_it_has_played(
+    tab: Page, club: Running
+) -> None:
+    """The label follows what the visitor hears: on stage while speech plays, and the visitor's
+    turn once the last sample has left the speaker (it used to stay "On stage" in the silence
+    after every joke that played to its end: the page never reported the last samples heard)."""
+
+    def state() -> str | None:
+        return tab.page.locator("#engine .show").get_attribute("data-state")
+
+    tab.tell("airports")
+    tab.playing(seconds=0.5)
+    assert state() == "on-stage"
+    tab.wait_until(lambda: state() == "your-turn", timeout=60, what="the label to say it is your turn")
+    comedy_set = _open_set(club)
+    assert comedy_set.stage.speaker.unheard() == []  # every sample that arrived was heard
+    assert tab.errors == []
+
+
 def test_microphone_set_hears_the_visitor_and_answers(tab: Page, club: Running) -> None:
     before = club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped")
     tab.start()  # the engine's microphone comes on

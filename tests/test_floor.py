@@ -10,9 +10,11 @@ import pytest
 from comedy.actions import DropSpeech, Hold, HoldDue, Resume
 from comedy.floor import (
     DECIDING_SECONDS,
+    ECHO_TAIL_SECONDS,
     HELD,
     LAUGH_SECONDS,
     OPEN,
+    QUIET_PROOF_SECONDS,
     RIDING,
     TRANSITIONS,
     UNDECIDED_SECONDS,
@@ -154,18 +156,30 @@ def test_the_stage_says_it_is_listening_then_holding_for_the_laugh() -> None:
 def test_a_hold_whose_microphone_goes_quiet_was_for_no_one_and_is_let_go_at_once() -> None:
     floor = Floor()
     floor.sound("onset", T0, echo=True)  # the comedian's own echo, say
-    assert floor.heard(True, T0 + 0.2) == []  # still its tail
-    assert floor.heard(False, T0 + 0.4) == []
-    assert floor.heard(False, T0 + 0.6) == [Resume()] and floor.counts.proved_empty == 1
-    # someone there: loud after the tail, and the hold waits for the ear
+    assert floor.heard(True, T0 + ECHO_TAIL_SECONDS - 0.05) == []  # still its tail
+    assert floor.heard(False, T0 + ECHO_TAIL_SECONDS + 0.05) == []
+    proved = T0 + ECHO_TAIL_SECONDS + QUIET_PROOF_SECONDS
+    assert floor.heard(False, proved) == [Resume()] and floor.counts.proved_empty == 1
+    # someone there: loud after the tail more than once, and the hold waits for the ear
     floor.sound("onset", T0 + 10, echo=True)
     floor.heard(True, T0 + 10.4)
+    floor.heard(True, T0 + 10.5)
     assert floor.heard(False, T0 + 10.8) == [] and floor.state is HELD
 
 
 def test_a_sound_that_goes_on_is_held_past_the_first_deadline_for_the_servers_report() -> None:
     floor = Floor()
     floor.sound("onset", T0, echo=False)
-    floor.heard(True, T0 + 0.3)  # someone is there, the server has not reported it yet
+    floor.heard(True, T0 + 0.2)  # someone is there, the server has not reported it yet
+    floor.heard(True, T0 + 0.3)
     assert floor.due(T0 + UNDECIDED_SECONDS, deciding=False) == [HoldDue(T0 + DECIDING_SECONDS)]
     assert floor.due(T0 + DECIDING_SECONDS, deciding=False) == [Resume()]
+
+
+def test_a_laugh_longer_than_the_cap_is_held_once_and_the_comedian_goes_on_over_the_rest() -> None:
+    stage = _reporting_stage(seconds=20.0)
+    actions = _sound(stage, np.tile(audience.laughter(2.75, seed=3), 4), "U1", T0 + 2)
+    dues = [a.at for a in actions if isinstance(a, HoldDue)]
+    actions += stage.hold_due(max(dues))  # the cap's deadline (the pump calls it in time)
+    holds = _holds(actions)
+    assert holds.count("Hold") == 1 and holds.count("Resume") == 1, holds

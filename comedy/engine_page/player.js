@@ -24,11 +24,16 @@ function onPlayer(event) {
     for (const item in d.played) E.heard[item] = Math.max(E.heard[item] || 0, d.played[item]);
     send({ type: WIRE.PLAYED, items: d.played, final: true });
   } else if (d.played) {
-    const inFlight = Math.max(0, Math.round((d.at - E.ctx.getOutputTimestamp().contextTime) * WIRE_RATE));
+    // What of each item has left the speaker: all but what was rendered after the device's clock.
+    const speakerAt = E.ctx.getOutputTimestamp().contextTime;
     const items = {};
     for (const item in d.played) {
-      E.heard[item] = Math.max(E.heard[item] || 0, d.played[item] - inFlight);
-      items[item] = E.heard[item];
+      const rendered = d.last?.[item] ?? d.at;
+      const unheard = Math.max(0, Math.round((rendered - speakerAt) * WIRE_RATE));
+      const heard = Math.max(0, d.played[item] - unheard);
+      if (heard <= (E.heard[item] || 0)) continue;
+      E.heard[item] = heard;
+      items[item] = heard;
       showWords(item);
     }
     if (Object.keys(items).length) send({ type: WIRE.PLAYED, items });

@@ -97,7 +97,12 @@ class Player extends AudioWorkletProcessor {
     this.items = []; // [{item, end}] in order: where each item's samples end
     this.ended = new Set(); // items whose last sample has arrived
     this.played = {};
-    this.fresh = {}; // items whose played count changed since the last report
+    // Items whose count changed lately (context time of the change): reported for half a second
+    // more, with when their latest sample was rendered, so the page can tell when that sample
+    // reached the speaker (an item played to its end is then heard to its end).
+    this.fresh = {};
+    this.lastAt = {};
+    this.renderAt = 0; // the context time of the sample being rendered
     this.startedAt = {}; // item -> context time of its first sample
     this.prebuffer = Math.round(WIRE_RATE * 0.04);
     this.waiting = true;
@@ -188,7 +193,8 @@ class Player extends AudioWorkletProcessor {
         this.port.postMessage({ started: head.item, at: currentTime });
       }
       this.played[head.item] = (this.played[head.item] || 0) + 1;
-      this.fresh[head.item] = true;
+      this.fresh[head.item] = this.renderAt;
+      this.lastAt[head.item] = this.renderAt;
     }
     this.r++;
     if (head && this.r >= head.end) this.items.shift();
@@ -202,6 +208,7 @@ class Player extends AudioWorkletProcessor {
       this.waiting = false;
     }
     for (let i = 0; i < out.length; i++) {
+      this.renderAt = currentTime + i / sampleRate;
       if (this.held) {
         out[i] = 0;
         continue;
@@ -243,9 +250,16 @@ class Player extends AudioWorkletProcessor {
     if (this.since >= sampleRate / 50) {
       const level = this.levelCount ? Math.sqrt(this.levelSum / this.levelCount) : 0;
       const played = {};
-      for (const item in this.fresh) played[item] = this.played[item];
-      this.fresh = {};
-      this.port.postMessage({ played, level, at: currentTime });
+      const last = {};
+      for (const item in this.fresh) {
+        if (currentTime - this.fresh[item] > 0.5) {
+          delete this.fresh[item];
+          continue;
+        }
+        played[item] = this.played[item];
+        last[item] = this.lastAt[item];
+      }
+      this.port.postMessage({ played, last, level, at: currentTime });
       this.since = 0;
       this.levelSum = 0;
       this.levelCount = 0;

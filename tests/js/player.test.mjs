@@ -150,3 +150,22 @@ test("a hold with nothing sounding holds at once; a hold over a hold is one hold
   t.render(60);
   assert.equal(t.played("a"), 4800);
 });
+
+test("an item played to its end is reported for half a second more, with when its last sample rendered", () => {
+  const t = player();
+  t.speech("a", numbered(1, 2400)); // 0.1 s
+  t.tell({ end: "a" });
+  t.render(30); // 0.16 s: the item plays out
+  const lastSampleAt = t.p.lastAt.a;
+  assert.ok(lastSampleAt > 0.09 && lastSampleAt < 0.11);
+  const before = t.p.sent.length;
+  t.render(60); // 0.32 s more, with nothing playing
+  const reports = t.p.sent.slice(before).filter((m) => m.played);
+  assert.ok(reports.length >= 10);
+  for (const r of reports) {
+    assert.equal(r.played.a, 2400);
+    assert.equal(r.last.a, lastSampleAt);
+  }
+  t.render(60); // past half a second: no longer reported
+  assert.deepEqual({ ...t.p.sent[t.p.sent.length - 1].played }, {});
+});
