@@ -226,22 +226,20 @@ def run() -> dict | None:
         return None
     clips = real_clips()
     results = {"hold first": _design(True, clips), "cut first": _design(False, clips)}
-    print(
-        table(
-            "Figure 16: hold, then decide, through Chromium (real clips at -25 dBFS, mid-joke)",
-            [
-                "design",
-                "laughs truncated",
-                "laughs held+resumed",
-                "hold / laugh length",
-                "speech cut",
-                "words -> silent p50/p95 ms",
-                "words -> cut p50/p95 ms",
-                f"laptop self-cuts {'/'.join(f'{c:+.0f}' for c in COUPLINGS)} dB",
-                "echo holds (share of answer time)",
-            ],
-            [_summary(name, r) for name, r in results.items()],
-        )
+    table(
+        "Figure 16: hold, then decide, through Chromium (real clips at -25 dBFS, mid-joke)",
+        [
+            "design",
+            "laughs truncated",
+            "laughs held+resumed",
+            "hold / laugh length",
+            "speech cut",
+            "words -> silent p50/p95 ms",
+            "words -> cut p50/p95 ms",
+            f"laptop self-cuts {'/'.join(f'{c:+.0f}' for c in COUPLINGS)} dB",
+            "echo holds (share of answer time)",
+        ],
+        [_summary(name, r) for name, r in results.items()],
     )
     return results
 
