@@ -15,7 +15,7 @@ from comedy import prompts, protocol, transcripts
 from comedy.actions import Action, ReadRoom, Send
 from comedy.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.ear import loud as ear_loud
-from comedy.floor import HELD, OPEN, RIDING
+from comedy.floor import HELD, OPEN, RIDING, Floor
 from comedy.lifecycle import Lifecycle
 from comedy.protocol import SAMPLE_RATE, Event
 from comedy.room import RoomReading
@@ -45,7 +45,8 @@ class Hearing:
         self.status.say("Performing…" if self.answers.responding else "Connected: your turn")
 
     @property
-    def floor(self):
+    def floor(self) -> Floor:
+        """The floor while the comedian talks (the answer's lifecycle owns it)."""
         return self.answers.floor
 
     def hold_due(self, now: float) -> list[Action]:
@@ -190,8 +191,8 @@ class Hearing:
             self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
         self.ear.ride(verdict.hearing.kind, now)
         laughing = verdict.hearing.kind == "laughter"
-        # held for the laugh (a hold already let go for a quiet microphone is not taken up again:
-        # a laugh that goes on is seen again as a new sound)
+        # held for the laugh; a hold already let go (the microphone went quiet) is not taken up
+        # again, and the comedian talks over the rest of that laugh
         held = self.floor.state is HELD
         hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold and held else []
         if self.floor.state is RIDING:
