@@ -42,7 +42,6 @@ footer {display: none !important}
   border-radius: 20px; border: 1px solid #4a4a55; background: transparent; color: inherit; cursor: pointer}
 .house-header button svg {width: 20px; height: 20px}
 #battle {display: none}
-#download-set {display: none}
 #laugh-meter .applause {padding: 10px 12px}
 #laugh-meter .applause-title {font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase}
 #laugh-meter .lamps {display: flex; gap: 5px; margin: 8px 0}
@@ -53,7 +52,15 @@ footer {display: none !important}
 .mic-check {min-height: 40px; padding: 0 14px; border-radius: 20px; border: 1px solid #4a4a55;
   background: transparent; color: inherit; cursor: pointer}
 .wordmark {white-space: nowrap}
-.house-header {padding-right: 36px}
+#settings:not(.open) > .toggle-button {display: none}
+#show-news, #speech-channel, #filter-chip:not(:has(.chip)) {display: none !important}
+.house-header button {min-height: 44px; min-width: 44px; justify-content: center}
+:focus-visible {outline: 3px solid #f5b301 !important; outline-offset: 2px}
+.engine-facts {margin: 0 0 8px; font-size: 14px; opacity: 0.85}
+@media (prefers-reduced-motion: reduce) {
+  *, *::before, *::after {animation: none !important; transition: none !important;
+    scroll-behavior: auto !important}
+}
 @media (max-width: 640px) {
   .pill .more {display: none}
   .house-header {gap: 6px}
@@ -72,11 +79,15 @@ BATTLE_ICON = (
     'stroke="currentColor" stroke-width="2"/><circle cx="15.5" cy="12" r="5.5" fill="none" '
     'stroke="#f5b301" stroke-width="2"/></svg>'
 )
-GEAR_ICON = (
-    '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="3.2" fill="none" '
-    'stroke="currentColor" stroke-width="2"/><path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1'
-    'M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1" stroke="currentColor" stroke-width="2" '
-    'stroke-linecap="round"/></svg>'
+GEAR_ICON = (  # Lucide's "settings" (ISC licence): a gear, not a sun
+    '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" '
+    'stroke-linecap="round" stroke-linejoin="round"><path d="M12.22 2h-.44a2 2 0 0 0-2 2v.18a2 2 0 0 '
+    "1-1 1.73l-.43.25a2 2 0 0 1-2 0l-.15-.08a2 2 0 0 0-2.73.73l-.22.38a2 2 0 0 0 .73 2.73l.15.1a2 2 0 0 "
+    "1 1 1.72v.51a2 2 0 0 1-1 1.74l-.15.09a2 2 0 0 0-.73 2.73l.22.38a2 2 0 0 0 2.73.73l.15-.08a2 2 0 0 1 "
+    "2 0l.43.25a2 2 0 0 1 1 1.73V20a2 2 0 0 0 2 2h.44a2 2 0 0 0 2-2v-.18a2 2 0 0 1 1-1.73l.43-.25a2 2 0 "
+    "0 1 2 0l.15.08a2 2 0 0 0 2.73-.73l.22-.39a2 2 0 0 0-.73-2.73l-.15-.08a2 2 0 0 1-1-1.74v-.5a2 2 0 0 1 "
+    "1-1.74l.15-.09a2 2 0 0 0 .73-2.73l-.22-.38a2 2 0 0 0-2.73-.73l-.15.08a2 2 0 0 1-2 0l-.43-.25a2 2 0 0 "
+    '1-1-1.73V4a2 2 0 0 0-2-2z"/><circle cx="12" cy="12" r="3"/></svg>'
 )
 # The header's buttons: the battle view (shown in place of the show), and the settings sidebar.
 HEADER_JS = """
@@ -86,17 +97,35 @@ element.querySelector('.battle-toggle').addEventListener('click', () => {
   document.querySelector('#show-row').style.display = on ? 'none' : '';
   element.querySelector('.battle-toggle .what').textContent = on ? 'Back to the show' : 'Battle';
 });
-element.querySelector('.settings-toggle').addEventListener('click', () => {
+const gear = element.querySelector('.settings-toggle');
+gear.addEventListener('click', () => {
   const toggle = document.querySelector('#settings .toggle-button')
     || document.querySelector('button[aria-label="Toggle Sidebar"]');
   if (toggle) toggle.click();
 });
-new MutationObserver(() => {  // the set's download is offered once the show is over
-  const over = document.querySelector('#engine .show')?.dataset.state === 'over';
-  const download = document.querySelector('#download-set');
-  if (download) download.style.display = over ? 'flex' : 'none';
-}).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+// A closed drawer is out of reach: Tab never walks into its controls (inert), and the gear says
+// whether it is open. Escape closes it.
+(function watchDrawer() {
+  const drawer = document.querySelector('#settings');
+  const content = drawer?.querySelector('.sidebar-content');
+  if (!content) { requestAnimationFrame(watchDrawer); return; }
+  const sync = () => {
+    const open = drawer.classList.contains('open');
+    content.inert = !open;
+    gear.setAttribute('aria-expanded', String(open));
+  };
+  new MutationObserver(sync).observe(drawer, { attributes: true, attributeFilter: ['class'] });
+  sync();
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && drawer.classList.contains('open')) {
+      drawer.querySelector('.toggle-button')?.click();
+      gear.focus();
+    }
+  });
+})();
 """
+# The engine's sound and echo paths, drawn when the stats open (the engine keeps them up to date).
+FACTS_JS = "element.querySelector('.engine-facts').textContent = window.__engine?.facts ?? '';"
 # On a heckle the server has stopped, but the browser still holds ~0.7 s: skip to its end.
 FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
   if (a && a.buffered.length) a.currentTime = a.buffered.end(a.buffered.length - 1); }"""
@@ -181,7 +210,6 @@ def _show(web: Web) -> SimpleNamespace:
             page.news = engine_page.news()
             page.channel = engine_page.channel()
             page.chip = gr.HTML("", elem_id="filter-chip")
-            page.download = gr.DownloadButton("Download the set", elem_id="download-set", size="md")
         with gr.Column(scale=1, min_width=280, elem_id="rail"):
             page.transcript = gr.Chatbot(
                 label="Transcript",
@@ -231,6 +259,7 @@ def _settings(app: ClubApp, choices: dict, page: SimpleNamespace) -> SimpleNames
         box.status = gr.Markdown("Not started.", elem_id="status")
         page.fallback = _fallback()
         with gr.Accordion("Stats for nerds", open=False, elem_id="stats"):
+            gr.HTML('<p class="engine-facts"></p>', elem_id="engine-facts", js_on_load=FACTS_JS)
             box.figures = gr.Markdown("", elem_id="meters")
             box.laugh = gr.HTML(applause_meter(None), elem_id="laugh-meter")
             box.scores = gr.BarPlot(
@@ -356,7 +385,6 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         "chip": page.chip,
         "barges": barges,
         "show": page.news,
-        "download": page.download,
     }
     # The show's stream opens with the press that starts a set (a newer one replaces it): a page
     # with no show holds no slot of the queue.

@@ -6,6 +6,7 @@ as far as it was heard, the end-of-show scorecard, and the stats (status line, f
 from __future__ import annotations
 
 import json
+import re
 from typing import Protocol
 
 import pandas as pd
@@ -16,7 +17,9 @@ from comedy.transcript import Turn, score_words
 
 LAMPS = 10
 CENSORED_CHIP = "The content filter cut that joke"
-FIRST_WORDS = 9  # a joke's row on the scorecard: its first words
+ROW_WORDS = 16  # a joke's row on the scorecard: the joke's first words
+INTERJECTION_WORDS = 2  # "Great.", "Fair enough.": still the line that reads the room
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 BEST_CHARACTERS = 220  # the best joke in full, cut only at a word past this many characters
 
 
@@ -60,9 +63,28 @@ def lamps(reading: RoomReading | None) -> int:
     return round((reading.laugh if reading else 0.0) * LAMPS)
 
 
-def _first_words(text: str, count: int = FIRST_WORDS) -> str:
+def _first_words(text: str, count: int = ROW_WORDS) -> str:
     words = text.split()
-    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+    if len(words) <= count:
+        return " ".join(words)
+    return " ".join(words[:count]).rstrip(".,;:!?…") + "…"
+
+
+def joke_of(text: str) -> str:
+    """An answer's joke: the answer without its first sentence, the one that reads the room (the
+    prompt asks for one sentence for the room, then one joke); a one-sentence answer is all joke."""
+    sentences = SENTENCE_END.split(" ".join(text.split()))
+    start = 1
+    while start < len(sentences) - 1 and len(sentences[start].split()) <= INTERJECTION_WORDS:
+        start += 1  # "Oh, laughing already? Great. ...": the room line's short tail goes with it
+    return " ".join(sentences[start:]) if len(sentences) > 1 else sentences[0]
+
+
+def _heard_whole(turn: Turn, played: dict[str, int]) -> bool:
+    """Whether the visitor heard a line to its end (not cut, not ended mid-line by End)."""
+    if "cut" in turn.note or "not heard" in turn.note:
+        return False
+    return turn.heard(played.get(turn.item_id or "", 0)) == turn.text
 
 
 def _whole(text: str, most: int = BEST_CHARACTERS) -> str:
@@ -79,15 +101,17 @@ def _minutes(seconds: float) -> str:
 
 
 def scorecard(comedy_set: ShownSet) -> dict:
-    """The end of the show: each joke with its lamps, the best joke in full, the set's length."""
+    """The end of the show: each joke heard to its end with its lamps (the joke itself, not the
+    line that read the room; a line cut short is no joke), the best joke in full, the set's length."""
     stage = comedy_set.stage
-    jokes = [t for t in stage.lines.jokes() if t.note != "opener"]
+    played = stage.speaker.played
+    jokes = [t for t in stage.lines.jokes() if t.note != "opener" and _heard_whole(t, played)]
     best = stage.best_joke()
     return {
         "count": len(jokes),
         "length": _minutes(comedy_set.length),
-        "jokes": [{"text": _first_words(t.text), "lamps": lamps(t.score)} for t in jokes],
-        "best": _whole(best.text) if best else "",
+        "jokes": [{"text": _first_words(joke_of(t.text)), "lamps": lamps(t.score)} for t in jokes],
+        "best": _whole(joke_of(best.text)) if best else "",
         "best_lamps": lamps(best.score) if best else 0,
     }
 

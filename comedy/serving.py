@@ -88,7 +88,8 @@ def launch_options(app: ClubApp, css: str = "") -> dict:
         "app_kwargs": {
             "middleware": [Middleware(Heartbeats, pages=app.pages)],
             "lifespan": lifespan(app),  # the upload sweep; visitors who left unseen are forgotten
-            "routes": [app.engine.route()],  # the engine's WebSocket, on Gradio's own app
+            # the engine's WebSocket and the end card's download, on Gradio's own app
+            "routes": [app.engine.route(), app.set_downloads.route()],
         },
         # Spaces turn SSR on by default; its Node proxy forwards no WebSocket upgrade.
         "ssr_mode": False,

@@ -32,6 +32,7 @@ from comedy.pages import Pages
 from comedy.protocol import SAMPLE_RATE, VOICES
 from comedy.realtime import RealtimeError
 from comedy.rehearsal import RehearsalThread
+from comedy.set_downloads import SetDownloads
 from comedy.takes import Takes
 from comedy.votes import Votes
 
@@ -93,6 +94,7 @@ class ClubApp:
         self.takes = Takes()  # the takes being made now, one session each however many ask
         self._openers: dict[str, asyncio.Task] = {}  # each visitor's opener being made (one at a time)
         self.engine = Engine(self.club, self.pages)
+        self.set_downloads = SetDownloads(self.save_set, self.club.ended.get)  # the end card's zip
         self.loop: asyncio.AbstractEventLoop | None = None  # set while the app serves
         redaction.remember(settings.api_key)
         # The owner's opt-in stored prompt, shared by every set: refused once, the template for all
@@ -275,8 +277,7 @@ class ClubApp:
 
     def save_set(self, visitor: str) -> Path | None:
         """Write the visitor's set (open or just ended) as a zip to download, named by the time it
-        started, in a folder of its own (Gradio then serves it from a folder named by its content's
-        hash, which nobody can guess)."""
+        started, in a folder of its own (served under a name nobody can guess)."""
         comedy_set = self.club.sets.get(visitor) or self.club.ended.get(visitor)
         if comedy_set is None:  # none, or the visitor left (the page's stream still asks): nothing kept
             return None
@@ -318,6 +319,7 @@ class ClubApp:
         await self.engine.forget(visitor)
         self.use_key(visitor, None)
         self.ballots.forget(visitor)
+        self.set_downloads.forget(visitor)
         for path in self._saved.pop(visitor, []):
             path.unlink(missing_ok=True)
             with contextlib.suppress(OSError):

@@ -86,14 +86,13 @@ SHOWN = (
     "chip",
     "barges",
     "show",
-    "download",
 )  # `updates`' outputs, by name
 
 
 def shown(comedy_set: ComedySet) -> dict[str, object]:
     """What the page shows of a set, by name (the app wires each name to its component): the
     transcript as heard, status, figures, the plots (from two jokes on), laugh meter, the content
-    filter's chip, the count of cuts, the show's news; the download is the web's to fill."""
+    filter's chip, the count of cuts, the show's news (with the scorecard at the end)."""
     latency, scores = page_view.plots(comedy_set)
     return {
         "transcript": page_view.messages(comedy_set),
@@ -105,7 +104,6 @@ def shown(comedy_set: ComedySet) -> dict[str, object]:
         "chip": page_view.censored_chip(comedy_set),
         "barges": comedy_set.stage.barges,
         "show": page_view.show_news(comedy_set),
-        "download": None,
     }
 
 
@@ -235,7 +233,7 @@ class Web:
     async def updates(self, request: gr.Request) -> AsyncIterator[list]:
         """The show's stream, from the press that starts it: the transcript (as it is heard),
         status, meters and the show's news reach the page when they change (pushed, not polled),
-        until the set is over and its download is there. One per open page (a newer one replaces
+        until the set is over (its end card asks for the download). One per open page (a newer one replaces
         it); none for a page that is not open, none waiting long for a set that never comes."""
         visitor = request.session_hash
         if not await self.app.pages.wait_open(visitor, PAGE_WAIT_SECONDS):
@@ -244,11 +242,11 @@ class Web:
             comedy_set = await self.app.club.arrival(visitor, SET_WAIT_SECONDS, stream.stopped)
             if comedy_set is None:
                 return
-            async for values in stream.until_stopped(self._updates_of(comedy_set, visitor)):
+            async for values in stream.until_stopped(self._updates_of(comedy_set)):
                 yield values
 
-    async def _updates_of(self, comedy_set: ComedySet, visitor: str) -> AsyncIterator[list]:
-        """What changed in the page's view of one set, as it changes, to its download."""
+    async def _updates_of(self, comedy_set: ComedySet) -> AsyncIterator[list]:
+        """What changed in the page's view of one set, as it changes, to its end."""
         last: dict[str, object] = {}
         seen = None
         while True:
@@ -256,8 +254,6 @@ class Web:
             now = (stage.version, sum(stage.speaker.played.values()), comedy_set.closed)
             if now != seen:
                 seen, values, over = now, shown(comedy_set), comedy_set.closed
-                if over:
-                    values["download"] = await asyncio.to_thread(self.app.save_set, visitor)
                 changed = {k: v for k, v in values.items() if k not in last or not _same(last[k], v)}
                 last.update(changed)
                 yield [changed[name] if name in changed else gr.skip() for name in SHOWN]
@@ -361,8 +357,8 @@ class Web:
     # --- the engine's server functions (called from its JavaScript by name, with the raw request)
 
     def server_functions(self) -> tuple:
-        """`engine_token`, `stop_talking_now`, `engine_report` and `best_bit`, as the engine's page calls them
-        (plain functions: Gradio marks each one)."""
+        """`engine_token`, `stop_talking_now`, `engine_report`, `best_bit` and `set_download`, as
+        the engine's page calls them (plain functions: Gradio marks each one)."""
         app = self.app
 
         async def engine_token(_args, request: gr.Request) -> str | dict:
@@ -390,7 +386,12 @@ class Web:
                 return {"refused": "No joke got a laugh tonight: nothing to replay."}
             return {"item": "best-bit", "pcm": base64.b64encode(pcm.astype("<i2").tobytes()).decode("ascii")}
 
-        return engine_token, stop_talking_now, engine_report, best_bit
+        async def set_download(_args, request: gr.Request) -> dict:
+            # The end card's download: waits for the zip (however early the click), then its URL.
+            url = await app.set_downloads.ready(await _session_of(request))
+            return {"url": url} if url else {"refused": "No show to download: start one first."}
+
+        return engine_token, stop_talking_now, engine_report, best_bit, set_download
 
 
 async def _session_of(request) -> str:

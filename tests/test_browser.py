@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -267,7 +268,54 @@ def test_the_show_starts_with_sound_and_its_end_lets_the_microphone_go(browser, 
         assert tab.page.locator("#engine .captions").text_content() == ""
         assert tab.page.evaluate("() => window.__engine.captions.shown.length") == shown  # none after End
         assert "Tonight's set" in tab.page.locator("#engine .scorecard").inner_text()
-        tab.page.locator("#download-set").wait_for(state="visible", timeout=15_000)
+        assert tab.page.locator("#engine .scorecard .download").is_visible()  # the download is in the card
+        assert tab.errors == []
+    finally:
+        tab.shot()
+        tab.close()
+
+
+# Every element on the page wider than the viewport, or sticking out of its right edge, with a
+# name to find it by (a closed drawer parked off screen is not drawn: it has no width on screen).
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')].filter((e) => {
+  const box = e.getBoundingClientRect(), style = getComputedStyle(e);
+  if (!box.width || style.visibility === 'hidden' || e.closest('[inert], [aria-hidden="true"]')) return false;
+  return box.width > innerWidth + 1 || (box.left < innerWidth && box.right > innerWidth + 1);
+}).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${[...e.classList].join('.')}`
+  + ` ${Math.round(e.getBoundingClientRect().width)}px`)"""
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_the_end_card_downloads_at_the_first_click_and_fits_the_first_screen(
+    browser, opener_club: Running, width: int
+) -> None:
+    """Clicked the moment the card shows (before the zip exists), "Download the set" downloads the
+    set's zip at its first click (it went dead for that set: 4 of 4 runs); the whole card, its
+    actions and "Another show" sit inside the first screen, and nothing is wider than it."""
+    tab = Page(browser, opener_club.url, f"end-card-{width}px", width=width)
+    try:
+        fold = 800 if width > 640 else 844
+        tab.page.set_viewport_size({"width": width, "height": fold})
+        tab.start()
+        tab.playing(seconds=1.0)
+        tab.tell("dentists")
+        tab.playing(seconds=1.0)
+        tab.end()
+        card = tab.page.locator("#engine .scorecard")
+        card.wait_for(state="visible", timeout=15_000)
+        with tab.page.expect_download(timeout=30_000) as downloading:
+            card.locator(".download").click()  # at once: the zip is still being made
+        with zipfile.ZipFile(downloading.value.path()) as archive:
+            assert "set.md" in archive.namelist() and "dentists" in archive.read("set.md").decode()
+        assert re.fullmatch(r"comedy-set-\d{4}-\d{2}-\d{2}-\d{4}\.zip", downloading.value.suggested_filename)
+        assert "Downloaded" in card.inner_text()
+        another = tab.page.get_by_role("button", name="Another show")
+        actions = card.locator(".scorecard-actions")
+        for name, element in {"card": card, "actions": actions, "another": another}.items():
+            box = element.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= fold, (name, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (name, box)
+        assert tab.page.evaluate(WIDER_THAN_THE_SCREEN) == []
         assert tab.errors == []
     finally:
         tab.shot()
@@ -313,6 +361,46 @@ def test_the_stage_and_its_button_fit_the_first_screen_before_and_after_start(
         tab.close()
 
 
+# Where the keyboard's focus is, and whether a visitor can see it there.
+FOCUSED = """() => {
+  const a = document.activeElement, box = a.getBoundingClientRect();
+  if (a === document.body) return {name: 'BODY', seen: true, ring: true};
+  const seen = box.width > 0 && box.height > 0 && box.right > 0 && box.left < innerWidth
+    && box.bottom > 0 && getComputedStyle(a).visibility !== 'hidden' && !a.closest('[inert]');
+  return {name: a.getAttribute('aria-label') || a.textContent.trim().slice(0, 30) || a.tagName, seen,
+          ring: getComputedStyle(a).outlineStyle !== 'none' && getComputedStyle(a).outlineWidth !== '0px'};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_tab_never_focuses_a_hidden_control_and_every_stop_shows_a_ring(
+    browser, club: Running, width: int
+) -> None:
+    """Tab walks the page's controls, each seen with its focus ring, never into the closed settings
+    drawer (it walked into its off-screen voice, style and preview controls); opened with the gear it
+    is reachable, and Escape closes it."""
+    tab = Page(browser, club.url, f"keyboard-{width}px", width=width)
+    try:
+        stops = []
+        for _ in range(24):
+            tab.page.keyboard.press("Tab")
+            stops.append(tab.page.evaluate(FOCUSED))
+        hidden = [stop["name"] for stop in stops if not stop["seen"] and stop["name"] != "BODY"]
+        assert hidden == [], hidden
+        ringless = [stop["name"] for stop in stops if not stop["ring"] and stop["name"] != "BODY"]
+        assert ringless == [], ringless
+        assert {"Start the show", "Settings"} <= {stop["name"] for stop in stops}
+        tab.settings()
+        tab.page.get_by_label("Voice").first.focus()
+        assert tab.page.evaluate(FOCUSED)["seen"]
+        tab.page.keyboard.press("Escape")
+        tab.page.wait_for_function("() => !document.querySelector('#settings').classList.contains('open')")
+        assert tab.page.get_by_role("button", name="Settings").get_attribute("aria-expanded") == "false"
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
 def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
     tab.tell("airports")
     probe = tab.playing()
@@ -321,7 +409,9 @@ def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
     )
     assert "Tell me a joke about airports." in tab.transcript()
     assert probe["peak"] > 0.01 and probe["path"] == "engine"
-    assert "Web Audio engine" in tab.page.locator("#engine").inner_text()  # the page says which path
+    tab.open_section("Stats for nerds")
+    assert "Web Audio engine" in tab.page.locator("#engine-facts").text_content()  # the stats say which path
+    assert tab.page.locator("#engine .engine-status").text_content() == ""  # not under the button
     assert "Sound: the Web Audio engine" in tab.status()
     assert tab.errors == []
 
@@ -458,7 +548,8 @@ def test_on_laptop_speakers_the_comedian_never_heckles_itself(
         tab.playing(seconds=3.0)  # (a rehearsal joke can be short)
         assert tab.engine()["you"] > 0.01  # the room really carried the comedian into the microphone
         assert comedy_set.microphone.echo.seconds > 2.0  # and the page sent what it played: the canceller ran
-        assert "server cancels" in tab.page.locator("#engine").inner_text()  # the echo path is said
+        tab.open_section("Stats for nerds")
+        assert "server cancels" in tab.page.locator("#engine-facts").text_content()  # the echo path is said
         heard = [(v.hearing.kind, v.talking) for v in comedy_set.stage.verdicts[verdicts:]]
         # every cut since is the one a new topic makes, found by the item it truncated
         notes = {t.item_id: t.note for t in comedy_set.stage.transcript}

@@ -63,8 +63,8 @@ async def test_a_page_holds_one_stream_of_its_show_the_newest() -> None:
             assert running.app.pages.streams() == 1
             assert not any(m.get("msg") == "process_completed" for m in visitor.messages[second])
             await visitor.call("end", [])
-            await _completed(visitor, second)  # the newest follows the show to its download
-        assert "comedy-set-" in str(visitor.messages[second])
+            await _completed(visitor, second)  # the newest follows the show to its end card
+        assert "scorecard" in str(visitor.messages[second])
 
 
 async def test_a_stream_ends_when_its_page_goes() -> None:

@@ -42,7 +42,7 @@ function onCapture(event) {
 }
 
 function sayPath() {
-  say(`Sound: the Web Audio engine, over one WebSocket.${E.echo ? ` ${ECHO_SAYS[E.echo]}` : ""}`);
+  sayFacts(`Sound: the Web Audio engine, over one WebSocket.${E.echo ? ` ${ECHO_SAYS[E.echo]}` : ""}`);
 }
 
 async function echoPath(stream) {
@@ -68,7 +68,7 @@ async function connectMicrophone() {
   await E.starting;
   if (!(stream instanceof MediaStream)) {
     E.mic = "blocked";
-    say(`No microphone (${stream.name}): type a topic instead. ${E.status}`);
+    say(`No microphone (${stream.name}): type a topic instead.`);
     return false;
   }
   if (!E.source) {

