@@ -58,8 +58,12 @@ class SessionSettings:
         return self.cap() != self.money.cap_sent
 
     def new_topic(self, topic: str) -> bool:
-        """The visitor typed a topic; True when it is new (the session is to be told)."""
+        """The visitor typed a topic; True when the session is to be told: the topic is new, or the
+        room was last read as heckling (a typed request is no heckle: the next joke is the topic's)."""
+        heckled = self.room is not None and self.room.reaction == "heckling"
+        if heckled:
+            self.room = None
         if not topic or topic == self.set_up.topic:
-            return False
+            return heckled
         self.set_up = replace(self.set_up, topic=topic)
         return True

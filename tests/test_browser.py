@@ -17,6 +17,7 @@ import soundfile
 
 from bench import hearing
 from comedy import audio, echo, protocol
+from comedy.house.jokes import load_joke_book
 from comedy.house.voice import speak
 from comedy.rehearsal import audience
 from harness import laptop
@@ -697,6 +698,41 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
     tab.playing(seconds=1.0)  # the next joke plays through the new socket
     assert "Tell me a joke about dogs." in tab.transcript()
     assert tab.errors == []
+
+
+def test_a_topic_typed_mid_joke_after_the_room_talked_tells_that_topic(browser, club: Running) -> None:
+    """The room talked after a joke (read as heckling), and the visitor types a topic while the next
+    joke plays: the answer is a joke on that topic, not an answer to a heckle (it was: "I remember
+    my first heckle too…" for "Tell me a joke about my dentist")."""
+    server = club.rehearsal.server
+    book = load_joke_book()
+    tab = _laptop_tab(browser, club, "topic-after-heckle", None, 80.0)
+    try:
+        _tell_with_the_microphone_on(tab, "airports")
+        tab.playing(seconds=4.0)
+        comedy_set = _open_set(club)
+        server.audience.cue("heckle", after="punchline", seed=2)  # the room talks after the joke
+        _tell_with_the_microphone_on(tab, "robots")
+        tab.wait_until(
+            lambda: getattr(comedy_set.stage.room, "reaction", "") == "heckling", timeout=40, what="heckling"
+        )
+        lines = len(comedy_set.stage.transcript)
+        tab.tell("cats")
+        asked = "Tell me a joke about cats."
+
+        def answer() -> str:
+            later = comedy_set.stage.transcript[lines:]
+            told = [t for t in later if t.role == "user" and t.text == asked]
+            after = later[later.index(told[0]) + 1 :] if told else []
+            return next((t.text for t in after if t.role == "assistant" and t.text.endswith(".")), "")
+
+        tab.wait_until(lambda: answer(), timeout=40, what="the answer to the typed topic")
+        cat_jokes = [j.text for j in book.jokes if "cat" in j.topics]
+        assert any(joke in answer() for joke in cat_jokes), answer()
+        assert not any(line in answer() for line in book.openers["heckling"]), answer()
+        assert tab.errors == []
+    finally:
+        tab.close()
 
 
 def _real_laugh() -> np.ndarray | None:
