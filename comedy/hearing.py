@@ -126,6 +126,16 @@ class Hearing:
             return []
         return [ReadRoom(heard, laughed, self.answers.last_line)]
 
+    @property
+    def in_sound(self) -> bool:
+        """Whether the server has reported a sound (a voice, a laugh) that has not stopped yet."""
+        return self._in_sound
+
+    @property
+    def heckle_pending(self) -> bool:
+        """A heckle is heard and waits for its words before it is answered."""
+        return self._heckle_words is not None
+
     def new_joke(self, now: float) -> list[Action]:
         """An answer starts: the room has had its say on the last one."""
         actions = self.read_the_room(now) if self.around.listening else []

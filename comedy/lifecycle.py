@@ -102,6 +102,11 @@ class Lifecycle:
         return self.state in (ANSWERING, CANCELLING)
 
     @property
+    def busy(self) -> bool:
+        """An answer is asked for, in progress, or being cancelled."""
+        return self.state in (ASKED, ANSWERING, CANCELLING)
+
+    @property
     def talking(self) -> bool:
         """The comedian is talking: an answer is coming, or the player has not played all of one."""
         return self.responding or bool(self.speaker.unheard())

@@ -37,25 +37,40 @@ class ShownSet(Protocol):
 
 
 def show_state(comedy_set: ShownSet) -> str:
-    """The one-line state on the stage: warming, on-stage, your-turn, listening (the comedian holds
-    for a sound), riding (it holds for the laugh), heckle, thinking, over."""
+    """The one-line state on the stage, as the visitor hears it: warming, on-stage (speech plays),
+    your-turn (nothing left to play), listening (a sound is heard, or the comedian holds for it),
+    riding (it holds for the laugh), heckle (from the heckle to the end of its answer), switching
+    (a new voice's session), thinking, over."""
     if comedy_set.closed:
         return "over"
     stage = comedy_set.stage
     status = stage.status
     if stage.floor.state is not OPEN:
         return "riding" if stage.floor.state is RIDING else "listening"
-    if status.startswith("Heckled"):
-        return "heckle"
+    heckled = status.startswith("Heckled") or stage.hearing.heckle_pending
+    heckled = heckled or (_last_line_a_heckle(stage.transcript) and (stage.busy or stage.speaker.unheard()))
     if "riding" in status or status.startswith("The room laughed"):
         return "riding"
+    if status.startswith("Switching voice"):
+        return "switching"
     if status.startswith(("Connecting", "Reconnecting", "Not started")):
         return "warming"
+    if heckled:
+        return "heckle"
+    if stage.hearing.in_sound:
+        return "listening"
     if stage.speaker.unheard():
         return "on-stage"
-    if stage.responding:
+    if stage.busy:
         return "thinking" if status.startswith("Thinking") else "on-stage"
     return "your-turn"
+
+
+def _last_line_a_heckle(transcript: list[Turn]) -> bool:
+    """Whether the visitor's last line was a heckle (while an answer comes or plays, it is the
+    heckle's)."""
+    last = next((t for t in reversed(transcript) if t.role == "user"), None)
+    return last is not None and last.note == "heckle"
 
 
 def lamps(reading: RoomReading | None) -> int:

@@ -137,6 +137,11 @@ class Stage:
         return self.answers.responding
 
     @property
+    def busy(self) -> bool:
+        """An answer is asked for, in progress, or being cancelled."""
+        return self.answers.busy
+
+    @property
     def ear(self) -> Ear:
         """What the microphone holds, and what each sound is."""
         return self.hearing.ear

@@ -508,11 +508,57 @@ def test_meters_recording_and_a_voice_preview_work_in_the_settings(tab: Page) ->
     assert tab.errors == []
 
 
-def _laptop_tab(browser, club: Running, name: str, coupling_db: float | None, delay_ms: float) -> Page:
+def _laptop_tab(
+    browser, club: Running, name: str, coupling_db: float | None, delay_ms: float, also: str = ""
+) -> Page:
     """A visitor on laptop speakers: the page's own output reaches its microphone through the room
-    (`coupling_db` None: on headphones, the microphone hears only the room's audience)."""
+    (`coupling_db` None: on headphones, the microphone hears only the room's audience); `also`: a
+    script of the test's own."""
     script = laptop.room_script(club.rehearsal.server.audience_url, coupling_db, delay_ms)
-    return Page(browser, club.url, name, init_script=script)
+    return Page(browser, club.url, name, init_script=script + "\n" + also)
+
+
+# The stage's label as it changes, with how much speech the page had played by then.
+STATE_LOG = """window.__states = [];
+new MutationObserver(() => {
+  const state = document.querySelector('#engine .show')?.dataset.state;
+  const heard = Object.values(window.__engine?.heard || {}).reduce((a, b) => a + b, 0);
+  if (state && window.__states.at(-1)?.state !== state) window.__states.push({state, heard});
+}).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-state']});"""
+
+
+def test_the_label_says_heckle_from_the_heckle_to_the_end_of_its_answer(browser, club: Running) -> None:
+    """A heckle mid-joke: once the stage says "heckle" it says so through the whole answer (it said
+    "Heckle! Answering…" for 0.25 s, then "On stage" over the answer), then "your turn"."""
+    server = club.rehearsal.server
+    tab = _laptop_tab(browser, club, "heckle-label", None, 80.0, also=STATE_LOG)
+    try:
+        _tell_with_the_microphone_on(tab, "airports")
+        tab.playing(seconds=4.0)
+        _tell_with_the_microphone_on(tab, "robots")
+        tab.playing(seconds=1.0)
+        comedy_set = _open_set(club)
+        server.audience.cue("heckle", after="now", seed=2)
+        tab.wait_until(
+            lambda: any(t.note == "heckle" for t in comedy_set.stage.transcript), timeout=40, what="the heckle"
+        )
+        states = "() => window.__states"
+        tab.wait_until(
+            lambda: [s["state"] for s in tab.page.evaluate(states)][-1:] == ["your-turn"]
+            and "heckle" in [s["state"] for s in tab.page.evaluate(states)],
+            timeout=60,
+            what="the heckle's answer to play out",
+        )
+        log = tab.page.evaluate(states)
+        named = [s["state"] for s in log]
+        first = named.index("heckle")
+        after = named[first:]
+        assert after == ["heckle", "your-turn"], log  # one label for the heckle and its answer
+        played = log[-1]["heard"] - log[first]["heard"]
+        assert played > 24_000, (played, log)  # the answer (a second or more) played under "heckle"
+        assert tab.errors == []
+    finally:
+        tab.close()
 
 
 def _tell_with_the_microphone_on(tab: Page, topic: str) -> None:

@@ -11,6 +11,7 @@ const STATES = {
   listening: "Listening…",
   riding: "Holding for the laugh",
   heckle: "Heckle! Answering…",
+  switching: "Switching voice…",
   thinking: "Thinking…",
   over: "Show's over",
 };
