@@ -124,8 +124,6 @@ gear.addEventListener('click', () => {
   });
 })();
 """
-# The engine's sound and echo paths, drawn when the stats open (the engine keeps them up to date).
-FACTS_JS = "element.querySelector('.engine-facts').textContent = window.__engine?.facts ?? '';"
 # On a heckle the server has stopped, but the browser still holds ~0.7 s: skip to its end.
 FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
   if (a && a.buffered.length) a.currentTime = a.buffered.end(a.buffered.length - 1); }"""
@@ -257,9 +255,10 @@ def _settings(app: ClubApp, choices: dict, page: SimpleNamespace) -> SimpleNames
             box.estimate = gr.Markdown("", elem_id="cost-estimate")
         gr.Markdown("### The show")
         box.status = gr.Markdown("Not started.", elem_id="status")
+        # how the sound travels and who cancels the echo (the engine writes it)
+        gr.HTML('<p class="engine-facts"></p>', elem_id="engine-facts")
         page.fallback = _fallback()
         with gr.Accordion("Stats for nerds", open=False, elem_id="stats"):
-            gr.HTML('<p class="engine-facts"></p>', elem_id="engine-facts", js_on_load=FACTS_JS)
             box.figures = gr.Markdown("", elem_id="meters")
             box.laugh = gr.HTML(applause_meter(None), elem_id="laugh-meter")
             box.scores = gr.BarPlot(

@@ -316,16 +316,15 @@ class ComedySet:
 
     async def _restart(self, why: str) -> None:
         async with self._lock:
+            await self._do(self.stage.connection.restarting(why))  # the old session's items go with it
             await self.link.close()
-            self._drop_speech()
             try:
                 await self._open_session()
             except RealtimeError as exc:
                 self._say("Not connected", str(exc))
                 return
-            for action in self.stage.remind():  # the new session remembers the last few lines
-                await self._carry_out(action)
-            self._say(f"Connected: restarted the session for {why}; the transcript is kept")
+            # the new session remembers the last few lines, and retells a joke the switch cut
+            await self._do(self.stage.connection.restarted(why))
             self._tasks.spawn(self._read(), "set-reader")
 
     # --- output: the speech port and the player's reports

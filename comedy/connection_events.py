@@ -1,13 +1,16 @@
 """What the set does about the connection's own events: an API error (a rate limit ridden out, a
 refused stored prompt sent again templated), a dropped socket (the house comedian covers live),
-a reconnect (the set re-told), giving up, a stalled answer, an unreadable frame."""
+a reconnect (the set re-told), giving up, a stalled answer, an unreadable frame; and the set's own
+switch to a fresh session (a new voice, a new model)."""
 
 from __future__ import annotations
 
 from comedy import protocol
 from comedy.actions import Action, Cover, DropSpeech, LoseSession, RetryLater, Send
-from comedy.lifecycle import Lifecycle
+from comedy.lifecycle import ANSWERING, ASKED, Lifecycle
 from comedy.protocol import Event
+
+NEW_VOICE = "a new voice"  # why the set restarts its session when the voice changes
 
 
 class ConnectionEvents:
@@ -58,3 +61,15 @@ class ConnectionEvents:
         """A frame that could not be read: said."""
         self.status.say(error=event["message"])
         return []
+
+    def restarting(self, why: str) -> list[Action]:
+        """The set leaves its session for a fresh one (`why`: a new voice, a new model): an answer
+        in flight is lost (the new session retells it), and the player drops the old voice."""
+        self.answers.dropped(lost=self.answers.state in (ASKED, ANSWERING), note=f"cut: {why}")
+        self.status.say("Switching voice…" if why == NEW_VOICE else f"Switching to {why}…")
+        return [DropSpeech()]
+
+    def restarted(self, why: str) -> list[Action]:
+        """The fresh session is open: it is told the set, and retells an answer the switch cut."""
+        status = f"Connected: restarted the session for {why}; the transcript is kept"
+        return self.answers.retell(status, why=f"retold in {why}")

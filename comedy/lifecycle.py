@@ -48,6 +48,7 @@ class AnswerState(enum.Enum):
 
 
 IDLE, ASKED, ANSWERING, CANCELLING, LOST = AnswerState
+BUSY = (ASKED, ANSWERING, CANCELLING)  # an answer is asked for, in progress, or being cancelled
 # (state, what happened) -> the next state. Anything not listed leaves the state as it is: a server
 # may report what the client did not expect (a late done, a created after a drop) and the set goes on.
 TRANSITIONS: dict[tuple[AnswerState, str], AnswerState] = {
@@ -100,11 +101,6 @@ class Lifecycle:
     def responding(self) -> bool:
         """An answer is in progress on the server."""
         return self.state in (ANSWERING, CANCELLING)
-
-    @property
-    def busy(self) -> bool:
-        """An answer is asked for, in progress, or being cancelled."""
-        return self.state in (ASKED, ANSWERING, CANCELLING)
 
     @property
     def talking(self) -> bool:
@@ -203,14 +199,14 @@ class Lifecycle:
         said = {"user": protocol.user_text, "assistant": protocol.assistant_text}
         return [Send(said[t.role](t.text)) for t in self.transcript.remembered(skip)]
 
-    def retell(self, status: str) -> list[Action]:
+    def retell(self, status: str, why: str = "the connection dropped mid-answer") -> list[Action]:
         """A new session knows nothing of the set: remind it, and ask again for an answer a drop lost."""
         lost = self.state is LOST
         self._go("retold")
         actions = self.remind(skip=self._line if lost else None)
         self.status.say(status)
         if lost:
-            actions += self.ask_again("the connection dropped mid-answer", conversation_lost=True)
+            actions += self.ask_again(why, conversation_lost=True)
         return actions
 
     # --- cutting
@@ -350,13 +346,13 @@ class Lifecycle:
 
     # --- the connection (its events are read in `comedy.connection_events`)
 
-    def dropped(self, lost: bool) -> None:
-        """The socket dropped: the answer in flight is lost (`lost`: the session says one was) and
-        asked again once reconnected."""
+    def dropped(self, lost: bool, note: str = "cut off: the connection dropped") -> None:
+        """The session is gone (a drop, a switch): the answer in flight is lost (`lost`) and asked again."""
         self.settings.money.release()  # asked again, it is held again
         self.floor.reset()
+        self.speaker.forget_session()
         if self._answering is not None:
-            self._answering.note = "cut off: the connection dropped"
+            self._answering.note = note
             self._answering = None
         self._go("dropped mid-answer" if lost or self.state is LOST else "dropped")
 

@@ -44,25 +44,34 @@ def show_state(comedy_set: ShownSet) -> str:
     if comedy_set.closed:
         return "over"
     stage = comedy_set.stage
-    status = stage.status
     if stage.floor.state is not OPEN:
         return "riding" if stage.floor.state is RIDING else "listening"
-    heckled = status.startswith("Heckled") or stage.hearing.heckle_pending
-    heckled = heckled or (_last_line_a_heckle(stage.transcript) and (stage.busy or stage.speaker.unheard()))
+    return _said_state(stage.status) or _heard_state(stage)
+
+
+def _said_state(status: str) -> str | None:
+    """The states the status line settles: riding a laugh, switching voice, warming up."""
     if "riding" in status or status.startswith("The room laughed"):
         return "riding"
-    if status.startswith("Switching voice"):
+    if status.startswith("Switching"):
         return "switching"
     if status.startswith(("Connecting", "Reconnecting", "Not started")):
         return "warming"
-    if heckled:
+    return None
+
+
+def _heard_state(stage) -> str:
+    """The states what plays and what is heard settle: a heckle to the end of its answer, a sound
+    heard, speech playing, an answer coming, or the visitor's turn."""
+    heckled = stage.status.startswith("Heckled") or stage.hearing.heckle_pending
+    if heckled or (_last_line_a_heckle(stage.transcript) and (stage.busy or stage.speaker.unheard())):
         return "heckle"
     if stage.hearing.in_sound:
         return "listening"
     if stage.speaker.unheard():
         return "on-stage"
     if stage.busy:
-        return "thinking" if status.startswith("Thinking") else "on-stage"
+        return "thinking" if stage.status.startswith("Thinking") else "on-stage"
     return "your-turn"
 
 

@@ -69,6 +69,10 @@ class Speaker:
         """A new answer starts: forget the items already heard in full."""
         self._pending = self.unheard()
 
+    def forget_session(self) -> None:
+        """The session is gone (a drop, a new voice): its items are no one's to cut or truncate."""
+        self._pending, self.last_item = [], None
+
     def cut(self) -> Cut | None:
         """Where to cut now (None when nothing was playing); the ledger starts over after it."""
         if not self._pending:

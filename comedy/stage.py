@@ -19,11 +19,11 @@ import numpy as np
 from comedy import prompts, protocol
 from comedy.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
 from comedy.budget import Allowance
-from comedy.connection_events import ConnectionEvents
+from comedy.connection_events import NEW_VOICE, ConnectionEvents
 from comedy.ear import Ear, Verdict
 from comedy.floor import Floor
 from comedy.hearing import Hearing
-from comedy.lifecycle import RETRIES, Lifecycle
+from comedy.lifecycle import BUSY, RETRIES, Lifecycle
 from comedy.meters import Meters
 from comedy.protocol import Event, Kind
 from comedy.room import RoomReading
@@ -64,7 +64,8 @@ class Stage:
         self.speaker = Speaker()
         self.answers = Lifecycle(self.shown, self.lines, self.settings, self.speaker, rehearsal)
         self.hearing = Hearing(self.answers)
-        answers, hearing, connection = self.answers, self.hearing, ConnectionEvents(self.answers)
+        self.connection = ConnectionEvents(self.answers)  # and the set's own switch of session
+        answers, hearing, connection = self.answers, self.hearing, self.connection
         self._handlers: dict[str, Handler] = {
             Kind.AUDIO_DELTA: answers.on_audio,
             Kind.TRANSCRIPT_DELTA: answers.on_words,
@@ -139,7 +140,7 @@ class Stage:
     @property
     def busy(self) -> bool:
         """An answer is asked for, in progress, or being cancelled."""
-        return self.answers.busy
+        return self.answers.state in BUSY
 
     @property
     def ear(self) -> Ear:
@@ -225,7 +226,7 @@ class Stage:
             settings.tuning = replace(settings.tuning, model=model)
             return [Restart(f"the model {model}")]
         if voice_changed and self.answers.spoken:
-            return [Restart("a new voice")]
+            return [Restart(NEW_VOICE)]
         return [Send(self.session_update())]
 
     def cut(self, why: str, now: float) -> list[Action] | None:

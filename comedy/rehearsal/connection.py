@@ -121,6 +121,7 @@ class Connection(InputAudio, Responder):
         event_id: str | None = None,
         type_: str = "invalid_request_error",
     ) -> None:
+        self.server.errors.append(f"{code}: {message}")
         await self.send(error_event(message, code=code, param=param, type_=type_, event_id=event_id))
 
     def _new_vad(self) -> EnergyVad | None:

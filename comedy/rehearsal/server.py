@@ -57,6 +57,7 @@ class RehearsalServer:
         self.session_updates: deque[dict] = deque(maxlen=100)
         self.received: deque[str] = deque(maxlen=10_000)
         self.sent: deque[str] = deque(maxlen=10_000)
+        self.errors: deque[str] = deque(maxlen=1_000)  # each error event's code and message
         self.usages: deque[dict] = deque(maxlen=1_000)
         self.transcriptions: deque[dict] = deque(maxlen=1_000)  # input transcription usage
         self.appended_samples = 0  # microphone audio appended over every session, at 24 kHz
