@@ -113,7 +113,7 @@ class Page:
         self.page.on("console", self._console)
         self.page.on(
             "pageerror", lambda exc: self.errors.append(f"pageerror: {exc} {(exc.stack or '')[:600]}")
-        )  # noqa: E501
+        )
         self.page.goto(url)
         self.page.get_by_role("button", name="Start the show").wait_for()
 
@@ -466,10 +466,20 @@ def test_style_and_reaction_changed_mid_set_reach_the_server(tab: Page, club: Ru
     tab.wait_until(arrived, what="the new choices at the rehearsal server")
 
 
-def test_a_voice_changed_mid_joke_keeps_the_show(tab: Page, club: Running) -> None:
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_a_voice_changed_mid_joke_keeps_the_show(browser, club: Running, width: int) -> None:
     """The voice changes while a joke plays: the stage says it is switching, the new session never
     refers to the old one's items (the next turn showed "Item with item_id not found"), and the
     next topic is told in the new voice."""
+    tab = Page(browser, club.url, f"voice-change-{width}px", width=width)
+    try:
+        _change_voice_mid_joke(tab, club)
+    finally:
+        tab.shot()
+        tab.close()
+
+
+def _change_voice_mid_joke(tab: Page, club: Running) -> None:
     server = club.rehearsal.server
     tab.tell("airports")
     tab.playing(seconds=1.0)
@@ -478,6 +488,7 @@ def test_a_voice_changed_mid_joke_keeps_the_show(tab: Page, club: Running) -> No
     tab.settings()
     tab.page.get_by_role("combobox", name="Voice", exact=True).click()
     tab.page.get_by_role("option", name="cedar", exact=True).click()
+    tab.page.keyboard.press("Escape")  # the drawer closes (on a phone it covers the show)
     tab.wait_until(
         lambda: (server.session_updates[-1].get("audio") or {}).get("output", {}).get("voice") == "cedar",
         what="the new voice's session",
@@ -539,13 +550,19 @@ def test_meters_recording_and_a_voice_preview_work_in_the_settings(tab: Page) ->
 
 
 def _laptop_tab(
-    browser, club: Running, name: str, coupling_db: float | None, delay_ms: float, also: str = ""
+    browser,
+    club: Running,
+    name: str,
+    coupling_db: float | None,
+    delay_ms: float,
+    also: str = "",
+    width: int = 1280,
 ) -> Page:
     """A visitor on laptop speakers: the page's own output reaches its microphone through the room
     (`coupling_db` None: on headphones, the microphone hears only the room's audience); `also`: a
     script of the test's own."""
     script = laptop.room_script(club.rehearsal.server.audience_url, coupling_db, delay_ms)
-    return Page(browser, club.url, name, init_script=script + "\n" + also)
+    return Page(browser, club.url, name, init_script=script + "\n" + also, width=width)
 
 
 # The stage's label as it changes, with how much speech the page had played by then.
@@ -557,11 +574,14 @@ new MutationObserver(() => {
 }).observe(document, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-state']});"""
 
 
-def test_the_label_says_heckle_from_the_heckle_to_the_end_of_its_answer(browser, club: Running) -> None:
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_the_label_says_heckle_from_the_heckle_to_the_end_of_its_answer(
+    browser, club: Running, width: int
+) -> None:
     """A heckle mid-joke: once the stage says "heckle" it says so through the whole answer (it said
     "Heckle! Answering…" for 0.25 s, then "On stage" over the answer), then "your turn"."""
     server = club.rehearsal.server
-    tab = _laptop_tab(browser, club, "heckle-label", None, 80.0, also=STATE_LOG)
+    tab = _laptop_tab(browser, club, f"heckle-label-{width}px", None, 80.0, also=STATE_LOG, width=width)
     try:
         _tell_with_the_microphone_on(tab, "airports")
         tab.playing(seconds=4.0)
@@ -777,13 +797,16 @@ def test_a_socket_dropped_mid_answer_reconnects_and_the_next_joke_plays(tab: Pag
     assert tab.errors == []
 
 
-def test_a_topic_typed_mid_joke_after_the_room_talked_tells_that_topic(browser, club: Running) -> None:
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_a_topic_typed_mid_joke_after_the_room_talked_tells_that_topic(
+    browser, club: Running, width: int
+) -> None:
     """The room talked after a joke (read as heckling), and the visitor types a topic while the next
     joke plays: the answer is a joke on that topic, not an answer to a heckle (it was: "I remember
     my first heckle too…" for "Tell me a joke about my dentist")."""
     server = club.rehearsal.server
     book = load_joke_book()
-    tab = _laptop_tab(browser, club, "topic-after-heckle", None, 80.0)
+    tab = _laptop_tab(browser, club, f"topic-mid-joke-{width}px", None, 80.0, width=width)
     try:
         _tell_with_the_microphone_on(tab, "airports")
         tab.playing(seconds=4.0)
