@@ -23,6 +23,7 @@ import time
 
 from bench.report import percentile, table
 from comedy import models
+from comedy.choices import VOICE_LABELS
 from comedy.rehearsal.thinking import THINK_SECONDS
 from harness.chromium import open_browser
 from harness.running import launch
@@ -38,7 +39,7 @@ _club = contextlib.contextmanager(launch)
 def _pick(page, voice: str, style: str) -> None:
     """Choose a voice and a style in the settings, then close them."""
     page.get_by_role("button", name="Settings").click()
-    for label, option in (("Voice", voice), ("Comedy style", style)):
+    for label, option in (("Voice", VOICE_LABELS[voice]), ("Comedy style", style)):
         page.get_by_label(label, exact=True).click()
         page.get_by_role("option", name=option, exact=True).click()
     page.get_by_role("button", name="Settings").click()

@@ -10,6 +10,20 @@ from dataclasses import dataclass
 from comedy import models, prompts, protocol
 
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
+# Each voice with a name and its character in a line, as the settings list them.
+VOICE_CHARACTERS = {
+    "alloy": "even and easy-going",
+    "ash": "clear and a bit brash",
+    "ballad": "theatrical, sing-song",
+    "coral": "warm and friendly",
+    "echo": "calm and low",
+    "sage": "calm and dry",
+    "shimmer": "bright and bubbly",
+    "verse": "lively, a storyteller",
+    "marin": "natural, the house favourite",
+    "cedar": "natural and grounded",
+}
+VOICE_LABELS = {voice: f"{voice.title()} · {VOICE_CHARACTERS[voice]}" for voice in protocol.VOICES}
 
 
 @dataclass(frozen=True)
@@ -31,7 +45,13 @@ class Choice:
 
 
 CHOICES: tuple[Choice, ...] = (
-    Choice("voice", "Voice", protocol.VOICES, protocol.DEFAULT_VOICE),
+    Choice(
+        "voice",
+        "Voice",
+        protocol.VOICES,
+        protocol.DEFAULT_VOICE,
+        labels=tuple(VOICE_LABELS[v] for v in protocol.VOICES),
+    ),
     Choice("style", "Comedy style", tuple(prompts.STYLES), "witty"),
     Choice(
         "reaction",
@@ -62,11 +82,11 @@ CHOICES: tuple[Choice, ...] = (
         "Talk",
         (HANDS_FREE, PUSH_TO_TALK),
         HANDS_FREE,
-        "Automatically: the comedian answers when you pause. Hold to talk: it answers when you "
-        "mute the microphone.",
+        "Automatically: the comedian answers when you pause. Tap to talk: tap the microphone "
+        "button when you have finished, and it answers.",
         radio=True,
         prompt=False,
-        labels=("Automatically", "Hold to talk"),
+        labels=("Automatically", "Tap to talk"),
     ),
     Choice(
         "microphone",

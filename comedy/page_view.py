@@ -44,8 +44,10 @@ def show_state(comedy_set: ShownSet) -> str:
     if comedy_set.closed:
         return "over"
     stage = comedy_set.stage
-    if stage.floor.state is not OPEN:
-        return "riding" if stage.floor.state is RIDING else "listening"
+    if stage.floor.state is RIDING:
+        return "riding"
+    if stage.floor.state is not OPEN:  # held for a sound: within a heckle's answer, still the heckle
+        return "heckle" if _in_a_heckle(stage) else "listening"
     return _said_state(stage.status) or _heard_state(stage)
 
 
@@ -63,8 +65,7 @@ def _said_state(status: str) -> str | None:
 def _heard_state(stage) -> str:
     """The states what plays and what is heard settle: a heckle to the end of its answer, a sound
     heard, speech playing, an answer coming, or the visitor's turn."""
-    heckled = stage.status.startswith("Heckled") or stage.hearing.heckle_pending
-    if heckled or (_last_line_a_heckle(stage.transcript) and (stage.busy or stage.speaker.unheard())):
+    if _in_a_heckle(stage):
         return "heckle"
     if stage.hearing.in_sound:
         return "listening"
@@ -73,6 +74,13 @@ def _heard_state(stage) -> str:
     if stage.busy:
         return "thinking" if stage.status.startswith("Thinking") else "on-stage"
     return "your-turn"
+
+
+def _in_a_heckle(stage) -> bool:
+    """From a heckle to the end of its answer: heard, waiting for its words, or answered."""
+    if stage.status.startswith("Heckled") or stage.hearing.heckle_pending:
+        return True
+    return _last_line_a_heckle(stage.transcript) and (stage.busy or bool(stage.speaker.unheard()))
 
 
 def _last_line_a_heckle(transcript: list[Turn]) -> bool:

@@ -1,6 +1,7 @@
-"""The README's screenshots (`assets/stage-desktop.png`, `assets/stage-phone.png`), taken from the
-page as shipped: rehearsal mode, a silent microphone with the rehearsal audience laughing after
-the first joke, at 1280x800 and 390x844, mid-way through the second joke.
+"""The README's screenshots (`assets/stage-desktop.png`, `assets/stage-phone.png`, and the end
+card's, `assets/end-card-desktop.png`, `assets/end-card-phone.png`), taken from the page as
+shipped: rehearsal mode, a silent microphone with the rehearsal audience laughing after the first
+joke, at 1280x800 and 390x844, mid-way through the second joke, then after End.
 
 `python -m harness.screenshots`.
 """
@@ -58,6 +59,11 @@ def main() -> None:
             page.evaluate("() => window.scrollTo(0, 0)")
             page.wait_for_timeout(300)
             page.screenshot(path=str(ASSETS / f"stage-{name}.png"))
+            page.get_by_role("button", name="End the show").click()
+            page.locator("#engine .scorecard").wait_for(state="visible", timeout=30_000)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ASSETS / f"end-card-{name}.png"))
             context.close()
         browser.close()
 

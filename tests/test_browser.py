@@ -17,6 +17,7 @@ import soundfile
 
 from bench import hearing
 from comedy import audio, echo, protocol
+from comedy.choices import VOICE_LABELS
 from comedy.house.jokes import load_joke_book
 from comedy.house.voice import speak
 from comedy.rehearsal import audience
@@ -487,7 +488,7 @@ def _change_voice_mid_joke(tab: Page, club: Running) -> None:
     errors = len(server.errors)
     tab.settings()
     tab.page.get_by_role("combobox", name="Voice", exact=True).click()
-    tab.page.get_by_role("option", name="cedar", exact=True).click()
+    tab.page.get_by_role("option", name=VOICE_LABELS["cedar"], exact=True).click()
     tab.page.keyboard.press("Escape")  # the drawer closes (on a phone it covers the show)
     tab.wait_until(
         lambda: (server.session_updates[-1].get("audio") or {}).get("output", {}).get("voice") == "cedar",
@@ -835,6 +836,15 @@ def test_a_topic_typed_mid_joke_after_the_room_talked_tells_that_topic(
         tab.close()
 
 
+# The most lamps the stage lit while it said the comedian was riding a laugh.
+RIDING_LAMPS = """window.__ridingLamps = 0;
+setInterval(() => {
+  const show = document.querySelector('#engine .show');
+  if (show?.dataset.state !== 'riding') return;
+  window.__ridingLamps = Math.max(window.__ridingLamps, show.querySelectorAll('.lamps .lamp.on').length);
+}, 50);"""
+
+
 def _real_laugh() -> np.ndarray | None:
     """One person laughing, a real recording at the rehearsal laugh's level (None: the clips are not here)."""
     path = hearing.ROOM_CLIPS / "laugh-16.wav"
@@ -860,7 +870,7 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
     audience's otherwise. (On laptop speakers, a laugh over the comedian is not yet told from
     talk reliably.)"""
     server = club.rehearsal.server
-    tab = _laptop_tab(browser, club, f"room-{sound}-{after}", coupling_db, 80.0)
+    tab = _laptop_tab(browser, club, f"room-{sound}-{after}", coupling_db, 80.0, also=RIDING_LAMPS)
     try:
         _tell_with_the_microphone_on(tab, "airports")
         tab.playing(seconds=4.0)
@@ -885,6 +895,7 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
             assert len(server.truncations) == truncations, (notes, heard)
             assert not [t for t in comedy_set.stage.transcript if t.note == "heckle" or "heckled" in t.note]
             assert any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts)
+            assert tab.page.evaluate("() => window.__ridingLamps") > 0  # they lit while the room laughed
             lamps = tab.page.locator("#engine .lamps .lamp.on")  # the laugh scores the joke, on the stage
             tab.wait_until(lambda: lamps.count() > 0, timeout=20, what="the stage's lamps to light")
         else:

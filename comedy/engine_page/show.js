@@ -162,8 +162,20 @@ E.news = (value) => {
   } else if (!E.ended && E.state !== "idle") {
     setState(news.state);
   }
-  lightLamps(news.lamps || 0);
+  if (E.state !== "riding") lightLamps(news.lamps || 0);
 };
+
+// While the comedian rides a laugh, the lamps light with it (the joke's score comes after).
+const RIDE_TICK_MS = 100;
+clearInterval(E.rideTimer); // (js_on_load may run again: one timer, on this element)
+E.rideTimer = setInterval(() => {
+  if (E.state !== "riding") {
+    E.ridden = 0;
+    return;
+  }
+  E.ridden = laughLamps(E.ridden || 0, E.levels.you, RIDE_TICK_MS / 1000);
+  lightLamps(Math.floor(E.ridden));
+}, RIDE_TICK_MS);
 
 go.addEventListener("click", () => {
   if (live()) {

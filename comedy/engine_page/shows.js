@@ -31,3 +31,11 @@ function captionText(words, n, most) {
     .filter(Boolean);
   return said.slice(-most).join(" ");
 }
+
+// The stage's lamps while the room laughs (the state "riding"): one more lamp for each half second
+// the microphone hears it above a quiet room, never past ten. Once the laugh is over the room
+// reader's score for the joke takes their place.
+const LAUGH_LEVEL = 0.0001; // mean square: -40 dBFS
+function laughLamps(lit, level, seconds) {
+  return level > LAUGH_LEVEL ? Math.min(10, lit + seconds * 2) : lit;
+}

@@ -8,7 +8,7 @@ import vm from "node:vm";
 const source = readFileSync(new URL("../../comedy/engine_page/shows.js", import.meta.url), "utf8");
 const page = vm.createContext({});
 vm.runInContext(source, page);
-const { barWidth, spotlightOpacity, wordsHeard, captionText } = page;
+const { barWidth, spotlightOpacity, wordsHeard, captionText, laughLamps } = page;
 
 test("a level meter fills with the square root of the level, and never past full", () => {
   assert.equal(barWidth(0), 0);
@@ -46,4 +46,12 @@ test("the caption line holds the last words heard", () => {
   assert.equal(captionText(words, 2, 14), "So I went to");
   assert.equal(captionText(words, 3, 2), "the airport");
   assert.equal(captionText(words, 0, 14), "");
+});
+
+test("the lamps light while the room laughs: one a half second, never past ten, not in a quiet room", () => {
+  let lit = 0;
+  for (let tick = 0; tick < 10; tick++) lit = laughLamps(lit, 0.001, 0.1); // a second of laughter
+  assert.ok(Math.abs(lit - 2) < 1e-9);
+  assert.equal(laughLamps(lit, 0.00001, 0.1), lit); // a quiet room lights nothing more
+  assert.equal(laughLamps(9.9, 0.01, 1), 10);
 });
