@@ -405,6 +405,33 @@ def test_tab_never_focuses_a_hidden_control_and_every_stop_shows_a_ring(
         tab.close()
 
 
+# What the stage's live region said, in order.
+ANNOUNCED = """window.__said = [];
+new MutationObserver(() => {
+  const said = document.querySelector('#engine .said')?.textContent;
+  if (said && window.__said.at(-1) !== said) window.__said.push(said);
+}).observe(document, {subtree: true, childList: true, characterData: true});"""
+
+
+def test_a_screen_reader_hears_each_line_once(browser, club: Running) -> None:
+    """The captions change word by word and are hidden from screen readers; the live region says
+    each finished sentence of what was heard once (it announced the caption line at every word)."""
+    tab = Page(browser, club.url, "announced", init_script=ANNOUNCED)
+    try:
+        tab.tell("airports")
+        tab.playing(seconds=1.0)
+        tab.wait_until(lambda: "your turn" in tab.status(), timeout=60, what="the joke to play out")
+        said = tab.page.evaluate("() => window.__said")
+        assert tab.page.locator("#engine .captions").get_attribute("aria-live") is None
+        assert said and len(said) == len(set(said)), said
+        assert all(re.search(r"[.!?…][\"”’)]?$", line) for line in said), said  # whole sentences
+        heard = " ".join(said)
+        assert "Tell me a joke" not in heard and "airport" in heard.lower()
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
 def test_topic_button_plays_speech_and_shows_both_sides(tab: Page) -> None:
     tab.tell("airports")
     probe = tab.playing()

@@ -3,6 +3,7 @@
 // wordsHeard, captionText: shows.js.
 const CAPTION_WORDS = 14; // the last words heard, large, as a caption line
 const captionLine = element.querySelector(".captions");
+const saidLine = element.querySelector(".said");
 
 function addWords(item, text, at) {
   if (E.ended) return; // the show is over: nothing more is captioned
@@ -22,11 +23,26 @@ function showWords(item) {
   E.captions.count[item] = n;
   E.captions.item = item;
   captionLine.textContent = captionText(words, n, CAPTION_WORDS);
+  announce(item, words, n);
+}
+
+// Each finished sentence heard, once, for a screen reader (newSentences: shows.js).
+function announce(item, words, n) {
+  E.captions.announced = E.captions.announced || {};
+  const heard = words
+    .slice(0, n)
+    .map((w) => w.text)
+    .join("");
+  const [say, upto] = newSentences(heard, E.captions.announced[item] || 0);
+  E.captions.announced[item] = upto;
+  if (say) saidLine.textContent = say;
 }
 
 function clearCaptions() {
   E.captions.words = {};
   E.captions.count = {};
   E.captions.item = "";
+  E.captions.announced = {};
   captionLine.textContent = "";
+  saidLine.textContent = "";
 }

@@ -39,3 +39,16 @@ const LAUGH_LEVEL = 0.0001; // mean square: -40 dBFS
 function laughLamps(lit, level, seconds) {
   return level > LAUGH_LEVEL ? Math.min(10, lit + seconds * 2) : lit;
 }
+
+// The sentences of a line heard since `announced` characters of it: the screen reader's live region
+// says each finished sentence once (the caption line changes word by word, and is not announced).
+// Returns [what to say, characters announced now].
+function newSentences(text, announced) {
+  let end = -1;
+  const finished = /[.!?…]+["”’)]?(\s|$)/g;
+  for (let match = finished.exec(text); match; match = finished.exec(text)) {
+    end = match.index + match[0].length;
+  }
+  if (end <= announced) return ["", announced];
+  return [text.slice(announced, end).trim(), end];
+}

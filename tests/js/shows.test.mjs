@@ -8,7 +8,7 @@ import vm from "node:vm";
 const source = readFileSync(new URL("../../comedy/engine_page/shows.js", import.meta.url), "utf8");
 const page = vm.createContext({});
 vm.runInContext(source, page);
-const { barWidth, spotlightOpacity, wordsHeard, captionText, laughLamps } = page;
+const { barWidth, spotlightOpacity, wordsHeard, captionText, laughLamps, newSentences } = page;
 
 test("a level meter fills with the square root of the level, and never past full", () => {
   assert.equal(barWidth(0), 0);
@@ -54,4 +54,14 @@ test("the lamps light while the room laughs: one a half second, never past ten, 
   assert.ok(Math.abs(lit - 2) < 1e-9);
   assert.equal(laughLamps(lit, 0.00001, 0.1), lit); // a quiet room lights nothing more
   assert.equal(laughLamps(9.9, 0.01, 1), 10);
+});
+
+const said = (text, announced) => Array.from(newSentences(text, announced)); // (an array of this realm)
+
+test("a screen reader hears each finished sentence once, not each word", () => {
+  assert.deepEqual(said("Airports are", 0), ["", 0]);
+  assert.deepEqual(said("Airports are great. My bag", 0), ["Airports are great.", 20]);
+  assert.deepEqual(said("Airports are great. My bag", 20), ["", 20]);
+  assert.deepEqual(said("Airports are great. My bag left me!", 20), ["My bag left me!", 35]);
+  assert.deepEqual(said("Wait… what?", 0), ["Wait… what?", 11]);
 });
