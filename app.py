@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from comedy import engine_page, models, protocol
-from comedy.choices import CHOICES, Choice
+from comedy.choices import CHOICES, VOICE_LABELS, Choice
 from comedy.comedy_set import ComedySet
 from comedy.config import Settings
 from comedy.page_view import applause_meter
@@ -42,6 +42,10 @@ footer {display: none !important}
   border-radius: 20px; border: 1px solid #4a4a55; background: transparent; color: inherit; cursor: pointer}
 .house-header button svg {width: 20px; height: 20px}
 #battle {display: none}
+#leaderboard .standings {margin: 0; padding-left: 1.6em; font-size: 16px; line-height: 1.7}
+#leaderboard .voice {font-weight: 700}
+#leaderboard .character, #leaderboard .standings-empty {opacity: 0.75}
+#leaderboard .record {margin-left: 6px}
 #laugh-meter .applause {padding: 10px 12px}
 #laugh-meter .applause-title {font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase}
 #laugh-meter .lamps {display: flex; gap: 5px; margin: 8px 0}
@@ -288,8 +292,9 @@ def _battle() -> SimpleNamespace:
             "Listen to both, then vote for the funnier one."
         )
         with gr.Row():
-            tab.first = choice_input(gr.Dropdown(list(protocol.VOICES), value="marin", label="First voice"))
-            tab.second = choice_input(gr.Dropdown(list(protocol.VOICES), value="cedar", label="Second voice"))
+            named = [(VOICE_LABELS[v], v) for v in protocol.VOICES]
+            tab.first = choice_input(gr.Dropdown(named, value="marin", label="First voice"))
+            tab.second = choice_input(gr.Dropdown(named, value="cedar", label="Second voice"))
         tab.fight = gr.Button("Battle", elem_id="battle-go")
         tab.both = gr.Audio(
             label="Both, one after the other", autoplay=True, interactive=False, elem_id="battle-both"
@@ -297,18 +302,24 @@ def _battle() -> SimpleNamespace:
         with gr.Row(equal_height=True):
             with gr.Column():
                 tab.first_take = gr.Audio(label="First voice", interactive=False)
-                tab.first_won = gr.Button("Marin was funnier", elem_id="vote-first")
+                tab.first_won = gr.Button("Marin was funnier", elem_id="vote-first", interactive=False)
             with gr.Column():
                 tab.second_take = gr.Audio(label="Second voice", interactive=False)
-                tab.second_won = gr.Button("Cedar was funnier", elem_id="vote-second")
+                tab.second_won = gr.Button("Cedar was funnier", elem_id="vote-second", interactive=False)
         tab.status = gr.Markdown("", elem_id="battle-status")
-        tab.board = gr.Dataframe(label="Leaderboard for this style", interactive=False, elem_id="leaderboard")
+        gr.Markdown("### Leaderboard for this style")
+        tab.board = gr.HTML("", elem_id="leaderboard")
     return tab
 
 
 def _funnier(voice: str) -> gr.Button:
-    """A vote button that names its voice."""
-    return gr.Button(f"{voice.title()} was funnier")
+    """A vote button that names its voice (closed until both voices have played)."""
+    return gr.Button(f"{voice.title()} was funnier", interactive=False)
+
+
+def _votes_closed() -> tuple[gr.Button, gr.Button]:
+    """A new battle: no vote until both of its voices have played."""
+    return gr.Button(interactive=False), gr.Button(interactive=False)
 
 
 def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace) -> None:
@@ -318,7 +329,11 @@ def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace)
     tab.fight.click(
         web.battle, inputs, outputs, api_name="battle", **long_event(TAKES, web.app.settings.max_sets)
     )
-    tab.both.stop(web.battle_played, None, tab.status, api_name="battle_played", api_visibility="private")
+    votes = [tab.first_won, tab.second_won]
+    tab.fight.click(_votes_closed, None, votes, api_visibility="private", queue=False)
+    tab.both.stop(
+        web.battle_played, None, [tab.status, *votes], api_name="battle_played", api_visibility="private"
+    )
     tab.first_won.click(web.vote_first, None, [tab.board, tab.status], api_name="vote_first")
     tab.second_won.click(web.vote_second, None, [tab.board, tab.status], api_name="vote_second")
     gr.on([demo.load, style.change], web.leaderboard, style, tab.board, api_visibility="private")

@@ -234,3 +234,26 @@ def plots(comedy_set: ShownSet) -> tuple[pd.DataFrame | None, pd.DataFrame | Non
 def censored_chip(comedy_set: ShownSet) -> str:
     """The content filter's chip, when it cut the last joke."""
     return f'<span class="chip">{CENSORED_CHIP}</span>' if comedy_set.stage.shown.censored else ""
+
+
+# --- the voice battle's standings
+
+SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
+
+
+def standings_list(standings: list, characters: dict[str, str]) -> str:
+    """The voices that have fought in a style as a ranked list (best first), each with its name,
+    its character, its count of votes and, from a few votes on, its share of wins."""
+    if not standings:
+        return '<p class="standings-empty">No votes in this style yet: battle two voices and vote.</p>'
+    rows = []
+    for s in standings:
+        votes = s.wins + s.losses
+        won = f", won {s.share:.0%}" if votes >= SHARE_FROM else ""
+        record = f"{votes} vote{'s' * (votes != 1)}: {s.wins} won, {s.losses} lost{won}"
+        rows.append(
+            f'<li data-voice="{s.voice}"><span class="voice">{s.voice.title()}</span> '
+            f'<span class="character">{characters.get(s.voice, "")}</span> '
+            f'<span class="record">{record}</span></li>'
+        )
+    return f'<ol class="standings" aria-label="Leaderboard for this style">{"".join(rows)}</ol>'

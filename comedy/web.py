@@ -23,7 +23,7 @@ import pandas as pd
 
 from comedy import audio, gradio_speech, models, page_view, pricing, prompts, protocol, recording, redaction
 from comedy.audition import one_after_another
-from comedy.choices import HANDS_FREE, NOT_PROMPT
+from comedy.choices import HANDS_FREE, NOT_PROMPT, VOICE_CHARACTERS
 from comedy.club import ClubFull
 from comedy.comedy_set import ComedySet
 from comedy.engine import TooManyTokens, speech_message, take_report
@@ -35,7 +35,6 @@ from comedy.realtime import RealtimeError
 from comedy.takes import BATTLE_LINE, PREVIEW_LINE
 from comedy.venue import ClubApp
 
-SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
 UPDATE_EVERY = 0.1  # seconds between two pushes of the page's transcript, status and meters
 PAGE_WAIT_SECONDS = 5.0  # a stream waits this long for its page's heartbeat (a page opens it on load)
 SET_WAIT_SECONDS = 10.0  # the show's stream waits this long for the set its press starts
@@ -298,11 +297,12 @@ class Web:
         said = f"{first}, then {second}, in a {style} style. Who did it better? Vote once both have played."
         return playable(takes[0]), playable(takes[1]), (protocol.SAMPLE_RATE, both), said
 
-    async def battle_played(self, request: gr.Request) -> str:
-        """The page played both takes of the battle through: the vote opens."""
+    async def battle_played(self, request: gr.Request) -> tuple:
+        """The page played both takes of the battle through: the vote opens (its buttons too)."""
         if self.app.ballots.played(request.session_hash):
-            return "Both voices have played: who did it better? Vote below."
-        return gr.skip()
+            opened = gr.Button(interactive=True)
+            return "Both voices have played: who did it better? Vote below.", opened, opened
+        return gr.skip(), gr.skip(), gr.skip()
 
     async def vote_first(self, request: gr.Request) -> tuple:
         """The first voice won."""
@@ -319,21 +319,12 @@ class Web:
             return gr.skip(), str(exc)  # no vote to cast: said, and the board stays as it is
         return await self.leaderboard(
             style
-        ), f"Your vote for {winner} is in: see the {style} leaderboard below."
+        ), f"Your vote for {winner.title()} is in: see the {style} leaderboard below."
 
-    async def leaderboard(self, style: str) -> pd.DataFrame:
+    async def leaderboard(self, style: str) -> str:
         """The voices that have fought in a style, best first, from every visitor's votes."""
         standings = await asyncio.to_thread(self.app.votes.standings, style)
-        return pd.DataFrame(
-            {
-                "voice": [s.voice for s in standings],
-                "wins": [s.wins for s in standings],
-                "losses": [s.losses for s in standings],
-                "votes": [s.wins + s.losses for s in standings],
-                # a share means little on a handful of votes
-                "won": [f"{s.share:.0%}" if s.wins + s.losses >= SHARE_FROM else "" for s in standings],
-            }
-        )
+        return page_view.standings_list(standings, VOICE_CHARACTERS)
 
     # --- the visitor's key, and leaving
 

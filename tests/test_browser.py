@@ -405,6 +405,41 @@ def test_tab_never_focuses_a_hidden_control_and_every_stop_shows_a_ring(
         tab.close()
 
 
+def test_the_battle_is_reached_from_the_end_card_and_its_vote_opens_once_both_voices_played(
+    browser, opener_club: Running
+) -> None:
+    """The end card leads to the voice battle; its vote buttons stay closed until both voices have
+    played (a vote could be cast before the second voice had played), then one vote lands in a
+    ranked list with names and counts (it was a raw table)."""
+    tab = Page(browser, opener_club.url, "battle")
+    try:
+        tab.start()
+        tab.playing(seconds=1.0)
+        tab.end()
+        card = tab.page.locator("#engine .scorecard")
+        card.wait_for(state="visible", timeout=15_000)
+        card.get_by_role("button", name="Voice battle").click()
+        battle = tab.page.locator("#battle")
+        battle.wait_for(state="visible")
+        votes = [battle.locator("#vote-first"), battle.locator("#vote-second")]
+        battle.locator("#battle-go").click()
+        tab.wait_until(
+            lambda: "Vote once both have played" in tab.page.locator("#battle-status").inner_text(),
+            timeout=60,
+            what="the battle's takes",
+        )
+        assert all(vote.is_disabled() for vote in votes)  # the second voice has not played yet
+        tab.wait_until(lambda: votes[1].is_enabled(), timeout=60, what="the vote to open")
+        votes[1].click()
+        board = tab.page.locator("#leaderboard")
+        tab.wait_until(lambda: board.locator("ol.standings li").count() >= 2, what="the ranked list")
+        assert "Cedar" in board.inner_text() and "vote" in board.inner_text()
+        assert tab.errors == []
+    finally:
+        tab.shot()
+        tab.close()
+
+
 # What the stage's live region said, in order.
 ANNOUNCED = """window.__said = [];
 new MutationObserver(() => {
