@@ -316,8 +316,8 @@ class ComedySet:
 
     async def _restart(self, why: str) -> None:
         async with self._lock:
-            await self._do(self.stage.connection.restarting(why))  # the old session's items go with it
             await self.link.close()
+            await self._do(self.stage.connection.restarting(why))  # the old session's items go with it
             try:
                 await self._open_session()
             except RealtimeError as exc:
@@ -345,7 +345,10 @@ class ComedySet:
     # --- the reader: server events -> the stage -> actions
 
     async def _read(self) -> None:
+        reading = self.link.session
         async for event in self.link.events():
+            if self.link.session is not reading:
+                break  # a closed session's late word (a voice switch): its items are gone
             try:
                 await self._do(self.stage.on_event(event, time.monotonic()))
             except Exception as exc:  # one odd event must not end the show
