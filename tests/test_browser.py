@@ -359,6 +359,7 @@ def test_the_stage_and_its_button_fit_the_first_screen_before_and_after_start(
         assert tab.page.locator("#engine .captions").is_visible()
         scroll = tab.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert scroll[0] <= scroll[1], f"horizontal scroll at {width} px: {scroll}"
+        assert tab.page.evaluate(WIDER_THAN_THE_SCREEN) == []  # the chips, the mute and keys buttons too
         tab.shot()  # test-artifacts/first-screen-1280px.png, first-screen-390px.png
         assert tab.errors == []
     finally:
