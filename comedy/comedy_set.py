@@ -315,15 +315,15 @@ class ComedySet:
             await self._do(actions)
 
     async def _restart(self, why: str) -> None:
+        """A fresh session: the old one's items go, the new one is told the set (`ConnectionEvents`)."""
         async with self._lock:
             await self.link.close()
-            await self._do(self.stage.connection.restarting(why))  # the old session's items go with it
+            await self._do(self.stage.connection.restarting(why))
             try:
                 await self._open_session()
             except RealtimeError as exc:
                 self._say("Not connected", str(exc))
                 return
-            # the new session remembers the last few lines, and retells a joke the switch cut
             await self._do(self.stage.connection.restarted(why))
             self._tasks.spawn(self._read(), "set-reader")
 
@@ -345,10 +345,7 @@ class ComedySet:
     # --- the reader: server events -> the stage -> actions
 
     async def _read(self) -> None:
-        reading = self.link.session
         async for event in self.link.events():
-            if self.link.session is not reading:
-                break  # a closed session's late word (a voice switch): its items are gone
             try:
                 await self._do(self.stage.on_event(event, time.monotonic()))
             except Exception as exc:  # one odd event must not end the show

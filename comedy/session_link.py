@@ -53,10 +53,13 @@ class SessionLink:
         return None
 
     async def events(self) -> AsyncIterator[Event]:
-        """The current session's events until it ends."""
+        """The current session's events until it ends, or until the link closes it (a closed
+        session's late words are dropped: a voice switch has forgotten its items)."""
         session = self.session
         if session is not None:
             async for event in session:
+                if self.session is not session:
+                    return
                 yield event
 
     def lose(self) -> None:
