@@ -72,4 +72,4 @@ class ConnectionEvents:
     def restarted(self, why: str) -> list[Action]:
         """The fresh session is open: it is told the set, and retells an answer the switch cut."""
         status = f"Connected: restarted the session for {why}; the transcript is kept"
-        return self.answers.retell(status, why=f"retold in {why}")
+        return self.answers.retell(status, why=f"the joke the switch to {why} cut")

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
 
 from comedy.floor import OPEN, RIDING
 from comedy.room import RoomReading
 from comedy.transcript import Turn, score_words
+
+if TYPE_CHECKING:
+    from comedy.votes import Standing
 
 LAMPS = 10
 CENSORED_CHIP = "The content filter cut that joke"
@@ -241,7 +245,7 @@ def censored_chip(comedy_set: ShownSet) -> str:
 SHARE_FROM = 5  # votes a voice needs before its share of wins is shown
 
 
-def standings_list(standings: list, characters: dict[str, str]) -> str:
+def standings_list(standings: Sequence[Standing], characters: dict[str, str]) -> str:
     """The voices that have fought in a style as a ranked list (best first), each with its name,
     its character, its count of votes and, from a few votes on, its share of wins."""
     if not standings:

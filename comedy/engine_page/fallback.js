@@ -22,8 +22,9 @@ E.fromGradio = (value) => {
 function fallBack(why) {
   E.path = "gradio";
   E.echo = "none";
-  sayFacts(`Sound: Gradio's own event stream, a little slower (${why}). ${ECHO_SAYS.none}`);
-  say(`Sound: Gradio's own event stream, a little slower (${why}). Your microphone is in the settings, under “Sound without the engine”. ${ECHO_SAYS.none}`);
+  const path = `Sound: Gradio's own event stream, a little slower (${why}).`;
+  sayFacts(`${path} ${ECHO_SAYS.none}`);
+  say(`${path} Your microphone is in the settings, under “Sound without the engine”. ${ECHO_SAYS.none}`);
   const panel = document.querySelector("#fallback");
   if (panel && !panel.querySelector("#fallback-audio")) panel.querySelector("button").click(); // open it
   const tryClick = (left) => {
