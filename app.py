@@ -1,7 +1,7 @@
-"""The comedy club's page: a Gradio Blocks layout, its events wired to the adapter in `comedy.web`.
+"""The comedy club's page: a Gradio Blocks layout, its events wired to the adapter in `comedy.web.gradio_web`.
 
-No protocol code and no handler logic live here: `comedy.web` adapts Gradio to the club
-(`comedy.venue`), and the visitor's choices are declared once, as a name -> component map.
+No protocol code and no handler logic live here: `comedy.web.gradio_web` adapts Gradio to the club
+(`comedy.venue.front`), and the visitor's choices are declared once, as a name -> component map.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from comedy import engine_page, models, protocol
 from comedy.choices import CHOICES, VOICE_LABELS, Choice
-from comedy.comedy_set import ComedySet
 from comedy.config import Settings
-from comedy.page_view import applause_meter
+from comedy.realtime import models, protocol
 from comedy.rehearsal import RehearsalThread
-from comedy.serving import FALLBACK, STREAMS, TAKES, long_event, session_capacity
-from comedy.serving import launch_options as _launch_options
-from comedy.takes import BATTLE_LINE
-from comedy.venue import ClubApp
-from comedy.web import SHOWN, Web, choice_input, mode_banner
+from comedy.show.comedy_set import ComedySet
+from comedy.venue.takes import BATTLE_LINE
+from comedy.web import engine_page
+from comedy.web.club_app import ClubApp
+from comedy.web.gradio_web import SHOWN, Web, choice_input, mode_banner
+from comedy.web.page_view import applause_meter
+from comedy.web.serving import FALLBACK, STREAMS, TAKES, long_event, session_capacity
+from comedy.web.serving import launch_options as _launch_options
 
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
 
@@ -458,7 +459,7 @@ def build(app: ClubApp) -> gr.Blocks:
 
 
 def launch_options(app: ClubApp) -> dict:
-    """What `demo.launch` needs for this app (see `comedy.serving.launch_options`): and the club's
+    """What `demo.launch` needs for this app (see `comedy.web.serving.launch_options`): and the club's
     look, its favicon and its title."""
     return {
         **_launch_options(app, CSS),

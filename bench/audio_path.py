@@ -9,7 +9,8 @@ import time
 import numpy as np
 
 from bench.report import table
-from comedy import audio, protocol
+from comedy.realtime import protocol
+from comedy.sound import audio
 
 RATE = 48_000
 SECONDS = 20.0

@@ -98,10 +98,10 @@ def _measure(answers: int) -> dict[str, list[float]]:
             for n in range(answers):
                 topic = TOPICS[n % len(TOPICS)]
                 # The engine: a click starts it; the page reports when the first sample left the device.
-                already = len(server.first_audio_sent)
+                already = len(server.journal.first_audio_sent)
                 _tell(engine_page, topic)
-                _wait(lambda a=already: len(server.first_audio_sent) > a, what="the engine's answer")
-                item, sent = server.first_audio_sent[-1]
+                _wait(lambda a=already: len(server.journal.first_audio_sent) > a, what="the engine's answer")
+                item, sent = server.journal.first_audio_sent[-1]
                 visitor = next(iter(running.app.engine.sockets))
                 comedy_set = running.app.club.get(visitor)
                 _wait(
@@ -110,26 +110,30 @@ def _measure(answers: int) -> dict[str, list[float]]:
                 found["engine"].append((comedy_set.stage.speaker.first_heard[item] - sent) * 1000)
                 time.sleep(0.5)
                 cuts = engine_page.evaluate("() => window.__engine.cuts.length")
-                cut_answer = len(server.first_audio_sent)
+                cut_answer = len(server.journal.first_audio_sent)
                 _tell(engine_page, "a cut")  # barge in
                 engine_page.wait_for_function(f"() => window.__engine.cuts.length > {cuts}")
                 cut = engine_page.evaluate("() => window.__engine.cuts[window.__engine.cuts.length - 1]")
                 found["cut"].append(cut["silentAt"] - cut["received"])
-                _wait(lambda c=cut_answer: len(server.first_audio_sent) > c, what="the answer after the cut")
+                _wait(
+                    lambda c=cut_answer: len(server.journal.first_audio_sent) > c,
+                    what="the answer after the cut",
+                )
                 # Gradio's HLS speaker: Enter in the topic field (the engine is off on this page).
-                already = len(server.first_audio_sent)
+                already = len(server.journal.first_audio_sent)
                 position = hls_page.evaluate(POSITION)
                 field = hls_page.get_by_role("textbox", name="Topic", exact=True)
                 field.fill(topic)
                 field.press("Enter")
                 _wait(
                     lambda a=already, p=position: (
-                        len(server.first_audio_sent) > a and hls_page.evaluate(POSITION) > max(p, 0) + 0.02
+                        len(server.journal.first_audio_sent) > a
+                        and hls_page.evaluate(POSITION) > max(p, 0) + 0.02
                     ),
                     what="Gradio's speaker to play",
                 )
                 heard = time.monotonic()
-                found["hls"].append((heard - server.first_audio_sent[-1][1]) * 1000)
+                found["hls"].append((heard - server.journal.first_audio_sent[-1][1]) * 1000)
                 found["floor"].append(engine_page.evaluate(WEB_AUDIO_FLOOR))
                 _until_quiet(hls_page)
             browser.close()

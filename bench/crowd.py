@@ -154,10 +154,10 @@ def alone(seconds: float = 30.0) -> float:
     comedian's answers come back through the laptop (0 dB, 80 ms) into the microphone, 20 ms
     frames with their reference, through the set's own microphone path and ear (as `ComedySet`
     runs them, minus the sockets); the least of five runs."""
-    from comedy import room, speech
-    from comedy.ear import Ear
-    from comedy.microphone_in import MicrophoneIn
-    from comedy.protocol import SAMPLE_RATE
+    from comedy.realtime.protocol import SAMPLE_RATE
+    from comedy.show.microphone_in import MicrophoneIn
+    from comedy.sound import room, speech
+    from comedy.sound.ear import Ear
     from harness.speech import spoken
 
     room.warm_up()

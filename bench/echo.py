@@ -6,7 +6,7 @@ the microphone. Each defence cleans the microphone, and the product's own pieces
 rehearsal server's turn detection (the page's default settings) reports sounds and the set's ear
 hears them, so a "cut" below is exactly a sound the set would cut the comedian for.
 
-- AEC3: `comedy.echo.EchoCanceller` with the page's reference (what the player was rendering), one
+- AEC3: `comedy.sound.echo.EchoCanceller` with the page's reference (what the player was rendering), one
   canceller for the whole run of a condition, as one visitor's set keeps it (the ear's speech
   detector hears its linear output beside, as in the set);
 - Geigel gate: the page's old echo guard (a 20 ms frame no louder than the reference's peak over
@@ -31,15 +31,15 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import table
-from comedy import room
-from comedy.audio import APPEND_SAMPLES
-from comedy.ear import Ear
-from comedy.echo import Cancelled, EchoCanceller
 from comedy.house.jokes import load_joke_book
 from comedy.house.voice import speak
 from comedy.prompts import Listening
-from comedy.protocol import SAMPLE_RATE, VOICES
+from comedy.realtime.protocol import SAMPLE_RATE, VOICES
 from comedy.rehearsal import audience, vad
+from comedy.sound import room
+from comedy.sound.audio import APPEND_SAMPLES
+from comedy.sound.ear import Ear
+from comedy.sound.echo import Cancelled, EchoCanceller
 from harness.laptop import Laptop, active_level, at_level
 
 SR = SAMPLE_RATE

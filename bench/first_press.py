@@ -22,8 +22,8 @@ import tempfile
 import time
 
 from bench.report import percentile, table
-from comedy import models
 from comedy.choices import VOICE_LABELS
+from comedy.realtime import models
 from comedy.rehearsal.thinking import THINK_SECONDS
 from harness.chromium import open_browser
 from harness.running import launch

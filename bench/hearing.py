@@ -8,14 +8,14 @@ a time through the rehearsal server's turn detection and the set's ear while the
 exactly as `harness.clips.decide` does for the synthetic clips. A verdict of speech cuts the
 comedian; anything else lets it ride.
 
-Leave-one-source-out: the ear's speech model (`comedy.room.SpeechModel`, logistic weights over the
+Leave-one-source-out: the ear's speech model (`comedy.sound.room.SpeechModel`, logistic weights over the
 sound's figures) is fitted on every source but one (the synthetic clips always in), then scored on
 that source's clips; a source is the repository or package the README names for a clip, and a clip
 mixed from two sources is kept out of both folds' training. "Any moment" also scores every sound
 start through each clip (a new onset every 0.4 s), not only its first.
 
 `python -m bench.hearing` prints the figure; `python -m bench.hearing --fit` prints the weights
-fitted on every clip, for `comedy/room.py`.
+fitted on every clip, for `comedy/sound/room.py`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import percentile, table
-from comedy import room, speech
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience
+from comedy.sound import room, speech
 from harness.clips import LEAD, Clip, clips, decide
 
 SR = SAMPLE_RATE

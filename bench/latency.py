@@ -12,10 +12,11 @@ import asyncio
 import time
 
 from bench.report import percentile, table
-from comedy import gradio_speech, prompts
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
+from comedy import prompts
 from comedy.rehearsal import RehearsalServer
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint
+from comedy.web import gradio_speech
 from harness.running import launch
 from harness.visitor import Visitor, choices
 
@@ -43,7 +44,7 @@ async def _one_set(server: RehearsalServer, answers: int, added: list[float]) ->
                 == comedy_set.stage.speaker.received.get(comedy_set.stage.speaker.last_item)
             ):
                 await asyncio.sleep(0.02)
-        sent = dict(server.first_audio_sent)
+        sent = dict(server.journal.first_audio_sent)
         item = comedy_set.stage.speaker.last_item
         added.append(comedy_set.stage.speaker.first_heard[item] - sent[item])
     player.cancel()
@@ -84,7 +85,7 @@ async def web_path(answers: int = 8) -> list[tuple[float, float]]:
                     while not comedy_set.stage.status.endswith("your turn"):
                         await asyncio.sleep(0.05)
                 item = comedy_set.stage.speaker.last_item
-                sent = dict(server.first_audio_sent)[item]
+                sent = dict(server.journal.first_audio_sent)[item]
                 results.append((comedy_set.stage.speaker.first_heard[item] - sent, got - sent))
                 await asyncio.sleep(7)  # let the answer play out before the next
     return results

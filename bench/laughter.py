@@ -13,10 +13,11 @@ import sys
 import time
 
 from bench.report import percentile, table
-from comedy import prompts, room
-from comedy.comedy_set import ComedySet
-from comedy.protocol import SAMPLE_RATE
+from comedy import prompts
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import RehearsalServer, audience
+from comedy.show.comedy_set import ComedySet
+from comedy.sound import room
 from harness.clips import LABELS, clips, confusion, decide
 from harness.sets import Listener, RoomMicrophone, endpoint, until
 
@@ -74,7 +75,7 @@ async def live(trials: int) -> dict:
                     await comedy_set.tell(f"topic {n}")
                     await until(lambda s=comedy_set: sum(s.stage.speaker.played.values()) > 12_000)
                     clip = audience.sound(sound, seed=n)
-                    server.audience.cue(sound, pcm=clip, said=audience.words(sound, n))
+                    server.conduct.audience.cue(sound, pcm=clip, said=audience.words(sound, n))
                     await until(lambda s=comedy_set: s.stage.verdicts, timeout=10)
                     # the ear keeps hearing a sound it took for the room: a cut may come later in it
                     with contextlib.suppress(TimeoutError):

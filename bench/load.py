@@ -84,8 +84,8 @@ def cached_files(running) -> tuple[int, int]:
 
 def holdings(running) -> dict[str, int]:
     """Everything a visitor could leave behind, counted."""
-    from comedy.comedy_set import ComedySet
-    from comedy.realtime import RealtimeSession
+    from comedy.realtime.session import RealtimeSession
+    from comedy.show.comedy_set import ComedySet
 
     club = running.app.club
     return {

@@ -13,11 +13,13 @@ import tracemalloc
 import numpy as np
 
 from bench.report import table
-from comedy import gradio_speech, prompts, protocol
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint, Limits
+from comedy import prompts
 from comedy.house.voice import speak
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint, Limits
+from comedy.web import gradio_speech
 
 SR = protocol.SAMPLE_RATE
 MINUTES = 10

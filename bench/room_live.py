@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.hearing import LEAD, ROOM_CLIPS, first_words, in_a_room, real_clips
 from bench.report import percentile, table
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 from harness import laptop
 from harness.chromium import open_browser
 from harness.running import launch
@@ -119,9 +119,9 @@ def _clip_trial(tab: Tab, server, clip) -> dict:
     """One clip cued mid-joke: what the page and the server did with it."""
     pcm = in_a_room(clip.pcm, LEVEL, QUIET_ROOM, seed=7)
     tab.talking()
-    truncations = len(server.truncations)
+    truncations = len(server.journal.truncations)
     cue_page = tab.probe()["now"]
-    server.audience.cue("laughter" if clip.label != "speech" else "heckle", pcm=pcm, said="")
+    server.conduct.audience.cue("laughter" if clip.label != "speech" else "heckle", pcm=pcm, said="")
     time.sleep(len(pcm) / SAMPLE_RATE + 2.5)
     probe = tab.probe()
     loud = [t for t in probe["loud"] if t >= cue_page - 50]
@@ -131,7 +131,7 @@ def _clip_trial(tab: Tab, server, clip) -> dict:
     trial = {
         "clip": clip.name,
         "label": clip.label,
-        "truncated": len(server.truncations) > truncations,
+        "truncated": len(server.journal.truncations) > truncations,
         "holds": holds,
         "sound_s": (len(pcm) / SAMPLE_RATE) - _onset(pcm),
     }

@@ -111,7 +111,7 @@ async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from comedy.engine import PATH, microphone_frame
+    from comedy.web.engine import PATH, microphone_frame
     from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 
     ws_url = f"{url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token="
@@ -171,8 +171,8 @@ async def _round_four_attack(url: str, kind: int, k: int) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from comedy import protocol
-    from comedy.engine import PATH, microphone_frame
+    from comedy.realtime import protocol
+    from comedy.web.engine import PATH, microphone_frame
     from harness.engine_client import FRAME, engine_token
 
     if kind == 0:  # one session joins the show's stream again and again, with no page
@@ -306,8 +306,8 @@ def measure(running, normal: int, hostile: int, seconds: float, attack: str = "r
     spent = running.app.budget.by_visitor
     tally["most_spent_usd"] = max(spent.values(), default=0.0)
     tally["day_usd"] = running.app.budget.total
-    tally["forwarded_s"] = running.rehearsal.server.appended_samples / 24_000
-    tally["sessions"] = running.rehearsal.server.connections
+    tally["forwarded_s"] = running.rehearsal.server.journal.appended_samples / 24_000
+    tally["sessions"] = running.rehearsal.server.journal.connections
     return tally
 
 
@@ -326,7 +326,7 @@ def run(normal: int = 30, hostile: int = 10, seconds: float = 60) -> dict:
             COMEDY_MAX_SETS=str(2 * (normal + hostile)),
             COMEDY_MAX_SET_USD=str(VISITOR_CAP_USD),
         ) as running:
-            running.rehearsal.server.refused_keys.add(REFUSED_KEY)
+            running.rehearsal.server.conduct.refused_keys.add(REFUSED_KEY)
             results[label] = measure(running, normal, bad, seconds, attack)
     alone = results["normal only"]
     p95_alone = percentile(alone["first_audio_s"], 95)

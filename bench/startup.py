@@ -17,13 +17,13 @@ from harness.visitor import CHOICES, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_CHUNK = (
-    "import time, numpy as np; t = time.perf_counter(); from comedy.audio import MicrophonePath; "
+    "import time, numpy as np; t = time.perf_counter(); from comedy.sound.audio import MicrophonePath; "
     "MicrophonePath().feed(48000, np.zeros(4800, np.int16)); print(time.perf_counter() - t)"
 )
 
 
 ROOM_READER = (
-    "import time; t = time.perf_counter(); import comedy.room as room; i = time.perf_counter() - t; "
+    "import time; t = time.perf_counter(); import comedy.sound.room as room; i = time.perf_counter() - t; "
     "f = room.warm_up(); w = room.warm_up(); print(i, f, w)"
 )
 

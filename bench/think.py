@@ -15,10 +15,10 @@ import sys
 import time
 
 from bench.report import percentile, table
-from comedy import models, protocol
 from comedy.config import DEFAULT_REALTIME_URL
-from comedy.protocol import Kind
-from comedy.realtime import RealtimeSession
+from comedy.realtime import models, protocol
+from comedy.realtime.protocol import Kind
+from comedy.realtime.session import RealtimeSession
 from comedy.rehearsal import RehearsalServer
 from comedy.rehearsal.thinking import THINK_SECONDS
 from harness.sets import KEY

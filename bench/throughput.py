@@ -14,11 +14,13 @@ import sys
 import time
 
 from bench.report import table
-from comedy import pricing, prompts, protocol
+from comedy import prompts
 from comedy.house.jokes import load_joke_book
-from comedy.meters import Meters
-from comedy.realtime import RealtimeSession
-from comedy.stage import Stage
+from comedy.money import pricing
+from comedy.money.meters import Meters
+from comedy.realtime import protocol
+from comedy.realtime.session import RealtimeSession
+from comedy.stage.stage import Stage
 
 DELTAS = 10_000
 
@@ -128,8 +130,8 @@ def run(repeats: int = 3) -> dict:
         line = "replayed"
         results = {}
         clients = (
-            ("comedy.realtime", ours),
-            ("comedy.realtime + the stage", ours_on_the_stage),
+            ("comedy.realtime.session", ours),
+            ("comedy.realtime.session + the stage", ours_on_the_stage),
             ("openai SDK", sdk),
         )
         for name, client in clients:
@@ -156,7 +158,9 @@ def run(repeats: int = 3) -> dict:
         ["client", "events", "events/s (wall)", "ratio to SDK", "events per CPU second", "ratio to SDK"],
         rows,
     )
-    ratio = (results["comedy.realtime"][0] / results["comedy.realtime"][2]) / (base[0] / base[2])
+    ratio = (results["comedy.realtime.session"][0] / results["comedy.realtime.session"][2]) / (
+        base[0] / base[2]
+    )
     return {"throughput_ratio": ratio}
 
 

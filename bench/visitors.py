@@ -188,7 +188,7 @@ def _round(running, count: int, path: str) -> dict:
     wall = time.monotonic() - start
     results = json.loads(child.stdout.read())
     app_cpu = _cpu_seconds(app_pid) - before_cpu
-    sent = dict(server.first_audio_sent)
+    sent = dict(server.journal.first_audio_sent)
     if path == "engine":  # what the app adds: the server's first delta -> the first frame on the socket
         handed = dict(list(running.app.engine.first_frames)[frames_before:])
     added = [(when - sent[item]) * 1000 for item, when in handed.items() if item in sent]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comedy import models, prompts, protocol
+from comedy import prompts
+from comedy.realtime import models, protocol
 
 HANDS_FREE, PUSH_TO_TALK = "Hands-free", "Push-to-talk"
 # Each voice with a name and its character in a line, as the settings list them.

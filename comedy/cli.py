@@ -17,18 +17,23 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 
-from comedy import audio, endpoint, models, pricing, prompts, protocol
-from comedy.answer import Answer, ask
+from comedy import prompts
 from comedy.config import Settings
-from comedy.endpoint import Endpoint
-from comedy.meters import Meters
-from comedy.protocol import Event
-from comedy.realtime import RealtimeSession
-from comedy.redaction import redact
+from comedy.money import pricing
+from comedy.money.meters import Meters
+from comedy.money.spend import Spend
+from comedy.prompts.stored import StoredPrompt, configured
+from comedy.realtime import models, protocol
+from comedy.realtime.protocol import Event
+from comedy.realtime.redaction import redact
+from comedy.realtime.session import RealtimeSession
 from comedy.rehearsal import RehearsalServer
-from comedy.session_settings import SessionSettings
-from comedy.spend import Spend
-from comedy.stored_prompt import StoredPrompt, apply_settings, configured
+from comedy.show import endpoint
+from comedy.show.answer import Answer, ask
+from comedy.show.endpoint import Endpoint
+from comedy.show.session_link import apply_settings
+from comedy.sound import audio
+from comedy.stage.session_settings import SessionSettings
 
 TRAILING_SILENCE_S = 1.0  # lets server VAD hear the end of a recording
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from dotenv import dotenv_values
 from pydantic import SecretStr
 
-from comedy import models
 from comedy.prompts import DEFAULT_MAX_OUTPUT_TOKENS, DETECTIONS, EAGERNESS, Listening
-from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT
+from comedy.realtime import models
+from comedy.realtime.protocol import MAX_OUTPUT_TOKENS_LIMIT
 
 DEFAULT_REALTIME_URL = "wss://api.openai.com/v1/realtime"
 # A public deployment (a Hugging Face Space, where `SPACE_ID` is set) spends the owner's key for

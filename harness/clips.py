@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from comedy import room
-from comedy.ear import Ear
 from comedy.house.voice import speak
-from comedy.protocol import SAMPLE_RATE, VOICES
+from comedy.realtime.protocol import SAMPLE_RATE, VOICES
 from comedy.rehearsal import audience, vad
+from comedy.sound import room
+from comedy.sound.ear import Ear
 
 SR = SAMPLE_RATE
 LINES = (

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from comedy.engine import PATH, microphone_frame, read_speech_frame
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.web.engine import PATH, microphone_frame, read_speech_frame
 from harness.visitor import Visitor
 
 FRAME = SAMPLE_RATE // 50  # 20 ms

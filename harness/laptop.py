@@ -26,7 +26,7 @@ import numpy as np
 import pyroomacoustics
 from scipy import signal
 
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 
 COUPLINGS_DB = (-6.0, 0.0, 6.0)
 DELAYS_MS = (40.0, 80.0, 120.0)

@@ -16,8 +16,8 @@ import time
 import numpy as np
 from scipy import signal
 
-from comedy.engine import microphone_frame
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.web.engine import microphone_frame
 from harness.engine_client import FRAME, EngineClient
 from harness.laptop import Laptop, room_response
 

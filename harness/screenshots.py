@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from comedy import audio
+from comedy.sound import audio
 from harness import laptop
 from harness.chromium import open_browser
 from harness.running import launch
@@ -47,7 +47,7 @@ def main() -> None:
             page.wait_for_function("() => window.__engine.firstSound", timeout=30_000)
             page.wait_for_timeout(3000)
             page.get_by_role("button", name="Airports").click()
-            server.audience.cue("laughter", after="punchline", seed=2)
+            server.conduct.audience.cue("laughter", after="punchline", seed=2)
             page.wait_for_function(
                 "() => document.querySelectorAll('#engine .lamps .lamp.on').length > 0", timeout=60_000
             )

@@ -9,10 +9,11 @@ import contextlib
 import numpy as np
 from websockets.asyncio.client import connect
 
-from comedy import gradio_speech, protocol
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer, audience
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint
+from comedy.web import gradio_speech
 
 SR = protocol.SAMPLE_RATE
 KEY = "sk-test-0123456789abcdef"  # any key: the rehearsal server takes it

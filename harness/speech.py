@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from comedy import audio, protocol
 from comedy.house.voice import speak
+from comedy.realtime import protocol
+from comedy.sound import audio
 
 
 def spoken(text: str, voice: str = "alloy", silence_after: float = 1.0) -> np.ndarray:

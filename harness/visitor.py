@@ -17,9 +17,9 @@ from collections import defaultdict
 import httpx
 import numpy as np
 
-from comedy import audio
 from comedy.choices import DEFAULTS
-from comedy.ffmpeg import ensure_ffmpeg
+from comedy.sound import audio
+from comedy.web.ffmpeg import ensure_ffmpeg
 
 DEFAULT_CHOICES = DEFAULTS  # the page's choices by name (`choice-NAME` on the page), as its events take them
 

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from comedy import protocol, room, speech
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer
+from comedy.sound import room, speech
 from harness.sets import KEY
 from harness.speech import appends, spoken  # noqa: F401
 from tests.schema import check_server_event

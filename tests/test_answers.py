@@ -10,11 +10,13 @@ import asyncio
 
 import pytest
 
-from comedy import pricing, prompts, protocol
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
+from comedy import prompts
+from comedy.money import pricing
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer
 from comedy.rehearsal.server import PREAMBLES
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint
 from harness.sets import Listener
 from tests.conftest import KEY, spoken
 from tests.test_faults import Watched
@@ -40,12 +42,12 @@ async def test_a_cut_answer_is_marked_and_said_and_the_set_goes_on(
     endpoint = Endpoint(server.url, KEY, True, max_output_tokens=limit)
     watched = Watched(ComedySet(endpoint, prompts.SetUp()))
     await watched.set.start()
-    server.faults.incomplete = switch
+    server.conduct.faults.incomplete = switch
     await watched.joke("cats")
     cut = _comedian(watched.set)[-1]
     assert cut.note == note and cut.text  # what was said before the cut stays in the transcript
     assert any(words in line for line in watched.lines), watched.lines
-    assert server.session_updates[-1]["max_output_tokens"] == limit
+    assert server.journal.session_updates[-1]["max_output_tokens"] == limit
 
     if switch is None:
         watched.set.endpoint.max_output_tokens = 1200
@@ -57,7 +59,7 @@ async def test_a_cut_answer_is_marked_and_said_and_the_set_goes_on(
 
 async def test_a_two_item_answer_is_heard_whole_and_shown_as_two_lines() -> None:
     async with RehearsalServer(pace=4.0) as server:
-        server.preambles = True
+        server.conduct.preambles = True
         watched = Watched(ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp()))
         await watched.set.start()
         listener = Listener(watched.set)
@@ -73,7 +75,7 @@ async def test_a_two_item_answer_is_heard_whole_and_shown_as_two_lines() -> None
 
 async def test_a_cut_during_the_preamble_truncates_it_and_deletes_the_unheard_answer() -> None:
     async with RehearsalServer(pace=4.0) as server:
-        server.preambles = True
+        server.conduct.preambles = True
         comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp())
         watched = Watched(comedy_set)
         await comedy_set.start()
@@ -89,12 +91,12 @@ async def test_a_cut_during_the_preamble_truncates_it_and_deletes_the_unheard_an
         assert 0 < heard_ms < comedy_set.stage.speaker.received[preamble] * 1000 // SR
 
         await watched.joke("dogs")  # a new topic cuts the answer
-        assert server.truncations[0] == (preamble, heard_ms)
-        assert "conversation.item.delete" in server.received
+        assert server.journal.truncations[0] == (preamble, heard_ms)
+        assert "conversation.item.delete" in server.journal.received
         notes = {t.item_id: t.note for t in comedy_set.stage.transcript if t.role == "assistant"}
         assert notes[preamble] == f"skipped for a new joke: cut at {heard_ms / 1000:.1f} s"
         assert notes[answer] == "skipped for a new joke: not heard"
-        assert all(kind != "error" for kind in server.sent)  # truncate and delete both accepted
+        assert all(kind != "error" for kind in server.journal.sent)  # truncate and delete both accepted
         await comedy_set.close()
 
 
@@ -106,8 +108,10 @@ async def test_input_transcription_is_costed_apart_from_the_session(server: Rehe
     for start in range(0, len(speech), SR // 10):
         comedy_set.receive(SR, speech[start : start + SR // 10])
         await asyncio.sleep(0.1)  # in real time, as a microphone sends (faster is paced)
-    await watched.until(lambda: server.transcriptions and comedy_set.stage.meters.transcription_usd > 0)
-    seconds = sum(u["seconds"] for u in server.transcriptions)
+    await watched.until(
+        lambda: server.journal.transcriptions and comedy_set.stage.meters.transcription_usd > 0
+    )
+    seconds = sum(u["seconds"] for u in server.journal.transcriptions)
     assert comedy_set.stage.meters.transcribed_s == pytest.approx(seconds)
     assert comedy_set.stage.meters.transcription_usd == pytest.approx(seconds / 60 * 0.0045)
     assert "transcription $" in comedy_set.stage.meters.summary()

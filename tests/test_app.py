@@ -13,12 +13,13 @@ import soxr
 from gradio_client import Client
 
 import app as club_app
-from comedy import audio, models
 from comedy.choices import Choice
-from comedy.page_view import messages
 from comedy.prompts import template
-from comedy.stored_prompt import STORED_PROMPTS_END
-from comedy.web import SHOWN
+from comedy.prompts.stored import STORED_PROMPTS_END
+from comedy.realtime import models
+from comedy.sound import audio
+from comedy.web.gradio_web import SHOWN
+from comedy.web.page_view import messages
 from harness.running import Running, launch
 from harness.visitor import CHOICES, DEFAULT_CHOICES, Visitor, choices
 from tests.conftest import spoken
@@ -107,7 +108,7 @@ async def test_push_to_talk_answers_when_recording_stops(club: Running) -> None:
         await visitor.call("stop_talking", [])
         comedy_set = await _until_turn_done(club, visitor)
     assert comedy_set.stage.hands_free is False
-    assert club.rehearsal.server.session_updates[-1]["audio"]["input"]["turn_detection"] is None
+    assert club.rehearsal.server.journal.session_updates[-1]["audio"]["input"]["turn_detection"] is None
 
 
 async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(club: Running) -> None:
@@ -115,7 +116,7 @@ async def test_choices_reach_the_server_in_the_instructions_and_change_mid_set(c
         await visitor.call("tell", ["the moon", *CHOICES])
         await _until_turn_done(club, visitor)
         await visitor.call("change", ["the moon", *choices(style="dry", reaction="groaning", edge="roast")])
-        instructions = club.rehearsal.server.session_updates[-1]["instructions"]
+        instructions = club.rehearsal.server.journal.session_updates[-1]["instructions"]
     assert "- Comedy style: dry\n" in instructions
     assert "- Audience reaction: groaning\n" in instructions
     assert "- Edge: roast\n" in instructions
@@ -137,7 +138,9 @@ async def test_a_new_choice_is_one_declaration_and_a_line_of_the_template(monkey
         async with Visitor(running.url) as visitor:
             await visitor.call("tell", ["the moon", *CHOICES, "a cruise ship"])
             await _until_turn_done(running, visitor)
-        assert "- Venue: a cruise ship\n" in running.rehearsal.server.session_updates[-1]["instructions"]
+        assert (
+            "- Venue: a cruise ship\n" in running.rehearsal.server.journal.session_updates[-1]["instructions"]
+        )
 
 
 async def test_a_stored_prompt_id_is_not_sent_now_that_openai_has_ended_them(
@@ -150,7 +153,7 @@ async def test_a_stored_prompt_id_is_not_sent_now_that_openai_has_ended_them(
     async with Visitor(club_with_prompt.url) as visitor:
         await visitor.call("tell", ["weather", *choices(voice="ash", style="sarcastic", reaction="heckling")])
         await _until_turn_done(club_with_prompt, visitor)
-    updates = list(club_with_prompt.rehearsal.server.session_updates)
+    updates = list(club_with_prompt.rehearsal.server.journal.session_updates)
     assert updates and not [u for u in updates if u.get("prompt")]
     assert "sarcastic" in updates[-1]["instructions"] and "weather" in updates[-1]["instructions"]
 
@@ -165,7 +168,7 @@ async def test_new_voice_after_the_comedian_spoke_restarts_and_keeps_the_transcr
         comedy_set = await _until_turn_done(club, visitor, answers=2)
     assert comedy_set.stage.set_up.voice == "cedar"
     assert [t.role for t in comedy_set.stage.transcript][:2] == ["user", "assistant"]
-    assert club.rehearsal.server.session_updates[-1]["audio"]["output"]["voice"] == "cedar"
+    assert club.rehearsal.server.journal.session_updates[-1]["audio"]["output"]["voice"] == "cedar"
 
 
 async def test_two_visitors_do_not_hear_each_others_comedian(club: Running) -> None:

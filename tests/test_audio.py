@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import soxr
 
-from comedy import audio, protocol
+from comedy.realtime import protocol
+from comedy.sound import audio
 from tests.schema import check_client_event
 
 

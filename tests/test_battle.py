@@ -11,7 +11,7 @@ import re
 
 import soundfile
 
-from comedy import ballots
+from comedy.venue import ballots
 from harness.running import launch
 from harness.visitor import Visitor
 

@@ -16,11 +16,12 @@ import pytest
 import soundfile
 
 from bench import hearing
-from comedy import audio, echo, protocol
 from comedy.choices import VOICE_LABELS
 from comedy.house.jokes import load_joke_book
 from comedy.house.voice import speak
+from comedy.realtime import protocol
 from comedy.rehearsal import audience
+from comedy.sound import audio, echo
 from harness import laptop
 from harness.running import Running, launch
 from tests.conftest import spoken
@@ -502,10 +503,10 @@ def test_the_stage_says_on_stage_while_the_joke_plays_and_your_turn_once_it_has_
 
 
 def test_microphone_set_hears_the_visitor_and_answers(tab: Page, club: Running) -> None:
-    before = club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped")
+    before = club.rehearsal.server.journal.sent.count("input_audio_buffer.speech_stopped")
     tab.start()  # the engine's microphone comes on
     tab.wait_until(
-        lambda: club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped") > before,
+        lambda: club.rehearsal.server.journal.sent.count("input_audio_buffer.speech_stopped") > before,
         what="the server's VAD to hear a turn through the engine",
     )
     tab.playing()
@@ -522,7 +523,7 @@ def test_style_and_reaction_changed_mid_set_reach_the_server(tab: Page, club: Ru
     tab.choose("Audience", "Heckling")
 
     def arrived() -> bool:
-        instructions = club.rehearsal.server.session_updates[-1].get("instructions") or ""
+        instructions = club.rehearsal.server.journal.session_updates[-1].get("instructions") or ""
         return (
             "- Comedy style: absurd\n" in instructions and "- Audience reaction: heckling\n" in instructions
         )
@@ -548,13 +549,15 @@ def _change_voice_mid_joke(tab: Page, club: Running) -> None:
     tab.tell("airports")
     tab.playing(seconds=1.0)
     comedy_set = _open_set(club)
-    errors = len(server.errors)
+    errors = len(server.journal.errors)
     tab.settings()
     tab.page.get_by_role("combobox", name="Voice", exact=True).click()
     tab.page.get_by_role("option", name=VOICE_LABELS["cedar"], exact=True).click()
     tab.page.keyboard.press("Escape")  # the drawer closes (on a phone it covers the show)
     tab.wait_until(
-        lambda: (server.session_updates[-1].get("audio") or {}).get("output", {}).get("voice") == "cedar",
+        lambda: (
+            (server.journal.session_updates[-1].get("audio") or {}).get("output", {}).get("voice") == "cedar"
+        ),
         what="the new voice's session",
     )
     tab.tell("cats")
@@ -564,14 +567,14 @@ def _change_voice_mid_joke(tab: Page, club: Running) -> None:
         what="a joke in the new voice",
     )
     tab.playing(seconds=1.0)
-    assert list(server.errors)[errors:] == []
+    assert list(server.journal.errors)[errors:] == []
     assert "not found" not in tab.status() and "not found" not in tab.transcript()
     assert "Tell me a joke about cats." in tab.transcript()
     assert tab.errors == []
 
 
 def test_dropped_socket_mid_answer_is_explained_and_the_next_joke_works(tab: Page, club: Running) -> None:
-    club.rehearsal.server.faults.drop_after_deltas = 8
+    club.rehearsal.server.conduct.faults.drop_after_deltas = 8
     tab.tell("cats")
     tab.wait_until(lambda: "dropped" in tab.status(), what="a message about the dropped connection")
     tab.shot("dropped")
@@ -652,7 +655,7 @@ def test_the_label_says_heckle_from_the_heckle_to_the_end_of_its_answer(
         _tell_with_the_microphone_on(tab, "robots")
         tab.playing(seconds=1.0)
         comedy_set = _open_set(club)
-        server.audience.cue("heckle", after="now", seed=2)
+        server.conduct.audience.cue("heckle", after="now", seed=2)
         tab.wait_until(
             lambda: any(t.note == "heckle" for t in comedy_set.stage.transcript), timeout=40, what="a heckle"
         )
@@ -705,7 +708,7 @@ def test_on_laptop_speakers_the_comedian_never_heckles_itself(
         _tell_with_the_microphone_on(tab, "airports")  # (a first joke skips the session's greeting)
         tab.playing(seconds=7.0)
         comedy_set = _open_set(club)
-        truncations, before = len(server.truncations), len(comedy_set.stage.transcript)
+        truncations, before = len(server.journal.truncations), len(comedy_set.stage.transcript)
         verdicts = len(comedy_set.stage.verdicts)
         _tell_with_the_microphone_on(tab, "dogs")  # (a new topic skips the rest of the last joke)
         tab.playing(seconds=3.0)  # (a rehearsal joke can be short)
@@ -715,7 +718,7 @@ def test_on_laptop_speakers_the_comedian_never_heckles_itself(
         heard = [(v.hearing.kind, v.talking) for v in comedy_set.stage.verdicts[verdicts:]]
         # every cut since is the one a new topic makes, found by the item it truncated
         notes = {t.item_id: t.note for t in comedy_set.stage.transcript}
-        cuts = [notes.get(item, "") for item, _ in list(server.truncations)[truncations:]]
+        cuts = [notes.get(item, "") for item, _ in list(server.journal.truncations)[truncations:]]
         assert all(n.startswith("skipped for a new joke") for n in cuts), (cuts, heard)  # only ours
         assert len(comedy_set.stage.transcript) > before
         assert ("speech", True) not in heard
@@ -770,12 +773,14 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
         # the canceller in step with the room (Chromium moves its output path at times: a move costs
         # a second or two of re-learning, in which the ear listens as it does to a new room)
         tab.wait_until(lambda: canceller.settled, timeout=10.0, what="the canceller in step with the room")
-        truncations, before = len(server.truncations), len(comedy_set.stage.transcript)
+        truncations, before = len(server.journal.truncations), len(comedy_set.stage.transcript)
         verdicts = len(comedy_set.stage.verdicts)
         line = audience.HECKLES[1]
         shout = laptop.at_level(audience.heckle("ash", line), _comedian_level() - below_db)
-        server.audience.cue("heckle", pcm=shout, said=line)  # its transcript: the heckle's words
-        tab.wait_until(lambda: len(server.truncations) > truncations, what="the heckle to cut the comedian")
+        server.conduct.audience.cue("heckle", pcm=shout, said=line)  # its transcript: the heckle's words
+        tab.wait_until(
+            lambda: len(server.journal.truncations) > truncations, what="the heckle to cut the comedian"
+        )
         # The heckle's turn: heard as talk at once ("heckle"), or, about one heckle in ten on laptop
         # speakers, first taken for a laugh and known by its words a moment later ("heard late",
         # the README's echo section); either way the comedian was cut for it.
@@ -791,7 +796,7 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
             heard = _heard_since(comedy_set, verdicts, before)
             raise AssertionError(f"{timed_out}; heard: {heard}") from None
         notes = {t.item_id: t.note for t in comedy_set.stage.transcript}
-        cut, _ = list(server.truncations)[truncations]
+        cut, _ = list(server.journal.truncations)[truncations]
         assert notes.get(cut, "").startswith("heckled"), notes.get(cut)  # the joke was cut for the heckle
         assert tab.errors == []
     finally:
@@ -803,13 +808,13 @@ def test_a_cut_silences_the_page_at_once_and_truncates_where_the_page_was(tab: P
     server = club.rehearsal.server
     tab.tell("airports")
     tab.playing(seconds=1.0)
-    truncations = len(server.truncations)
+    truncations = len(server.journal.truncations)
     tab.tell("dogs")  # a new topic cuts the joke
-    tab.wait_until(lambda: len(server.truncations) > truncations, what="the truncate")
+    tab.wait_until(lambda: len(server.journal.truncations) > truncations, what="the truncate")
     tab.page.wait_for_function("() => window.__engine.cuts.length > 0")
     # The page's final report after the cut: all it rendered before falling silent was heard.
     cut = tab.page.evaluate("() => ({...window.__engine.cuts[0], heard: {...window.__engine.heard}})")
-    item, audio_end_ms = server.truncations[-1]
+    item, audio_end_ms = server.journal.truncations[-1]
     silent_after_ms = cut["silentAt"] - cut["received"]
     assert 0 <= silent_after_ms < 100, cut  # silent at the output device within 100 ms of the cut
     page_ms = cut["heard"][item] * 1000 / 24_000
@@ -875,7 +880,7 @@ def test_a_topic_typed_mid_joke_after_the_room_talked_tells_that_topic(
         _tell_with_the_microphone_on(tab, "airports")
         tab.playing(seconds=4.0)
         comedy_set = _open_set(club)
-        server.audience.cue("heckle", after="punchline", seed=2)  # the room talks after the joke
+        server.conduct.audience.cue("heckle", after="punchline", seed=2)  # the room talks after the joke
         _tell_with_the_microphone_on(tab, "robots")
         tab.wait_until(
             lambda: getattr(comedy_set.stage.room, "reaction", "") == "heckling", timeout=40, what="heckling"
@@ -939,12 +944,14 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
         tab.playing(seconds=4.0)
         _tell_with_the_microphone_on(tab, "dogs")
         tab.playing(seconds=1.0)
-        truncations = len(server.truncations)
-        started = server.sent.count("input_audio_buffer.speech_started")
+        truncations = len(server.journal.truncations)
+        started = server.journal.sent.count("input_audio_buffer.speech_started")
         comedy_set = _open_set(club)
-        server.audience.cue(sound, after=after, seed=4, pcm=_real_laugh() if sound == "laughter" else None)
+        server.conduct.audience.cue(
+            sound, after=after, seed=4, pcm=_real_laugh() if sound == "laughter" else None
+        )
         tab.wait_until(
-            lambda: server.sent.count("input_audio_buffer.speech_started") > started,
+            lambda: server.journal.sent.count("input_audio_buffer.speech_started") > started,
             timeout=60,
             what="the sound reported",
         )
@@ -955,7 +962,7 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
             tab.wait_until(lambda: "your turn" in tab.status(), timeout=40, what="the joke to play out")
             notes = [t.note for t in comedy_set.stage.transcript if "cut" in t.note]
             heard = [(v.item_id[:6], v.hearing.kind, v.talking) for v in comedy_set.stage.verdicts]
-            assert len(server.truncations) == truncations, (notes, heard)
+            assert len(server.journal.truncations) == truncations, (notes, heard)
             assert not [t for t in comedy_set.stage.transcript if t.note == "heckle" or "heckled" in t.note]
             assert any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts)
             assert tab.page.evaluate("() => window.__ridingLamps") > 0  # they lit while the room laughed
@@ -963,7 +970,7 @@ def test_a_microphone_that_laughs_leaves_the_comedian_talking_and_one_that_speak
             tab.wait_until(lambda: lamps.count() > 0, timeout=20, what="the stage's lamps to light")
         else:
             tab.wait_until(
-                lambda: len(server.truncations) > truncations, what="the heckle to cut the comedian"
+                lambda: len(server.journal.truncations) > truncations, what="the heckle to cut the comedian"
             )
             tab.wait_until(
                 lambda: any(t.note == "heckle" for t in comedy_set.stage.transcript), what="the heckle's turn"
@@ -989,7 +996,7 @@ def test_a_joke_the_content_filter_cut_shows_a_chip_and_the_estimate_follows_the
     )
     assert float(estimate.inner_text().split("$")[1].split()[0]) < full / 2
     server = club.rehearsal.server
-    server.faults.incomplete, server.faults.times = "content_filter", 1
+    server.conduct.faults.incomplete, server.conduct.faults.times = "content_filter", 1
     tab.tell("politics")
     chip = tab.page.locator("#filter-chip .chip")
     chip.wait_for(timeout=30_000)
@@ -1094,7 +1101,7 @@ def test_the_microphone_check_says_it_hears_you_or_what_to_fix(browser, club: Ru
         tab.settings()
         tab.page.get_by_role("button", name="Check the microphone").click()
         tab.page.wait_for_function("() => window.__room")  # the microphone is open
-        server.audience.cue("heckle", seed=2)  # the visitor says something
+        server.conduct.audience.cue("heckle", seed=2)  # the visitor says something
         tab.page.wait_for_function("() => window.__engine.micCheck", timeout=15_000)
         assert tab.page.evaluate("() => window.__engine.micCheck") == "heard"
         said = tab.page.locator("#engine .engine-status").inner_text()

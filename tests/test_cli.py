@@ -14,9 +14,9 @@ import pytest
 import soundfile
 import soxr
 
-from comedy import audio
 from comedy.rehearsal import RehearsalThread
 from comedy.rehearsal.server import PREAMBLES, Faults, RehearsalServer
+from comedy.sound import audio
 from tests.conftest import spoken
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +104,7 @@ def faulty() -> Iterator[RehearsalServer]:
     ids=["rate-limit", "server-error", "dropped-mid-answer", "unparseable-frames", "failed-answer"],
 )
 def test_cli_rides_out_a_fault(tmp_path: Path, faulty: RehearsalServer, fault: Faults, told: str) -> None:
-    faulty.faults = fault
+    faulty.conduct.faults = fault
     result = _run(
         ["airports", "--out", "joke.wav"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url
     )
@@ -112,13 +112,13 @@ def test_cli_rides_out_a_fault(tmp_path: Path, faulty: RehearsalServer, fault: F
     assert result.returncode == 0, said
     assert told in said  # the user is told what happened, in words
     assert "Traceback" not in said and KEY not in said
-    assert not faulty.faults.armed  # the fault really fired
+    assert not faulty.conduct.faults.armed  # the fault really fired
     data, rate = soundfile.read(tmp_path / "joke.wav", dtype="int16")
     assert rate == 24_000 and len(data) > 24_000 and audio.rms_dbfs(data) > -40  # a whole answer
 
 
 def test_cli_gives_up_on_a_refused_key_in_one_line(tmp_path: Path, faulty: RehearsalServer) -> None:
-    faulty.refused_keys = {KEY}
+    faulty.conduct.refused_keys = {KEY}
     result = _run(["cats"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url)
     said = result.stdout + result.stderr
     assert result.returncode == 1 and "Traceback" not in said
@@ -138,12 +138,12 @@ def test_cli_says_why_an_answer_was_cut(
     tmp_path: Path, faulty: RehearsalServer, switch: str, env: dict, told: str
 ) -> None:
     if switch == "content-filter":
-        faulty.faults = Faults(incomplete="content_filter")
+        faulty.conduct.faults = Faults(incomplete="content_filter")
     result = _run(["airports"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url, **env)
     assert result.returncode == 0, result.stderr
     assert f"[{told}" in result.stderr or told in result.stderr
     data, _ = soundfile.read(tmp_path / "joke.wav", dtype="int16")
-    spoken = faulty.usages[-1]["output_token_details"]["audio_tokens"] * 24_000 // 20  # 50 ms a token
+    spoken = faulty.journal.usages[-1]["output_token_details"]["audio_tokens"] * 24_000 // 20  # 50 ms a token
     assert 0 < len(data) == pytest.approx(spoken, abs=2_400)  # what was said before the cut, no more
 
 
@@ -153,7 +153,7 @@ def test_cli_sends_no_stored_prompt_now_that_openai_has_ended_them(
     """A COMEDY_PROMPT_ID left in the settings after 2026-11-30 is not sent (the API would refuse
     it): the joke is told from the prompt in the repo, with every setting, and the log says why.
     (Before that day, a refused prompt falls back: `tests/test_stored_prompt.py`.)"""
-    faulty.refuse_prompts = True
+    faulty.conduct.refuse_prompts = True
     result = _run(
         ["airports", "--voice", "ash"],
         tmp_path,
@@ -163,15 +163,15 @@ def test_cli_sends_no_stored_prompt_now_that_openai_has_ended_them(
     )
     assert result.returncode == 0, result.stderr
     assert "COMEDY_PROMPT_ID=pmpt_gone is not used" in result.stderr
-    assert not [u for u in faulty.session_updates if u.get("prompt")]
-    assert faulty.session_updates[-1]["audio"]["output"]["voice"] == "ash"  # no setting lost
-    assert "- Comedy style: witty\n" in faulty.session_updates[-1]["instructions"]
+    assert not [u for u in faulty.journal.session_updates if u.get("prompt")]
+    assert faulty.journal.session_updates[-1]["audio"]["output"]["voice"] == "ash"  # no setting lost
+    assert "- Comedy style: witty\n" in faulty.journal.session_updates[-1]["instructions"]
     data, _ = soundfile.read(tmp_path / "joke.wav", dtype="int16")
     assert len(data) > 24_000 and audio.rms_dbfs(data) > -40
 
 
 def test_cli_hears_a_two_item_answer_whole(tmp_path: Path, faulty: RehearsalServer) -> None:
-    faulty.preambles = True
+    faulty.conduct.preambles = True
     result = _run(["airports"], tmp_path, OPENAI_API_KEY=KEY, OPENAI_REALTIME_URL=faulty.url)
     assert result.returncode == 0, result.stderr
     said = result.stdout.strip()

@@ -1,14 +1,15 @@
-"""The set (`comedy.club`) on a real socket: a heckle cuts where the visitor stopped hearing, and a
+"""The set (`comedy.venue.club`) on a real socket: a heckle cuts where the visitor stopped hearing, and a
 new topic cuts the joke being told."""
 
 from __future__ import annotations
 
 import asyncio
 
-from comedy import prompts, protocol
-from comedy.comedy_set import ComedySet
+from comedy import prompts
 from comedy.house.jokes import load_joke_book
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer
+from comedy.show.comedy_set import ComedySet
 from harness.sets import Listener, answers, endpoint, until
 from tests.conftest import spoken
 
@@ -29,17 +30,17 @@ async def test_heckle_cancels_and_truncates_at_the_played_position() -> None:
             await asyncio.sleep(0.1)
             if comedy_set.stage.barges and played_at_heckle is None:
                 played_at_heckle = listener.samples
-        await until(lambda: server.truncations, what="the truncate")
+        await until(lambda: server.journal.truncations, what="the truncate")
         await until(
             lambda: len(answers(comedy_set)) >= 2 and "your turn" in comedy_set.stage.status,
             what="the comedian's answer to the heckle",
         )
         listener.task.cancel()
         await comedy_set.close()
-    item_id, audio_end_ms = server.truncations[0]
+    item_id, audio_end_ms = server.journal.truncations[0]
     cut = next(t for t in comedy_set.stage.transcript if t.item_id == item_id)
     assert comedy_set.stage.barges == 1
-    assert "response.cancel" in server.received
+    assert "response.cancel" in server.journal.received
     # Cut where the listener was: what had been handed to the player, not what had arrived.
     assert abs(audio_end_ms - played_at_heckle * 1000 // SR) <= 100
     assert audio_end_ms < comedy_set.stage.speaker.received[item_id] * 1000 // SR

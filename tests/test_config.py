@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from comedy.config import DEFAULT_REALTIME_URL, PUBLIC_DAY_USD, PUBLIC_SET_USD, Settings
-from comedy.redaction import redact
+from comedy.realtime.redaction import redact
 
 KEY = "sk-proj-SECRETSECRET1234567890"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from comedy.ear import Ear
-from comedy.echo import EchoCanceller
-from comedy.engine import WITH_REFERENCE, microphone_frame, read_microphone_frame
 from comedy.house.voice import speak
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience, vad
+from comedy.sound.ear import Ear
+from comedy.sound.echo import EchoCanceller
+from comedy.web.engine import WITH_REFERENCE, microphone_frame, read_microphone_frame
 from harness.laptop import Laptop, active_level, at_level
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -205,7 +205,7 @@ def test_full_scale_frames_leave_the_log_quiet() -> None:
     and print a warning on stderr a hundred times a second, from C, past the app's logging."""
     script = (
         "import numpy as np\n"
-        "from comedy.echo import EchoCanceller\n"
+        "from comedy.sound.echo import EchoCanceller\n"
         "canceller, loud = EchoCanceller(), np.full(480, 32767, np.int16)\n"
         "loud[::2] = -32768\n"
         "for _ in range(200):\n"

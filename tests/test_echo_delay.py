@@ -7,10 +7,10 @@ import pytest
 import soundfile
 
 from bench import hearing
-from comedy.echo_delay import CLEAR, DelayTracker, gcc_phat
 from comedy.house.voice import speak
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience
+from comedy.sound.echo_delay import CLEAR, DelayTracker, gcc_phat
 from harness.laptop import Laptop
 
 FRAME = SAMPLE_RATE // 50

@@ -17,9 +17,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from comedy.engine import microphone_frame
-from comedy.pacing import BURST_SECONDS, REAL_TIME_RATE, TOO_MANY_FRAMES
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.sound.pacing import BURST_SECONDS, REAL_TIME_RATE, TOO_MANY_FRAMES
+from comedy.web.engine import microphone_frame
 from harness.engine_client import FRAME, EngineClient, engine_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
@@ -76,10 +76,10 @@ async def test_the_microphone_over_the_socket_gets_a_hands_free_answer(club: Run
         await visitor.call("start", CHOICES)
         engine = await EngineClient(visitor).open()
         engine.play()
-        stopped = club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped")
+        stopped = club.rehearsal.server.journal.sent.count("input_audio_buffer.speech_stopped")
         await engine.speak(spoken("tell me a joke about cats", silence_after=1.2))
         await engine.until(
-            lambda: club.rehearsal.server.sent.count("input_audio_buffer.speech_stopped") > stopped
+            lambda: club.rehearsal.server.journal.sent.count("input_audio_buffer.speech_stopped") > stopped
         )
         await engine.until(lambda: any(t["type"] == "end" for t in engine.texts))
         assert "s of speech" in next(t.text for t in _set(club, visitor).stage.transcript if t.role == "user")
@@ -96,11 +96,11 @@ async def test_a_cut_drops_the_page_buffer_and_truncates_at_what_the_page_report
         heard = 12_345  # the page says it played this much (0.514 s)
         await engine.report(item, heard)
         await engine.until(lambda: _set(club, visitor).stage.speaker.played.get(item) == heard)
-        truncations = len(club.rehearsal.server.truncations)
+        truncations = len(club.rehearsal.server.journal.truncations)
         await visitor.call("tell", ["dogs", *CHOICES])  # a new topic cuts the joke
         await engine.until(lambda: any(t["type"] == "cut" for t in engine.texts))
-        await engine.until(lambda: len(club.rehearsal.server.truncations) > truncations)
-        cut_item, audio_end_ms = club.rehearsal.server.truncations[-1]
+        await engine.until(lambda: len(club.rehearsal.server.journal.truncations) > truncations)
+        cut_item, audio_end_ms = club.rehearsal.server.journal.truncations[-1]
         assert cut_item == item and audio_end_ms == heard * 1000 // SAMPLE_RATE
         await engine.report(item, 10 * SAMPLE_RATE)  # a report past what arrived counts as what arrived
         speaker = _set(club, visitor).stage.speaker
@@ -141,14 +141,14 @@ async def test_a_microphone_flood_reaches_the_api_at_no_more_than_real_time(club
         await visitor.call("start", CHOICES)
         engine = await EngineClient(visitor).open()
         server = club.rehearsal.server
-        before, started = server.appended_samples, time.monotonic()
+        before, started = server.journal.appended_samples, time.monotonic()
         flood = np.zeros(SAMPLE_RATE * 20, np.int16)  # 20 s of microphone, sent as fast as the socket goes
         with contextlib.suppress(ConnectionClosed):  # far faster than a page: the server hangs up
             for start in range(0, len(flood), FRAME):
                 await engine.ws.send(microphone_frame(flood[start : start + FRAME]))
         await asyncio.sleep(0.5)  # what was let through reaches the API
         elapsed = time.monotonic() - started
-        forwarded = (server.appended_samples - before) / SAMPLE_RATE
+        forwarded = (server.journal.appended_samples - before) / SAMPLE_RATE
         assert forwarded <= BURST_SECONDS + REAL_TIME_RATE * elapsed + 0.1, (forwarded, elapsed)
         said = list(_set(club, visitor).stage.shown.problems)
         assert TOO_MANY_FRAMES in said or any("faster than real time" in p for p in said)

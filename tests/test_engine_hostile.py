@@ -16,7 +16,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from comedy.engine import (
+from comedy.sound.pacing import FRAME_BURST, FRAMES_PER_SECOND, SHORT_FRAME, TOO_MANY_FRAMES, FrameGate
+from comedy.web.engine import (
     FULL,
     MAX_FRAME_BYTES,
     PATH,
@@ -25,7 +26,6 @@ from comedy.engine import (
     UNREADABLE,
     microphone_frame,
 )
-from comedy.pacing import FRAME_BURST, FRAMES_PER_SECOND, SHORT_FRAME, TOO_MANY_FRAMES, FrameGate
 from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor
@@ -197,18 +197,18 @@ async def test_tiny_frames_are_dropped_before_any_work_and_said_once(club: Runni
         await visitor.call("start", CHOICES)
         ws = await _socket(club, visitor)
         comedy_set = club.app.club.get(visitor.session_hash)
-        server, before = club.rehearsal.server, club.rehearsal.server.appended_samples
+        server, before = club.rehearsal.server, club.rehearsal.server.journal.appended_samples
         for _ in range(200):
             await ws.send(microphone_frame(np.zeros(1, np.int16)))
         for _ in range(10):  # and a real microphone's 200 ms still goes through
             await ws.send(microphone_frame(np.zeros(FRAME, np.int16)))
         await _still_open(ws)
         async with asyncio.timeout(10):
-            while server.appended_samples - before < 10 * FRAME:
+            while server.journal.appended_samples - before < 10 * FRAME:
                 await asyncio.sleep(0.01)
         await asyncio.sleep(0.3)
         await ws.close()
-    assert server.appended_samples - before == 10 * FRAME  # nothing of the tiny ones reached the API
+    assert server.journal.appended_samples - before == 10 * FRAME  # nothing of the tiny ones reached the API
     assert list(comedy_set.stage.shown.problems).count(SHORT_FRAME) == 1
 
 
@@ -239,13 +239,13 @@ async def test_a_reference_is_taken_only_while_the_page_was_sent_speech(club: Ru
             while comedy_set.stage.responding or comedy_set.stage.speaker.unheard():
                 await asyncio.sleep(0.05)
         ws = await _socket(club, visitor)
-        server, before = club.rehearsal.server, club.rehearsal.server.appended_samples
+        server, before = club.rehearsal.server, club.rehearsal.server.journal.appended_samples
         played = (np.sin(np.arange(FRAME) / 3.0) * 8000).astype(np.int16)
         for _ in range(50):  # a second of frames whose reference says the comedian is playing
             await ws.send(microphone_frame(np.zeros(FRAME, np.int16), played))
             await asyncio.sleep(0.02)
         async with asyncio.timeout(10):  # the microphone went through to the API
-            while server.appended_samples - before < 0.8 * 24_000:
+            while server.journal.appended_samples - before < 0.8 * 24_000:
                 await asyncio.sleep(0.05)
         await ws.close()
     assert comedy_set.microphone.echo.seconds == 0

@@ -11,11 +11,11 @@ import asyncio
 import pytest
 
 from comedy import prompts
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
-from comedy.page_view import status_line
-from comedy.realtime import RealtimeError
+from comedy.realtime.session import RealtimeError
 from comedy.rehearsal import RehearsalServer
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint
+from comedy.web.page_view import status_line
 from tests.conftest import KEY
 
 FAULTS = {  # switch -> words the visitor reads
@@ -67,11 +67,11 @@ async def test_a_fault_is_explained_and_the_set_goes_on(server: RehearsalServer,
     await watched.joke("cats")
     first_answer = next(t.text for t in watched.set.stage.transcript if t.role == "assistant")
     for name, value in switches.items():
-        setattr(server.faults, name, value)
-    server.faults.retry_after_s = 0.2
+        setattr(server.conduct.faults, name, value)
+    server.conduct.faults.retry_after_s = 0.2
 
     await watched.joke("dogs")  # met the fault, said so, and was answered after all
-    assert not server.faults.armed  # the fault really fired
+    assert not server.conduct.faults.armed  # the fault really fired
     assert any(words in line for line in watched.lines), watched.lines
     await watched.joke("birds")  # and the next joke works
 
@@ -83,7 +83,7 @@ async def test_a_fault_is_explained_and_the_set_goes_on(server: RehearsalServer,
 
 
 async def test_a_refused_key_at_start_is_named_without_the_key(server: RehearsalServer) -> None:
-    server.refused_keys = {KEY}
+    server.conduct.refused_keys = {KEY}
     comedy_set = ComedySet(Endpoint(server.url, KEY, False), prompts.SetUp())
     with pytest.raises(RealtimeError):
         await comedy_set.start()
@@ -120,7 +120,7 @@ async def test_after_the_reconnect_window_the_next_request_connects_again_and_re
                 and sum(1 for t in comedy_set.stage.transcript if t.role == "assistant" and t.text) >= 2
             )
         )
-        items = list(server.received).count("conversation.item.create")
+        items = list(server.journal.received).count("conversation.item.create")
         assert items >= 3  # the new session heard the set so far (two lines), then the new request
         assert not comedy_set.stage.last_error  # the last problem is over
     finally:

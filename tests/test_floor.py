@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comedy.actions import DropSpeech, Hold, HoldDue, Resume
-from comedy.floor import (
+from comedy.realtime.protocol import SAMPLE_RATE, Kind
+from comedy.rehearsal import audience
+from comedy.stage.actions import DropSpeech, Hold, HoldDue, Resume
+from comedy.stage.floor import (
     DECIDING_SECONDS,
     ECHO_TAIL_SECONDS,
     HELD,
@@ -21,8 +23,6 @@ from comedy.floor import (
     Floor,
     FloorState,
 )
-from comedy.protocol import SAMPLE_RATE, Kind
-from comedy.rehearsal import audience
 from harness.speech import spoken
 from tests.test_stage import T0, _heard, _kinds, _sent, _sound, _speaking, _stage
 

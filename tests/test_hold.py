@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience
 from harness.engine_client import EngineClient
 from harness.running import Running, launch
@@ -42,7 +42,7 @@ async def test_a_laugh_mid_joke_holds_the_comedian_and_it_goes_on_with_nothing_l
     server = club.rehearsal.server
     async with Visitor(club.url) as visitor:
         engine = await _talking(club, visitor)
-        truncations = len(server.truncations)
+        truncations = len(server.journal.truncations)
         item = engine.order[0]
         laugh = np.concatenate([_quiet(0.3), audience.laughter(2.0, seed=3), _quiet(2.0)])
         await engine.speak(laugh)
@@ -54,7 +54,7 @@ async def test_a_laugh_mid_joke_holds_the_comedian_and_it_goes_on_with_nothing_l
         # the joke plays to its end: every sample that arrived is played, none truncated
         await engine.until(lambda: any(t["type"] == "end" for t in engine.texts), timeout=60)
         await engine.until(lambda: engine.played[item] == engine.arrived[item], timeout=60)
-        assert len(server.truncations) == truncations
+        assert len(server.journal.truncations) == truncations
         assert "cut" not in next(t.note for t in comedy_set.stage.transcript if t.item_id == item)
         await engine.close()
 
@@ -63,14 +63,14 @@ async def test_a_heckle_mid_joke_holds_then_cuts_at_what_was_heard_before_the_ho
     server = club.rehearsal.server
     async with Visitor(club.url) as visitor:
         engine = await _talking(club, visitor)
-        truncations = len(server.truncations)
+        truncations = len(server.journal.truncations)
         item = engine.order[0]
         speaking = asyncio.create_task(engine.speak(spoken("get off the stage you are not funny", "ash")))
         await engine.until(lambda: engine.held, timeout=20)
         heard = engine.played[item]  # what the player had played when it held: it plays no more
-        await engine.until(lambda: len(server.truncations) > truncations, timeout=20)
+        await engine.until(lambda: len(server.journal.truncations) > truncations, timeout=20)
         await speaking
-        cut_item, audio_end_ms = server.truncations[-1]
+        cut_item, audio_end_ms = server.journal.truncations[-1]
         # (this client counts in 20 ms steps; the page's player is exact: tests/js/player.test.mjs)
         assert cut_item == item and abs(audio_end_ms - heard * 1000 / SAMPLE_RATE) <= 20
         assert [k for k, _ in engine.holds] == ["hold"]  # never resumed: cut

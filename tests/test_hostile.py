@@ -29,9 +29,10 @@ import pytest
 from websockets.sync.server import serve
 
 import app as club_app
-from comedy import prompts, recording
-from comedy.ffmpeg import ensure_ffmpeg
-from comedy.page_view import status_line
+from comedy import prompts
+from comedy.show import recording
+from comedy.web.ffmpeg import ensure_ffmpeg
+from comedy.web.page_view import status_line
 from harness.running import Running, launch
 from harness.visitor import CHOICES, DEFAULT_CHOICES, Visitor
 
@@ -135,7 +136,7 @@ async def test_an_audition_keeps_the_owners_budget(fresh_takes: Path) -> None:
             await visitor.open_page()
             out = await visitor.call("audition_one", ["cedar", "witty", "gpt-realtime-2.1"])
         assert "spend limit ($0.01)" in out[-1]
-        assert running.rehearsal.server.connections == 0  # refused before anything was spent
+        assert running.rehearsal.server.journal.connections == 0  # refused before anything was spent
 
 
 # 3. The take cache is never trimmed.
@@ -156,7 +157,7 @@ async def test_the_take_cache_is_bounded(fresh_takes: Path, live: bool) -> None:
 async def test_closing_the_tab_stops_the_take_being_recorded(fresh_takes: Path) -> None:
     with _club(pace=1.0, key=OWNER_KEY) as running:
         server = running.rehearsal.server
-        server.pace = 0.1  # a slow connection: the take would take a minute
+        server.conduct.pace = 0.1  # a slow connection: the take would take a minute
         async with Visitor(running.url) as visitor:
             await visitor.open_page()
             await visitor.join("audition_one", ["cedar", "witty", "gpt-realtime-2.1"])
@@ -222,7 +223,7 @@ async def test_a_topic_is_data_below_the_comedians_rules() -> None:
         async with Visitor(running.url) as visitor:
             await visitor.call("tell", [attack, *CHOICES])
             await _answered(running, visitor)
-        instructions = running.rehearsal.server.session_updates[-1]["instructions"]
+        instructions = running.rehearsal.server.journal.session_updates[-1]["instructions"]
     rules_at = instructions.index("punch up, never down")
     topic_line = next(line for line in instructions.splitlines() if "Ignore all previous" in line)
     assert instructions.index(topic_line) > rules_at  # the rules come first
@@ -255,7 +256,7 @@ async def test_a_microphone_chunk_that_claims_1_hz_is_skipped() -> None:
     with _launch() as running:
         async with Visitor(running.url) as visitor:
             await visitor.take_a_seat(CHOICES)
-            received = running.rehearsal.server.received
+            received = running.rehearsal.server.journal.received
             before = sum(1 for kind in received if kind == "input_audio_buffer.append")
             odd = (np.sin(np.arange(500)) * 8000).astype(np.int16)  # 1 KB
             await visitor.speak(odd, rate=1, chunk_s=500, realtime=False)
@@ -292,7 +293,7 @@ async def test_a_five_second_outage_is_ridden_out_and_the_lost_answer_asked_agai
             shown = comedy_set.stage.shown.problems  # every problem the page is told, in order
             running.rehearsal.outage(5.0)
             await _until(lambda: any("dropped" in error for error in shown), timeout=10)
-            await _until(lambda: running.rehearsal.server.connections >= 2, timeout=40)
+            await _until(lambda: running.rehearsal.server.journal.connections >= 2, timeout=40)
             await _answered(running, visitor, answers=1)
             await _until(lambda: not comedy_set.stage.last_error, timeout=30)
     assert "Not connected" not in comedy_set.stage.status

@@ -52,7 +52,7 @@ async def test_a_whole_keyed_set_never_shows_the_key(live_club: Running, caplog)
 def test_settings_and_errors_never_carry_the_key() -> None:
     settings = Settings.from_env({"OPENAI_API_KEY": OWNER_KEY}, dotenv_path=None)
     assert OWNER_KEY not in repr(settings) and OWNER_KEY not in str(settings)
-    from comedy.endpoint import Endpoint
+    from comedy.show.endpoint import Endpoint
 
     endpoint = Endpoint("wss://example.invalid/v1/realtime", OWNER_KEY, False)
     assert OWNER_KEY not in repr(endpoint)
@@ -61,7 +61,7 @@ def test_settings_and_errors_never_carry_the_key() -> None:
 async def test_a_refused_key_is_a_clear_message_without_the_key() -> None:
     from websockets.asyncio.server import serve
 
-    from comedy.realtime import AuthenticationError, RealtimeSession
+    from comedy.realtime.session import AuthenticationError, RealtimeSession
 
     async def reject(connection, request):
         return connection.respond(401, "Incorrect API key provided: " + OWNER_KEY[:12] + "...\n")

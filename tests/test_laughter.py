@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from comedy import audio, prompts, recording
-from comedy.comedy_set import ComedySet
-from comedy.page_view import messages
+from comedy import prompts
 from comedy.rehearsal import RehearsalServer
+from comedy.show import recording
+from comedy.show.comedy_set import ComedySet
+from comedy.sound import audio
+from comedy.web.page_view import messages
 from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
 
 
@@ -36,7 +38,7 @@ async def show(live: RehearsalServer) -> AsyncIterator[tuple[ComedySet, Rehearsa
 
 
 def _asked(server: RehearsalServer) -> list[str]:
-    return [str(params.get("instructions") or "") for params in server.asked]
+    return [str(params.get("instructions") or "") for params in server.journal.asked]
 
 
 async def _talking(comedy_set: ComedySet) -> None:
@@ -48,22 +50,24 @@ async def _talking(comedy_set: ComedySet) -> None:
 
 async def test_the_session_reports_speech_and_leaves_the_decisions_to_the_set(show) -> None:
     _, server = show
-    detection = server.session_updates[-1]["audio"]["input"]["turn_detection"]
+    detection = server.journal.session_updates[-1]["audio"]["input"]["turn_detection"]
     assert detection["create_response"] is False and detection["interrupt_response"] is False
-    assert server.session_updates[-1]["audio"]["input"]["noise_reduction"] == {"type": "far_field"}
+    assert server.journal.session_updates[-1]["audio"]["input"]["noise_reduction"] == {"type": "far_field"}
 
 
 @pytest.mark.parametrize("kind", ["laughter", "applause"])
 async def test_the_room_reacting_mid_joke_never_cuts_the_comedian_nor_becomes_a_turn(show, kind: str) -> None:
     comedy_set, server = show
     await _talking(comedy_set)
-    server.audience.cue(kind, seed=5)
+    server.conduct.audience.cue(kind, seed=5)
     await until(lambda: any(v.hearing.kind == kind for v in comedy_set.stage.verdicts), what=f"{kind} heard")
     await until(lambda: not comedy_set.stage.responding, what="the answer to end")
-    assert comedy_set.stage.barges == 0 and not server.truncations
-    assert "response.cancel" not in server.received
+    assert comedy_set.stage.barges == 0 and not server.journal.truncations
+    assert "response.cancel" not in server.journal.received
     # committed by the server, its transcript (a laugh's "ha"s, nothing for applause) is no line: deleted
-    await until(lambda: "conversation.item.delete" in server.received, what=f"the {kind}'s item deleted")
+    await until(
+        lambda: "conversation.item.delete" in server.journal.received, what=f"the {kind}'s item deleted"
+    )
     assert [t.role for t in comedy_set.stage.transcript] == [
         "user",
         "assistant",
@@ -74,10 +78,10 @@ async def test_the_room_reacting_mid_joke_never_cuts_the_comedian_nor_becomes_a_
 async def test_a_heckle_mid_joke_cuts_it_where_it_was_heard_and_the_set_answers_it(show) -> None:
     comedy_set, server = show
     await _talking(comedy_set)
-    server.audience.cue("heckle", seed=1)
+    server.conduct.audience.cue("heckle", seed=1)
     await until(lambda: comedy_set.stage.barges == 1, what="the heckle to cut the comedian")
     # the truncate follows the player's word on where it fell silent (or a short wait for it)
-    await until(lambda: bool(server.truncations), what="the cut joke truncated where it was heard")
+    await until(lambda: bool(server.journal.truncations), what="the cut joke truncated where it was heard")
     assert any(t.note == "heckle" for t in comedy_set.stage.transcript)
     asked = len(_asked(server))
     await until(lambda: len(_asked(server)) > asked, timeout=15, what="the set to answer the heckle")
@@ -86,7 +90,7 @@ async def test_a_heckle_mid_joke_cuts_it_where_it_was_heard_and_the_set_answers_
 
 async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_joke(show) -> None:
     comedy_set, server = show
-    server.audience.cue("laughter", after="punchline", seed=2)
+    server.conduct.audience.cue("laughter", after="punchline", seed=2)
     await comedy_set.tell("dentists")
     await until(lambda: len(_asked(server)) >= 2, timeout=30, what="a tag line after the laugh")
     assert "tag line" in _asked(server)[-1]
@@ -94,7 +98,9 @@ async def test_after_the_punchline_the_comedian_rides_the_laugh_then_tags_the_jo
     assert joke.score is not None and joke.score.kind == "laughter" and joke.score.laugh > 0
     assert comedy_set.stage.room.reaction == "laughing"
     await until(
-        lambda: "- Audience reaction: laughing" in (server.session_updates[-1].get("instructions") or ""),
+        lambda: (
+            "- Audience reaction: laughing" in (server.journal.session_updates[-1].get("instructions") or "")
+        ),
         what="the room's verdict in the session",
     )
     assert [t.role for t in comedy_set.stage.transcript].count("user") == 1  # the laugh never became a turn
@@ -115,7 +121,7 @@ async def test_a_laugh_whose_transcript_holds_words_is_answered_as_late_speech(s
     comedy_set, server = show
     await _talking(comedy_set)
     asked = len(_asked(server))
-    server.audience.cue("laughter", seed=5, said="Ha ha, now tell us one about cats")
+    server.conduct.audience.cue("laughter", seed=5, said="Ha ha, now tell us one about cats")
     await until(
         lambda: any(v.hearing.kind == "laughter" for v in comedy_set.stage.verdicts), what="laughter heard"
     )

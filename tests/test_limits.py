@@ -6,13 +6,14 @@ import asyncio
 
 import pytest
 
-from comedy import pricing, prompts
-from comedy.budget import MIN_ANSWER_TOKENS, Budget
-from comedy.comedy_set import ComedySet
+from comedy import prompts
 from comedy.config import Settings
-from comedy.endpoint import Endpoint, Limits
+from comedy.money import pricing
+from comedy.money.budget import MIN_ANSWER_TOKENS, Budget
+from comedy.money.spend import Spend
 from comedy.rehearsal import RehearsalServer
-from comedy.spend import Spend
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint, Limits
 from tests.conftest import KEY
 
 
@@ -87,12 +88,12 @@ async def test_spend_limits_per_visitor_and_per_day_hold_before_each_answer(serv
 async def test_the_60_minute_session_limit_gives_a_fresh_session_and_the_set_goes_on(
     server: RehearsalServer,
 ) -> None:
-    server.max_session_seconds = 1.0  # the real API's 60 minutes, shortened
+    server.conduct.max_session_seconds = 1.0  # the real API's 60 minutes, shortened
     comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp())
     await comedy_set.start()
     await comedy_set.tell("cats")
     await _until(lambda: "your turn" in comedy_set.stage.status)
-    await _until(lambda: server.connections == 2)  # the session expired and a new one opened
+    await _until(lambda: server.journal.connections == 2)  # the session expired and a new one opened
     await _until(lambda: "Connected again" in comedy_set.stage.status)
     assert "maximum duration" in comedy_set.stage.last_error
     await comedy_set.tell("dogs")
@@ -107,7 +108,7 @@ async def test_the_60_minute_session_limit_gives_a_fresh_session_and_the_set_goe
 
 
 async def test_the_house_comedian_covers_while_openai_is_away(server: RehearsalServer) -> None:
-    server.faults.drop_after_deltas = 3
+    server.conduct.faults.drop_after_deltas = 3
     live = Endpoint(server.url, KEY, False)  # as if OpenAI: the rehearsal server stands in
     comedy_set = ComedySet(live, prompts.SetUp(voice="verse"))
     await comedy_set.start()

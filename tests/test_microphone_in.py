@@ -8,10 +8,10 @@ import threading
 
 import numpy as np
 
-from comedy import hearing_threads
-from comedy.audio import APPEND_SAMPLES
-from comedy.microphone_in import MicrophoneIn
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.show.microphone_in import MicrophoneIn
+from comedy.sound import threads as hearing_threads
+from comedy.sound.audio import APPEND_SAMPLES
 
 FRAME = SAMPLE_RATE // 50
 

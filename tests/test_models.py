@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from openai.types.realtime.realtime_session_create_request import RealtimeSessionCreateRequest
 
-from comedy import models, pricing
+from comedy.money import pricing
+from comedy.realtime import models
 
 BEFORE = dt.date(2026, 11, 25)
 LAST_DAY = dt.date(2027, 1, 19)

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 
 from comedy import prompts
-from comedy.audition import Audition
+from comedy.venue.audition import Audition
 from harness.engine_client import EngineClient
 from harness.running import launch
 from harness.sets import KEY
@@ -59,7 +59,7 @@ async def test_a_cached_opener_plays_before_the_session_speaks_and_the_set_carri
             await second.call("tell", ["airports", *CHOICES])  # Start and a topic at once
             await engine.until(lambda: len(engine.order) >= 2 and engine.answered(1), timeout=30)
             opener, answer = engine.order[:2]  # the page got the opener first
-            delta = dict(server.first_audio_sent)
+            delta = dict(server.journal.first_audio_sent)
             to_page = dict(running.app.engine.first_frames)
             assert opener.startswith("opener_") and answer in delta
             assert to_page[opener] < delta[answer]  # on its way to the page before the session's first delta

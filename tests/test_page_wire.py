@@ -9,11 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from comedy import page_wire
-from comedy.actions import Caption, EndOfAnswer, Play
-from comedy.engine import speech_message
-from comedy.engine_page import script
-from comedy.speech_port import Cut
+from comedy.show.speech_port import Cut
+from comedy.stage.actions import Caption, EndOfAnswer, Play
+from comedy.web import page_wire
+from comedy.web.engine import speech_message
+from comedy.web.engine_page import script
 
 
 def test_the_page_and_the_server_name_the_same_message_types() -> None:

@@ -1,4 +1,4 @@
-"""The price table (`comedy.pricing`)."""
+"""The price table (`comedy.money.pricing`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from comedy import pricing, protocol
+from comedy.money import pricing
+from comedy.realtime import protocol
 
 SR = protocol.SAMPLE_RATE
 

@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays, floating_dtypes, integer_dtypes
 from websockets.asyncio.client import connect
 
-from comedy import audio, protocol
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
-from comedy.page_view import messages, status_line
 from comedy.prompts import SetUp
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint
+from comedy.sound import audio
+from comedy.web.page_view import messages, status_line
 from tests.conftest import KEY
 
 DTYPES = st.one_of(integer_dtypes(endianness="="), floating_dtypes(endianness="=", sizes=(32, 64)))

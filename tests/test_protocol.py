@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from openai.types.realtime.realtime_reasoning_effort import RealtimeReasoningEffort
 
-from comedy import models, prompts, protocol
-from comedy.stored_prompt import StoredPrompt
+from comedy import prompts
+from comedy.prompts.stored import StoredPrompt
+from comedy.realtime import models, protocol
 from tests.schema import check_client_event
 
 STORED = StoredPrompt("pmpt_123", "4")

@@ -8,8 +8,9 @@ import socket
 import pytest
 from websockets.asyncio.server import serve
 
-from comedy import prompts, protocol
-from comedy.realtime import AuthenticationError, ConnectionFailed, ModelRefused, RealtimeSession
+from comedy import prompts
+from comedy.realtime import protocol
+from comedy.realtime.session import AuthenticationError, ConnectionFailed, ModelRefused, RealtimeSession
 from comedy.rehearsal import RehearsalServer
 from tests.conftest import KEY, appends, spoken
 from tests.schema import check_client_event
@@ -71,7 +72,7 @@ async def test_explicit_commit_without_vad(server: RehearsalServer) -> None:
 
 
 async def test_dropped_socket_reconnects_and_reapplies_settings(server: RehearsalServer) -> None:
-    server.faults.drop_after_deltas = 3
+    server.conduct.faults.drop_after_deltas = 3
     update = prompts.session_update(prompts.SetUp(voice="sage", style="dark"))
     async with RealtimeSession(server.url, KEY, backoff_initial=0.05) as session:
         await session.send(update)
@@ -90,9 +91,9 @@ async def test_dropped_socket_reconnects_and_reapplies_settings(server: Rehearsa
         await session.send(protocol.response_create())
         audio, _, _events = await _answer(session)
     assert audio
-    assert server.session_updates[-1]["audio"]["output"]["voice"] == "sage"
-    assert "- Comedy style: dark\n" in server.session_updates[-1]["instructions"]
-    assert server.connections == 2
+    assert server.journal.session_updates[-1]["audio"]["output"]["voice"] == "sage"
+    assert "- Comedy style: dark\n" in server.journal.session_updates[-1]["instructions"]
+    assert server.journal.connections == 2
 
 
 async def test_a_drop_is_said_at_once_not_after_the_reconnect(server: RehearsalServer) -> None:
@@ -102,13 +103,13 @@ async def test_a_drop_is_said_at_once_not_after_the_reconnect(server: RehearsalS
         server.outage(1.0)
         event = await anext(session)
         assert event["type"] == "local.disconnected" and "dropped" in event["message"]
-        assert session.reconnects == 0 and server.connections == 1  # said before any reconnecting
+        assert session.reconnects == 0 and server.journal.connections == 1  # said before any reconnecting
         kinds = [(await anext(session))["type"] for _ in range(2)]
-    assert kinds == ["session.created", "local.reconnected"] and server.connections == 2
+    assert kinds == ["session.created", "local.reconnected"] and server.journal.connections == 2
 
 
 async def test_stalled_server_gives_a_response_timeout(server: RehearsalServer) -> None:
-    server.faults.stall = True
+    server.conduct.faults.stall = True
     async with RealtimeSession(server.url, KEY, response_timeout=0.5) as session:
         await session.send(protocol.user_text("cats"))
         await session.send(protocol.response_create())
@@ -204,7 +205,7 @@ async def test_close_is_idempotent_and_ends_iteration(server: RehearsalServer) -
 async def test_reconnect_gives_up_when_the_server_is_gone() -> None:
     server = RehearsalServer(pace=0)
     await server.start()
-    server.faults.drop_after_deltas = 1
+    server.conduct.faults.drop_after_deltas = 1
     async with RealtimeSession(
         server.url, KEY, reconnect_window=0.5, backoff_initial=0.01, connect_timeout=1
     ) as session:

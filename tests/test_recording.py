@@ -1,4 +1,4 @@
-"""The set recording (`comedy.recording`): both sides on one timeline, as long as the set."""
+"""The set recording (`comedy.show.recording`): both sides on one timeline, as long as the set."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 import soundfile
 
-from comedy import audio, prompts, protocol, recording
-from comedy.comedy_set import ComedySet
-from comedy.protocol import SAMPLE_RATE
-from comedy.recording import SetRecorder
+from comedy import prompts
+from comedy.realtime import protocol
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import RehearsalServer
+from comedy.show import recording
+from comedy.show.comedy_set import ComedySet
+from comedy.show.recording import SetRecorder
+from comedy.sound import audio
 from harness.sets import Listener, answers, endpoint, until
 from tests.conftest import spoken
 
@@ -52,7 +55,7 @@ async def test_recording_is_as_long_as_the_set_with_both_sides(server: Rehearsal
 
 
 def test_the_best_bit_is_the_joke_and_its_laugh_at_most_20_seconds() -> None:
-    from comedy.recording import best_bit
+    from comedy.show.recording import best_bit
 
     whole = np.arange(SR * 60, dtype=np.int64).astype(np.int16)  # a minute of set; sample = position
     bit = best_bit(whole, start=10.0, joke_seconds=4.0, laugh_seconds=2.0)

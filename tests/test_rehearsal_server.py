@@ -11,7 +11,8 @@ from openai import AsyncOpenAI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from comedy import prompts, protocol
+from comedy import prompts
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer, audience
 from comedy.rehearsal.server import FAILED_ERROR
 from tests.conftest import KEY, RawClient, appends, spoken
@@ -170,7 +171,7 @@ async def test_silence_alone_starts_no_turn(raw: RawClient) -> None:
 
 
 async def test_cancel_stops_the_answer_and_truncate_cuts_it(server: RehearsalServer) -> None:
-    server.pace = 4.0  # slow enough to cancel mid-answer
+    server.conduct.pace = 4.0  # slow enough to cancel mid-answer
     async with connect(
         f"{server.url}?model=gpt-realtime-2.1", additional_headers={"Authorization": f"Bearer {KEY}"}
     ) as ws:
@@ -342,13 +343,13 @@ async def test_official_sdk_client_completes_text_to_audio(server: RehearsalServ
 async def test_faults_rate_limit_then_server_error_then_recovery(
     raw: RawClient, server: RehearsalServer
 ) -> None:
-    server.faults.error_code = "rate_limit_exceeded"
+    server.conduct.faults.error_code = "rate_limit_exceeded"
     await raw.send(protocol.user_text("cats"))
     await raw.send(protocol.response_create())
     error = protocol.ApiError.from_event((await raw.until("error"))[-1])
     assert error.code == "rate_limit_exceeded" and error.retry_after == pytest.approx(0.2)
-    server.faults.error_code = "server_error"
-    server.faults.times = 1
+    server.conduct.faults.error_code = "server_error"
+    server.conduct.faults.times = 1
     await raw.send(protocol.response_create())
     assert (await raw.until("error"))[-1]["error"]["type"] == "server_error"
     await raw.send(protocol.response_create())
@@ -376,16 +377,16 @@ async def test_new_fields_are_applied_and_shown_in_session_updated(raw: RawClien
 
 async def test_retired_models_are_refused_from_their_shutdown_day(server: RehearsalServer) -> None:
     headers = {"Authorization": f"Bearer {KEY}"}
-    server.today = lambda: dt.date(2027, 1, 19)
+    server.conduct.today = lambda: dt.date(2027, 1, 19)
     async with connect(f"{server.url}?model=gpt-realtime-mini", additional_headers=headers) as ws:
         assert (await RawClient(ws).recv())["type"] == "session.created"
-    server.today = lambda: dt.date(2027, 1, 20)
+    server.conduct.today = lambda: dt.date(2027, 1, 20)
     async with connect(f"{server.url}?model=gpt-realtime-mini", additional_headers=headers) as ws:
         assert (await RawClient(ws).recv())["error"]["code"] == "model_not_found"
     async with connect(f"{server.url}?model=gpt-realtime-2.1", additional_headers=headers) as ws:
         raw = RawClient(ws)
         await raw.recv()
-        server.today = lambda: dt.date(2027, 2, 26)  # whisper-1 and gpt-4o-*-transcribe end
+        server.conduct.today = lambda: dt.date(2027, 2, 26)  # whisper-1 and gpt-4o-*-transcribe end
         await raw.send(protocol.session_update(transcription_model="gpt-4o-mini-transcribe"))
         error = (await raw.recv())["error"]
         assert error["param"] == "session.audio.input.transcription.model"
@@ -404,7 +405,7 @@ async def test_max_output_tokens_cuts_the_answer_as_incomplete(raw: RawClient) -
 
 
 async def test_a_preamble_answer_has_two_items_in_order(raw: RawClient, server: RehearsalServer) -> None:
-    server.preambles = True
+    server.conduct.preambles = True
     await raw.send(protocol.user_text("cats"))
     await raw.send(protocol.response_create())
     events = await raw.until("response.done")
@@ -428,7 +429,7 @@ async def test_every_ending_is_sent_as_the_sdk_types_it(
     raw: RawClient, server: RehearsalServer, switch: dict, status: str, details: dict
 ) -> None:
     for name, value in switch.items():
-        setattr(server.faults, name, value)
+        setattr(server.conduct.faults, name, value)
     await raw.send(protocol.user_text("cats"))
     await raw.send(protocol.response_create())
     done = (await raw.until("response.done"))[-1]["response"]  # each event checked against the SDK

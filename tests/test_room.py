@@ -1,4 +1,4 @@
-"""The room reader (`comedy.room`) and the audience reaction on "auto"."""
+"""The room reader (`comedy.sound.room`) and the audience reaction on "auto"."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from bench import hearing
-from comedy import prompts, protocol
-from comedy.comedy_set import ComedySet
+from comedy import prompts
+from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer, audience
-from comedy.room import read_room
+from comedy.show.comedy_set import ComedySet
+from comedy.sound.room import read_room
 from harness.clips import Clip, clips, confusion, decide
 from harness.sets import Listener, endpoint, laughter, until
 from tests.conftest import spoken
@@ -54,7 +55,10 @@ async def test_auto_reaction_follows_the_room(server: RehearsalServer) -> None:
         if comedy_set.stage.room is not None:
             break
     await until(
-        lambda: "- Audience reaction: laughing\n" in (server.session_updates[-1].get("instructions") or ""),
+        lambda: (
+            "- Audience reaction: laughing\n"
+            in (server.journal.session_updates[-1].get("instructions") or "")
+        ),
         what="the room's verdict in the instructions",
     )
     listener.task.cancel()

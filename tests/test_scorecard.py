@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comedy import page_view, pricing, prompts
-from comedy.meters import Meters
-from comedy.room import RoomReading
-from comedy.stage import Stage
-from comedy.transcript import Turn
+from comedy import prompts
+from comedy.money import pricing
+from comedy.money.meters import Meters
+from comedy.sound.room import RoomReading
+from comedy.stage.stage import Stage
+from comedy.stage.transcript import Turn
+from comedy.web import page_view
 
 T0 = 1000.0
 SECOND = 24_000

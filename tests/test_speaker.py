@@ -1,9 +1,9 @@
-"""The speaker ledger (`comedy.speaker`): what arrived, what was heard, and where a cut falls."""
+"""The speaker ledger (`comedy.stage.speaker`): what arrived, what was heard, and where a cut falls."""
 
 from __future__ import annotations
 
-from comedy.protocol import SAMPLE_RATE
-from comedy.speaker import Cut, Speaker
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.stage.speaker import Cut, Speaker
 
 
 def test_a_cut_falls_in_the_item_being_heard_at_what_was_heard() -> None:

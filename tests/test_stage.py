@@ -10,8 +10,16 @@ import base64
 
 import numpy as np
 
-from comedy import pricing, prompts, protocol
-from comedy.actions import (
+from comedy import prompts
+from comedy.money import pricing
+from comedy.money.budget import Budget
+from comedy.money.meters import Meters
+from comedy.prompts.stored import StoredPrompt
+from comedy.realtime import protocol
+from comedy.realtime.protocol import SAMPLE_RATE, Kind
+from comedy.rehearsal import audience
+from comedy.sound.room import read_room
+from comedy.stage.actions import (
     AwaitCut,
     Caption,
     Close,
@@ -24,16 +32,10 @@ from comedy.actions import (
     RetryLater,
     Send,
 )
-from comedy.budget import Budget
-from comedy.hearing import WORDS_WAIT_SECONDS
-from comedy.meters import Meters
-from comedy.protocol import SAMPLE_RATE, Kind
-from comedy.rehearsal import audience
-from comedy.room import read_room
-from comedy.room_window import MAX_ROOM_SAMPLES
-from comedy.speech_port import Landed
-from comedy.stage import Stage
-from comedy.stored_prompt import StoredPrompt
+from comedy.stage.hearing import WORDS_WAIT_SECONDS
+from comedy.stage.playback import Landed
+from comedy.stage.room_window import MAX_ROOM_SAMPLES
+from comedy.stage.stage import Stage
 from harness.speech import spoken
 
 T0 = 1000.0

@@ -10,11 +10,11 @@ import datetime as dt
 import logging
 
 from comedy import prompts
-from comedy.comedy_set import ComedySet
-from comedy.endpoint import Endpoint
-from comedy.protocol import ApiError
+from comedy.prompts.stored import STORED_PROMPTS_END, StoredPrompt, configured
+from comedy.realtime.protocol import ApiError
 from comedy.rehearsal import RehearsalServer
-from comedy.stored_prompt import STORED_PROMPTS_END, StoredPrompt, configured
+from comedy.show.comedy_set import ComedySet
+from comedy.show.endpoint import Endpoint
 from tests.conftest import KEY
 from tests.test_faults import Watched
 
@@ -22,7 +22,7 @@ SET_UP = prompts.SetUp(voice="ash", style="dry", reaction="silent")
 
 
 def _errors(server: RehearsalServer) -> int:
-    return list(server.sent).count("error")
+    return list(server.journal.sent).count("error")
 
 
 def _set(server: RehearsalServer, stored: StoredPrompt, set_up: prompts.SetUp = SET_UP) -> Watched:
@@ -32,15 +32,15 @@ def _set(server: RehearsalServer, stored: StoredPrompt, set_up: prompts.SetUp = 
 async def test_a_refused_prompt_at_start_falls_back_and_the_joke_plays(
     server: RehearsalServer, caplog
 ) -> None:
-    server.refuse_prompts = True
+    server.conduct.refuse_prompts = True
     stored = StoredPrompt("pmpt_gone", "3")
-    caplog.set_level(logging.WARNING, "comedy.stored_prompt")
+    caplog.set_level(logging.WARNING, "comedy.prompts.stored")
     watched = _set(server, stored)
     await watched.set.start()
     await watched.joke("cats")
 
     assert stored.refused and _errors(server) == 1
-    session = server.session_updates[-1]  # what the server applied: every setting, from the template
+    session = server.journal.session_updates[-1]  # what the server applied: every setting, from the template
     assert session["prompt"] is None and session["audio"]["output"]["voice"] == "ash"
     assert session["audio"]["input"]["turn_detection"]["type"] == "server_vad"
     assert "- Comedy style: dry\n" in session["instructions"]
@@ -51,7 +51,7 @@ async def test_a_refused_prompt_at_start_falls_back_and_the_joke_plays(
     await second.set.start()
     await second.joke("dogs")
     assert _errors(server) == 1  # the prompt was not sent again
-    assert "- Comedy style: absurd\n" in server.session_updates[-1]["instructions"]
+    assert "- Comedy style: absurd\n" in server.journal.session_updates[-1]["instructions"]
     assert caplog.text.count("refused stored prompt pmpt_gone") == 1  # said once in the log
     await watched.set.close()
     await second.set.close()
@@ -64,21 +64,21 @@ async def test_a_prompt_refused_mid_set_falls_back_and_a_reconnect_does_not_send
     watched = _set(server, stored)
     await watched.set.start()
     await watched.joke("cats")
-    assert server.session_updates[-1]["prompt"]["id"] == "pmpt_live" and not stored.refused
+    assert server.journal.session_updates[-1]["prompt"]["id"] == "pmpt_live" and not stored.refused
 
-    server.refuse_prompts = True  # stored prompts end mid-set
+    server.conduct.refuse_prompts = True  # stored prompts end mid-set
     await watched.set.change(prompts.SetUp(voice="ash", style="absurd", reaction="cheering"))
-    await watched.until(lambda: stored.refused and server.session_updates[-1].get("instructions"))
-    assert "- Comedy style: absurd\n" in server.session_updates[-1]["instructions"]
-    assert "- Audience reaction: cheering\n" in server.session_updates[-1]["instructions"]
+    await watched.until(lambda: stored.refused and server.journal.session_updates[-1].get("instructions"))
+    assert "- Comedy style: absurd\n" in server.journal.session_updates[-1]["instructions"]
+    assert "- Audience reaction: cheering\n" in server.journal.session_updates[-1]["instructions"]
     await watched.joke("dogs")
 
     errors = _errors(server)
-    server.faults.drop_after_deltas = 2  # a fresh connection gets the remembered settings
+    server.conduct.faults.drop_after_deltas = 2  # a fresh connection gets the remembered settings
     await watched.joke("birds")
-    assert server.connections == 2 and _errors(server) == errors  # no prompt went to it
-    assert server.session_updates[-1]["prompt"] is None
-    assert "- Comedy style: absurd\n" in server.session_updates[-1]["instructions"]
+    assert server.journal.connections == 2 and _errors(server) == errors  # no prompt went to it
+    assert server.journal.session_updates[-1]["prompt"] is None
+    assert "- Comedy style: absurd\n" in server.journal.session_updates[-1]["instructions"]
     assert any("stored prompt pmpt_live was refused" in line for line in watched.lines)
     await watched.set.close()
 
@@ -87,7 +87,7 @@ async def test_an_accepted_prompt_carries_the_variables_and_no_instructions(serv
     watched = _set(server, StoredPrompt("pmpt_ok", "2"), prompts.SetUp(style="dark", topic="tax"))
     await watched.set.start()
     await watched.joke("tax")
-    prompt = server.session_updates[-1]["prompt"]
+    prompt = server.journal.session_updates[-1]["prompt"]
     assert prompt["id"] == "pmpt_ok" and prompt["version"] == "2"
     assert {k: v["text"] for k, v in prompt["variables"].items()} == {
         "comedy_style": "dark",

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from comedy import protocol
-from comedy.takes import PREVIEW_LINE
-from comedy.venue import NO_PAGE, SHOW_ON
+from comedy.realtime import protocol
+from comedy.venue.front import NO_PAGE, SHOW_ON
+from comedy.venue.takes import PREVIEW_LINE
 from harness.running import launch
 from harness.sets import KEY
 from harness.visitor import CHOICES, Visitor, choices
@@ -58,8 +58,8 @@ async def test_a_take_asked_for_by_many_at_once_is_made_once() -> None:
             peak = await _peak(server, asyncio.ensure_future(asked))
             outs = await asked
         assert all("ready" in out[-1] for out in outs)
-        assert server.connections == 1 and peak == 1
-        said = [a for a in server.asked if PREVIEW_LINE in str(a)]
+        assert server.journal.connections == 1 and peak == 1
+        said = [a for a in server.journal.asked if PREVIEW_LINE in str(a)]
         assert len(said) == 1  # the club's own line, said once
 
 
@@ -70,14 +70,14 @@ async def test_a_page_that_never_opened_makes_no_take_and_no_opener() -> None:
         async with asyncio.timeout(60):  # the house's own opener, made at start-up
             while running.app.making_takes():
                 await asyncio.sleep(0.05)
-        before = server.connections
+        before = server.journal.connections
         async with Visitor(running.url, heartbeat=False) as hostile:
             out = await hostile.call("audition_one", ["ash", "dry", MODEL])
             for voice in protocol.VOICES:  # flipping the dropdowns with no page and no show
                 await hostile.call("change", ["", *choices(voice=voice, style="dark")])
             await asyncio.sleep(1.0)
         assert out[-1] == NO_PAGE
-        assert server.connections == before
+        assert server.journal.connections == before
 
 
 async def test_visitors_flipping_the_dropdowns_make_each_opener_once_one_at_a_time() -> None:
@@ -86,7 +86,7 @@ async def test_visitors_flipping_the_dropdowns_make_each_opener_once_one_at_a_ti
         async with asyncio.timeout(60):
             while running.app.making_takes():
                 await asyncio.sleep(0.05)
-        before = server.connections
+        before = server.journal.connections
         visitors = [Visitor(running.url) for _ in range(3)]
         async with contextlib.AsyncExitStack() as stack:
             for visitor in visitors:
@@ -103,7 +103,7 @@ async def test_visitors_flipping_the_dropdowns_make_each_opener_once_one_at_a_ti
                 while running.app.making_takes():
                     await asyncio.sleep(0.05)
         assert peak <= len(visitors)  # one opener at a time per visitor
-        assert server.connections - before <= len(protocol.VOICES)  # each made once, for everyone
+        assert server.journal.connections - before <= len(protocol.VOICES)  # each made once, for everyone
 
 
 async def test_a_visitor_whose_show_is_on_makes_no_second_session() -> None:

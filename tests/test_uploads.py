@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from comedy.uploads import delete_old_files
+from comedy.venue.uploads import delete_old_files
 
 
 def _files(tmp_path: Path, count: int, prefix: str = "chunk") -> set[str]:

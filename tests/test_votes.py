@@ -1,4 +1,4 @@
-"""The voice battle's votes (`comedy.votes`): kept in SQLite, safe for visitors voting at once."""
+"""The voice battle's votes (`comedy.venue.votes`): kept in SQLite, safe for visitors voting at once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from comedy.votes import Votes
+from comedy.venue.votes import Votes
 
 
 def test_votes_make_a_leaderboard_per_style_that_survives_a_restart(tmp_path) -> None:

@@ -15,7 +15,7 @@ import espeakng_loader
 import numpy as np
 import soxr
 
-from comedy.protocol import SAMPLE_RATE, VOICES
+from comedy.realtime.protocol import SAMPLE_RATE, VOICES
 
 
 class VoiceStyle(NamedTuple):

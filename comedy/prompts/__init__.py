@@ -2,16 +2,16 @@
 
 The comedian's prompt lives in `comedian.md` beside this file; the dropdowns map onto its named
 variables `comedy_style`, `audience_reaction` and `topic`. A stored prompt (`COMEDY_PROMPT_ID`)
-is an opt-in that carries the same variables; see `comedy.stored_prompt`.
+is an opt-in that carries the same variables; see `comedy.prompts.stored`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from comedy import models, protocol
 from comedy.prompts import template
-from comedy.protocol import Event
+from comedy.realtime import models, protocol
+from comedy.realtime.protocol import Event
 
 STYLES = ("witty", "dry", "observational", "absurd", "sarcastic", "dark", "dad jokes")
 REACTIONS = ("auto", "laughing", "silent", "groaning", "heckling", "cheering")

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
-from comedy.models import DEFAULT_MODEL
+from comedy.realtime.models import DEFAULT_MODEL
 from comedy.rehearsal.server import RehearsalServer
 
 
@@ -55,13 +55,13 @@ def main(argv: list[str] | None = None) -> None:
 
     async def serve() -> None:
         server = RehearsalServer(args.host, args.port, pace=args.pace)
-        server.faults.drop_after_deltas = args.drop_after_deltas
-        server.faults.stall = args.stall
-        server.faults.error_code = args.error
-        server.faults.garbage = args.garbage
-        server.faults.incomplete = "content_filter" if args.content_filter else None
-        server.faults.failed = args.failed
-        server.refuse_prompts, server.preambles = args.refuse_prompts, args.preambles
+        server.conduct.faults.drop_after_deltas = args.drop_after_deltas
+        server.conduct.faults.stall = args.stall
+        server.conduct.faults.error_code = args.error
+        server.conduct.faults.garbage = args.garbage
+        server.conduct.faults.incomplete = "content_filter" if args.content_filter else None
+        server.conduct.faults.failed = args.failed
+        server.conduct.refuse_prompts, server.conduct.preambles = args.refuse_prompts, args.preambles
         async with server:
             print(f"Rehearsal server listening on {server.url}?model={DEFAULT_MODEL}", flush=True)
             await asyncio.Future()

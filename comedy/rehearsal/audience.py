@@ -19,7 +19,7 @@ import numpy as np
 from scipy import signal
 from websockets.exceptions import ConnectionClosed
 
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 
 SR = SAMPLE_RATE
 KINDS = ("laughter", "applause", "cough", "noise", "heckle")

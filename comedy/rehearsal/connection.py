@@ -6,22 +6,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from comedy import protocol
-from comedy.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
+from comedy.realtime import protocol
+from comedy.realtime.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
 from comedy.rehearsal import vad
 from comedy.rehearsal.input_audio import InputAudio, public
+from comedy.rehearsal.journal import Conduct, Journal
 from comedy.rehearsal.responder import Responder, _cut, _Response
 from comedy.rehearsal.vad import EnergyVad
 from comedy.rehearsal.validation import check_session
-
-if TYPE_CHECKING:
-    from comedy.rehearsal.server import RehearsalServer
 
 log = logging.getLogger("comedy.rehearsal.server")
 MIN_COMMIT_MS = 100
@@ -70,8 +68,8 @@ def default_session(model: str) -> dict[str, Any]:
 class Connection(InputAudio, Responder):
     """One client's session: its settings, conversation, input buffer and current response."""
 
-    def __init__(self, server: RehearsalServer, ws: ServerConnection, model: str) -> None:
-        self.server = server
+    def __init__(self, journal: Journal, conduct: Conduct, ws: ServerConnection, model: str) -> None:
+        self.journal, self.conduct = journal, conduct
         self.ws = ws
         self.model = model
         self.session = default_session(model)
@@ -94,7 +92,7 @@ class Connection(InputAudio, Responder):
         """The real API ends a session after 60 minutes: an error event, then the socket closes."""
 
         async def expire() -> None:
-            minutes = self.server.max_session_seconds / 60
+            minutes = self.conduct.max_session_seconds / 60
             with contextlib.suppress(ConnectionClosed):
                 await self.error(
                     "session_expired", f"Your session hit the maximum duration of {minutes:g} minutes."
@@ -104,7 +102,7 @@ class Connection(InputAudio, Responder):
         self._expiry_task = asyncio.create_task(expire())
 
     async def send(self, event: Event) -> None:
-        self.server.sent.append(event["type"])
+        self.journal.sent.append(event["type"])
         await self.ws.send(protocol.encode(event))
 
     async def send_garbage(self, ids: dict) -> None:
@@ -121,7 +119,7 @@ class Connection(InputAudio, Responder):
         event_id: str | None = None,
         type_: str = "invalid_request_error",
     ) -> None:
-        self.server.errors.append(f"{code}: {message}")
+        self.journal.errors.append(f"{code}: {message}")
         await self.send(error_event(message, code=code, param=param, type_=type_, event_id=event_id))
 
     def _new_vad(self) -> EnergyVad | None:
@@ -133,7 +131,7 @@ class Connection(InputAudio, Responder):
 
     async def run(self) -> None:
         await self.send(server_event("session.created", session=self.session))
-        expiry = asyncio.get_running_loop().call_later(self.server.max_session_seconds, self._expire)
+        expiry = asyncio.get_running_loop().call_later(self.conduct.max_session_seconds, self._expire)
         try:
             async for raw in self.ws:
                 await self.handle(raw)
@@ -151,7 +149,7 @@ class Connection(InputAudio, Responder):
             await self.error("invalid_json", f"We could not parse the JSON body of your request: {exc}")
             return
         kind = event["type"]
-        self.server.received.append(kind)
+        self.journal.received.append(kind)
         handler = getattr(self, "on_" + kind.replace(".", "_"), None)
         if kind not in CLIENT_EVENTS or handler is None:
             await self.error(
@@ -183,10 +181,10 @@ class Connection(InputAudio, Responder):
 
     async def on_session_update(self, event: Event) -> None:
         update = event.get("session")
-        if problem := check_session(update, self.model, self.server.today()):
+        if problem := check_session(update, self.model, self.conduct.today()):
             await self.error(*problem, event.get("event_id"))
             return
-        if self.server.refuse_prompts and update.get("prompt") is not None:
+        if self.conduct.refuse_prompts and update.get("prompt") is not None:
             await self.error(
                 "invalid_value",
                 f"Prompt '{update['prompt'].get('id')}' cannot be used: stored prompts (v1/prompts) were "
@@ -205,7 +203,7 @@ class Connection(InputAudio, Responder):
             )
             return
         self.session = protocol.merge_session(self.session, update)
-        self.server.session_updates.append(self.session)
+        self.journal.session_updates.append(self.session)
         listening = (update.get("audio") or {}).get("input") or {}
         if "turn_detection" in listening or "noise_reduction" in listening:
             self.vad = self._new_vad()
@@ -286,7 +284,7 @@ class Connection(InputAudio, Responder):
         self.truncated_at[item_id] = (end_ms, spoken)
         self.spoken_ms[item_id] = end_ms
         self.heckled.add(item_id)
-        self.server.truncations.append((item_id, end_ms))
+        self.journal.truncations.append((item_id, end_ms))
         await self.send(
             server_event(
                 "conversation.item.truncated",

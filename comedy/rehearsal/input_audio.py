@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from comedy import protocol
-from comedy.audio import pcm16_array
-from comedy.protocol import SAMPLE_RATE, Event, new_id, server_event
+from comedy.realtime import protocol
+from comedy.realtime.protocol import SAMPLE_RATE, Event, new_id, server_event
+from comedy.sound.audio import pcm16_array
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from comedy.rehearsal.server import RehearsalServer
+    from comedy.rehearsal.journal import Conduct, Journal
     from comedy.rehearsal.vad import EnergyVad
 
 MIN_COMMIT_MS = 100
@@ -26,9 +26,10 @@ def public(item: dict) -> dict:
 
 
 class InputAudio:
-    """`input_audio_buffer.*` for a connection that has a session, items, a VAD and a server."""
+    """`input_audio_buffer.*` for a connection that has a session, items, a VAD, a journal and its conduct."""
 
-    server: RehearsalServer
+    journal: Journal
+    conduct: Conduct
     session: dict
     items: list[dict]
     vad: EnergyVad | None
@@ -46,7 +47,7 @@ class InputAudio:
         self.input_chunks.append(pcm)
         self.input_samples += len(pcm)
         self.session_samples += len(pcm)
-        self.server.appended_samples += len(pcm)
+        self.journal.appended_samples += len(pcm)
         if self.vad is None:
             return
         for transition, at_ms in self.vad.feed(pcm):
@@ -116,12 +117,12 @@ class InputAudio:
             # The rehearsal room has no speech recogniser: it writes what its audience was cued to
             # say over that audio (a heckle's line, a laugh's "ha"s), or says honestly what it heard.
             now = time.monotonic()
-            transcript = self.server.audience.said(now - seconds - CUE_SLACK_SECONDS, now) or (
+            transcript = self.conduct.audience.said(now - seconds - CUE_SLACK_SECONDS, now) or (
                 f"({seconds:.1f} s of speech; rehearsal mode does not make out words)"
             )
             item["content"][0]["transcript"] = transcript
             usage = {"type": "duration", "seconds": round(seconds, 3)}
-            self.server.transcriptions.append(usage)
+            self.journal.transcriptions.append(usage)
             await self.send(
                 server_event(
                     "conversation.item.input_audio_transcription.completed",

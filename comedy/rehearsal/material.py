@@ -7,8 +7,8 @@ import math
 import random
 import re
 
-from comedy import protocol
 from comedy.house.jokes import load_joke_book, read_set_up
+from comedy.realtime import protocol
 
 SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
 AUDIO_MS_PER_TOKEN = 50  # output audio is counted at a token per 50 ms

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import ConnectionClosed
 
-from comedy import protocol
 from comedy.house import voice
-from comedy.protocol import SAMPLE_RATE, Event, new_id, server_event
+from comedy.realtime import protocol
+from comedy.realtime.protocol import SAMPLE_RATE, Event, new_id, server_event
 from comedy.rehearsal.faults import Faults
 from comedy.rehearsal.material import AUDIO_MS_PER_TOKEN, SAY_EXACTLY, choose_line, estimate_usage, tokens
 from comedy.rehearsal.thinking import think_seconds
@@ -66,7 +66,7 @@ class Responder:
         ):
             await self.error(*problem, event.get("event_id"))
             return
-        self.server.asked.append(params)
+        self.journal.asked.append(params)
         await self._start_response(params, event.get("event_id"))
 
     async def on_response_cancel(self, event: Event) -> None:
@@ -99,7 +99,7 @@ class Responder:
                 event_id,
             )
             return
-        faults = self.server.faults.fire()
+        faults = self.conduct.faults.fire()
         if faults and faults.error_code:
             if faults.error_code == "rate_limit_exceeded":
                 await self.error(
@@ -149,10 +149,10 @@ class Responder:
         if previous_task is not None:  # a cancelled answer finishes its events first
             with contextlib.suppress(Exception):
                 await previous_task
-        line = choose_line(self.session, self.items, self.heckled, params, self.server.rng)
+        line = choose_line(self.session, self.items, self.heckled, params, self.conduct.rng)
         lines = [line]
-        if self.server.preambles and not SAY_EXACTLY.search(params.get("instructions") or ""):
-            lines.insert(0, self.server.rng.choice(PREAMBLES))  # a 2.x model's short preamble item
+        if self.conduct.preambles and not SAY_EXACTLY.search(params.get("instructions") or ""):
+            lines.insert(0, self.conduct.rng.choice(PREAMBLES))  # a 2.x model's short preamble item
         limit = params.get("max_output_tokens", self.session.get("max_output_tokens", "inf"))
         budget = _Budget(math.inf if limit == "inf" else limit)
         output: list[dict] = []
@@ -195,9 +195,9 @@ class Responder:
         finally:
             self.response = None if self.response is r else self.response
         usage = estimate_usage(self.session, self.items, self.spoken_ms, budget.text, output)
-        self.server.usages.append(usage)
+        self.journal.usages.append(usage)
         if status == "completed" and self.spoken_ms:  # the punchline: the audience may react to it
-            self.server.audience.punchline(time.monotonic())
+            self.conduct.audience.punchline(time.monotonic())
         with contextlib.suppress(ConnectionClosed):
             await self.send(
                 server_event("response.done", response=self._response_body(r, status, output, usage, details))
@@ -205,10 +205,10 @@ class Responder:
 
     async def _think(self, r: _Response) -> None:
         """The model thinks before its first item, as the live API does (at the server's pace)."""
-        pace = self.server.pace
-        if not self.server.thinks or pace <= 0:
+        pace = self.conduct.pace
+        if not self.conduct.thinks or pace <= 0:
             return
-        delay = think_seconds(self.model, self.session, self.server.rng) / pace
+        delay = think_seconds(self.model, self.session, self.conduct.rng) / pace
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(r.cancel.wait(), delay)
 
@@ -289,7 +289,7 @@ class Responder:
             chunks = max(1, chunks // 2)
             words = words[: max(1, len(words) // 2)]
         item_id = ids["item_id"]
-        pace = self.server.pace
+        pace = self.conduct.pace
         start = time.monotonic()
         next_word = 0
         for i in range(chunks):
@@ -316,7 +316,7 @@ class Responder:
             if not budget.take(math.ceil(len(chunk) * 1000 / SAMPLE_RATE / AUDIO_MS_PER_TOKEN), audio=True):
                 return
             if i == 0:
-                self.server.first_audio_sent.append((item_id, time.monotonic()))
+                self.journal.first_audio_sent.append((item_id, time.monotonic()))
             await self.send(
                 server_event(
                     "response.output_audio.delta",

@@ -7,27 +7,25 @@ It speaks only what the SDK's types allow, in the order the real API sends it.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import http
 import logging
 import random
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from comedy import models, protocol, redaction
 from comedy.house import voice
 from comedy.house.jokes import load_joke_book
-from comedy.protocol import error_event
+from comedy.realtime import models, protocol, redaction
+from comedy.realtime.protocol import error_event
 from comedy.rehearsal.audience import Audience
 from comedy.rehearsal.connection import Connection
 from comedy.rehearsal.faults import Faults
+from comedy.rehearsal.journal import Conduct, Journal
 from comedy.rehearsal.responder import FAILED_ERROR, PREAMBLES
 
 __all__ = ["FAILED_ERROR", "PREAMBLES", "Faults", "RehearsalServer", "RehearsalThread"]
@@ -51,27 +49,9 @@ class RehearsalServer:
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, pace: float = 1.0, seed: int | None = None
     ) -> None:
-        self.host, self.port, self.pace = host, port, pace
-        self.faults = Faults()
-        self.rng = random.Random(seed)
-        self.session_updates: deque[dict] = deque(maxlen=100)
-        self.received: deque[str] = deque(maxlen=10_000)
-        self.sent: deque[str] = deque(maxlen=10_000)
-        self.errors: deque[str] = deque(maxlen=1_000)  # each error event's code and message
-        self.usages: deque[dict] = deque(maxlen=1_000)
-        self.transcriptions: deque[dict] = deque(maxlen=1_000)  # input transcription usage
-        self.appended_samples = 0  # microphone audio appended over every session, at 24 kHz
-        self.truncations: deque[tuple[str, int]] = deque(maxlen=1_000)
-        self.asked: deque[dict] = deque(maxlen=1_000)  # the `response` of each response.create
-        self.first_audio_sent: deque[tuple[str, float]] = deque(maxlen=1_000)  # (item, when)
-        self.connections = 0
-        self.refused_keys: set[str] = set()  # keys answered as the API answers a wrong or revoked key
-        self.refuse_prompts = False  # refuse `session.prompt` as the API does once stored prompts end
-        self.preambles = False  # answer as 2.x models may: a short preamble item, then the answer
-        self.thinks = True  # the model thinks before it speaks, as long as live (comedy.rehearsal.thinking)
-        self.audience = Audience()  # laughs, applause and heckles a test cues into the visitor's side
-        self.today: Callable[[], dt.date] = models.today  # the calendar for shutdown dates
-        self.max_session_seconds = 3600.0  # the real API's limit
+        self.host, self.port = host, port
+        self.conduct = Conduct(pace, random.Random(seed))  # what the house is told to do
+        self.journal = Journal()  # what it did
         self._down_until = 0.0  # an outage: new connections are answered 503 until then (monotonic)
         self._server = None
 
@@ -146,7 +126,7 @@ class RehearsalServer:
                 "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
             )
         key = auth[7:].strip()
-        if key in self.refused_keys:
+        if key in self.conduct.refused_keys:
             masked = key[:8] + "*" * max(0, len(key) - 12) + key[-4:]
             return _json_response(
                 http.HTTPStatus.UNAUTHORIZED,
@@ -158,9 +138,9 @@ class RehearsalServer:
 
     async def _handle(self, ws: ServerConnection) -> None:
         if urlsplit(ws.request.path).path.rstrip("/") == AUDIENCE_PATH:
-            await self.audience.serve(ws)
+            await self.conduct.audience.serve(ws)
             return
-        self.connections += 1
+        self.journal.connections += 1
         query = parse_qs(urlsplit(ws.request.path).query)
         model = (query.get("model") or [models.DEFAULT_MODEL])[0]
         if ws.request.headers.get("OpenAI-Beta", "").startswith("realtime"):
@@ -176,7 +156,7 @@ class RehearsalServer:
             await ws.close(4000, "beta_api_shape_disabled")
             return
         known = models.find(model)
-        if known is None or known.retired(self.today()):
+        if known is None or known.retired(self.conduct.today()):
             await ws.send(
                 protocol.encode(
                     error_event(
@@ -188,7 +168,7 @@ class RehearsalServer:
             )
             await ws.close(1008, "model_not_found")
             return
-        await Connection(self, ws, model).run()
+        await Connection(self.journal, self.conduct, ws, model).run()
 
 
 def _json_response(status: http.HTTPStatus, code: str, message: str) -> Response:
@@ -221,7 +201,7 @@ class RehearsalThread:
     @property
     def audience(self) -> Audience:
         """The rehearsal audience (its cues are safe to add from any thread)."""
-        return self.server.audience
+        return self.server.conduct.audience
 
     def outage(self, seconds: float) -> None:
         """Take the server down for `seconds` (see `RehearsalServer.outage`), from any thread."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from comedy import models
+from comedy.realtime import models
 
 # Median seconds to the first output item, by reasoning effort (None: a model with no reasoning).
 THINK_SECONDS: dict[str | None, float] = {

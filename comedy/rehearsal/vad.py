@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from comedy.protocol import SAMPLE_RATE
+from comedy.realtime.protocol import SAMPLE_RATE
 
 FRAME_MS = 20
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000

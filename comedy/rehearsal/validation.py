@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from comedy import models
-from comedy.protocol import MAX_OUTPUT_TOKENS_LIMIT, SAMPLE_RATE, VOICES
+from comedy.realtime import models
+from comedy.realtime.protocol import MAX_OUTPUT_TOKENS_LIMIT, SAMPLE_RATE, VOICES
 
 SESSION_KEYS = {
     "type",

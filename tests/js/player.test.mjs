@@ -1,4 +1,4 @@
-// The player worklet (comedy/engine_page/worklets.js) outside Chromium: the file is evaluated as the
+// The player worklet (comedy/web/engine_page/worklets.js) outside Chromium: the file is evaluated as the
 // audio worklet scope evaluates it, with that scope's globals (`sampleRate`, `currentTime`, the
 // processor base class and `registerProcessor`), and the player is driven a render quantum at a time.
 import assert from "node:assert/strict";
@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import test from "node:test";
 import vm from "node:vm";
 
-const source = readFileSync(new URL("../../comedy/engine_page/worklets.js", import.meta.url), "utf8");
+const source = readFileSync(new URL("../../comedy/web/engine_page/worklets.js", import.meta.url), "utf8");
 const QUANTUM = 128;
 
 function player(rate = 24000) {

@@ -1,11 +1,11 @@
-// The page's pure functions (comedy/engine_page/shows.js), as the page runs them: the file is
+// The page's pure functions (comedy/web/engine_page/shows.js), as the page runs them: the file is
 // evaluated as a script, and its functions are read off the context.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import test from "node:test";
 import vm from "node:vm";
 
-const source = readFileSync(new URL("../../comedy/engine_page/shows.js", import.meta.url), "utf8");
+const source = readFileSync(new URL("../../comedy/web/engine_page/shows.js", import.meta.url), "utf8");
 const page = vm.createContext({});
 vm.runInContext(source, page);
 const { barWidth, spotlightOpacity, wordsHeard, captionText, laughLamps, newSentences } = page;

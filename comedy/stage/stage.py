@@ -1,0 +1,343 @@
+"""The set's decisions, without I/O: server events and the visitor's actions in, actions out.
+
+`Stage` is the one door to a set's small machines: the answer's lifecycle (`lifecycle`), the room
+side (`hearing`), the session's settings (`session_settings`) and the owner's money
+(`comedy.money.spend`), the transcript (`transcript`) and what the page shows (`status`). It never
+touches a socket, a task or a clock: each call takes the time (`now`, monotonic seconds) and returns
+what to do (`actions`). `comedy.show.ComedySet` is the pump that owns the socket and the tasks and
+carries those actions out (websockets' sans-I/O core is the model); it tells the page when
+`version` moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from comedy import prompts
+from comedy.money.budget import Allowance
+from comedy.money.meters import Meters
+from comedy.money.spend import Spend
+from comedy.prompts.stored import StoredPrompt
+from comedy.realtime import protocol
+from comedy.realtime.protocol import Event, Kind
+from comedy.sound.ear import Ear, Verdict
+from comedy.sound.room import RoomReading
+from comedy.stage.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
+from comedy.stage.connection_events import NEW_VOICE, ConnectionEvents
+from comedy.stage.floor import Floor
+from comedy.stage.hearing import Hearing
+from comedy.stage.lifecycle import BUSY, RETRIES, Lifecycle
+from comedy.stage.playback import Landed, Played, Report, Scheduled, Started
+from comedy.stage.session_settings import SessionSettings
+from comedy.stage.speaker import Speaker
+from comedy.stage.status import SetStatus
+from comedy.stage.transcript import Transcript, Turn, score_words
+
+__all__ = ["RETRIES", "Action", "ReadRoom", "Stage", "Turn"]
+
+Handler = Callable[[Event, float], list[Action]]
+
+
+class Stage:
+    """One visitor's set, as decisions: feed it events with their time, carry out what it returns."""
+
+    def __init__(
+        self,
+        set_up: prompts.SetUp,
+        tuning: prompts.Tuning,
+        meters: Meters,
+        started_at: float,
+        *,
+        hands_free: bool = True,
+        rehearsal: bool = True,
+        key: str = "",
+        stored_prompt: StoredPrompt | None = None,
+        allowance: Allowance | None = None,  # the visitor's share of the owner's money; None: not the owner's
+    ) -> None:
+        self.started_at, self.meters = started_at, meters
+        self.shown = SetStatus(key=key, last_activity=started_at)
+        self.lines = Transcript(started_at, [])
+        self.money = Spend(allowance)
+        self.settings = SessionSettings(set_up, tuning, meters, self.money, hands_free, stored_prompt)
+        self.speaker = Speaker()
+        self.answers = Lifecycle(self.shown, self.lines, self.settings, self.speaker, rehearsal)
+        self.hearing = Hearing(self.answers)
+        self.connection = ConnectionEvents(self.answers)  # and the set's own switch of session
+        answers, hearing, connection = self.answers, self.hearing, self.connection
+        self._handlers: dict[str, Handler] = {
+            Kind.AUDIO_DELTA: answers.on_audio,
+            Kind.TRANSCRIPT_DELTA: answers.on_words,
+            Kind.TEXT_DELTA: answers.on_words,
+            Kind.RESPONSE_CREATED: self._on_created,
+            Kind.RESPONSE_DONE: answers.on_done,
+            Kind.SPEECH_STARTED: hearing.on_speech_started,
+            Kind.SPEECH_STOPPED: hearing.on_speech_stopped,
+            Kind.COMMITTED: hearing.on_committed,
+            Kind.HEARD: hearing.on_heard,
+            Kind.NOT_HEARD: hearing.on_not_heard,
+            Kind.ERROR: connection.on_error,
+            Kind.DISCONNECTED: connection.on_disconnected,
+            Kind.RECONNECTED: connection.on_reconnected,
+            Kind.GAVE_UP: connection.on_gave_up,
+            Kind.RESPONSE_TIMEOUT: connection.on_timeout,
+            Kind.PROTOCOL_ERROR: connection.on_protocol_error,
+        }
+
+    # --- what the page reads
+
+    @property
+    def transcript(self) -> list[Turn]:
+        """The set's lines so far."""
+        return self.lines.lines
+
+    @property
+    def status(self) -> str:
+        """What the set is doing, in words."""
+        return self.shown.status
+
+    @property
+    def last_error(self) -> str:
+        """The last problem, masked; empty once the set is well again."""
+        return self.shown.last_error
+
+    @property
+    def version(self) -> int:
+        """Bumped on every change the page shows."""
+        return self.shown.version
+
+    @property
+    def set_up(self) -> prompts.SetUp:
+        """The visitor's choices."""
+        return self.settings.set_up
+
+    @property
+    def tuning(self) -> prompts.Tuning:
+        """The owner's settings for the comedian."""
+        return self.settings.tuning
+
+    @property
+    def hands_free(self) -> bool:
+        """Hands-free (the API's turn detection) or push-to-talk."""
+        return self.settings.hands_free
+
+    @property
+    def room(self) -> RoomReading | None:
+        """The room reader's last verdict."""
+        return self.settings.room
+
+    @property
+    def barges(self) -> int:
+        """Cuts so far."""
+        return self.shown.barges
+
+    @property
+    def responding(self) -> bool:
+        """An answer is in progress on the server."""
+        return self.answers.responding
+
+    @property
+    def busy(self) -> bool:
+        """An answer is asked for, in progress, or being cancelled."""
+        return self.answers.state in BUSY
+
+    @property
+    def ear(self) -> Ear:
+        """What the microphone holds, and what each sound is."""
+        return self.hearing.ear
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """The last few sounds heard."""
+        return self.hearing.verdicts
+
+    def say(self, status: str | None = None, error: str | None = None) -> None:
+        """Change the status or the last problem (masked)."""
+        self.shown.say(status, error)
+
+    def at(self, now: float) -> float:
+        """Seconds into the set at `now`."""
+        return self.lines.at(now)
+
+    def session_update(self) -> Event:
+        """The session's settings for the set as it stands."""
+        return self.settings.session_update()
+
+    def best_joke(self) -> Turn | None:
+        """The joke the room laughed at most, if it laughed at any."""
+        return self.lines.best_joke()
+
+    # --- the visitor's actions
+
+    def connected(self, note: str | None = None) -> None:
+        """A new session is open: its audio timeline starts again."""
+        self.answers.spoken = False
+        self.hearing.ear.restart()
+        self.say("Connected: talk, or type a topic", note)
+
+    def ended(self, reason: str) -> None:
+        """The set is over: the reason is the last status, and the set's best joke is named."""
+        if best := self.best_joke():
+            reason += f" Best joke: \u201c{best.text.strip()[:90]}\u201d ({score_words(best.score)})."
+        self.shown.end(reason)
+
+    def touched(self, now: float) -> None:
+        """The visitor did something (the idle clock starts again)."""
+        self.shown.last_activity = now
+
+    def release_hold(self) -> None:
+        """The answers asked for were billed, lost or will never be: their worst case is not held."""
+        self.money.release()
+
+    def request(
+        self, content: list[Event], trigger: list[Event], now: float, line: str | None = None
+    ) -> list[Action]:
+        """The visitor asks for an answer (see `Lifecycle.request`)."""
+        return self.answers.request(content, trigger, now, line)
+
+    def joke(self, topic: str, now: float) -> list[Action]:
+        """Ask for a joke about the topic, as the visitor's line."""
+        self.hearing.tags = 0
+        return self.answers.joke(topic, now)
+
+    def new_topic(self, topic: str) -> list[Action]:
+        """The visitor typed a topic: the session is told (the cut of the joke being told is apart)."""
+        return [Send(self.session_update())] if self.settings.new_topic(topic) else []
+
+    def change(
+        self,
+        set_up: prompts.SetUp,
+        hands_free: bool | None,
+        model: str | None,
+        tuning: prompts.Tuning | None = None,
+    ) -> list[Action]:
+        """New choices mid-set (`tuning`: the owner's, as they stand now): a session.update, or a
+        fresh session where the API needs one."""
+        settings = self.settings
+        if tuning is not None:
+            settings.tuning = replace(tuning, model=settings.tuning.model)
+        voice_changed = set_up.voice != settings.set_up.voice
+        model_changed = model is not None and model != settings.tuning.model
+        settings.set_up = set_up
+        if hands_free is not None:
+            settings.hands_free = hands_free
+        if model_changed:
+            settings.tuning = replace(settings.tuning, model=model)
+            return [Restart(f"the model {model}")]
+        if voice_changed and self.answers.spoken:
+            return [Restart(NEW_VOICE)]
+        return [Send(self.session_update())]
+
+    def cut(self, why: str, now: float) -> list[Action] | None:
+        """Stop the comedian at once, where the visitor stopped hearing (see `Lifecycle.cut`)."""
+        return self.answers.cut(why, now)
+
+    def hold_due(self, now: float) -> list[Action]:
+        """A hold's deadline (see `comedy.stage.floor`)."""
+        return self.hearing.hold_due(now)
+
+    @property
+    def floor(self) -> Floor:
+        """The floor while the comedian talks: open, held for a sound, or riding a laugh."""
+        return self.answers.floor
+
+    def finish_cut(self, now: float) -> list[Action]:
+        """The second half of a cut, once the player said where it fell silent."""
+        return self.answers.finish_cut(now)
+
+    def ask_again(self, why: str) -> list[Action]:
+        """Retry the last answer a couple of times, saying so."""
+        return self.answers.ask_again(why)
+
+    def retell(self, status: str) -> list[Action]:
+        """A new session is told the set, and asked again for an answer a drop lost."""
+        return self.answers.retell(status)
+
+    def remind(self) -> list[Action]:
+        """Tell a new session the last lines of the set."""
+        return self.answers.remind()
+
+    def greet(self, line: str, now: float) -> list[Action]:
+        """The show starts with no opener ready: the session says the opening line at once."""
+        return self.answers.greet(line, now)
+
+    def opened(self, line: str, pcm: np.ndarray, now: float) -> list[Action]:
+        """The cached opener plays while the session connects: it is the set's first line."""
+        item_id = protocol.new_id("opener")
+        self.answers.opened(line, item_id, now)
+        self.speaker.arrived(item_id, len(pcm))
+        return [Caption(item_id, line, 0), Play(item_id, pcm), EndOfAnswer(item_id)]
+
+    @property
+    def opening(self) -> bool:
+        """Only the opener is playing: a first request follows it rather than cutting it."""
+        return self.answers.opening
+
+    def committed(self) -> list[Action]:
+        """Push-to-talk released: what the visitor said is one turn, answered now."""
+        return [Send(protocol.audio_commit()), *self.answers.ask()]
+
+    def covered(self, line: str, pcm: np.ndarray, now: float) -> list[Action]:
+        """The house comedian says `line` while OpenAI is away."""
+        item_id = f"house_{len(self.transcript)}"
+        self.lines.add(Turn("assistant", line, item_id, "house comedian covers", self.at(now)))
+        self.say()
+        self.speaker.arrived(item_id, len(pcm))
+        return [Play(item_id, pcm), EndOfAnswer(item_id)]
+
+    # --- the player's and the microphone's side
+
+    def player(self, report: Report) -> None:
+        """The player's report of what reached the visitor: where a cut falls, when the latency
+        clock stops, when the room is listened to after a punchline."""
+        match report:
+            case Played(item_id, samples):
+                self.speaker.report(item_id, samples)
+            case Scheduled(item_id, pcm, _, counted) if counted:  # a player that keeps no count
+                self.speaker.handed(item_id, len(pcm))
+            case Started(item_id, at):
+                self.first_heard(item_id, at)
+            case Landed(at):
+                self.hearing.around.landed(at)
+
+    def first_heard(self, item_id: str, at: float) -> None:
+        """An item's first sample reached the visitor at `at`: the latency clock may stop."""
+        if self.speaker.heard_first(item_id, at) and (latency := self.meters.audio_played(at)) is not None:
+            self.lines.turn("assistant", item_id, at).latency = latency
+            self.say()
+
+    @property
+    def listening_to_room(self) -> bool:
+        """Whether a punchline landed and the room is being listened to."""
+        return self.hearing.around.listening
+
+    def microphone(
+        self,
+        pcm: np.ndarray,
+        now: float,
+        settled: bool | None = None,
+        linear: np.ndarray | None = None,
+        near: np.ndarray | None = None,
+    ) -> list[Action]:
+        """Microphone audio as sent to the API (see `Hearing.microphone`)."""
+        return self.hearing.microphone(pcm, now, settled, linear, near)
+
+    def sent_microphone(self, seconds: float) -> list[Action]:
+        """`seconds` of microphone audio went to the API (see `Hearing.sent_microphone`)."""
+        return self.hearing.sent_microphone(seconds)
+
+    def room_read(self, reading: RoomReading, asked: ReadRoom, now: float) -> list[Action]:
+        """The room's reading after a punchline (see `Hearing.room_read`)."""
+        return self.hearing.room_read(reading, asked, now)
+
+    # --- server events
+
+    def on_event(self, event: Event, now: float) -> list[Action]:
+        """One server (or `local.*`) event in; what to do about it out."""
+        handler = self._handlers.get(event["type"])
+        return self.hearing.words_overdue(now) + (handler(event, now) if handler is not None else [])
+
+    def _on_created(self, event: Event, now: float) -> list[Action]:
+        return self.hearing.new_joke(now) + self.answers.on_created(event, now)
