@@ -17,7 +17,7 @@ import time
 from bench.report import percentile, table
 from comedy.config import DEFAULT_REALTIME_URL
 from comedy.realtime import models, protocol
-from comedy.realtime.protocol import Kind
+from comedy.realtime.reading import Kind
 from comedy.realtime.session import RealtimeSession
 from comedy.rehearsal import RehearsalServer
 from comedy.rehearsal.thinking import THINK_SECONDS

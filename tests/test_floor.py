@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from comedy.realtime.protocol import SAMPLE_RATE, Kind
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.realtime.reading import Kind
 from comedy.rehearsal import audience
 from comedy.stage.actions import DropSpeech, Hold, HoldDue, Resume
 from comedy.stage.floor import (

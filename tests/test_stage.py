@@ -16,7 +16,8 @@ from comedy.money.budget import Budget
 from comedy.money.meters import Meters
 from comedy.prompts.stored import StoredPrompt
 from comedy.realtime import protocol
-from comedy.realtime.protocol import SAMPLE_RATE, Kind
+from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.realtime.reading import Kind
 from comedy.rehearsal import audience
 from comedy.sound.room import read_room
 from comedy.stage.actions import (

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from comedy.money.pricing import Prices
-from comedy.realtime.protocol import Usage
+from comedy.realtime.reading import Usage
 
 MIN_ANSWER_TOKENS = 40  # 2 s of speech: an answer capped below this is not worth asking for
 AUDIO_TOKENS_PER_SECOND = 10  # the Realtime models' input audio

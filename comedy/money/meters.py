@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from comedy.money.pricing import Prices, transcription_cost, usage_cost
-from comedy.realtime.protocol import Usage
+from comedy.realtime.reading import Usage
 
 TOKEN_FIELDS = ("audio_in", "audio_cached", "text_in", "text_cached", "audio_out", "text_out")
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
-from comedy.realtime.protocol import Usage
+from comedy.realtime.reading import Usage
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def transcription_cost(usage: Mapping, model: str) -> float:
 
 
 def usage_cost(usage: Usage | Mapping, prices: Prices) -> float:
-    """USD for one `response.done` usage (read with `protocol.Usage`)."""
+    """USD for one `response.done` usage (read with `reading.Usage`)."""
     u = usage if isinstance(usage, Usage) else Usage.read(usage)
     dollars = (
         (u.audio_in - u.audio_cached) * prices.audio_in

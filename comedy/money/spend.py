@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from comedy.money.budget import MIN_ANSWER_TOKENS, Allowance, Context, answer_cap, worst_answer_usd
 from comedy.money.pricing import Prices, transcription_cost
 from comedy.realtime import protocol
-from comedy.realtime.protocol import Usage
+from comedy.realtime.reading import Usage
 
 SPEND_LIMIT_REACHED = "The spend limit is reached. Thanks for coming!"
 

@@ -16,7 +16,8 @@ from comedy import prompts
 from comedy.money import pricing
 from comedy.money.meters import Meters
 from comedy.realtime import endings, protocol
-from comedy.realtime.protocol import Event, Kind
+from comedy.realtime.protocol import Event
+from comedy.realtime.reading import Kind
 from comedy.realtime.session import RealtimeError, RealtimeSession
 from comedy.stage.actions import (
     Action,

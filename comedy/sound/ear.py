@@ -19,24 +19,20 @@ nothing, as its turn detection may not for a heckle quieter than the comedian.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from comedy.realtime.protocol import SAMPLE_RATE
-from comedy.sound import room, speech
-from comedy.sound.room import Hearing
+from comedy.sound import room
+from comedy.sound.room import Sound
+from comedy.sound.tape import BARGE_IN_SECONDS, CHUNK_SAMPLES, SpeechRuns, Tape, loud
 
-KEEP_SECONDS = 10.0  # the microphone audio the ear holds
 FADE_SECONDS = 0.5  # this long quiet and a laugh is over
 MAX_LAUGH_SECONDS = 12.0  # a laugh held longer than this is over anyway (a room that never quiets)
 WINDOW_SAMPLES = int(room.WINDOW * SAMPLE_RATE)
-TEN_MS = SAMPLE_RATE // 100
 REMEMBERED_SOUNDS = 64
-BARGE_IN_SECONDS = 0.2  # a run of speech this long, while the comedian talks, is someone talking
 SETTLING_RUN_SECONDS = 0.6  # ...this long while the echo canceller is still learning the room
-SPEECH_ON, SPEECH_HOLD = 0.5, 0.35  # a run starts above the first probability, holds above the second
 CONFIRM_SECONDS = 0.8  # how long after a sound's onset the ear waits for that run, while talking
 AUDIBLE_DBFS = -50.0  # a run counts where the sent audio has a 20 ms frame this loud...
 SETTLING_AUDIBLE_DBFS = -44.0  # ...or this loud while the canceller learns (its leftover is louder)
@@ -44,11 +40,10 @@ AUDIBLE_LEAD_SECONDS = 0.15  # ...from this long before the run to its end...
 AUDIBLE_SECONDS = 0.1  # ...this much of it at least (a moved echo's leak through AEC3 is a blip)...
 NEAR_SECONDS = 0.2  # ...or where the canceller heard someone besides the comedian for this long
 SAME_SOUND_SECONDS = 2.0  # a server report this close to the set's own barge-in is the same sound
-CHUNK_SAMPLES = round(speech.CHUNK_SECONDS * SAMPLE_RATE)
 FOLLOW_SECONDS = 4.0  # a sound heard as the room is heard again, window by window, this long
 TALK_WINDOWS_OVER_A_LAUGH = 2  # while a laugh is ridden, this many windows of talk in a row are talk
 DOUBLE_TALK_SCORE = 0.5  # over the comedian, with a run of speech heard: this sure is talk
-SURE_TALK = 0.8  # ...each this sure (`Hearing.talk`): a sound already heard as the room must prove it
+SURE_TALK = 0.8  # ...each this sure (`Sound.talk`): a sound already heard as the room must prove it
 BARGE_IN = ""  # the item of a verdict the set reached before the server reported the sound
 
 
@@ -58,7 +53,7 @@ class Verdict:
     `after_onset`: from the sound's first loud 10 ms to the verdict (audio the ear had to hear)."""
 
     item_id: str
-    hearing: Hearing
+    hearing: Sound
     talking: bool  # the comedian was talking when the sound began
     waited: float
     after_onset: float
@@ -102,102 +97,6 @@ class _Laugh:
     held: int = 0  # samples in audio
 
 
-class Tape:
-    """The session's microphone audio as sent, addressed by sample from the session's start: the
-    last `keep_seconds` at least, in one buffer. A read is a view that stays as it was (the buffer
-    is only written past what was read, and replaced, not moved, when full)."""
-
-    def __init__(self, keep_seconds: float = KEEP_SECONDS) -> None:
-        self.keep = int(keep_seconds * SAMPLE_RATE)
-        self.total = 0
-        self._buffer: np.ndarray | None = None  # made on the first add, of its dtype
-        self._held = 0  # samples held, at the buffer's start
-
-    def add(self, pcm: np.ndarray) -> None:
-        """Append what was just sent."""
-        pcm = np.asarray(pcm)
-        n = len(pcm)
-        if self._buffer is None or self._held + n > len(self._buffer):
-            kept = min(self._held, self.keep)
-            buffer = np.zeros(2 * self.keep + n, pcm.dtype)
-            if self._buffer is not None:
-                buffer[:kept] = self._buffer[self._held - kept : self._held]
-            self._buffer, self._held = buffer, kept
-        self._buffer[self._held : self._held + n] = pcm
-        self._held += n
-        self.total += n
-
-    def since(self, sample: int) -> np.ndarray:
-        """What was sent from `sample` on (as much of it as is still held)."""
-        if self._buffer is None:
-            return np.zeros(0, np.int16)
-        first = self.total - self._held
-        return self._buffer[max(0, sample - first) : self._held]
-
-    def around(self, sample: int, before: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-        """Up to `before` samples held before `sample`, and `length` from it on."""
-        first = self.total - self._held
-        start = max(first, sample - before, 0)
-        audio = self.since(start)
-        split = max(0, sample - start)
-        return audio[:split], audio[split : split + length]
-
-    def onset(self, sample: int) -> int | None:
-        """The first loud 10 ms at or after `sample` (None: nothing loud yet)."""
-        audio = self.since(sample)
-        whole = len(audio) // TEN_MS * TEN_MS
-        if not whole:
-            return None
-        frames = audio[:whole].reshape(-1, TEN_MS).astype(np.float64) / 32768.0
-        loud = np.flatnonzero(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12) > room.LOUD_DBFS)
-        return None if not len(loud) else max(sample, self.total - len(audio)) + int(loud[0]) * TEN_MS
-
-
-def loud(pcm: np.ndarray) -> bool:
-    """Whether audio is loud enough to be someone's sound (`room.LOUD_DBFS`)."""
-    x = np.asarray(pcm, dtype=np.float64) / 32768.0
-    return bool(len(x)) and 10 * np.log10(float(np.mean(x * x)) + 1e-12) > room.LOUD_DBFS
-
-
-class SpeechRuns:
-    """Runs of speech the detector heard while the comedian talked, on the tape's timeline."""
-
-    def __init__(self) -> None:
-        self.detector: speech.SpeechDetector | None = None  # made when first needed
-        self.start: int | None = None  # where the current run began
-        self.length = 0  # its length, in chunks
-        self.number = 0  # counts the runs: each is acted on once
-        self.runs: deque[tuple[int, int]] = deque(maxlen=16)  # (start, end) of runs long enough
-
-    def listen(
-        self, pcm: np.ndarray, end: int, long_enough: float = BARGE_IN_SECONDS, audible: bool = True
-    ) -> None:
-        """The detector's reading of the next audio, which ends at tape sample `end`; a run of
-        `long_enough` seconds counts; nothing is asked of the model where nothing was `audible`."""
-        self.detector = self.detector or speech.SpeechDetector()
-        for p in self.detector.feed(pcm, audible):
-            if p >= SPEECH_ON or (self.length and p >= SPEECH_HOLD):
-                self.number += not self.length
-                self.length += 1
-            else:
-                self.length = 0
-        if not self.length:
-            self.start = None
-        elif self.start is None:
-            self.start = end - self.length * CHUNK_SAMPLES
-        if self.start is not None and self.length * speech.CHUNK_SECONDS >= long_enough:
-            if self.runs and self.runs[-1][0] == self.start:
-                self.runs[-1] = (self.start, end)
-            else:
-                self.runs.append((self.start, end))
-
-    def rest(self) -> None:
-        """The comedian stopped: the next stretch of listening starts afresh."""
-        if self.detector is not None:
-            self.detector.reset()
-        self.start, self.length = None, 0
-
-
 class Ear:
     """Hears the reported sounds' starts, and follows the room's laughs until they fade."""
 
@@ -210,7 +109,7 @@ class Ear:
         self.speech = SpeechRuns()
         self._pending: _Pending | None = None
         self._laugh: _Laugh | None = None
-        self._barged: tuple[int, Hearing] | None = None  # the set's own barge-in: where, and what
+        self._barged: tuple[int, Sound] | None = None  # the set's own barge-in: where, and what
         self._following: _Following | None = None  # a sound heard as the room, still being heard
         self._acted_on = 0  # the last speech run a verdict was reached on
         self._settled = True  # the echo canceller, as last told
@@ -354,7 +253,7 @@ class Ear:
             self._following = _Following(pending.item_id, end, pending.talking, now, now + FOLLOW_SECONDS)
         return self._decided(pending, hearing, now, heard / SAMPLE_RATE)
 
-    def _while_talking(self, hearing: Hearing, onset: int, spoke: bool) -> Hearing:
+    def _while_talking(self, hearing: Sound, onset: int, spoke: bool) -> Sound:
         """What a sound over the comedian is: with no run of speech in it, the room's laugh or
         applause as read, or else the comedian's own echo (noise); with a run of speech, someone
         talking if the sent audio or the linear output (where a sound comes through whole: the
@@ -412,7 +311,7 @@ class Ear:
         pending = _Pending(following.item_id, start, following.talking, following.since)
         return self._decided(pending, hearing, now, WINDOW_SAMPLES / SAMPLE_RATE)
 
-    def _room_hears(self, tape: Tape, onset: int) -> Hearing:
+    def _room_hears(self, tape: Tape, onset: int) -> Sound:
         """What the sound from `onset` on is, its first `room.WINDOW` heard after what came before."""
         before, window = tape.around(onset, int(room.LEAD_SECONDS * SAMPLE_RATE), WINDOW_SAMPLES)
         return room.hear(window, before, self.model)
@@ -443,7 +342,7 @@ class Ear:
         loud = int(np.sum(10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12) > floor))
         return loud > 0 and loud * room.FRAME >= least * SAMPLE_RATE
 
-    def _decided(self, pending: _Pending, hearing: Hearing, now: float, heard: float) -> Verdict:
+    def _decided(self, pending: _Pending, hearing: Sound, now: float, heard: float) -> Verdict:
         self.kinds[pending.item_id] = hearing.kind
         while len(self.kinds) > REMEMBERED_SOUNDS:
             del self.kinds[next(iter(self.kinds))]

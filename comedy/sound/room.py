@@ -61,7 +61,7 @@ REACTIONS = {
 
 
 @dataclass(frozen=True)
-class Hearing:
+class Sound:
     """What a stretch of sound is, with the figures that decided it."""
 
     kind: str  # one of KINDS
@@ -143,14 +143,14 @@ def features(pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return librosa.amplitude_to_db(rms[:n], ref=1.0, amin=1e-6, top_db=None), flatness[:n]
 
 
-def evidence(pcm: np.ndarray, lead: np.ndarray | None = None) -> tuple[Evidence, Hearing] | None:
+def evidence(pcm: np.ndarray, lead: np.ndarray | None = None) -> tuple[Evidence, Sound] | None:
     """What one sound's figures are (None: nothing loud in it); `lead`: the audio just before it."""
     loudness, flatness = features(pcm)
     if not len(loudness) or loudness.max() < LOUD_DBFS:
         return None
     loud = loudness > max(LOUD_DBFS, loudness.max() - SOUND_RANGE_DB)
     voiced = loud & (flatness < VOICED_FLATNESS)
-    heard = Hearing(
+    heard = Sound(
         "",
         seconds=round(float(np.count_nonzero(loud)) * HOP / SAMPLE_RATE, 3),
         loudness=round(float(np.median(loudness[loud])), 1),
@@ -161,12 +161,12 @@ def evidence(pcm: np.ndarray, lead: np.ndarray | None = None) -> tuple[Evidence,
     return Evidence(*speech.probability(pcm, lead)), replace(heard, kind=_kind(heard, _slope(loudness, loud)))
 
 
-def hear(pcm: np.ndarray, lead: np.ndarray | None = None, model: SpeechModel = SPEECH_MODEL) -> Hearing:
+def hear(pcm: np.ndarray, lead: np.ndarray | None = None, model: SpeechModel = SPEECH_MODEL) -> Sound:
     """What this stretch of sound is (int16 mono, 24 kHz): a few hundred ms to a few seconds;
     `lead`: the audio just before it (the speech detector's context), if there is any."""
     found = evidence(pcm, lead)
     if found is None:
-        return Hearing("silence", 0.0, -120.0, 0.0, 0.0, 0.0)
+        return Sound("silence", 0.0, -120.0, 0.0, 0.0, 0.0)
     figures, heard = found
     if heard.kind == "silence":
         return heard
@@ -191,7 +191,7 @@ def _slope(loudness: np.ndarray, loud: np.ndarray) -> float:
     return float(np.polyfit(tail * HOP / SAMPLE_RATE, loudness[tail], 1)[0])
 
 
-def _kind(heard: Hearing, slope: float) -> str:
+def _kind(heard: Sound, slope: float) -> str:
     if heard.seconds < MIN_SOUND_SECONDS:
         return "silence"
     if heard.voiced >= VOICED_SHARE:

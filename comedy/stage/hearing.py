@@ -16,8 +16,8 @@ from comedy.realtime import protocol
 from comedy.realtime.protocol import SAMPLE_RATE, Event
 from comedy.sound import transcripts
 from comedy.sound.ear import BARGE_IN, Ear, Faded, Verdict
-from comedy.sound.ear import loud as ear_loud
 from comedy.sound.room import RoomReading
+from comedy.sound.tape import loud as ear_loud
 from comedy.stage.actions import Action, ReadRoom, Send
 from comedy.stage.floor import HELD, OPEN, RIDING, Floor
 from comedy.stage.lifecycle import Lifecycle

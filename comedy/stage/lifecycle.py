@@ -16,7 +16,8 @@ import enum
 
 from comedy import prompts
 from comedy.realtime import endings, protocol
-from comedy.realtime.protocol import Delta, Done, Event
+from comedy.realtime.protocol import Event
+from comedy.realtime.reading import Delta, Done
 from comedy.sound import audio
 from comedy.stage.actions import (
     Action,

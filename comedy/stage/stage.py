@@ -22,7 +22,8 @@ from comedy.money.meters import Meters
 from comedy.money.spend import Spend
 from comedy.prompts.stored import StoredPrompt
 from comedy.realtime import protocol
-from comedy.realtime.protocol import Event, Kind
+from comedy.realtime.protocol import Event
+from comedy.realtime.reading import Kind
 from comedy.sound.ear import Ear, Verdict
 from comedy.sound.room import RoomReading
 from comedy.stage.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
