@@ -13,15 +13,16 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from comedy.choices import CHOICES, VOICE_LABELS, Choice
+from comedy.choices import CHOICES, Choice
 from comedy.config import Settings
-from comedy.realtime import models, protocol
+from comedy.realtime import models
 from comedy.rehearsal import RehearsalThread
 from comedy.show.comedy_set import ComedySet
-from comedy.venue.takes import BATTLE_LINE
 from comedy.web import engine_page
 from comedy.web.club_app import ClubApp
+from comedy.web.gradio_voices import Voices, battle_tab, wire_battle
 from comedy.web.gradio_web import SHOWN, Web, choice_input, mode_banner
+from comedy.web.look import BATTLE_ICON, CSS, DARK_JS, FLUSH_JS, GEAR_ICON, HEADER_JS, MIC_ICON, THEME
 from comedy.web.page_view import applause_meter
 from comedy.web.serving import FALLBACK, STREAMS, TAKES, long_event, session_capacity
 from comedy.web.serving import launch_options as _launch_options
@@ -29,118 +30,8 @@ from comedy.web.serving import launch_options as _launch_options
 __all__ = ["ClubApp", "ComedySet", "build", "configure", "launch_options", "main", "session_capacity"]
 
 log = logging.getLogger("comedy.app")
-CSS = """
-footer {display: none !important}
-#header {padding: 0}
-.house-header {display: flex; align-items: center; gap: 12px; height: 48px}
-.wordmark {display: flex; align-items: center; gap: 8px; font-size: 20px; font-weight: 800}
-.wordmark svg {width: 26px; height: 26px}
-.pill {padding: 3px 10px; border-radius: 999px; font-size: 13px; font-weight: 600;
-  background: #3a3a42; color: #e8e3d6}
-.pill.live {background: #f5b301; color: #17120a}
-.house-header .spacer {flex: 1}
-.house-header button {display: inline-flex; align-items: center; gap: 6px; min-height: 40px; padding: 0 12px;
-  border-radius: 20px; border: 1px solid #4a4a55; background: transparent; color: inherit; cursor: pointer}
-.house-header button svg {width: 20px; height: 20px}
-#battle {display: none}
-#leaderboard .standings {margin: 0; padding-left: 1.6em; font-size: 16px; line-height: 1.7}
-#leaderboard .voice {font-weight: 700}
-#leaderboard .character, #leaderboard .standings-empty {opacity: 0.75}
-#leaderboard .record {margin-left: 6px}
-#laugh-meter .applause {padding: 10px 12px}
-#laugh-meter .applause-title {font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase}
-#laugh-meter .lamps {display: flex; gap: 5px; margin: 8px 0}
-#laugh-meter .lamp {flex: 1; height: 20px; border-radius: 4px; background: #2a2a31}
-#laugh-meter .lamp.on {background: linear-gradient(#ffd24a, #f59e0b); box-shadow: 0 0 10px #f5b301}
-#filter-chip .chip {display: inline-block; padding: 2px 10px; border-radius: 999px;
-  background: #7f1d1d; color: #fff; font-weight: 600}
-.mic-check {min-height: 40px; padding: 0 14px; border-radius: 20px; border: 1px solid #4a4a55;
-  background: transparent; color: inherit; cursor: pointer}
-.wordmark {white-space: nowrap}
-#settings:not(.open) > .toggle-button {display: none}
-#show-news, #speech-channel, #filter-chip:not(:has(.chip)) {display: none !important}
-.house-header button {min-height: 44px; min-width: 44px; justify-content: center}
-:focus-visible {outline: 3px solid #f5b301 !important; outline-offset: 2px}
-.engine-facts {margin: 0 0 8px; font-size: 14px; opacity: 0.85}
-@media (prefers-reduced-motion: reduce) {
-  *, *::before, *::after {animation: none !important; transition: none !important;
-    scroll-behavior: auto !important}
-}
-@media (max-width: 640px) {
-  .pill .more {display: none}
-  .house-header {gap: 6px}
-  .wordmark {font-size: 16px; gap: 4px}
-  .house-header button {padding: 0 9px}
-  .battle-toggle .what {display: none}
-}
-"""
-MIC_ICON = (
-    '<svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="2" width="6" height="12" rx="3" '
-    'fill="#f5b301"/><path d="M6 11a6 6 0 0 0 12 0M12 17v4M8 21h8" fill="none" stroke="#f5b301" '
-    'stroke-width="2" stroke-linecap="round"/></svg>'
-)
-BATTLE_ICON = (
-    '<svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="8.5" cy="12" r="5.5" fill="none" '
-    'stroke="currentColor" stroke-width="2"/><circle cx="15.5" cy="12" r="5.5" fill="none" '
-    'stroke="#f5b301" stroke-width="2"/></svg>'
-)
-GEAR_ICON = (  # Lucide's "settings" (ISC licence): a gear, not a sun
-    '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" '
-    'stroke-linecap="round" stroke-linejoin="round"><path d="M12.22 2h-.44a2 2 0 0 0-2 2v.18a2 2 0 0 '
-    "1-1 1.73l-.43.25a2 2 0 0 1-2 0l-.15-.08a2 2 0 0 0-2.73.73l-.22.38a2 2 0 0 0 .73 2.73l.15.1a2 2 0 0 "
-    "1 1 1.72v.51a2 2 0 0 1-1 1.74l-.15.09a2 2 0 0 0-.73 2.73l.22.38a2 2 0 0 0 2.73.73l.15-.08a2 2 0 0 1 "
-    "2 0l.43.25a2 2 0 0 1 1 1.73V20a2 2 0 0 0 2 2h.44a2 2 0 0 0 2-2v-.18a2 2 0 0 1 1-1.73l.43-.25a2 2 0 "
-    "0 1 2 0l.15.08a2 2 0 0 0 2.73-.73l.22-.39a2 2 0 0 0-.73-2.73l-.15-.08a2 2 0 0 1-1-1.74v-.5a2 2 0 0 1 "
-    "1-1.74l.15-.09a2 2 0 0 0 .73-2.73l-.22-.38a2 2 0 0 0-2.73-.73l-.15.08a2 2 0 0 1-2 0l-.43-.25a2 2 0 0 "
-    '1-1-1.73V4a2 2 0 0 0-2-2z"/><circle cx="12" cy="12" r="3"/></svg>'
-)
-# The header's buttons: the battle view (shown in place of the show), and the settings sidebar.
-HEADER_JS = """
-element.querySelector('.battle-toggle').addEventListener('click', () => {
-  const on = document.querySelector('#battle').style.display !== 'flex';
-  document.querySelector('#battle').style.display = on ? 'flex' : 'none';
-  document.querySelector('#show-row').style.display = on ? 'none' : '';
-  element.querySelector('.battle-toggle .what').textContent = on ? 'Back to the show' : 'Battle';
-});
-const gear = element.querySelector('.settings-toggle');
-gear.addEventListener('click', () => {
-  const toggle = document.querySelector('#settings .toggle-button')
-    || document.querySelector('button[aria-label="Toggle Sidebar"]');
-  if (toggle) toggle.click();
-});
-// A closed drawer is out of reach: Tab never walks into its controls (inert), and the gear says
-// whether it is open. Escape closes it.
-(function watchDrawer() {
-  const drawer = document.querySelector('#settings');
-  const content = drawer?.querySelector('.sidebar-content');
-  if (!content) { requestAnimationFrame(watchDrawer); return; }
-  const sync = () => {
-    const open = drawer.classList.contains('open');
-    content.inert = !open;
-    gear.setAttribute('aria-expanded', String(open));
-  };
-  new MutationObserver(sync).observe(drawer, { attributes: true, attributeFilter: ['class'] });
-  sync();
-  document.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && drawer.classList.contains('open')) {
-      drawer.querySelector('.toggle-button')?.click();
-      gear.focus();
-    }
-  });
-})();
-"""
-# On a heckle the server has stopped, but the browser still holds ~0.7 s: skip to its end.
-FLUSH_JS = """() => { const a = document.querySelector('#speaker audio');
-  if (a && a.buffered.length) a.currentTime = a.buffered.end(a.buffered.length - 1); }"""
 ASSETS = Path(__file__).resolve().parent / "assets"
 # A club at night: dark, one warm accent (the spotlight's), large type that reads on a projector.
-THEME = gr.themes.Default(
-    primary_hue="amber",
-    neutral_hue="zinc",
-    font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web font: the Space loads nothing from elsewhere
-    font_mono=["ui-monospace", "monospace"],
-).set(body_text_size="17px", block_title_text_size="16px")
-DARK_JS = "() => { document.body.classList.add('dark'); }"  # the club is dark whatever the system says
 SHORT = {"concurrency_limit": None}  # presses: never queued behind one another, nor behind a stream
 
 
@@ -283,71 +174,11 @@ def _settings(app: ClubApp, choices: dict, page: SimpleNamespace) -> SimpleNames
     return box
 
 
-def _battle() -> SimpleNamespace:
-    """Two voices, the club's bit, one after the other; the visitor votes once both have played; a
-    leaderboard per style."""
-    tab = SimpleNamespace()
-    with gr.Column(elem_id="battle"):
-        gr.Markdown(
-            f"## Voice battle\nTwo voices do the same bit in your style: *\u201c{BATTLE_LINE}\u201d* "
-            "Listen to both, then vote for the funnier one."
-        )
-        with gr.Row():
-            named = [(VOICE_LABELS[v], v) for v in protocol.VOICES]
-            tab.first = choice_input(gr.Dropdown(named, value="marin", label="First voice"))
-            tab.second = choice_input(gr.Dropdown(named, value="cedar", label="Second voice"))
-        tab.fight = gr.Button("Battle", elem_id="battle-go")
-        tab.both = gr.Audio(
-            label="Both, one after the other", autoplay=True, interactive=False, elem_id="battle-both"
-        )
-        with gr.Row(equal_height=True):
-            with gr.Column():
-                tab.first_take = gr.Audio(label="First voice", interactive=False)
-                tab.first_won = gr.Button("Marin was funnier", elem_id="vote-first", interactive=False)
-            with gr.Column():
-                tab.second_take = gr.Audio(label="Second voice", interactive=False)
-                tab.second_won = gr.Button("Cedar was funnier", elem_id="vote-second", interactive=False)
-        tab.status = gr.Markdown("", elem_id="battle-status")
-        gr.Markdown("### Leaderboard for this style")
-        tab.board = gr.HTML("", elem_id="leaderboard")
-    return tab
-
-
-def _funnier(voice: str) -> gr.Button:
-    """A vote button that names its voice (closed until both voices have played)."""
-    return gr.Button(f"{voice.title()} was funnier", interactive=False)
-
-
-def _votes_closed() -> tuple[gr.Button, gr.Button]:
-    """A new battle: no vote until both of its voices have played."""
-    return gr.Button(interactive=False), gr.Button(interactive=False)
-
-
-def _wire_battle(demo: gr.Blocks, web: Web, choices: dict, tab: SimpleNamespace) -> None:
-    style, model = choices["style"], choices["model"]
-    outputs = [tab.first_take, tab.second_take, tab.both, tab.status]
-    inputs = [tab.first, tab.second, style, model]
-    tab.fight.click(
-        web.battle, inputs, outputs, api_name="battle", **long_event(TAKES, web.app.settings.max_sets)
-    )
-    votes = [tab.first_won, tab.second_won]
-    tab.fight.click(_votes_closed, None, votes, api_visibility="private", queue=False)
-    tab.both.stop(
-        web.battle_played, None, [tab.status, *votes], api_name="battle_played", api_visibility="private"
-    )
-    tab.first_won.click(web.vote_first, None, [tab.board, tab.status], api_name="vote_first")
-    tab.second_won.click(web.vote_second, None, [tab.board, tab.status], api_name="vote_second")
-    gr.on([demo.load, style.change], web.leaderboard, style, tab.board, api_visibility="private")
-    for voice, vote in ((tab.first, tab.first_won), (tab.second, tab.second_won)):  # name the voice
-        voice.change(_funnier, voice, vote, api_visibility="private", queue=False)
-
-
-def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace, box) -> None:
+def _wire_presses(web: Web, choices: dict, page: SimpleNamespace, box) -> None:
+    """Start, a topic (typed or tapped), a changed choice, the end."""
     picks = list(choices.values())
-    fallback = page.fallback
-    sets = app.settings.max_sets
     gr.on(
-        [page.show.click, fallback.mic.start_recording],
+        [page.show.click, page.fallback.mic.start_recording],
         web.start,
         picks,
         box.status,
@@ -361,6 +192,11 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
     )
     gr.on([c.change for c in picks], web.change, [page.topic, *picks], box.status, api_name="change", **SHORT)
     page.show.stop(web.end, None, box.status, api_name="end", **SHORT)
+
+
+def _wire_fallback(web: Web, page: SimpleNamespace, sets: int) -> None:
+    """Sound without the engine: speech over Gradio's event stream or its player, its microphone."""
+    fallback = page.fallback
     fallback.button.click(
         web.speech_events,
         None,
@@ -382,13 +218,10 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         **long_event(FALLBACK, sets),
     )
     fallback.mic.stop_recording(web.stop_talking, None, None, api_name="stop_talking", **SHORT)
-    # A long-running Space outlives a shutdown date: each page load lists the models of that day.
-    demo.load(
-        lambda: gr.Dropdown(choices=models.choices(also=app.settings.model)),
-        None,
-        choices["model"],
-        api_visibility="private",
-    )
+
+
+def _wire_updates(web: Web, page: SimpleNamespace, box, sets: int) -> None:
+    """The show's stream: transcript, status, meters and the stage's news, pushed as they change."""
     barges = gr.Number(0, visible=False)
     shown = {  # each thing `web.shown` names, to its component
         "transcript": page.transcript,
@@ -404,7 +237,7 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
     # The show's stream opens with the press that starts a set (a newer one replaces it): a page
     # with no show holds no slot of the queue.
     gr.on(
-        [page.show.click, page.show.submit, fallback.mic.start_recording],
+        [page.show.click, page.show.submit, page.fallback.mic.start_recording],
         web.updates,
         None,
         [shown[name] for name in SHOWN],
@@ -415,6 +248,17 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
         **long_event(STREAMS, sets),
     )
     barges.change(None, None, None, js=FLUSH_JS)
+
+
+def _wire_box(demo: gr.Blocks, web: Web, voices: Voices, app: ClubApp, choices: dict, box) -> None:
+    """The settings' own events: the day's models, the download, a voice's preview."""
+    # A long-running Space outlives a shutdown date: each page load lists the models of that day.
+    demo.load(
+        lambda: gr.Dropdown(choices=models.choices(also=app.settings.model)),
+        None,
+        choices["model"],
+        api_visibility="private",
+    )
     box.save.click(
         web.save,
         None,
@@ -425,12 +269,19 @@ def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: Simp
     )
     preview_in = [choices["voice"], choices["style"], choices["model"]]
     box.preview.click(
-        web.audition_one,
+        voices.audition_one,
         preview_in,
         [box.preview_audio, box.preview_said],
         api_name="audition_one",
-        **long_event(TAKES, sets),
+        **long_event(TAKES, app.settings.max_sets),
     )
+
+
+def _wire_set(demo: gr.Blocks, web: Web, app: ClubApp, choices: dict, page: SimpleNamespace, box) -> None:
+    _wire_presses(web, choices, page, box)
+    _wire_fallback(web, page, app.settings.max_sets)
+    _wire_updates(web, page, box, app.settings.max_sets)
+    _wire_box(demo, web, Voices(app), app, choices, box)
 
 
 def build(app: ClubApp) -> gr.Blocks:
@@ -439,13 +290,13 @@ def build(app: ClubApp) -> gr.Blocks:
     with gr.Blocks(title="AI Stand-up Comedian") as demo:
         _header(app)
         page = _show(web)
-        battle = _battle()
+        battle = battle_tab()
         choices: dict = {}
         box = _settings(app, choices, page)
         choices = {c.name: choices[c.name] for c in CHOICES}  # in the declared order, for every event
         web.choices = tuple(choices)
         _wire_set(demo, web, app, choices, page, box)
-        _wire_battle(demo, web, choices, battle)
+        wire_battle(demo, Voices(app), choices, battle)
         gr.on(
             [demo.load, choices["model"].change],
             web.estimate,

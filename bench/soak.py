@@ -111,7 +111,8 @@ async def _engine_attack(url: str, kind: int, flood: np.ndarray) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    from comedy.web.engine import PATH, microphone_frame
+    from comedy.web.engine import PATH
+    from comedy.web.engine_frames import microphone_frame
     from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 
     ws_url = f"{url.replace('http', 'ws', 1).rstrip('/')}{PATH}?token="
@@ -172,7 +173,8 @@ async def _round_four_attack(url: str, kind: int, k: int) -> None:
     from websockets.exceptions import ConnectionClosed
 
     from comedy.realtime import protocol
-    from comedy.web.engine import PATH, microphone_frame
+    from comedy.web.engine import PATH
+    from comedy.web.engine_frames import microphone_frame
     from harness.engine_client import FRAME, engine_token
 
     if kind == 0:  # one session joins the show's stream again and again, with no page

@@ -22,7 +22,8 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
 from comedy.realtime.protocol import SAMPLE_RATE
-from comedy.web.engine import PATH, microphone_frame, read_speech_frame
+from comedy.web.engine import PATH
+from comedy.web.engine_frames import microphone_frame, read_speech_frame
 from harness.visitor import Visitor
 
 FRAME = SAMPLE_RATE // 50  # 20 ms

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import signal
 
 from comedy.realtime.protocol import SAMPLE_RATE
-from comedy.web.engine import microphone_frame
+from comedy.web.engine_frames import microphone_frame
 from harness.engine_client import FRAME, EngineClient
 from harness.laptop import Laptop, room_response
 

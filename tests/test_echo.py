@@ -14,7 +14,7 @@ from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience, vad
 from comedy.sound.ear import Ear
 from comedy.sound.echo import EchoCanceller
-from comedy.web.engine import WITH_REFERENCE, microphone_frame, read_microphone_frame
+from comedy.web.engine_frames import WITH_REFERENCE, microphone_frame, read_microphone_frame
 from harness.laptop import Laptop, active_level, at_level
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.sound.pacing import BURST_SECONDS, REAL_TIME_RATE, TOO_MANY_FRAMES
-from comedy.web.engine import microphone_frame
+from comedy.web.engine_frames import microphone_frame
 from harness.engine_client import FRAME, EngineClient, engine_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor

@@ -17,15 +17,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from comedy.sound.pacing import FRAME_BURST, FRAMES_PER_SECOND, SHORT_FRAME, TOO_MANY_FRAMES, FrameGate
-from comedy.web.engine import (
-    FULL,
-    MAX_FRAME_BYTES,
-    PATH,
-    REFUSED,
-    TOO_BIG,
-    UNREADABLE,
-    microphone_frame,
-)
+from comedy.web.engine import FULL, MAX_FRAME_BYTES, PATH, REFUSED, TOO_BIG, UNREADABLE
+from comedy.web.engine_frames import microphone_frame
 from harness.engine_client import FRAME, deflate_bomb, engine_token, mint_token
 from harness.running import Running, launch
 from harness.visitor import CHOICES, Visitor

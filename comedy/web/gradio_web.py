@@ -22,21 +22,20 @@ import gradio as gr
 import pandas as pd
 
 from comedy import prompts
-from comedy.choices import HANDS_FREE, NOT_PROMPT, VOICE_CHARACTERS
+from comedy.choices import HANDS_FREE, NOT_PROMPT
 from comedy.money import pricing
-from comedy.realtime import models, protocol, redaction
+from comedy.realtime import models, redaction
 from comedy.realtime.session import RealtimeError
 from comedy.show import recording
 from comedy.show.comedy_set import ComedySet
 from comedy.sound import audio
-from comedy.venue.audition import one_after_another
 from comedy.venue.club import ClubFull
 from comedy.venue.pages import Stream
-from comedy.venue.takes import BATTLE_LINE, PREVIEW_LINE
 from comedy.web import gradio_speech, page_view
 from comedy.web.club_app import ClubApp
-from comedy.web.engine import TooManyTokens, speech_message, take_report
+from comedy.web.engine import TooManyTokens, speech_message
 from comedy.web.engine import speech as engine_speech
+from comedy.web.engine_frames import take_report
 from comedy.web.ffmpeg import ensure_ffmpeg
 from comedy.web.page_view import status_line
 
@@ -266,70 +265,6 @@ class Web:
                 await asyncio.sleep(UPDATE_EVERY)  # words arrive a few a second: one render for several
                 continue
             await comedy_set.news.wait(UPDATE_EVERY if stage.speaker.unheard() else 1.0)
-
-    # --- a voice's preview (the settings)
-
-    async def audition_one(self, request: gr.Request, voice: str, style: str, model: str):
-        """One voice says the club's preview line: the take, and what happened in words."""
-        if voice not in protocol.VOICES:
-            return gr.skip(), "Pick one of the voices."
-        try:
-            auditioner = await self.app.audition_take(request.session_hash, voice, style, PREVIEW_LINE, model)
-        except (ClubFull, RealtimeError) as exc:
-            return gr.skip(), refused(exc)
-        where = "from the cache" if auditioner.hits else "new take"
-        return playable(auditioner.took), f"{voice}: ready ({where})."
-
-    # --- the voice battle
-
-    async def battle(self, request: gr.Request, first: str, second: str, style: str, model: str):
-        """Two voices do the club's bit, one after the other; once both have played, the visitor
-        may vote."""
-        if first == second or first not in protocol.VOICES or second not in protocol.VOICES:
-            return gr.skip(), gr.skip(), gr.skip(), "Pick two different voices."
-        takes: list[Path] = []
-        for voice in (first, second):
-            try:
-                auditioner = await self.app.audition_take(
-                    request.session_hash, voice, style, BATTLE_LINE, model
-                )
-            except (ClubFull, RealtimeError) as exc:
-                return gr.skip(), gr.skip(), gr.skip(), refused(exc, f"{voice}: ")
-            takes.append(auditioner.took)
-        both = one_after_another(takes)
-        self.app.seen(request.session_hash)
-        self.app.ballots.served(request.session_hash, style, first, second, len(both) / protocol.SAMPLE_RATE)
-        said = f"{first}, then {second}, in a {style} style. Who did it better? Vote once both have played."
-        return playable(takes[0]), playable(takes[1]), (protocol.SAMPLE_RATE, both), said
-
-    async def battle_played(self, request: gr.Request) -> tuple:
-        """The page played both takes of the battle through: the vote opens (its buttons too)."""
-        if self.app.ballots.played(request.session_hash):
-            opened = gr.Button(interactive=True)
-            return "Both voices have played: who did it better? Vote below.", opened, opened
-        return gr.skip(), gr.skip(), gr.skip()
-
-    async def vote_first(self, request: gr.Request) -> tuple:
-        """The first voice won."""
-        return await self._vote(request, first_won=True)
-
-    async def vote_second(self, request: gr.Request) -> tuple:
-        """The second voice won."""
-        return await self._vote(request, first_won=False)
-
-    async def _vote(self, request: gr.Request, first_won: bool) -> tuple:
-        try:
-            style, winner = await self.app.vote(request.session_hash, first_won)
-        except ValueError as exc:
-            return gr.skip(), str(exc)  # no vote to cast: said, and the board stays as it is
-        return await self.leaderboard(
-            style
-        ), f"Your vote for {winner.title()} is in: see the {style} leaderboard below."
-
-    async def leaderboard(self, style: str) -> str:
-        """The voices that have fought in a style, best first, from every visitor's votes."""
-        standings = await asyncio.to_thread(self.app.votes.standings, style)
-        return page_view.standings_list(standings, VOICE_CHARACTERS)
 
     # --- the visitor's key, and leaving
 
