@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from comedy.realtime import protocol
-from comedy.venue.front import NO_PAGE, SHOW_ON
+from comedy.venue.studio import NO_PAGE, SHOW_ON
 from comedy.venue.takes import PREVIEW_LINE
 from harness.running import launch
 from harness.sets import KEY
@@ -68,7 +68,7 @@ async def test_a_page_that_never_opened_makes_no_take_and_no_opener() -> None:
         server = running.rehearsal.server
         await asyncio.sleep(0.5)
         async with asyncio.timeout(60):  # the house's own opener, made at start-up
-            while running.app.making_takes():
+            while running.app.studio.making_takes():
                 await asyncio.sleep(0.05)
         before = server.journal.connections
         async with Visitor(running.url, heartbeat=False) as hostile:
@@ -84,7 +84,7 @@ async def test_visitors_flipping_the_dropdowns_make_each_opener_once_one_at_a_ti
     with _club(pace=1.0, key=KEY, COMEDY_OPENERS="1") as running:
         server = running.rehearsal.server
         async with asyncio.timeout(60):
-            while running.app.making_takes():
+            while running.app.studio.making_takes():
                 await asyncio.sleep(0.05)
         before = server.journal.connections
         visitors = [Visitor(running.url) for _ in range(3)]
@@ -100,7 +100,7 @@ async def test_visitors_flipping_the_dropdowns_make_each_opener_once_one_at_a_ti
 
             peak = await _peak(server, asyncio.ensure_future(asyncio.gather(*map(flip, visitors))))
             async with asyncio.timeout(60):
-                while running.app.making_takes():
+                while running.app.studio.making_takes():
                     await asyncio.sleep(0.05)
         assert peak <= len(visitors)  # one opener at a time per visitor
         assert server.journal.connections - before <= len(protocol.VOICES)  # each made once, for everyone

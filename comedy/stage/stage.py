@@ -24,25 +24,24 @@ from comedy.prompts.stored import StoredPrompt
 from comedy.realtime import protocol
 from comedy.realtime.protocol import Event
 from comedy.realtime.reading import Kind
-from comedy.sound.ear import Ear, Verdict
 from comedy.sound.room import RoomReading
 from comedy.stage.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
 from comedy.stage.connection_events import NEW_VOICE, ConnectionEvents
-from comedy.stage.floor import Floor
 from comedy.stage.hearing import Hearing
-from comedy.stage.lifecycle import BUSY, RETRIES, Lifecycle
+from comedy.stage.lifecycle import RETRIES, Lifecycle
 from comedy.stage.playback import Landed, Played, Report, Scheduled, Started
 from comedy.stage.session_settings import SessionSettings
 from comedy.stage.speaker import Speaker
 from comedy.stage.status import SetStatus
 from comedy.stage.transcript import Transcript, Turn, score_words
+from comedy.stage.view import StageView
 
 __all__ = ["RETRIES", "Action", "ReadRoom", "Stage", "Turn"]
 
 Handler = Callable[[Event, float], list[Action]]
 
 
-class Stage:
+class Stage(StageView):
     """One visitor's set, as decisions: feed it events with their time, carry out what it returns."""
 
     def __init__(
@@ -87,73 +86,6 @@ class Stage:
             Kind.PROTOCOL_ERROR: connection.on_protocol_error,
         }
 
-    # --- what the page reads
-
-    @property
-    def transcript(self) -> list[Turn]:
-        """The set's lines so far."""
-        return self.lines.lines
-
-    @property
-    def status(self) -> str:
-        """What the set is doing, in words."""
-        return self.shown.status
-
-    @property
-    def last_error(self) -> str:
-        """The last problem, masked; empty once the set is well again."""
-        return self.shown.last_error
-
-    @property
-    def version(self) -> int:
-        """Bumped on every change the page shows."""
-        return self.shown.version
-
-    @property
-    def set_up(self) -> prompts.SetUp:
-        """The visitor's choices."""
-        return self.settings.set_up
-
-    @property
-    def tuning(self) -> prompts.Tuning:
-        """The owner's settings for the comedian."""
-        return self.settings.tuning
-
-    @property
-    def hands_free(self) -> bool:
-        """Hands-free (the API's turn detection) or push-to-talk."""
-        return self.settings.hands_free
-
-    @property
-    def room(self) -> RoomReading | None:
-        """The room reader's last verdict."""
-        return self.settings.room
-
-    @property
-    def barges(self) -> int:
-        """Cuts so far."""
-        return self.shown.barges
-
-    @property
-    def responding(self) -> bool:
-        """An answer is in progress on the server."""
-        return self.answers.responding
-
-    @property
-    def busy(self) -> bool:
-        """An answer is asked for, in progress, or being cancelled."""
-        return self.answers.state in BUSY
-
-    @property
-    def ear(self) -> Ear:
-        """What the microphone holds, and what each sound is."""
-        return self.hearing.ear
-
-    @property
-    def verdicts(self) -> list[Verdict]:
-        """The last few sounds heard."""
-        return self.hearing.verdicts
-
     def say(self, status: str | None = None, error: str | None = None) -> None:
         """Change the status or the last problem (masked)."""
         self.shown.say(status, error)
@@ -165,10 +97,6 @@ class Stage:
     def session_update(self) -> Event:
         """The session's settings for the set as it stands."""
         return self.settings.session_update()
-
-    def best_joke(self) -> Turn | None:
-        """The joke the room laughed at most, if it laughed at any."""
-        return self.lines.best_joke()
 
     # --- the visitor's actions
 
@@ -239,11 +167,6 @@ class Stage:
         """A hold's deadline (see `comedy.stage.floor`)."""
         return self.hearing.hold_due(now)
 
-    @property
-    def floor(self) -> Floor:
-        """The floor while the comedian talks: open, held for a sound, or riding a laugh."""
-        return self.answers.floor
-
     def finish_cut(self, now: float) -> list[Action]:
         """The second half of a cut, once the player said where it fell silent."""
         return self.answers.finish_cut(now)
@@ -270,11 +193,6 @@ class Stage:
         self.answers.opened(line, item_id, now)
         self.speaker.arrived(item_id, len(pcm))
         return [Caption(item_id, line, 0), Play(item_id, pcm), EndOfAnswer(item_id)]
-
-    @property
-    def opening(self) -> bool:
-        """Only the opener is playing: a first request follows it rather than cutting it."""
-        return self.answers.opening
 
     def committed(self) -> list[Action]:
         """Push-to-talk released: what the visitor said is one turn, answered now."""
@@ -308,11 +226,6 @@ class Stage:
         if self.speaker.heard_first(item_id, at) and (latency := self.meters.audio_played(at)) is not None:
             self.lines.turn("assistant", item_id, at).latency = latency
             self.say()
-
-    @property
-    def listening_to_room(self) -> bool:
-        """Whether a punchline landed and the room is being listened to."""
-        return self.hearing.around.listening
 
     def microphone(
         self,

@@ -34,7 +34,9 @@ class Voices:
         if voice not in protocol.VOICES:
             return gr.skip(), "Pick one of the voices."
         try:
-            auditioner = await self.app.audition_take(request.session_hash, voice, style, PREVIEW_LINE, model)
+            auditioner = await self.app.studio.audition_take(
+                request.session_hash, voice, style, PREVIEW_LINE, model
+            )
         except (ClubFull, RealtimeError) as exc:
             return gr.skip(), refused(exc)
         where = "from the cache" if auditioner.hits else "new take"
@@ -50,7 +52,7 @@ class Voices:
         takes: list[Path] = []
         for voice in (first, second):
             try:
-                auditioner = await self.app.audition_take(
+                auditioner = await self.app.studio.audition_take(
                     request.session_hash, voice, style, BATTLE_LINE, model
                 )
             except (ClubFull, RealtimeError) as exc:

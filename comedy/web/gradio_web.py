@@ -177,7 +177,7 @@ class Web:
         comedy_set = self.app.club.get(request.session_hash)
         picked = self._picked(values)
         if comedy_set is None:  # a live opener for the new voice and style, ready for their Start
-            self.app.prepare_opener(request.session_hash, self._set_up(picked), str(picked["model"]))
+            self.app.studio.prepare_opener(request.session_hash, self._set_up(picked), str(picked["model"]))
             return gr.skip()
         self.app.seen(request.session_hash)
         await comedy_set.change(self._set_up(picked, topic), picked["mode"] == HANDS_FREE, picked["model"])
