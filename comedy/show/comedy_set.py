@@ -22,48 +22,26 @@ from comedy.house import jokes, voice
 from comedy.money import pricing
 from comedy.money.meters import Meters
 from comedy.realtime import protocol
-from comedy.realtime.protocol import SAMPLE_RATE, Event
+from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.realtime.session import RealtimeError
 from comedy.show.endpoint import Endpoint, Limits, Opener
+from comedy.show.hands import SetHands
 from comedy.show.microphone_in import MicrophoneIn
-from comedy.show.news import News
 from comedy.show.recording import SetRecorder
 from comedy.show.session_link import SessionLink
-from comedy.show.speech_port import CutHeard, Report, Scheduled, SpeechPort
-from comedy.show.tasks import SetTasks
+from comedy.show.speech_port import CutHeard, Report, Scheduled
 from comedy.sound import threads as hearing_threads
-from comedy.sound.room import read_room
 from comedy.stage import clock as set_clock
-from comedy.stage.actions import (
-    Action,
-    AnswerEnded,
-    AwaitCut,
-    Caption,
-    Close,
-    Cover,
-    DropSpeech,
-    EndOfAnswer,
-    Hold,
-    HoldDue,
-    LoseSession,
-    Play,
-    ReadRoom,
-    Restart,
-    Resume,
-    RetryLater,
-    Send,
-)
 from comedy.stage.stage import Stage
 
 log = logging.getLogger(__name__)
 
-CUT_REPORT_SECONDS = 0.3  # how long a cut waits for the player to say where it fell silent
 NEW_JOKE_WAIT_SECONDS = 3.0  # how long a new topic waits for the cancelled answer to end
 
 __all__ = ["ComedySet"]
 
 
-class ComedySet:
+class ComedySet(SetHands):
     """A visitor's set: its session, microphone, speech port and tasks, and the stage that decides."""
 
     def __init__(
@@ -77,10 +55,8 @@ class ComedySet:
         opener: Opener | None = None,
         greeting: str | None = None,
     ) -> None:
-        self.link = SessionLink(endpoint)
         self.limits = limits or Limits()
-        self.news = News()  # what the page shows has changed: its stream wakes
-        self.stage = Stage(
+        stage = Stage(
             set_up,
             endpoint.tuning,
             Meters(prices or pricing.prices_for(endpoint.model)),
@@ -91,6 +67,7 @@ class ComedySet:
             stored_prompt=endpoint.stored_prompt,
             allowance=self.limits.allowance,
         )
+        super().__init__(stage, SessionLink(endpoint))
         self.stage.answers.holds = self.limits.hold_first
         self.started_at = self.stage.started_at
         self.ended_at: float | None = None
@@ -98,12 +75,8 @@ class ComedySet:
         self.finished = asyncio.Event()  # set when the set is closed: who waits for its end wakes
         self.sound = ""  # the path the visitor hears it through, once a player is attached
         self.recorder = SetRecorder(self.limits.max_seconds + 60)
-        self._lock, self._tasks = asyncio.Lock(), SetTasks()
-        self.microphone, self.port = MicrophoneIn(), SpeechPort()  # the port: speech out, to one player
+        self._lock, self.microphone = asyncio.Lock(), MicrophoneIn()
         self.ear_cpu_seconds = 0.0  # the CPU time the stage's ear took on the event loop
-        self._cut_reported = asyncio.Event()
-        self._idle = asyncio.Event()  # set while no answer is in progress
-        self._idle.set()
         # played at once on the first start, while the session connects; with none, the line said at once
         self._opener, self._greeting = opener, greeting
 
@@ -127,70 +100,6 @@ class ComedySet:
     def length(self) -> float:
         """Seconds the set has run (to its end, once over)."""
         return (self.ended_at or time.monotonic()) - self.started_at
-
-    # --- carrying out the stage's actions
-
-    def _say(self, status: str | None = None, error: str | None = None) -> None:
-        self.stage.say(status, error)
-        self._shown()
-
-    def _shown(self) -> None:
-        self.news.saw(self.stage.version)
-
-    async def _do(self, actions: list[Action] | None) -> None:
-        self._shown()
-        for action in actions or ():
-            await self._carry_out(action)
-        self._shown()
-        if self.stage.responding:
-            self._idle.clear()
-        else:
-            self._idle.set()
-
-    async def _carry_out(self, action: Action) -> None:
-        match action:
-            case Send(event, replace_settings):
-                await self._send(event, replace_settings)
-            case Play() | Caption() | EndOfAnswer() | Hold() | Resume():
-                self.port.put(action)
-            case HoldDue() | RetryLater() | Cover() | ReadRoom():
-                self._tasks.spawn(self._in_time(action), f"set-{type(action).__name__}")
-            case DropSpeech():
-                self._drop_speech()
-            case AwaitCut():
-                with contextlib.suppress(TimeoutError):  # a player that left says nothing: not long
-                    async with asyncio.timeout(CUT_REPORT_SECONDS):
-                        await self._cut_reported.wait()
-                await self._do(self.stage.finish_cut(time.monotonic()))
-            case Restart(why):
-                await self._restart(why)
-            case LoseSession():
-                self.link.lose()
-            case Close(reason):
-                await self._end(reason)
-            case AnswerEnded():
-                pass  # the set goes on: the stage has said all there is to say of it
-            case _:
-                raise TypeError(f"the set cannot carry out {action!r}")
-
-    async def _in_time(self, action: HoldDue | RetryLater | Cover | ReadRoom) -> None:
-        """The actions that take their time, each in a task (the room's reading in a thread too)."""
-        match action:
-            case HoldDue(at):
-                await asyncio.sleep(max(0.0, at - time.monotonic()))
-                await self._do(self.stage.hold_due(time.monotonic()))
-            case RetryLater(seconds, why):
-                await asyncio.sleep(seconds)
-                await self._do(self.stage.ask_again(why))
-            case Cover():
-                await self._house_comedian_covers()
-            case ReadRoom():
-                reading = await asyncio.to_thread(read_room, action.audio)
-                await self._do(self.stage.room_read(reading, action, time.monotonic()))
-
-    async def _send(self, event: Event, replace_settings: bool = False) -> None:
-        if problem := await self.link.send(event, replace_settings):
-            self._say(error=problem)
 
     # --- starting and stopping
 
@@ -341,10 +250,6 @@ class ComedySet:
             self.recorder.add(report.at - self.started_at, report.pcm)
         self.stage.player(report)
         self._shown()
-
-    def _drop_speech(self) -> None:
-        self._cut_reported.clear()  # the player's word on this cut is still to come
-        self.port.cut()
 
     # --- the reader: server events -> the stage -> actions
 
