@@ -20,9 +20,7 @@ the room across those pauses, so the next answer starts converged. Not thread-sa
 from __future__ import annotations
 
 import ctypes
-import math
 import time
-from collections import deque
 from typing import NamedTuple
 
 import numpy as np
@@ -30,6 +28,7 @@ import pyaec
 from pywebrtc_audio import AudioProcessor
 
 from comedy.realtime.protocol import SAMPLE_RATE
+from comedy.sound.double_talk import DoubleTalk
 from comedy.sound.echo_delay import DelayTracker
 
 BLOCK = SAMPLE_RATE // 100  # AEC3 takes exactly 10 ms at a time
@@ -46,20 +45,6 @@ RAILED_SHARE = 0.9  # a 10 ms block this much at full scale is no sound a room m
 LEAD_SECONDS = 0.05  # ...after the echo's start, which sits this far in whatever the device's delay
 STEP = SAMPLE_RATE // 50  # what a page sends at a time: 20 ms
 RESTART_SECONDS = 0.3  # silence after which the device's output path may have moved
-LOSS_SECONDS = 3.0  # the linear filter's usual echo loss is its median over this much play...
-PLAYING_DBFS = -45.0  # ...counting 10 ms blocks whose reference is at least this loud
-PLAYING_POWER = 32768.0**2 * 10 ** (PLAYING_DBFS / 10)
-NEAR_DB = 4.0  # a block whose loss falls this far below the usual holds someone besides the echo...
-VOICE_DBFS = -50.0  # ...if its linear output is this loud (the room's own noise has no loss to lose)
-VOICE_POWER = 32768.0**2 * 10 ** (VOICE_DBFS / 10)
-SMOOTHING = float(np.exp(-1 / 3))  # block energies smoothed over about 30 ms
-IN_STEP_BLOCKS = 50  # after the echo moves, the filter is in step again once four in five of this
-# many blocks of play lose within NEAR_DB of the usual...
-GOOD_DB = 18.0  # ...of the usual, or of this (a filter this good leaves the echo well under a voice)
-RELEARN_BLOCKS = (
-    300  # ...or, after this many (3 s) still short of it, the room changed: its loss is the usual
-)
-STEADY_BLOCKS = 100  # back in step, the filter is trusted after this many blocks (a second) of play
 
 
 class Cancelled(NamedTuple):
@@ -71,6 +56,34 @@ class Cancelled(NamedTuple):
     audio: np.ndarray
     linear: np.ndarray
     near: np.ndarray | None = None
+
+
+class RoomLearning:
+    """Judged a second of play at a time: how much of the comedian the linear filter takes out, or
+    that the microphone hardly hears it at all (headphones)."""
+
+    def __init__(self) -> None:
+        self.learnt = False
+        self.no_echo = False  # learnt that the microphone does not hear the comedian (headphones)
+        self.energy = np.zeros(3)  # microphone, linear output and reference energy over a second of play
+        self.seconds = 0.0
+
+    def add(
+        self, mic: np.ndarray, linear: np.ndarray, reference: np.ndarray, seconds: float, heard_playing: float
+    ) -> None:
+        """`seconds` more of play: a judgement once a second of it is in."""
+        n = len(linear)
+        self.energy += [np.sum(x[:n].astype(np.float64) ** 2) for x in (mic, linear, reference)]
+        self.seconds += seconds
+        if self.seconds < 1.0:
+            return
+        mic_energy, linear_energy, played = self.energy + 1.0
+        removed = 10 * np.log10(mic_energy / linear_energy)
+        unheard = 10 * np.log10(played / mic_energy)
+        no_echo = unheard >= NO_ECHO_DB and heard_playing >= NO_ECHO_SECONDS
+        self.learnt = no_echo or (removed >= SETTLED_DB and heard_playing >= SETTLING_SECONDS)
+        self.no_echo = no_echo
+        self.energy[:], self.seconds = 0.0, 0.0
 
 
 class EchoCanceller:
@@ -89,10 +102,7 @@ class EchoCanceller:
         self._ref_rest = np.zeros(0, np.int16)
         self.seconds = 0.0  # microphone audio the canceller has processed
         self.heard_playing = 0.0  # of which the page was playing something: what AEC3 learns from
-        self._learnt = False
-        self._no_echo = False  # learnt that the microphone does not hear the comedian (headphones)
-        self._energy = np.zeros(3)  # microphone, linear output and reference energy over a second of play
-        self._energy_seconds = 0.0
+        self._room = RoomLearning()  # how much of the comedian the microphone hears, and the filter takes out
         self._double_talk = DoubleTalk(self.block)
         self._delay = DelayTracker(rate)
         self._lead = int(LEAD_SECONDS * rate)
@@ -104,20 +114,20 @@ class EchoCanceller:
     @property
     def learned(self) -> bool:
         """Whether the canceller has learned the room (or found no echo to learn)."""
-        return self._aec is None or self._no_echo or self._learnt
+        return self._aec is None or self._room.no_echo or self._room.learnt
 
     @property
     def settled(self) -> bool:
         """Whether the canceller has learned the room (or never had an echo to learn) and knows
         where the echo sits now: until then more of the comedian is left in the microphone, and in
         the linear output most of it."""
-        return self.learned and (self._no_echo or (not self._delay.unsure and self._double_talk.in_step))
+        return self.learned and (self._room.no_echo or (not self._delay.unsure and self._double_talk.in_step))
 
     @property
     def echoing(self) -> bool:
         """Whether the microphone may hold the comedian now: the canceller runs, and has not found
         the room free of echo (headphones)."""
-        return self.active and not self._no_echo
+        return self.active and not self._room.no_echo
 
     @property
     def active(self) -> bool:
@@ -134,7 +144,7 @@ class EchoCanceller:
         mic = np.asarray(mic, dtype=np.int16)
         if reference is not None and len(reference) != len(mic):
             raise ValueError("the reference must be as long as the microphone audio")
-        if self._no_echo:
+        if self._room.no_echo:
             return Cancelled(mic, mic)  # headphones: nothing to take out, and nothing to spend
         playing = _playing_steps(reference, len(mic))
         if len(playing) > 1 and not self._in_one_go(playing):
@@ -154,7 +164,7 @@ class EchoCanceller:
             reference = np.zeros(len(mic), np.int16)
         reference = np.asarray(reference, dtype=np.int16)
         cancelled = self._cancel(mic, reference)
-        if playing.any() and not self._learnt:
+        if playing.any() and not self._room.learnt:
             played = np.repeat(playing, STEP)[: len(cancelled.linear)]
             n = len(played)
             self._learn(mic[:n][played], cancelled.linear[played], reference[:n][played])
@@ -178,20 +188,7 @@ class EchoCanceller:
         return True
 
     def _learn(self, mic: np.ndarray, linear: np.ndarray, reference: np.ndarray) -> None:
-        """Judge, a second of play at a time, how much of the comedian the linear filter takes out
-        (or that the microphone hardly hears it at all)."""
-        n = len(linear)
-        self._energy += [np.sum(x[:n].astype(np.float64) ** 2) for x in (mic, linear, reference)]
-        self._energy_seconds += n / self.rate
-        if self._energy_seconds < 1.0:
-            return
-        mic_energy, linear_energy, played = self._energy + 1.0
-        removed = 10 * np.log10(mic_energy / linear_energy)
-        unheard = 10 * np.log10(played / mic_energy)
-        no_echo = unheard >= NO_ECHO_DB and self.heard_playing >= NO_ECHO_SECONDS
-        self._learnt = no_echo or (removed >= SETTLED_DB and self.heard_playing >= SETTLING_SECONDS)
-        self._no_echo = no_echo
-        self._energy[:], self._energy_seconds = 0.0, 0.0
+        self._room.add(mic, linear, reference, len(linear) / self.rate, self.heard_playing)
 
     def _cancel(self, mic: np.ndarray, reference: np.ndarray) -> Cancelled:
         started = time.thread_time()
@@ -283,107 +280,7 @@ def _joined(parts: list[Cancelled]) -> Cancelled:
     )
 
 
-class DoubleTalk:
-    """Which 10 ms blocks of the linear canceller's output hold someone besides the comedian.
-
-    Geigel's detector compares the microphone with the loudest recent reference, so a visitor
-    quieter than the echo never passes it. This one compares the microphone with the linear
-    canceller's output instead: alone, the comedian comes out `loss` dB quieter (the filter's
-    usual echo loss, learned while it plays); a voice the filter cannot predict comes out whole,
-    so the loss falls. A block whose loss is `NEAR_DB` under the usual holds someone talking.
-
-    When playback restarts or the echo moves, the filter's loss falls too, until it has adapted:
-    it is `in_step` again once its loss is back near the usual (and the usual is not learned from
-    what it lost meanwhile).
-    """
-
-    def __init__(self, block: int) -> None:
-        self.block = block
-        self._energy = (1.0, 1.0)  # microphone and linear output, smoothed
-        self._losses: deque[float] = deque(maxlen=int(LOSS_SECONDS * 100))
-        self._usual: float | None = None  # the filter's usual echo loss, dB (None: not learned yet)
-        self._heard = 0  # blocks of play heard
-        self._recent: deque[float] = deque(maxlen=IN_STEP_BLOCKS)  # the latest losses, while relearning
-        self._relearning = 0  # blocks of play since the filter fell out of step (0: in step)
-        self._steady = STEADY_BLOCKS  # blocks of play since it came back in step
-
-    @property
-    def in_step(self) -> bool:
-        """Whether the filter's loss can be trusted: a fall in it is someone talking (not in the
-        first second after it came back: a filter still converging loses less, in fits)."""
-        return not self._relearning and self._steady >= STEADY_BLOCKS
-
-    def relearn(self) -> None:
-        """The echo may have moved: distrust the filter until its loss is back."""
-        if not self._relearning and self._usual is not None:
-            self._relearning, self._recent = 1, deque(maxlen=IN_STEP_BLOCKS)
-
-    def near(
-        self, mic: np.ndarray, reference: np.ndarray, linear: np.ndarray, learn: bool = True
-    ) -> np.ndarray:
-        """Per sample, for whole blocks of microphone, reference and linear output: whether the
-        block holds someone besides the comedian (`learn`: whether the filter was adapting, so
-        its loss says how well it does)."""
-        blocks = len(linear) // self.block
-        powers = _power(np.stack([mic[: len(linear)], linear, reference[: len(linear)]]), self.block)
-        heard_mic, heard_linear = self._energy
-        near = np.zeros(blocks, bool)
-        losses = []
-        usual = self._usual  # learned from whole calls: the same for this call's few blocks
-        for n, (mic_power, linear_power, played) in enumerate(powers.T.tolist()):  # a few blocks a call
-            heard_mic = SMOOTHING * heard_mic + (1 - SMOOTHING) * (mic_power + 1.0)
-            heard_linear = SMOOTHING * heard_linear + (1 - SMOOTHING) * (linear_power + 1.0)
-            loss = 10 * math.log10(heard_mic / heard_linear)
-            if played > PLAYING_POWER:
-                losses.append(loss)
-            near[n] = usual is not None and heard_linear > VOICE_POWER and loss < usual - NEAR_DB
-        self._energy = (heard_mic, heard_linear)
-        if learn:
-            self._learn(losses)
-        return np.repeat(near, self.block)
-
-    def _learn(self, losses: list[float]) -> None:
-        """The filter's usual echo loss, from the blocks it heard while the comedian played."""
-        if self._relearning:
-            self._catch_up(losses)
-            return
-        self._steady += len(losses)
-        before = self._heard
-        self._losses.extend(losses)
-        self._heard += len(losses)
-        if self._heard >= 20 and (self._heard // 10 > before // 10 or self._usual is None):
-            self._usual = float(np.median(self._losses))
-
-    def _catch_up(self, losses: list[float]) -> None:
-        """While out of step: back in step once the loss is back near the usual, or, after long
-        enough short of it, with its present loss as the usual (the room itself changed)."""
-        self._recent.extend(losses)
-        self._relearning += len(losses)
-        if len(self._recent) < IN_STEP_BLOCKS or self._usual is None:
-            return
-        if float(np.percentile(self._recent, 20)) >= min(self._usual, GOOD_DB) - NEAR_DB:
-            if float(np.median(self._recent)) < self._usual:  # back, but the filter is still catching up
-                self._adopt_recent()
-            self._relearning, self._steady = 0, 0
-        elif self._relearning >= RELEARN_BLOCKS:
-            self._adopt_recent()
-            self._relearning, self._steady = 0, 0
-
-    def _adopt_recent(self) -> None:
-        """The filter's usual loss is now what it has lost lately."""
-        self._losses.clear()
-        self._losses.extend(self._recent)
-        self._usual = float(np.median(self._recent))
-
-
 def _railed(pcm: np.ndarray, block: int) -> np.ndarray:
     """The share of each whole block's samples at full scale."""
     blocks = len(pcm) // block
     return np.mean((np.abs(pcm[: blocks * block].astype(np.int32)) >= 32767).reshape(blocks, block), axis=1)
-
-
-def _power(pcm: np.ndarray, block: int) -> np.ndarray:
-    """The mean square of each whole block of `pcm` (PCM16 units; of each row, if it has rows)."""
-    blocks = pcm.shape[-1] // block
-    whole = pcm[..., : blocks * block].astype(np.float64)
-    return np.mean((whole * whole).reshape(*pcm.shape[:-1], blocks, block), axis=-1)
