@@ -13,17 +13,15 @@ import numpy as np
 
 from comedy import prompts
 from comedy.realtime import protocol
-from comedy.realtime.protocol import SAMPLE_RATE, Event
+from comedy.realtime.protocol import Event
 from comedy.sound import transcripts
 from comedy.sound.ear import BARGE_IN, Ear, Faded, Verdict
-from comedy.sound.room import RoomReading
 from comedy.sound.tape import loud as ear_loud
-from comedy.stage.actions import Action, ReadRoom, Send
+from comedy.stage.actions import Action, Send
+from comedy.stage.crowd import Crowd
 from comedy.stage.floor import HELD, OPEN, RIDING, Floor
 from comedy.stage.lifecycle import Lifecycle
-from comedy.stage.room_window import RoomWindow
 
-MAX_TAGS = 2  # tag lines in a row on laughs, before the comedian waits for the visitor
 PADDING_SECONDS = 0.3  # what the turn detection keeps from before a sound (its prefix_padding_ms)
 WORDS_WAIT_SECONDS = 1.0  # a heckle's answer waits this long at most for its transcript
 VERDICTS_KEPT = 50
@@ -36,9 +34,8 @@ class Hearing:
         self.answers = answers
         self.status, self.transcript, self.settings = answers.status, answers.transcript, answers.settings
         self.ear = Ear()
-        self.around = RoomWindow()  # the room around the joke being told
+        self.crowd = Crowd(answers, self.ear)  # the room around the jokes: scores and tag lines
         self.verdicts: list[Verdict] = []  # the last few sounds heard, for the meters
-        self.tags = 0  # tag lines ridden in a row
         self._in_sound = False  # the server reported a sound that has not stopped yet
         self._room_items: dict[str, float] = {}  # heard as the room: words may overrule
         self._heckle_words: tuple[str, float] | None = None  # a heckle whose answer waits for its words
@@ -108,25 +105,16 @@ class Hearing:
         if faded is not None:
             actions += self._faded(faded, now)
         actions += self.hold_due(now)
-        if self.around.hear(pcm, now, laughing=bool(self.ear.laughing)):
-            actions += self.read_the_room(now)
+        if self.crowd.window.hear(pcm, now, laughing=bool(self.ear.laughing)):
+            actions += self.crowd.read_the_room(now)
         return actions
 
     def _faded(self, faded: Faded, now: float) -> list[Action]:
         """A laugh the comedian rode is over: it scores the joke, and a comedian holding for it
         goes on."""
-        self.around.faded(faded.kind, faded.audio)
+        self.crowd.window.faded(faded.kind, faded.audio)
         self._carry_on()
         return self._resume(now, riding=True)
-
-    # --- the room's reading after a punchline
-
-    def read_the_room(self, now: float) -> list[Action]:
-        """What the room did after the joke, to be read off the event loop (too little: nothing)."""
-        heard, laughed = self.around.take()
-        if len(heard) < SAMPLE_RATE // 2:
-            return []
-        return [ReadRoom(heard, laughed, self.answers.last_line)]
 
     @property
     def in_sound(self) -> bool:
@@ -137,36 +125,6 @@ class Hearing:
     def heckle_pending(self) -> bool:
         """A heckle is heard and waits for its words before it is answered."""
         return self._heckle_words is not None
-
-    def new_joke(self, now: float) -> list[Action]:
-        """An answer starts: the room has had its say on the last one."""
-        actions = self.read_the_room(now) if self.around.listening else []
-        self.around.new_joke()
-        return actions
-
-    def room_read(self, reading: RoomReading, asked: ReadRoom, now: float) -> list[Action]:
-        """The room's reading after a punchline: the joke's score, the session told on "auto",
-        and a tag line if the set rode a laugh."""
-        self.settings.room = reading
-        if asked.joke is not None:
-            asked.joke.score = reading
-        self.status.say()
-        actions: list[Action] = []
-        if self.settings.set_up.reaction == "auto":
-            actions.append(Send(self.settings.session_update()))
-        if asked.laughed and reading.kind in ("laughter", "applause"):
-            actions += self._tag(asked.laughed, now)
-        return actions
-
-    def _tag(self, laughed: str, now: float) -> list[Action]:
-        """Ride the laugh: a short tag line on the same joke (a few in a row at most)."""
-        if not self.settings.hands_free or self.answers.responding or self.ear.deciding:
-            return []
-        if self.tags >= MAX_TAGS:
-            return []
-        self.tags += 1
-        ask = protocol.response_create(instructions=prompts.tag_instructions(self.settings.set_up, laughed))
-        return self.answers.request([], [ask], now)
 
     # --- the server's reports of the visitor's sounds
 
@@ -218,7 +176,7 @@ class Hearing:
     def _speech(self, verdict: Verdict, turn, now: float) -> list[Action]:
         """The visitor spoke: over the comedian, a heckle that cuts it."""
         self._room_items.pop(verdict.item_id, None)
-        self.tags = 0
+        self.crowd.tags = 0
         self.ear.stop_riding()  # the visitor's turn comes before any tag line
         cut = self.answers.cut("heckled", now) if verdict.talking else None
         if turn is not None:

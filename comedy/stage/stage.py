@@ -128,7 +128,7 @@ class Stage(StageView):
 
     def joke(self, topic: str, now: float) -> list[Action]:
         """Ask for a joke about the topic, as the visitor's line."""
-        self.hearing.tags = 0
+        self.hearing.crowd.tags = 0
         return self.answers.joke(topic, now)
 
     def new_topic(self, topic: str) -> list[Action]:
@@ -219,7 +219,7 @@ class Stage(StageView):
             case Started(item_id, at):
                 self.first_heard(item_id, at)
             case Landed(at):
-                self.hearing.around.landed(at)
+                self.hearing.crowd.window.landed(at)
 
     def first_heard(self, item_id: str, at: float) -> None:
         """An item's first sample reached the visitor at `at`: the latency clock may stop."""
@@ -243,8 +243,8 @@ class Stage(StageView):
         return self.hearing.sent_microphone(seconds)
 
     def room_read(self, reading: RoomReading, asked: ReadRoom, now: float) -> list[Action]:
-        """The room's reading after a punchline (see `Hearing.room_read`)."""
-        return self.hearing.room_read(reading, asked, now)
+        """The room's reading after a punchline (see `Crowd.room_read`)."""
+        return self.hearing.crowd.room_read(reading, asked, now)
 
     # --- server events
 
@@ -254,4 +254,4 @@ class Stage(StageView):
         return self.hearing.words_overdue(now) + (handler(event, now) if handler is not None else [])
 
     def _on_created(self, event: Event, now: float) -> list[Action]:
-        return self.hearing.new_joke(now) + self.answers.on_created(event, now)
+        return self.hearing.crowd.new_joke(now) + self.answers.on_created(event, now)

@@ -105,4 +105,4 @@ class StageView:
     @property
     def listening_to_room(self) -> bool:
         """Whether a punchline landed and the room is being listened to."""
-        return self.hearing.around.listening
+        return self.hearing.crowd.window.listening
