@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import enum
 
-from comedy import prompts
 from comedy.realtime import endings, protocol
 from comedy.realtime.protocol import Event
 from comedy.realtime.reading import Delta, Done
@@ -25,18 +24,17 @@ from comedy.stage.actions import (
     AwaitCut,
     Caption,
     Close,
-    DropSpeech,
     EndOfAnswer,
     Play,
     Send,
 )
+from comedy.stage.cutting import RETRIES, Asked, Cutting
 from comedy.stage.floor import Floor
 from comedy.stage.session_settings import SessionSettings
 from comedy.stage.speaker import Speaker
 from comedy.stage.status import SetStatus
 from comedy.stage.transcript import Transcript, Turn
 
-RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
 CENSORED_NOTE = "Your last line was cut off by the content filter before you finished it."
 
 
@@ -67,6 +65,29 @@ TRANSITIONS: dict[tuple[AnswerState, str], AnswerState] = {
 }
 
 
+def _bill(settings: SessionSettings, transcript: Transcript, done: Done, now: float) -> float:
+    """An answer's usage billed, its cost shared among its lines: what it cost (USD)."""
+    settings.money.billed(done.usage)
+    usd = settings.meters.add_usage(done.usage)
+    for item_id in done.output_ids:
+        transcript.turn("assistant", item_id, now).cost = usd / len(done.output_ids)
+    return usd
+
+
+def _note_ending(transcript: Transcript, done: Done, ending: endings.Ending, now: float) -> None:
+    """Each line of the answer noted with how it ended (a failure over any earlier note)."""
+    for item_id in done.output_ids:
+        turn = transcript.turn("assistant", item_id, now)
+        if ending.note and (not turn.note or ending.failed):
+            turn.note = ending.note
+
+
+def remind(transcript: Transcript, skip: str | None = None) -> list[Action]:
+    """What tells a new session the last lines of the set."""
+    said = {"user": protocol.user_text, "assistant": protocol.assistant_text}
+    return [Send(said[t.role](t.text)) for t in transcript.remembered(skip)]
+
+
 class Lifecycle:
     """The set's answers: what was asked, what is being said, and what a cut or a drop does to it."""
 
@@ -87,13 +108,8 @@ class Lifecycle:
         self.last_line: Turn | None = None  # the comedian's last line: the room's reaction scores it
         self.then_ask = False  # a heckle's answer waits for the cut answer to end
         self._answering: Turn | None = None
-        self._request: list[Event] = []  # what asked for the answer, sent again to a new session
-        self._trigger: Event | None = None  # the response.create that asks (with its own instructions)
-        self._line: str | None = None  # the visitor's line being answered, in words
-        self._retries_left = RETRIES
-        self._cutting = ""
-        self._dropping = False  # a cut waits for the player's word: what it held is gone
-        self._unheard: list[str] = []  # cut items never heard: deleted once the answer ends
+        self.asked = Asked()  # what asked for the answer, sent again to a new session
+        self.cutting = Cutting(speaker, self.floor, transcript, status)
         self._tell_censored = False  # the next answer hears of the filter, and makes a bit of it
         self._opener_item = ""
 
@@ -116,7 +132,7 @@ class Lifecycle:
         return (
             self.holds
             and self.speaker.reports
-            and not self._dropping
+            and not self.cutting.dropping
             and self.state is not CANCELLING
             and self.talking
         )
@@ -139,7 +155,7 @@ class Lifecycle:
         cap = self.settings.cap()
         if cap == 0:
             return self.close(self.settings.why_not())
-        event = dict(self._trigger) if self._trigger else protocol.response_create()
+        event = dict(self.asked.trigger) if self.asked.trigger else protocol.response_create()
         if cap is not None:
             event["response"] = {**(event.get("response") or {}), "max_output_tokens": cap}
         self.settings.money.asked(self.settings.meters.prices, cap)  # held until it is billed
@@ -154,19 +170,19 @@ class Lifecycle:
         response.create; none when turn detection answers by itself). A new session gets the
         content again if the answer is lost; `line` is the request in words."""
         asks = [e for e in trigger if e["type"] == "response.create"]
-        self._request = [*content, *(e for e in trigger if e["type"] != "response.create")]
-        self._trigger = asks[0] if asks else None
-        self._line, self._retries_left = line, RETRIES
+        self.asked.content = [*content, *(e for e in trigger if e["type"] != "response.create")]
+        self.asked.trigger = asks[0] if asks else None
+        self.asked.line, self.asked.retries_left = line, RETRIES
         self.status.last_activity = now
         self.settings.meters.turn_ended(now)
-        actions: list[Action] = [Send(e) for e in self._request]
+        actions: list[Action] = [Send(e) for e in self.asked.content]
         return actions + (self.ask() if asks else [])
 
     def answer_turn(self, now: float, instructions: str | None = None) -> list[Action]:
         """The visitor's committed audio is the request (or, with `instructions`, the comedian picks
         up after a laugh): answer it, once a cut answer has ended."""
-        self._line, self._retries_left, self._request = None, RETRIES, []
-        self._trigger = protocol.response_create(instructions=instructions)
+        self.asked.line, self.asked.retries_left, self.asked.content = None, RETRIES, []
+        self.asked.trigger = protocol.response_create(instructions=instructions)
         if instructions is None:
             self.settings.meters.turn_ended(now)
             self.status.say("Thinking…")
@@ -187,26 +203,21 @@ class Lifecycle:
 
     def ask_again(self, why: str, conversation_lost: bool = False) -> list[Action]:
         """Retry the last answer a couple of times, saying so."""
-        if self._retries_left <= 0:
+        if self.asked.retries_left <= 0:
             self.status.say("Connected: your turn", f"Gave up after {why}. Try again.")
             return []
-        self._retries_left -= 1
+        self.asked.retries_left -= 1
         self.status.say(f"Trying again: {why}")
         actions: list[Action] = []
         if conversation_lost:  # a new session has no conversation: ask again with the same content
-            actions += [Send(e) for e in self._request]
+            actions += [Send(e) for e in self.asked.content]
         return actions + self.ask()
-
-    def remind(self, skip: str | None = None) -> list[Action]:
-        """Tell a new session the last lines of the set."""
-        said = {"user": protocol.user_text, "assistant": protocol.assistant_text}
-        return [Send(said[t.role](t.text)) for t in self.transcript.remembered(skip)]
 
     def retell(self, status: str, why: str = "the connection dropped mid-answer") -> list[Action]:
         """A new session knows nothing of the set: remind it, and ask again for an answer a drop lost."""
         lost = self.state is LOST
         self._go("retold")
-        actions = self.remind(skip=self._line if lost else None)
+        actions = remind(self.transcript, skip=self.asked.line if lost else None)
         self.status.say(status)
         if lost:
             actions += self.ask_again(why, conversation_lost=True)
@@ -221,9 +232,7 @@ class Lifecycle:
         unheard = self.speaker.unheard()
         if not (self.responding or unheard):
             return None
-        self._cutting, self._dropping = why, True
-        self.floor.cut(now)
-        actions: list[Action] = [DropSpeech()]
+        actions = self.cutting.start(why, now)
         if self.state is ANSWERING:
             actions.append(Send(protocol.response_cancel()))
         self._go("cut")
@@ -232,42 +241,10 @@ class Lifecycle:
         return actions + self.finish_cut(now)
 
     def finish_cut(self, now: float) -> list[Action]:
-        """The second half of a cut: truncate the item being heard where it was heard (never past
-        what arrived); items after it that were never heard are deleted once the answer ends."""
-        self._dropping = False
-        actions: list[Action] = []
-        if (cut := self.speaker.cut()) is not None:
-            actions.append(Send(protocol.item_truncate(cut.item_id, cut.heard_ms)))
-            heard_s = cut.heard_ms / 1000
-            self.transcript.turn(
-                "assistant", cut.item_id, now
-            ).note = f"{self._cutting}: cut at {heard_s:.1f} s"
-            for item_id in cut.later:
-                self.transcript.turn("assistant", item_id, now).note = f"{self._cutting}: not heard"
-            self._unheard += cut.later
-            if not self.responding:
-                actions += self._forget_unheard()
-        self.status.barges += 1
-        return actions
-
-    def _forget_unheard(self) -> list[Action]:
-        unheard, self._unheard = self._unheard, []
-        return [Send(protocol.item_delete(item_id)) for item_id in unheard]
+        """The second half of a cut (`Cutting.finish`)."""
+        return self.cutting.finish(now, self.responding)
 
     # --- lines the set says without asking
-
-    def joke(self, topic: str, now: float) -> list[Action]:
-        """Ask for a joke about the topic, as the visitor's line."""
-        request = prompts.joke_request(topic)
-        self.transcript.add(Turn("user", request, at=self.transcript.at(now)))
-        self.status.say()
-        return self.request([protocol.user_text(request)], [protocol.response_create()], now, line=request)
-
-    def greet(self, line: str, now: float) -> list[Action]:
-        """The show starts with no opener ready: the session says the opening line at once."""
-        style = self.settings.set_up.style
-        ask = protocol.response_create(instructions=prompts.audition_instructions(line, style))
-        return self.request([], [ask], now)
 
     def opened(self, line: str, item_id: str, now: float) -> None:
         """The cached opener is playing while the session connects: it is the set's first line."""
@@ -318,15 +295,12 @@ class Lifecycle:
             [] if ending.status == "cancelled" else [EndOfAnswer(self.speaker.last_item or "")]
         )
         if done.usage is not None:
-            actions += self._bill(done, now)
-        actions += self._forget_unheard()
+            actions += self.spend(_bill(self.settings, self.transcript, done, now))
+        actions += self.cutting.forget_unheard()
         if self.then_ask:  # a heckle cut this answer: now answer the heckle
             self.then_ask = False
             actions += self.ask()
-        for item_id in done.output_ids:
-            turn = self.transcript.turn("assistant", item_id, now)
-            if ending.note and (not turn.note or ending.failed):
-                turn.note = ending.note
+        _note_ending(self.transcript, done, ending, now)
         self.status.censored = ending.censored
         self._tell_censored = self._tell_censored or ending.censored
         if ending.failed:
@@ -339,13 +313,6 @@ class Lifecycle:
         self.status.say("Connected: your turn")
         asked = any(isinstance(a, Send) and a.event["type"] == "response.create" for a in actions)
         return [*actions, AnswerEnded(ending, dict(done.response.get("usage") or {}), asked)]
-
-    def _bill(self, done: Done, now: float) -> list[Action]:
-        self.settings.money.billed(done.usage)
-        usd = self.settings.meters.add_usage(done.usage)
-        for item_id in done.output_ids:
-            self.transcript.turn("assistant", item_id, now).cost = usd / len(done.output_ids)
-        return self.spend(usd)
 
     # --- the connection (its events are read in `comedy.stage.connection_events`)
 

@@ -28,7 +28,7 @@ from comedy.sound.room import RoomReading
 from comedy.stage.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
 from comedy.stage.connection_events import NEW_VOICE, ConnectionEvents
 from comedy.stage.hearing import Hearing
-from comedy.stage.lifecycle import RETRIES, Lifecycle
+from comedy.stage.lifecycle import RETRIES, Lifecycle, remind
 from comedy.stage.playback import Landed, Played, Report, Scheduled, Started
 from comedy.stage.session_settings import SessionSettings
 from comedy.stage.speaker import Speaker
@@ -129,7 +129,10 @@ class Stage(StageView):
     def joke(self, topic: str, now: float) -> list[Action]:
         """Ask for a joke about the topic, as the visitor's line."""
         self.hearing.crowd.tags = 0
-        return self.answers.joke(topic, now)
+        request = prompts.joke_request(topic)
+        self.lines.add(Turn("user", request, at=self.lines.at(now)))
+        self.shown.say()
+        return self.answers.request([protocol.user_text(request)], [protocol.response_create()], now, request)
 
     def new_topic(self, topic: str) -> list[Action]:
         """The visitor typed a topic: the session is told (the cut of the joke being told is apart)."""
@@ -181,11 +184,12 @@ class Stage(StageView):
 
     def remind(self) -> list[Action]:
         """Tell a new session the last lines of the set."""
-        return self.answers.remind()
+        return remind(self.lines)
 
     def greet(self, line: str, now: float) -> list[Action]:
         """The show starts with no opener ready: the session says the opening line at once."""
-        return self.answers.greet(line, now)
+        ask = protocol.response_create(instructions=prompts.audition_instructions(line, self.set_up.style))
+        return self.answers.request([], [ask], now)
 
     def opened(self, line: str, pcm: np.ndarray, now: float) -> list[Action]:
         """The cached opener plays while the session connects: it is the set's first line."""
