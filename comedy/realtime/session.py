@@ -29,6 +29,7 @@ from comedy.realtime import protocol
 from comedy.realtime.models import DEFAULT_MODEL
 from comedy.realtime.protocol import Event
 from comedy.realtime.redaction import guard_logs, redact
+from comedy.realtime.stall import StallTimer
 
 log = logging.getLogger(__name__)
 guard_logs()  # websockets logs request headers at DEBUG, Authorization included
@@ -85,9 +86,7 @@ class RealtimeSession:
         self._awaiting_answer = False
         self._closed = False
         self._waiter: asyncio.Task | None = None  # the task blocked in recv, if any
-        self._timer: asyncio.TimerHandle | None = None
-        self._deadline = 0.0
-        self._stalled = False
+        self._stall = StallTimer(response_timeout, self._on_stall)
         self._dropped: bool | None = None  # the socket dropped (with an answer lost?): reconnect next
 
     def __repr__(self) -> str:
@@ -191,9 +190,7 @@ class RealtimeSession:
     async def close(self) -> None:
         """Close the socket; safe to call any number of times."""
         self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._stall.stop()
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
@@ -239,14 +236,13 @@ class RealtimeSession:
             if self._closed or self._ws is None:
                 raise StopAsyncIteration
             if self._awaiting_answer:
-                self._arm_stall_timer()
+                self._stall.arm()
             self._waiter = asyncio.current_task()
             try:
                 raw = await self._ws.recv()
             except asyncio.CancelledError:
-                if not self._stalled:
+                if not self._stall.fired():
                     raise
-                self._stalled = False
                 self._waiter.uncancel()
                 self._awaiting_answer = False
                 return protocol.local_event(
@@ -268,24 +264,12 @@ class RealtimeSession:
                     reason=str(exc),
                 )
 
-    def _arm_stall_timer(self) -> None:
-        """Push the stall deadline on. One timer serves many events: it re-arms itself lazily,
-        which costs far less per event than wrapping every recv in a timeout."""
-        loop = asyncio.get_running_loop()
-        self._deadline = loop.time() + self.response_timeout
-        if self._timer is None:
-            self._timer = loop.call_at(self._deadline, self._on_deadline)
-
-    def _on_deadline(self) -> None:
-        self._timer = None
+    def _on_stall(self) -> bool:
+        """The stall deadline passed: the read waiting for an answer ends (True), if one waits."""
         if not self._awaiting_answer or self._waiter is None:
-            return
-        loop = asyncio.get_running_loop()
-        if loop.time() < self._deadline:
-            self._timer = loop.call_at(self._deadline, self._on_deadline)
-            return
-        self._stalled = True
+            return False
         self._waiter.cancel()
+        return True
 
     def _drop(self, exc: ConnectionClosed) -> Event:
         """The socket dropped: the event that says so, at once; the next read reconnects."""
