@@ -783,7 +783,7 @@ def test_on_laptop_speakers_a_heckle_quieter_than_the_comedian_still_cuts_it(
         )
         # The heckle's turn: heard as talk at once ("heckle"), or, about one heckle in ten on laptop
         # speakers, first taken for a laugh and known by its words a moment later ("heard late",
-        # the README's echo section); either way the comedian was cut for it.
+        # docs/sound.md); either way the comedian was cut for it.
         try:
             tab.wait_until(
                 lambda: any(

@@ -55,6 +55,32 @@ class _Budget:
         return True
 
 
+RATE_LIMITS = [
+    {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+    {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
+]
+
+
+def response_body(
+    r: _Response, session: dict, status: str, output: list, usage: dict | None, details: dict | None = None
+) -> dict:
+    """A `response` object as the API sends it in `response.created` and `response.done`."""
+    fmt = session["audio"]["output"]["format"]
+    return {
+        "id": r.id,
+        "object": "realtime.response",
+        "status": status,
+        "status_details": details,
+        "output": output,
+        "conversation_id": "conv_rehearsal",
+        "output_modalities": r.modalities,
+        "max_output_tokens": "inf",
+        "audio": {"output": {"format": fmt, "voice": r.voice}},
+        "usage": usage,
+        "metadata": None,
+    }
+
+
 class Responder:
     """The responding half of a connection (mixed into it): `response.create` and `response.cancel`
     in, a whole response out."""
@@ -125,24 +151,6 @@ class Responder:
         previous, self._last_task = self._last_task, None
         self._last_task = asyncio.create_task(self._respond(response, params, faults, previous))
 
-    def _response_body(
-        self, r: _Response, status: str, output: list, usage: dict | None, details: dict | None = None
-    ) -> dict:
-        fmt = self.session["audio"]["output"]["format"]
-        return {
-            "id": r.id,
-            "object": "realtime.response",
-            "status": status,
-            "status_details": details,
-            "output": output,
-            "conversation_id": "conv_rehearsal",
-            "output_modalities": r.modalities,
-            "max_output_tokens": "inf",
-            "audio": {"output": {"format": fmt, "voice": r.voice}},
-            "usage": usage,
-            "metadata": None,
-        }
-
     async def _respond(
         self, r: _Response, params: dict, faults: Faults | None, previous_task: asyncio.Task | None
     ) -> None:
@@ -159,17 +167,11 @@ class Responder:
         status, details = "completed", None
         try:
             await self.send(
-                server_event("response.created", response=self._response_body(r, "in_progress", [], None))
-            )
-            await self.send(
                 server_event(
-                    "rate_limits.updated",
-                    rate_limits=[
-                        {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
-                        {"name": "tokens", "limit": 40000, "remaining": 39000, "reset_seconds": 1.5},
-                    ],
+                    "response.created", response=response_body(r, self.session, "in_progress", [], None)
                 )
             )
+            await self.send(server_event("rate_limits.updated", rate_limits=RATE_LIMITS))
             if faults and faults.failed:
                 status, details = "failed", {"type": "failed", "error": FAILED_ERROR}
                 lines = []
@@ -200,7 +202,9 @@ class Responder:
             self.conduct.audience.punchline(time.monotonic())
         with contextlib.suppress(ConnectionClosed):
             await self.send(
-                server_event("response.done", response=self._response_body(r, status, output, usage, details))
+                server_event(
+                    "response.done", response=response_body(r, self.session, status, output, usage, details)
+                )
             )
 
     async def _think(self, r: _Response) -> None:
