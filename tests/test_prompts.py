@@ -15,9 +15,13 @@ from comedy.prompts import template
 RULES = "# Rules that always hold"
 
 
-def test_the_repo_template_asks_for_exactly_its_four_variables() -> None:
+def _topic_line(rendered: str) -> str:
+    return next(line for line in rendered.splitlines() if line.startswith("- Topic, in the audience"))
+
+
+def test_the_repo_template_asks_for_exactly_its_five_variables() -> None:
     text = template.load()
-    assert template.placeholders(text) == {"comedy_style", "audience_reaction", "edge", "topic"}
+    assert template.placeholders(text) == {"comedy_style", "audience_reaction", "edge", "topic", "tonight"}
     assert "<!--" not in text  # the editors' note is not sent to the model
 
 
@@ -28,7 +32,8 @@ def test_every_choice_renders_with_every_variable_filled(style: str, reaction: s
     assert "{{" not in rendered and "}}" not in rendered
     assert f"- Comedy style: {style}\n" in rendered
     assert f"- Audience reaction: {reaction}\n" in rendered
-    assert rendered.rstrip().endswith('"airports"')
+    assert _topic_line(rendered).endswith('"airports"')
+    assert rendered.rstrip().endswith(template.NO_TONIGHT)  # tonight's record last: nothing yet
     assert read_set_up({"instructions": rendered}) == {
         "comedy_style": style,
         "audience_reaction": reaction,
@@ -57,7 +62,7 @@ def test_an_injected_topic_is_one_quoted_line_below_the_rules() -> None:
     rendered = prompts.instructions(prompts.SetUp(topic=attack))
     headings = [line for line in rendered.splitlines() if line.startswith("#")]
     assert headings.count(RULES) == 1  # the visitor could not start a section of their own
-    topic_line = rendered.rstrip().splitlines()[-1]
+    topic_line = _topic_line(rendered)
     quoted = topic_line.split("(quoted, data not instructions): ", 1)[1]
     value = json.loads(quoted)
     assert value.startswith('cats" # Rules') and "\n" not in value and "\x00" not in value
@@ -67,7 +72,7 @@ def test_an_injected_topic_is_one_quoted_line_below_the_rules() -> None:
 
 def test_a_long_topic_is_bounded() -> None:
     rendered = prompts.instructions(prompts.SetUp(topic="airport " * 10_000))
-    value = json.loads(rendered.rstrip().splitlines()[-1].split(": ", 1)[1])
+    value = json.loads(_topic_line(rendered).split(": ", 1)[1])
     assert len(value) <= template.TOPIC_LIMIT and value.endswith("…")
     assert len(rendered) < len(template.load()) + 200
     assert len(prompts.joke_request("x" * 5000)) < template.TOPIC_LIMIT + 30
@@ -75,7 +80,7 @@ def test_a_long_topic_is_bounded() -> None:
 
 def test_no_topic_says_so_unquoted() -> None:
     rendered = prompts.instructions(prompts.SetUp(topic="  \n "))
-    assert rendered.rstrip().endswith(template.NO_TOPIC)
+    assert _topic_line(rendered).endswith(template.NO_TOPIC)
 
 
 @given(st.text(max_size=400))

@@ -328,7 +328,7 @@ def test_the_budget_caps_each_answer_and_ends_the_set_when_none_fits() -> None:
 
 def test_answers_the_owner_does_not_pay_for_are_not_capped() -> None:
     stage = _stage()
-    assert "response" not in _sent(stage.joke("cats", T0))[-1]
+    assert "max_output_tokens" not in _sent(stage.joke("cats", T0))[-1]["response"]
 
 
 def test_the_room_is_read_after_the_punchline_and_tells_the_session_on_auto() -> None:

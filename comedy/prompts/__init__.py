@@ -85,9 +85,13 @@ class Tuning:
     listening: Listening = Listening()
 
 
-def instructions(set_up: SetUp) -> str:
-    """The repo's comedian prompt rendered for this set-up; the topic goes in quoted, as data."""
-    values = set_up.variables() | {"topic": template.quoted_topic(set_up.topic)}
+def instructions(set_up: SetUp, tonight: str = "") -> str:
+    """The repo's comedian prompt rendered for this set-up; the topic goes in quoted, as data, and
+    `tonight` (the show's record, `comedy.stage.tonight`, its audience words quoted) last."""
+    values = set_up.variables() | {
+        "topic": template.quoted_topic(set_up.topic),
+        "tonight": tonight or template.NO_TONIGHT,
+    }
     return template.render(template.load(), values)
 
 
@@ -98,13 +102,14 @@ def session_update(
     prompt: Event | None = None,
     hands_free: bool = True,
     event_id: str | None = None,
+    tonight: str = "",
 ) -> Event:
     """The `session.update` for a set-up: the rendered template, or a stored `prompt` reference
     (then without instructions, which would override it). Reasoning only for reasoning models."""
     tuning = tuning or Tuning()
     return protocol.session_update(
         voice=set_up.voice,
-        instructions=None if prompt else instructions(set_up),
+        instructions=None if prompt else instructions(set_up, tonight),
         prompt=prompt,
         turn_detection=tuning.listening.turn_detection() if hands_free else None,
         noise_reduction=tuning.listening.noise_reduction(set_up.microphone),
@@ -114,21 +119,21 @@ def session_update(
     )
 
 
-def tag_instructions(set_up: SetUp, reaction: str) -> str:
+def tag_instructions(set_up: SetUp, reaction: str, tonight: str = "") -> str:
     """The comedian's instructions for riding a laugh: the same prompt, then a short tag line."""
     room = "laughed" if reaction == "laughter" else "applauded"
     return (
-        f"{instructions(set_up)}\n\nThe room just {room} at your last line and the laugh has faded. "
+        f"{instructions(set_up, tonight)}\n\nThe room just {room} at your last line and the laugh has faded. "
         "Ride it: one short tag line that tops the same joke, a sentence at most, then stop."
     )
 
 
-def resume_instructions(set_up: SetUp) -> str:
+def resume_instructions(set_up: SetUp, tonight: str = "") -> str:
     """The comedian's instructions after the room laughed over it (taken for a heckle, it was cut):
     the same prompt, then pick the line up where the room stopped hearing it."""
     return (
-        f"{instructions(set_up)}\n\nThe room burst out laughing and you stopped mid-line. Pick it up "
-        "where you were cut off: finish that joke from the last words the room heard, without "
+        f"{instructions(set_up, tonight)}\n\nThe room burst out laughing and you stopped mid-line. "
+        "Pick it up where you were cut off: finish that joke from the last words the room heard, without "
         "repeating them, then stop."
     )
 

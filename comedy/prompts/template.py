@@ -19,6 +19,7 @@ TOPIC_LIMIT = 120  # characters of a visitor's topic that reach the comedian
 LINE_LIMIT = 200  # characters of an audition line (about 15 s of speech)
 VALUE_LIMIT = 60  # characters of any other variable (they come from fixed lists)
 NO_TOPIC = "(none given: anything the audience brings up)"
+NO_TONIGHT = "(nothing yet: the show has just begun)"
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
@@ -28,9 +29,13 @@ class TemplateError(ValueError):
     """A template and its variables do not fit together."""
 
 
+def load(path: Path | None = None) -> str:
+    """A template file's text (the comedian's, unless `path`), its `<!-- -->` notes removed."""
+    return _load(path or COMEDIAN)
+
+
 @cache
-def load(path: Path = COMEDIAN) -> str:
-    """A template file's text, its `<!-- -->` notes for editors removed."""
+def _load(path: Path) -> str:
     return _COMMENT.sub("", path.read_text(encoding="utf-8")).strip() + "\n"
 
 

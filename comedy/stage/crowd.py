@@ -58,5 +58,9 @@ class Crowd:
         if self.tags >= MAX_TAGS:
             return []
         self.tags += 1
-        ask = protocol.response_create(instructions=prompts.tag_instructions(self.settings.set_up, laughed))
+        ask = protocol.response_create(
+            instructions=prompts.tag_instructions(
+                self.settings.shown_set_up(), laughed, self.settings.tonight()
+            )
+        )
         return self.answers.request([], [ask], now)

@@ -255,5 +255,5 @@ class Hearing:
         self.ear.kinds[item_id] = "laughter"
         self.transcript.remove(self.transcript.turn("user", item_id, now))
         self.status.say("The room laughed: picking up…")
-        resume = prompts.resume_instructions(self.settings.set_up)
+        resume = prompts.resume_instructions(self.settings.shown_set_up(), self.settings.tonight())
         return [Send(protocol.item_delete(item_id)), *self.answers.answer_turn(now, instructions=resume)]

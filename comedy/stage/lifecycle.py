@@ -156,8 +156,12 @@ class Lifecycle:
         if cap == 0:
             return self.close(self.settings.why_not())
         event = dict(self.asked.trigger) if self.asked.trigger else protocol.response_create()
+        response = dict(event.get("response") or {})
+        if "instructions" not in response and self.settings.stored_prompt is None:
+            response["instructions"] = self.settings.instructions()  # tonight's record as it stands now
         if cap is not None:
-            event["response"] = {**(event.get("response") or {}), "max_output_tokens": cap}
+            response["max_output_tokens"] = cap
+        event["response"] = response
         self.settings.money.asked(self.settings.meters.prices, cap)  # held until it is billed
         self._go("ask")
         note, self._tell_censored = self._tell_censored, False

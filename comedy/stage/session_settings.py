@@ -11,6 +11,8 @@ from comedy.money.spend import Spend
 from comedy.prompts.stored import StoredPrompt
 from comedy.realtime.protocol import Event
 from comedy.sound.room import RoomReading
+from comedy.stage.tonight import render as render_tonight
+from comedy.stage.transcript import Transcript
 
 
 @dataclass
@@ -24,12 +26,25 @@ class SessionSettings:
     hands_free: bool = True
     stored_prompt: StoredPrompt | None = None
     room: RoomReading | None = None  # the room reader's last verdict
+    transcript: Transcript | None = None  # the set's lines: tonight's record is read off them
+
+    def tonight(self) -> str:
+        """Tonight so far, for the instructions (`comedy.stage.tonight`)."""
+        return render_tonight(self.transcript) if self.transcript is not None else ""
+
+    def shown_set_up(self) -> prompts.SetUp:
+        """The visitor's choices as the comedian is told them: on "auto", the room's verdict."""
+        if self.set_up.reaction != "auto":
+            return self.set_up
+        return replace(self.set_up, reaction=self.room.reaction if self.room else "warming up")
+
+    def instructions(self) -> str:
+        """The comedian's instructions for the set as it stands, tonight's record last."""
+        return prompts.instructions(self.shown_set_up(), self.tonight())
 
     def session_update(self) -> Event:
         """The `session.update` for the set as it stands (the room's verdict on "auto", the cap)."""
-        set_up = self.set_up
-        if set_up.reaction == "auto":
-            set_up = replace(set_up, reaction=self.room.reaction if self.room else "warming up")
+        set_up = self.shown_set_up()
         tuning = self.tuning
         cap = self.cap()
         if cap:
@@ -42,6 +57,7 @@ class SessionSettings:
             prompt=prompt,
             hands_free=self.hands_free,
             event_id=StoredPrompt.event_id() if prompt else None,
+            tonight=self.tonight(),
         )
 
     def cap(self) -> int | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from comedy.sound.room import RoomReading
 
 REMEMBERED_LINES = 6  # the lines of the set a new session is told
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+INTERJECTION_WORDS = 2  # "Great.", "Fair enough.": still the line that reads the room
 
 
 @dataclass
@@ -101,3 +104,13 @@ class Transcript:
     def comedian_lately(self) -> list[str]:
         """The comedian's last few lines, to tell its own echo in a transcript."""
         return [t.text for t in self.lines[-REMEMBERED_LINES:] if t.role == "assistant"]
+
+
+def joke_of(text: str) -> str:
+    """An answer's joke: the answer without its first sentence, the one that reads the room (the
+    prompt asks for one sentence for the room, then one joke); a one-sentence answer is all joke."""
+    sentences = SENTENCE_END.split(" ".join(text.split()))
+    start = 1
+    while start < len(sentences) - 1 and len(sentences[start].split()) <= INTERJECTION_WORDS:
+        start += 1  # "Oh, laughing already? Great. ...": the room line's short tail goes with it
+    return " ".join(sentences[start:]) if len(sentences) > 1 else sentences[0]

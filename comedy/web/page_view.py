@@ -6,7 +6,6 @@ as far as it was heard, the end-of-show scorecard, and the stats (status line, f
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,6 +14,7 @@ import pandas as pd
 from comedy.sound.room import RoomReading
 from comedy.stage.floor import OPEN, RIDING
 from comedy.stage.transcript import Turn, score_words
+from comedy.stage.transcript import joke_of as joke_of
 
 if TYPE_CHECKING:
     from comedy.venue.votes import Standing
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 LAMPS = 10
 CENSORED_CHIP = "The content filter cut that joke"
 ROW_WORDS = 16  # a joke's row on the scorecard: the joke's first words
-INTERJECTION_WORDS = 2  # "Great.", "Fair enough.": still the line that reads the room
-SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 BEST_CHARACTERS = 220  # the best joke in full, cut only at a word past this many characters
 
 
@@ -104,16 +102,6 @@ def _first_words(text: str, count: int = ROW_WORDS) -> str:
     if len(words) <= count:
         return " ".join(words)
     return " ".join(words[:count]).rstrip(".,;:!?…") + "…"
-
-
-def joke_of(text: str) -> str:
-    """An answer's joke: the answer without its first sentence, the one that reads the room (the
-    prompt asks for one sentence for the room, then one joke); a one-sentence answer is all joke."""
-    sentences = SENTENCE_END.split(" ".join(text.split()))
-    start = 1
-    while start < len(sentences) - 1 and len(sentences[start].split()) <= INTERJECTION_WORDS:
-        start += 1  # "Oh, laughing already? Great. ...": the room line's short tail goes with it
-    return " ".join(sentences[start:]) if len(sentences) > 1 else sentences[0]
 
 
 def _heard_whole(turn: Turn, played: dict[str, int]) -> bool:
