@@ -7,7 +7,7 @@ import math
 import random
 import re
 
-from comedy.house.jokes import load_joke_book, read_set_up
+from comedy.house.jokes import callback, load_joke_book, read_set_up, read_tonight
 from comedy.realtime import protocol
 
 SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
@@ -23,9 +23,11 @@ def choose_line(session: dict, items: list[dict], heckled: set[str], params: dic
     """What the house comedian says: a line it was told to say, else a joke for the moment."""
     if said := SAY_EXACTLY.search(params.get("instructions") or ""):
         return said.group(1)
-    set_up = read_set_up(
-        protocol.merge_session(session, {k: v for k, v in params.items() if k in ("instructions", "prompt")})
+    asked = protocol.merge_session(
+        session, {k: v for k, v in params.items() if k in ("instructions", "prompt")}
     )
+    set_up = read_set_up(asked)
+    tonight = read_tonight(asked.get("instructions") or "")
     request = set_up.get("topic", "")
     for item in reversed(items):
         if item.get("role") == "user":
@@ -39,18 +41,17 @@ def choose_line(session: dict, items: list[dict], heckled: set[str], params: dic
         for c in i.get("content", [])
     ]
     book = load_joke_book()
-    told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken))
+    told = frozenset(j.text for j in book.jokes if any(j.text in line for line in spoken)) | tonight.told(
+        book
+    )
     last_answer = next((i for i in reversed(items) if i.get("role") == "assistant"), None)
     typed = _typed_since(items, last_answer)
-    if last_answer is not None and last_answer["id"] in heckled and not typed:
+    answering_heckle = last_answer is not None and last_answer["id"] in heckled and not typed
+    if answering_heckle:
         set_up["audience_reaction"] = "heckling"  # answer the heckle first (a typed topic is a topic)
-    return book.pick(
-        request,
-        set_up.get("comedy_style", ""),
-        set_up.get("audience_reaction", ""),
-        told,
-        rng,
-    )
+    line = book.pick(request, set_up.get("comedy_style", ""), set_up.get("audience_reaction", ""), told, rng)
+    called = callback(book, tonight, set_up.get("topic", ""), " ".join(spoken), rng, answering_heckle)
+    return f"{line} {called}" if called else line
 
 
 def _typed_since(items: list[dict], answer: dict | None) -> bool:

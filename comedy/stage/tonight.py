@@ -17,12 +17,12 @@ from comedy.stage.transcript import Transcript, Turn, joke_of
 
 TOPICS_KEPT = 5  # the earlier topics remembered (the latest is the set's topic)
 HECKLES_KEPT = 3
-JOKES_KEPT = 6
+JOKES_KEPT = 10  # with the conversation, what keeps a joke from being told twice after a new session
 TOPIC_CHARS = 60
 HECKLE_CHARS = 80
-OPENING_CHARS = 70  # a joke's opening words
+OPENING_CHARS = 60  # a joke's opening words
 NAME_CHARS = 30
-MAX_CHARS = 1600  # the whole record, however long the set
+MAX_CHARS = 2000  # the whole record, however long the set
 NOTHING_YET = template.NO_TONIGHT
 LANDED = 0.3  # a laugh this big (the laugh meter, 0..1) is a joke that landed
 HECKLED_NOTES = ("heckle", "heard late")

@@ -14,7 +14,9 @@ from comedy.venue.audition import DEFAULT_LINE
 __all__ = ["BATTLE_LINE", "PREVIEW_LINE", "Takes"]
 
 PREVIEW_LINE = DEFAULT_LINE  # what every voice says in its preview
-BATTLE_LINE = "My therapist says I have trouble with commitment. We've been seeing each other for six years."
+BATTLE_LINE = (
+    "My smart speaker reminds me of my dentist appointment in a voice that sounds personally let down."
+)
 
 
 class Takes:
