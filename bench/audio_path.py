@@ -31,7 +31,7 @@ def mic_path(chunk_s: float, signal: np.ndarray) -> None:
     step = int(RATE * chunk_s)
     for start in range(0, len(signal), step):
         for chunk in mic.feed(RATE, signal[start : start + step]):
-            protocol.encode(protocol.audio_append(chunk))
+            protocol.encode(protocol.audio_append(audio.pcm16_bytes(chunk)))
 
 
 def copy_floor(chunk_s: float, signal: np.ndarray) -> None:

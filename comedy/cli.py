@@ -55,11 +55,11 @@ def microphone_appends(path: str) -> list[Event]:
     rate, samples = audio.read_audio_file(path)
     mic = audio.MicrophonePath()
     step = max(1, rate // 10)
-    chunks: list[bytes] = []
+    chunks: list[np.ndarray] = []
     for start in range(0, len(samples), step):
         chunks += mic.feed(rate, samples[start : start + step])
     chunks += mic.flush()
-    return [protocol.audio_append(chunk) for chunk in chunks]
+    return [protocol.audio_append(audio.pcm16_bytes(chunk)) for chunk in chunks]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -27,8 +27,8 @@ def test_streamed_resampling_matches_a_one_shot_resample(rate: int, chunk_s: flo
     for start in range(0, len(x), step):
         chunks += mic.feed(rate, x[start : start + step])
     chunks += mic.flush()
-    assert all(len(c) == audio.APPEND_SAMPLES * 2 for c in chunks[:-1])
-    streamed = np.concatenate([audio.pcm16_array(c) for c in chunks]).astype(np.float64)
+    assert all(len(c) == audio.APPEND_SAMPLES and c.dtype == np.int16 for c in chunks[:-1])
+    streamed = np.concatenate(chunks).astype(np.float64)
     reference = audio.float_to_pcm16(soxr.resample(x, rate, protocol.SAMPLE_RATE, quality="HQ"))
     assert abs(len(streamed) - len(reference)) <= 1
     n = min(len(streamed), len(reference))
@@ -75,13 +75,13 @@ def test_empty_and_tiny_chunks_lose_nothing() -> None:
     for _ in range(100):  # 100 chunks of 1 ms: 100 ms in all
         out += mic.feed(48_000, np.full(48, 1000, np.int16))
     out += mic.flush()
-    assert sum(len(c) for c in out) // 2 == pytest.approx(2400, abs=2)
+    assert sum(len(c) for c in out) == pytest.approx(2400, abs=2)
 
 
 def test_rate_change_mid_stream_is_handled() -> None:
     mic = audio.MicrophonePath()
     out = mic.feed(48_000, _signal(48_000, 0.5)) + mic.feed(16_000, _signal(16_000, 0.5)) + mic.flush()
-    assert sum(len(c) for c in out) // 2 == pytest.approx(24_000, abs=50)
+    assert sum(len(c) for c in out) == pytest.approx(24_000, abs=50)
 
 
 def test_bad_rate_is_refused_in_words() -> None:
@@ -92,9 +92,9 @@ def test_bad_rate_is_refused_in_words() -> None:
 def test_huge_chunk_is_split_into_valid_appends() -> None:
     mic = audio.MicrophonePath()
     chunks = mic.feed(48_000, np.zeros(48_000 * 60, np.float32)) + mic.flush()  # a minute at once
-    assert sum(len(c) for c in chunks) == 60 * protocol.SAMPLE_RATE * 2
+    assert sum(len(c) for c in chunks) == 60 * protocol.SAMPLE_RATE
     for chunk in chunks[:3]:
-        check_client_event(protocol.audio_append(chunk))
+        check_client_event(protocol.audio_append(audio.pcm16_bytes(chunk)))
 
 
 def test_an_append_over_15_mib_is_refused() -> None:

@@ -36,8 +36,8 @@ def test_any_microphone_chunks_become_valid_pcm16_appends(chunks) -> None:
         out += mic.feed(rate, samples)
     out += mic.flush()
     for chunk in out:
-        assert len(chunk) % 2 == 0 and len(chunk) <= audio.APPEND_SAMPLES * 2
-        event = protocol.audio_append(chunk)
+        assert chunk.dtype == np.int16 and chunk.ndim == 1 and len(chunk) <= audio.APPEND_SAMPLES
+        event = protocol.audio_append(audio.pcm16_bytes(chunk))
         assert event["type"] == "input_audio_buffer.append"
     mono = audio.to_mono_float(chunks[0][1]) if chunks else np.zeros(0)
     assert np.all(np.isfinite(mono)) and (mono.size == 0 or np.max(np.abs(mono)) <= 1.0)

@@ -109,7 +109,7 @@ class MicrophoneIn:
     def ready(self, batch: list[MicChunk | None]) -> Ready:
         """A batch of chunks made ready for the API (one that cannot be read is skipped, said)."""
         started = time.thread_time()
-        chunks: list[bytes] = []
+        chunks: list[np.ndarray] = []
         problems: list[str] = []
         for chunk in _joined(batch):
             try:
@@ -118,12 +118,13 @@ class MicrophoneIn:
                 )
             except ValueError as exc:
                 problems.append(f"Skipped an unreadable microphone chunk: {exc}")
-        pcm = audio.pcm16_array(b"".join(chunks)) if chunks else np.zeros(0, np.int16)
+        pcm = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
         linear, near = self._linear_beside(len(pcm))
         settled = self.echo.settled if self.echo.echoing else None
         self.cpu_seconds += time.thread_time() - started
         self.seconds += len(pcm) / SAMPLE_RATE
-        return Ready(chunks, pcm, linear, near, settled, batch[-1] is None, tuple(problems))
+        appends = [audio.pcm16_bytes(c) for c in chunks]
+        return Ready(appends, pcm, linear, near, settled, batch[-1] is None, tuple(problems))
 
     def _without_echo(self, rate: int, samples: np.ndarray, reference: np.ndarray | None) -> tuple:
         """The engine's microphone with the comedian taken out, its linear canceller's output (and

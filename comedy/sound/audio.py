@@ -94,15 +94,16 @@ def is_pcm16_mono(samples: object) -> bool:
 
 
 class MicrophonePath:
-    """Microphone chunks of any rate, dtype and layout -> 100 ms pcm16 chunks at 24 kHz."""
+    """Microphone chunks of any rate, dtype and layout -> 100 ms int16 chunks at 24 kHz (the
+    engine's 24 kHz int16 frames pass through as they are, never converted)."""
 
     def __init__(self, chunk_samples: int = APPEND_SAMPLES) -> None:
         self.chunk_samples = chunk_samples
         self._resampler: StreamResampler | None = None
         self._pending = np.zeros(0, np.int16)
 
-    def feed(self, rate: int, samples: np.ndarray) -> list[bytes]:
-        """Take one microphone chunk; return the complete 100 ms pcm16 chunks it finished."""
+    def feed(self, rate: int, samples: np.ndarray) -> list[np.ndarray]:
+        """Take one microphone chunk; return the complete 100 ms int16 chunks it finished."""
         if not MIN_RATE <= rate <= MAX_RATE:
             raise ValueError(f"a microphone at {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz")
         if rate == SAMPLE_RATE and is_pcm16_mono(samples) and self._resampler is None:
@@ -122,7 +123,7 @@ class MicrophonePath:
         """Samples waiting for the next whole chunk."""
         return len(self._pending)
 
-    def flush(self) -> list[bytes]:
+    def flush(self) -> list[np.ndarray]:
         """End of the stream: the filter's tail and any short remainder."""
         self._pending = np.concatenate([self._pending, self._flush_resampler()])
         self._resampler = None
@@ -133,14 +134,14 @@ class MicrophonePath:
             return np.zeros(0, np.int16)
         return float_to_pcm16(self._resampler.process(np.zeros(0, np.float32), last=True))
 
-    def _take(self, minimum: int) -> list[bytes]:
+    def _take(self, minimum: int) -> list[np.ndarray]:
         chunks = []
         while len(self._pending) >= minimum and len(self._pending):
             chunk, self._pending = (
                 self._pending[: self.chunk_samples],
                 self._pending[self.chunk_samples :],
             )
-            chunks.append(pcm16_bytes(chunk))
+            chunks.append(chunk)
         return chunks
 
 
