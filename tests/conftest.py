@@ -1,4 +1,7 @@
-"""Shared fixtures: a real rehearsal server on 127.0.0.1 for every test that needs a socket."""
+"""Shared fixtures: a real rehearsal server on 127.0.0.1 for every test that needs a socket; and
+each test marked with its kind, so `pytest -m unit` (pure, seconds), `-m socket` (the rehearsal
+server or another loopback socket), `-m app` (the app on a free port) or `-m browser` (headless
+Chromium) runs one kind."""
 
 from __future__ import annotations
 
@@ -14,6 +17,29 @@ from comedy.sound import room, speech
 from harness.sets import KEY
 from harness.speech import appends, spoken  # noqa: F401
 from tests.schema import check_server_event
+
+SOCKET = {  # real sockets on 127.0.0.1, the app not launched
+    "test_answer.py", "test_answers.py", "test_audition.py", "test_callbacks.py", "test_cli.py",
+    "test_club.py", "test_faults.py", "test_harness.py", "test_humour_bench.py", "test_laughter.py",
+    "test_limits.py", "test_meters.py", "test_properties.py", "test_realtime_session.py",
+    "test_recording.py", "test_rehearsal_server.py", "test_room.py", "test_stored_prompt.py",
+}  # fmt: skip
+APP = {  # the app launched on a free port (its browser tests are marked `browser` themselves)
+    "test_app.py", "test_battle.py", "test_browser.py", "test_engine.py", "test_engine_hostile.py",
+    "test_hold.py", "test_hostile.py", "test_keys.py", "test_load.py", "test_opener.py",
+    "test_streams.py", "test_takes.py",
+}  # fmt: skip
+
+
+def kind_of(module: str) -> str:
+    """A test module's kind: socket, app, or unit (pure: no socket at all)."""
+    return "socket" if module in SOCKET else "app" if module in APP else "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("browser") is None:
+            item.add_marker(kind_of(item.path.name))
 
 
 @pytest.fixture(scope="session", autouse=True)

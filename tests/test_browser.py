@@ -15,14 +15,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from bench import hearing
 from comedy.choices import VOICE_LABELS
 from comedy.house.jokes import load_joke_book
 from comedy.house.voice import speak
 from comedy.realtime import protocol
 from comedy.rehearsal import audience
 from comedy.sound import audio, echo
-from harness import laptop
+from harness import laptop, room_clips
 from harness.running import Running, launch
 from tests.conftest import spoken
 
@@ -915,12 +914,12 @@ setInterval(() => {
 
 def _real_laugh() -> np.ndarray | None:
     """One person laughing, a real recording at the rehearsal laugh's level (None: the clips are not here)."""
-    path = hearing.ROOM_CLIPS / "laugh-16.wav"
+    path = room_clips.ROOM_CLIPS / "laugh-16.wav"
     if not path.exists():
         return None
     pcm, _ = soundfile.read(path, dtype="int16")
-    level = hearing.active_dbfs(audience.sound("laughter", seed=4))
-    return np.round(pcm * 10 ** ((level - hearing.active_dbfs(pcm)) / 20)).astype(np.int16)
+    level = room_clips.active_dbfs(audience.sound("laughter", seed=4))
+    return np.round(pcm * 10 ** ((level - room_clips.active_dbfs(pcm)) / 20)).astype(np.int16)
 
 
 @pytest.mark.parametrize(

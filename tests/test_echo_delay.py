@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from bench import hearing
 from comedy.house.voice import speak
 from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.rehearsal import audience
 from comedy.sound.echo_delay import CLEAR, DelayTracker, gcc_phat
+from harness import room_clips
 from harness.laptop import Laptop
 
 FRAME = SAMPLE_RATE // 50
@@ -64,9 +64,9 @@ def _visitor(kind: str) -> np.ndarray:
     waveforms of their speech sounds, and correlate as no two people do.)"""
     if kind == "laugh":
         return audience.laughter(seconds=4.0, seed=3)
-    path = hearing.ROOM_CLIPS / "speech-01.wav"
+    path = room_clips.ROOM_CLIPS / "speech-01.wav"
     if not path.is_file():
-        pytest.skip(f"{hearing.ROOM_CLIPS} is not here: real speech needs it")
+        pytest.skip(f"{room_clips.ROOM_CLIPS} is not here: real speech needs it")
     pcm, rate = soundfile.read(path, dtype="int16")
     assert rate == SAMPLE_RATE
     return pcm

@@ -90,3 +90,19 @@ def test_the_readme_is_short_its_test_command_is_ci_and_its_links_resolve() -> N
     assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()
     links = re.findall(r"\]\(((?:docs|comedy)/[^)#]+)\)", readme)
     assert links and all((ROOT / link).exists() for link in links), links
+
+
+SOCKETS = re.compile(
+    r"RehearsalServer|RehearsalThread|harness\.running|websockets|httpx|asyncio\.start_server|chromium"
+)
+
+
+def test_a_unit_test_module_opens_no_socket() -> None:
+    from tests.conftest import kind_of
+
+    opened = [
+        path.name
+        for path in sorted((ROOT / "tests").glob("test_*.py"))
+        if kind_of(path.name) == "unit" and path.name != "test_house.py" and SOCKETS.search(path.read_text())
+    ]
+    assert opened == []

@@ -13,6 +13,7 @@ from comedy.realtime import protocol
 from comedy.rehearsal import RehearsalServer, audience
 from comedy.show.comedy_set import ComedySet
 from comedy.sound.room import read_room
+from harness import room_clips
 from harness.clips import Clip, clips, confusion, decide
 from harness.sets import Listener, endpoint, laughter, until
 from tests.conftest import spoken
@@ -104,9 +105,9 @@ def test_real_room_clips_meet_the_targets_leave_one_source_out() -> None:
     """The real recordings (../shared/room-clips), each heard with weights fitted without its source:
     at least 95 % of laughs and applause never cut the comedian, at least 95 % of speech does, each
     verdict on at most 300 ms of the sound."""
-    if not hearing.ROOM_CLIPS.is_dir():
-        pytest.skip(f"{hearing.ROOM_CLIPS} is not here: the real-clip figures need it")
-    real = hearing.real_clips()
+    if not room_clips.ROOM_CLIPS.is_dir():
+        pytest.skip(f"{room_clips.ROOM_CLIPS} is not here: the real-clip figures need it")
+    real = room_clips.real_clips()
     models = hearing.leave_one_source_out(real, *hearing.dataset(real))
     trials = hearing.score(real, models)
     room_sounds = [t for t in trials if t.label != "speech"]
