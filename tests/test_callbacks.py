@@ -24,8 +24,9 @@ HECKLE = "you call that a joke, my name is Priya"
 
 @pytest.fixture
 async def show() -> AsyncIterator[tuple[ComedySet, RehearsalServer]]:
-    """A hands-free set, paced as live, with the room's microphone and a listener."""
-    async with RehearsalServer(pace=1.0, seed=11) as server:
+    """A hands-free set (its answers streamed three times faster than live), the room's microphone
+    and a listener playing the speech in real time."""
+    async with RehearsalServer(pace=3.0, seed=11) as server:
         comedy_set = ComedySet(endpoint(server), prompts.SetUp(), hands_free=True)
         await comedy_set.start()
         microphone, listener = RoomMicrophone(comedy_set, server), Listener(comedy_set)
@@ -36,10 +37,11 @@ async def show() -> AsyncIterator[tuple[ComedySet, RehearsalServer]]:
 
 
 async def _joke(comedy_set: ComedySet, topic: str) -> str:
-    """Ask for a joke on `topic`; its whole line once the answer has ended."""
+    """Ask for a joke on `topic`; its whole line once the visitor has heard all of it."""
     told = len(answers(comedy_set))
     await comedy_set.tell(topic)
     await until(lambda: len(answers(comedy_set)) > told and not comedy_set.stage.busy, timeout=30, what=topic)
+    await until(lambda: not comedy_set.stage.speaker.unheard(), timeout=30, what=f"the {topic} joke heard")
     return answers(comedy_set)[-1].text
 
 
@@ -58,6 +60,7 @@ async def test_after_two_topics_and_a_heckle_a_later_answer_calls_back_to_them(s
         lambda: not comedy_set.stage.busy and len(answers(comedy_set)) >= 3, timeout=30, what="its answer"
     )
     assert HECKLE not in answers(comedy_set)[-1].text  # the heckle is answered, not yet called back
+    await until(lambda: not comedy_set.stage.speaker.unheard(), timeout=30, what="its answer heard")
 
     first_later = await _joke(comedy_set, "the dentist")
     second_later = await _joke(comedy_set, "trains")

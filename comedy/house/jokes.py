@@ -173,12 +173,13 @@ def callback(
     answered now), else the first earlier topic not called back (nor the topic now), else the
     visitor's name once; empty when there is nothing to call back."""
     heckles = tonight.heckles[:-1] if answering_heckle else tonight.heckles
+    said = said.lower()
     for heckle in reversed(heckles):
-        if f'"{heckle}"' not in said and book.callbacks.get("heckle"):
+        if f'"{heckle.lower()}"' not in said and book.callbacks.get("heckle"):
             return rng.choice(book.callbacks["heckle"]).format(heckle=f'"{heckle}"')
     for earlier in tonight.topics:
-        if earlier != topic and earlier not in said and book.callbacks.get("topic"):
+        if earlier != topic and earlier.lower() not in said and book.callbacks.get("topic"):
             return rng.choice(book.callbacks["topic"]).format(topic=earlier)
-    if tonight.name and tonight.name not in said and book.callbacks.get("name"):
+    if tonight.name and tonight.name.lower() not in said and book.callbacks.get("name"):
         return rng.choice(book.callbacks["name"]).format(name=tonight.name)
     return ""
