@@ -174,12 +174,16 @@ def callback(
     visitor's name once; empty when there is nothing to call back."""
     heckles = tonight.heckles[:-1] if answering_heckle else tonight.heckles
     said = said.lower()
+
+    def called(kind: str, **value: str) -> bool:  # a callback of this kind said already with it
+        return any(line.format(**value).lower() in said for line in book.callbacks.get(kind, ()))
+
     for heckle in reversed(heckles):
-        if f'"{heckle.lower()}"' not in said and book.callbacks.get("heckle"):
+        if book.callbacks.get("heckle") and not called("heckle", heckle=f'"{heckle}"'):
             return rng.choice(book.callbacks["heckle"]).format(heckle=f'"{heckle}"')
     for earlier in tonight.topics:
-        if earlier != topic and earlier.lower() not in said and book.callbacks.get("topic"):
+        if earlier != topic and book.callbacks.get("topic") and not called("topic", topic=earlier):
             return rng.choice(book.callbacks["topic"]).format(topic=earlier)
-    if tonight.name and tonight.name.lower() not in said and book.callbacks.get("name"):
+    if tonight.name and book.callbacks.get("name") and not called("name", name=tonight.name):
         return rng.choice(book.callbacks["name"]).format(name=tonight.name)
     return ""
