@@ -39,7 +39,7 @@ from comedy.rehearsal import RehearsalServer
 from comedy.show.comedy_set import ComedySet
 from comedy.show.endpoint import Endpoint
 from comedy.stage.transcript import joke_of
-from harness.sets import Listener, RoomMicrophone, answers, until
+from harness.sets import answers, in_the_room, until
 from harness.stock_jokes import stock_match
 
 HECKLE = "heckle"
@@ -93,11 +93,7 @@ async def perform(show: Show, endpoint: Endpoint, heckle: Callable, server: Rehe
     """Play one show through the app's set: each topic told and its answer awaited; the heckle spoken
     into the set's microphone while the comedian talks (cued through the rehearsal audience there)."""
     set_up = prompts.SetUp(style=show.style, edge=show.edge, reaction="auto")
-    comedy_set = ComedySet(endpoint, set_up, hands_free=True)
-    await comedy_set.start()
-    listener = Listener(comedy_set)
-    microphone = RoomMicrophone(comedy_set, server) if server is not None else None
-    try:
+    async with in_the_room(ComedySet(endpoint, set_up, hands_free=True), server) as comedy_set:
         for number, step in enumerate(show.steps):
             told = len(answers(comedy_set))
             if step == HECKLE:
@@ -108,12 +104,7 @@ async def perform(show: Show, endpoint: Endpoint, heckle: Callable, server: Rehe
                 lambda t=told: len(answers(comedy_set)) > t and not comedy_set.stage.busy, 90, "an answer"
             )
             show.bits.append(answers(comedy_set)[-1].text)
-    finally:
         show.usd = comedy_set.stage.meters.cost_usd
-        listener.task.cancel()
-        if microphone is not None:
-            await microphone.close()
-        await comedy_set.close()
     return show
 
 

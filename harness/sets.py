@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import numpy as np
 from websockets.asyncio.client import connect
@@ -74,3 +75,19 @@ class RoomMicrophone:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
+
+
+@contextlib.asynccontextmanager
+async def in_the_room(comedy_set: ComedySet, server: RehearsalServer | None) -> AsyncIterator[ComedySet]:
+    """A started set with a listener playing its speech in real time and, with a rehearsal server,
+    the room's microphone; all of it closed on the way out."""
+    await comedy_set.start()
+    listener = Listener(comedy_set)
+    microphone = RoomMicrophone(comedy_set, server) if server is not None else None
+    try:
+        yield comedy_set
+    finally:
+        listener.task.cancel()
+        if microphone is not None:
+            await microphone.close()
+        await comedy_set.close()

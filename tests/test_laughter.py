@@ -15,7 +15,7 @@ from comedy.show import recording
 from comedy.show.comedy_set import ComedySet
 from comedy.sound import audio
 from comedy.web.page_view import messages
-from harness.sets import Listener, RoomMicrophone, answers, endpoint, until
+from harness.sets import answers, endpoint, in_the_room, until
 
 
 @pytest.fixture
@@ -28,13 +28,10 @@ async def live() -> AsyncIterator[RehearsalServer]:
 @pytest.fixture
 async def show(live: RehearsalServer) -> AsyncIterator[tuple[ComedySet, RehearsalServer]]:
     """A hands-free set with the room's microphone and a listener playing its speech."""
-    comedy_set = ComedySet(endpoint(live), prompts.SetUp(reaction="auto"), hands_free=True)
-    await comedy_set.start()
-    microphone, listener = RoomMicrophone(comedy_set, live), Listener(comedy_set)
-    yield comedy_set, live
-    listener.task.cancel()
-    await microphone.close()
-    await comedy_set.close()
+    async with in_the_room(
+        ComedySet(endpoint(live), prompts.SetUp(reaction="auto"), hands_free=True), live
+    ) as playing:
+        yield playing, live
 
 
 def _asked(server: RehearsalServer) -> list[str]:

@@ -1,6 +1,5 @@
-"""The house comedian: picks a line from the joke book by topic words, style and audience reaction,
-never a joke told tonight, and calls back to tonight's earlier topics and heckles (read from the
-"Tonight so far" record its instructions carry, as the live comedian is asked to)."""
+"""The house comedian's joke book: picks a line by topic words, style and audience reaction, never a
+joke told tonight; and the callbacks that turn tonight's topics and heckles into a line."""
 
 from __future__ import annotations
 
@@ -117,73 +116,3 @@ def read_set_up(session: dict) -> dict[str, str]:
 def cover_line(style: str, told: frozenset[str]) -> str:
     """What the house comedian says while OpenAI is away: a short bit not told yet."""
     return "While my writer reconnects, a quick one. " + load_joke_book().pick("", style, told=told)
-
-
-_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_TONIGHT_LINES = {
-    "topics": "- Earlier topics: ",
-    "heckles": "- Heckles, in the heckler's words: ",
-    "name": "- The visitor's name, as they gave it: ",
-    "jokes": "- Jokes told, oldest first",
-}
-
-
-@dataclass(frozen=True)
-class Tonight:
-    """What the comedian's instructions say of tonight: earlier topics, heckles, the visitor's name
-    and the openings of the jokes told (`comedy.stage.tonight` writes them, quoted)."""
-
-    topics: tuple[str, ...] = ()
-    heckles: tuple[str, ...] = ()
-    name: str = ""
-    jokes: tuple[str, ...] = ()
-
-    def told(self, book: JokeBook) -> frozenset[str]:
-        """The book's jokes whose openings the record holds (told in an earlier session too)."""
-        openings = [j.rstrip("…").strip() for j in self.jokes if j.strip()]
-        return frozenset(j.text for j in book.jokes if any(j.text.startswith(o) for o in openings))
-
-
-def read_tonight(instructions: str) -> Tonight:
-    """Tonight's record out of the instructions (an empty one where there is none)."""
-    found: dict[str, list[str]] = {}
-    for line in instructions.splitlines():
-        for name, start in _TONIGHT_LINES.items():
-            if line.startswith(start):
-                quoted = _QUOTED.findall(line[len(start) :] if name != "jokes" else line.split(":", 1)[-1])
-                with contextlib.suppress(ValueError):
-                    found[name] = [str(json.loads(q)) for q in quoted]
-    return Tonight(
-        tuple(found.get("topics", ())),
-        tuple(found.get("heckles", ())),
-        (found.get("name") or [""])[0],
-        tuple(found.get("jokes", ())),
-    )
-
-
-def callback(
-    book: JokeBook,
-    tonight: Tonight,
-    topic: str,
-    said: str,
-    rng: random.Random,
-    answering_heckle: bool = False,
-) -> str:
-    """A line that calls back to tonight: the latest heckle not yet called back (not the one being
-    answered now), else the first earlier topic not called back (nor the topic now), else the
-    visitor's name once; empty when there is nothing to call back."""
-    heckles = tonight.heckles[:-1] if answering_heckle else tonight.heckles
-    said = said.lower()
-
-    def called(kind: str, **value: str) -> bool:  # a callback of this kind said already with it
-        return any(line.format(**value).lower() in said for line in book.callbacks.get(kind, ()))
-
-    for heckle in reversed(heckles):
-        if book.callbacks.get("heckle") and not called("heckle", heckle=f'"{heckle}"'):
-            return rng.choice(book.callbacks["heckle"]).format(heckle=f'"{heckle}"')
-    for earlier in tonight.topics:
-        if earlier != topic and book.callbacks.get("topic") and not called("topic", topic=earlier):
-            return rng.choice(book.callbacks["topic"]).format(topic=earlier)
-    if tonight.name and book.callbacks.get("name") and not called("name", name=tonight.name):
-        return rng.choice(book.callbacks["name"]).format(name=tonight.name)
-    return ""

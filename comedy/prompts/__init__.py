@@ -19,6 +19,13 @@ EDGES = ("clean", "club", "roast")  # how sharp: its rules are in the template
 MICROPHONES = {"laptop": "far_field", "headset": "near_field", "off": None}  # -> input noise reduction
 DETECTIONS = ("server_vad", "semantic_vad")
 EAGERNESS = ("low", "medium", "high", "auto")
+TONIGHT_LINES = {  # each line of tonight's record (`comedy.stage.tonight` writes it, the rehearsal reads it)
+    "topics": "- Earlier topics: ",
+    "latest": "- The latest topic: ",
+    "heckles": "- Heckles, in the heckler's words: ",
+    "name": "- The visitor's name, as they gave it: ",
+    "jokes": "- Jokes told, oldest first, with what the room did: ",
+}
 DEFAULT_MAX_OUTPUT_TOKENS = 1200  # about 50 s of speech with some reasoning: a bit, never a monologue
 
 

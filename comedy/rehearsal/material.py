@@ -1,13 +1,18 @@
 """What the rehearsal's house comedian says (a line it was told to say, else a joke for the
-moment from the joke book), and the usage of an answer estimated as the real API reports it."""
+moment from the joke book, with a callback to tonight's record as the live comedian is asked to),
+and the usage of an answer estimated as the real API reports it."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import random
 import re
+from dataclasses import dataclass
 
-from comedy.house.jokes import callback, load_joke_book, read_set_up, read_tonight
+from comedy import prompts
+from comedy.house.jokes import JokeBook, load_joke_book, read_set_up
 from comedy.realtime import protocol
 
 SAY_EXACTLY = re.compile(r'Say exactly this line[^:]*:\s*"(.+)"\s*$', re.DOTALL)
@@ -91,3 +96,66 @@ def estimate_usage(
         },
         "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
     }
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+@dataclass(frozen=True)
+class Tonight:
+    """What the comedian's instructions say of tonight: earlier topics, heckles, the visitor's name
+    and the openings of the jokes told (`comedy.stage.tonight` writes them, quoted)."""
+
+    topics: tuple[str, ...] = ()
+    heckles: tuple[str, ...] = ()
+    name: str = ""
+    jokes: tuple[str, ...] = ()
+
+    def told(self, book: JokeBook) -> frozenset[str]:
+        """The book's jokes whose openings the record holds (told in an earlier session too)."""
+        openings = [j.rstrip("…").strip() for j in self.jokes if j.strip()]
+        return frozenset(j.text for j in book.jokes if any(j.text.startswith(o) for o in openings))
+
+
+def read_tonight(instructions: str) -> Tonight:
+    """Tonight's record out of the instructions (an empty one where there is none)."""
+    found: dict[str, list[str]] = {}
+    for line in instructions.splitlines():
+        for name, start in prompts.TONIGHT_LINES.items():
+            if line.startswith(start):
+                with contextlib.suppress(ValueError):
+                    found[name] = [str(json.loads(q)) for q in _QUOTED.findall(line[len(start) :])]
+    return Tonight(
+        tuple(found.get("topics", ())),
+        tuple(found.get("heckles", ())),
+        (found.get("name") or [""])[0],
+        tuple(found.get("jokes", ())),
+    )
+
+
+def callback(
+    book: JokeBook,
+    tonight: Tonight,
+    topic: str,
+    said: str,
+    rng: random.Random,
+    answering_heckle: bool = False,
+) -> str:
+    """A line that calls back to tonight: the latest heckle not yet called back (not the one being
+    answered now), else the first earlier topic not called back (nor the topic now), else the
+    visitor's name once; empty when there is nothing to call back."""
+    heckles = tonight.heckles[:-1] if answering_heckle else tonight.heckles
+    said = said.lower()
+
+    def called(kind: str, **value: str) -> bool:  # a callback of this kind said already with it
+        return any(line.format(**value).lower() in said for line in book.callbacks.get(kind, ()))
+
+    for heckle in reversed(heckles):
+        if book.callbacks.get("heckle") and not called("heckle", heckle=f'"{heckle}"'):
+            return rng.choice(book.callbacks["heckle"]).format(heckle=f'"{heckle}"')
+    for earlier in tonight.topics:
+        if earlier != topic and book.callbacks.get("topic") and not called("topic", topic=earlier):
+            return rng.choice(book.callbacks["topic"]).format(topic=earlier)
+    if tonight.name and book.callbacks.get("name") and not called("name", name=tonight.name):
+        return rng.choice(book.callbacks["name"]).format(name=tonight.name)
+    return ""

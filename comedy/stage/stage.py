@@ -61,8 +61,9 @@ class Stage(StageView):
         self.shown = SetStatus(key=key, last_activity=started_at)
         self.lines = Transcript(started_at, [])
         self.money = Spend(allowance)
-        self.settings = SessionSettings(set_up, tuning, meters, self.money, hands_free, stored_prompt)
-        self.settings.transcript = self.lines
+        self.settings = SessionSettings(
+            set_up, tuning, meters, self.money, hands_free, stored_prompt, transcript=self.lines
+        )
         self.speaker = Speaker()
         self.answers = Lifecycle(self.shown, self.lines, self.settings, self.speaker, rehearsal)
         self.hearing = Hearing(self.answers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from comedy.prompts import TONIGHT_LINES as LINES
 from comedy.prompts import template
 from comedy.stage.transcript import Transcript, Turn, joke_of
 
@@ -87,18 +88,16 @@ def render(transcript: Transcript) -> str:
     given = topics(transcript)
     lines = []
     if earlier := given[:-1][-TOPICS_KEPT:]:
-        lines.append("- Earlier topics: " + "; ".join(_quoted(t, TOPIC_CHARS) for t in earlier))
+        lines.append(LINES["topics"] + "; ".join(_quoted(t, TOPIC_CHARS) for t in earlier))
     if latest := given[-1:]:
-        lines.append("- The latest topic: " + _quoted(latest[0], TOPIC_CHARS))
+        lines.append(LINES["latest"] + _quoted(latest[0], TOPIC_CHARS))
     if heard := heckles(transcript)[-HECKLES_KEPT:]:
-        lines.append(
-            "- Heckles, in the heckler's words: " + "; ".join(_quoted(h, HECKLE_CHARS) for h in heard)
-        )
+        lines.append(LINES["heckles"] + "; ".join(_quoted(h, HECKLE_CHARS) for h in heard))
     if (offered := name(transcript)) is not None:
-        lines.append("- The visitor's name, as they gave it: " + _quoted(offered, NAME_CHARS))
+        lines.append(LINES["name"] + _quoted(offered, NAME_CHARS))
     told = [f"{_quoted(joke_of(t.text), OPENING_CHARS)} ({took(t)})" for t in jokes(transcript)[-JOKES_KEPT:]]
     while told:
-        record = "\n".join([*lines, "- Jokes told, oldest first, with what the room did: " + "; ".join(told)])
+        record = "\n".join([*lines, LINES["jokes"] + "; ".join(told)])
         if len(record) <= MAX_CHARS:
             return record
         told.pop(0)
