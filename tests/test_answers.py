@@ -119,3 +119,23 @@ async def test_input_transcription_is_costed_apart_from_the_session(server: Rehe
         comedy_set.stage.meters.cost_usd >= comedy_set.stage.meters.transcription_usd
     )  # the total counts it
     await comedy_set.close()
+
+
+async def test_what_was_on_the_wire_when_the_set_cut_is_never_played() -> None:
+    async with RehearsalServer(pace=2.0) as server:
+        server.conduct.cancel_lag = 0.5  # the answer streams on after the cancel, as deltas in flight do
+        comedy_set = ComedySet(Endpoint(server.url, KEY, True), prompts.SetUp())
+        watched = Watched(comedy_set)
+        await comedy_set.start()
+        listener = Listener(comedy_set)
+        await comedy_set.tell("airports")
+        speaker = comedy_set.stage.speaker
+        await watched.until(lambda: any(speaker.played.get(i, 0) >= SR // 2 for i in speaker.unheard()))
+        cut = speaker.unheard()[0]  # half a second of the answer heard, the rest on its way
+        await watched.joke("dogs")  # a new topic cuts the answer
+        await watched.until(lambda: not speaker.unheard())  # the new joke heard whole
+        assert server.journal.truncations[0][0] == cut
+        heard_ms = speaker.played[cut] * 1000 // SR
+        assert heard_ms == server.journal.truncations[0][1]  # not a sample of the cut line after its cut
+        listener.task.cancel()
+        await comedy_set.close()

@@ -245,6 +245,21 @@ def test_with_a_player_that_reports_the_cut_waits_for_its_word() -> None:
     assert _sent(second) == [protocol.item_truncate("A", 500)]
 
 
+def test_what_the_server_sent_before_it_heard_the_cancel_is_neither_played_nor_owed() -> None:
+    stage = _stage()
+    _speaking(stage, "A")
+    stage.speaker.handed("A", SAMPLE_RATE * 4 // 10)
+    stage.cut("heckled", T0 + 2)
+    text = next(t.text for t in stage.transcript if t.item_id == "A")
+    late = stage.on_event(_audio("A", 0.5), T0 + 2.05)  # in flight when the cancel went out
+    late += stage.on_event({"type": Kind.TRANSCRIPT_DELTA, "item_id": "A", "delta": " and then"}, T0 + 2.05)
+    assert late == []  # the visitor never hears more of a cut line, nor reads it
+    assert stage.speaker.unheard() == []  # and nothing of it is owed to the player
+    assert next(t.text for t in stage.transcript if t.item_id == "A") == text
+    stage.on_event(_done("cancelled"), T0 + 2.1)
+    assert _kinds(_speaking(stage, "B")) == [] and stage.speaker.unheard() == ["B"]
+
+
 def test_a_cut_during_a_preamble_deletes_the_items_never_heard_once_the_answer_ends() -> None:
     stage = _stage()
     _speaking(stage, "pre", "joke")

@@ -30,6 +30,9 @@ class Conduct:
     audience: Audience = field(default_factory=Audience)  # laughs, applause, heckles a test cues
     today: Callable[[], dt.date] = models.today  # the calendar for shutdown dates
     max_session_seconds: float = 3600.0  # the real API's limit
+    # An answer streams faster than it plays, so what the server sent before a client's cancel
+    # reached it arrives after the client cancelled: the answer goes on this long after a cancel.
+    cancel_lag: float = 0.0
 
 
 def _log(length: int) -> deque:

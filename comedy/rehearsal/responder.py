@@ -105,12 +105,16 @@ class Responder:
                 event.get("event_id"),
             )
             return
-        self._cancel(self.response, "client_cancelled")
+        self._cancel(self.response, "client_cancelled", self.conduct.cancel_lag)
 
-    def _cancel(self, response: _Response, reason: str) -> None:
-        """Stop a response; it stops counting as active at once, as in the real API."""
+    def _cancel(self, response: _Response, reason: str, lag: float = 0.0) -> None:
+        """Stop a response (`lag` seconds on, with `Conduct.cancel_lag`); it stops counting as
+        active at once, as in the real API."""
         response.cancel_reason = reason
-        response.cancel.set()
+        if lag > 0:
+            asyncio.get_running_loop().call_later(lag, response.cancel.set)
+        else:
+            response.cancel.set()
         if self.response is response:
             self.response = None
 
