@@ -69,6 +69,9 @@ async def test_a_two_item_answer_is_heard_whole_and_shown_as_two_lines() -> None
         assert preamble.item_id != joke.item_id and not preamble.note and not joke.note
         received = sum(watched.set.stage.speaker.received[t.item_id] for t in (preamble, joke))
         await watched.until(lambda: listener.samples >= received)  # every item played, in order
+        speaker = watched.set.stage.speaker
+        assert speaker.played == {i: speaker.received[i] for i in speaker.played}  # each heard whole
+        assert not speaker.unheard()  # a cut now would find nothing of it to truncate
         listener.task.cancel()
         await watched.set.close()
 

@@ -33,6 +33,14 @@ class _Response:
     cancel: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_reason: str = "client_cancelled"
 
+    def stop(self, reason: str, lag: float = 0.0) -> None:
+        """Stop streaming, `lag` seconds on (what the server sends until then is still delivered)."""
+        self.cancel_reason = reason
+        if lag > 0:
+            asyncio.get_running_loop().call_later(lag, self.cancel.set)
+        else:
+            self.cancel.set()
+
 
 @dataclass
 class _Budget:
@@ -108,13 +116,8 @@ class Responder:
         self._cancel(self.response, "client_cancelled", self.conduct.cancel_lag)
 
     def _cancel(self, response: _Response, reason: str, lag: float = 0.0) -> None:
-        """Stop a response (`lag` seconds on, with `Conduct.cancel_lag`); it stops counting as
-        active at once, as in the real API."""
-        response.cancel_reason = reason
-        if lag > 0:
-            asyncio.get_running_loop().call_later(lag, response.cancel.set)
-        else:
-            response.cancel.set()
+        """Stop a response; it stops counting as active at once, as in the real API."""
+        response.stop(reason, lag)
         if self.response is response:
             self.response = None
 

@@ -260,9 +260,7 @@ class Lifecycle:
     # --- the server's answer
 
     def on_audio(self, event: Event, now: float) -> list[Action]:
-        """Audio of the answer: played; what was in flight when the set cancelled it, never."""
-        if self.state is CANCELLING:
-            return []
+        """Audio of the answer: played."""
         delta = Delta.read(event)
         pcm = audio.pcm16_array(delta.pcm16)
         self.speaker.arrived(delta.item_id, len(pcm))
@@ -270,10 +268,7 @@ class Lifecycle:
         return [Play(delta.item_id, pcm)]
 
     def on_words(self, event: Event, now: float) -> list[Action]:
-        """Words of the answer: its line grows; the player shows them once played that far (a
-        cancelled answer's line ends where it was cut)."""
-        if self.state is CANCELLING:
-            return []
+        """Words of the answer: its line grows; the player shows them once played that far."""
         delta = Delta.read(event)
         self._answering = self.last_line = self.transcript.turn("assistant", delta.item_id or None, now)
         if not self._answering.text:

@@ -28,7 +28,7 @@ from comedy.sound.room import RoomReading
 from comedy.stage.actions import Action, Caption, EndOfAnswer, Play, ReadRoom, Restart, Send
 from comedy.stage.connection_events import NEW_VOICE, ConnectionEvents
 from comedy.stage.hearing import Hearing
-from comedy.stage.lifecycle import RETRIES, Lifecycle, remind
+from comedy.stage.lifecycle import CANCELLING, RETRIES, Lifecycle, remind
 from comedy.stage.playback import Landed, Played, Report, Scheduled, Started
 from comedy.stage.session_settings import SessionSettings
 from comedy.stage.speaker import Speaker
@@ -70,9 +70,9 @@ class Stage(StageView):
         self.connection = ConnectionEvents(self.answers)  # and the set's own switch of session
         answers, hearing, connection = self.answers, self.hearing, self.connection
         self._handlers: dict[str, Handler] = {
-            Kind.AUDIO_DELTA: answers.on_audio,
-            Kind.TRANSCRIPT_DELTA: answers.on_words,
-            Kind.TEXT_DELTA: answers.on_words,
+            Kind.AUDIO_DELTA: self._unless_cancelled(answers.on_audio),
+            Kind.TRANSCRIPT_DELTA: self._unless_cancelled(answers.on_words),
+            Kind.TEXT_DELTA: self._unless_cancelled(answers.on_words),
             Kind.RESPONSE_CREATED: self._on_created,
             Kind.RESPONSE_DONE: answers.on_done,
             Kind.SPEECH_STARTED: hearing.on_speech_started,
@@ -87,6 +87,11 @@ class Stage(StageView):
             Kind.RESPONSE_TIMEOUT: connection.on_timeout,
             Kind.PROTOCOL_ERROR: connection.on_protocol_error,
         }
+
+    def _unless_cancelled(self, handler: Handler) -> Handler:
+        """What a cancelled answer still sends (it was on the wire when the cancel went out) is
+        dropped: never played, never shown, never owed to the player."""
+        return lambda event, now: [] if self.answers.state is CANCELLING else handler(event, now)
 
     def say(self, status: str | None = None, error: str | None = None) -> None:
         """Change the status or the last problem (masked)."""
