@@ -1,42 +1,29 @@
-"""One client connection to the rehearsal server: the client events it takes and validates, the
-conversation and input buffer it keeps; its responses come from `Responder`."""
+"""One client connection to the rehearsal server: the client events it takes and validates, and
+the session and conversation events it answers itself; the input buffer is `InputAudio`'s, the
+answers `Responder`'s, all three writing into one `Conversation` and out through one `Wire`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import numpy as np
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from comedy.realtime import protocol
-from comedy.realtime.protocol import SAMPLE_RATE, Event, error_event, new_id, server_event
-from comedy.rehearsal import vad
+from comedy.realtime.protocol import SAMPLE_RATE, Event, new_id, server_event
+from comedy.rehearsal.conversation import Conversation
 from comedy.rehearsal.input_audio import InputAudio, public
 from comedy.rehearsal.journal import Conduct, Journal
-from comedy.rehearsal.responder import Responder, _cut, _Response
-from comedy.rehearsal.vad import EnergyVad
+from comedy.rehearsal.responder import Responder
+from comedy.rehearsal.speaking import cut_transcript
 from comedy.rehearsal.validation import check_session
+from comedy.rehearsal.wire import Wire
 
 log = logging.getLogger("comedy.rehearsal.server")
-MIN_COMMIT_MS = 100
-CUE_SLACK_SECONDS = 0.5  # a cue this long before the committed audio (the feed and the app in between)
-CLIENT_EVENTS = (
-    "session.update",
-    "input_audio_buffer.append",
-    "input_audio_buffer.commit",
-    "input_audio_buffer.clear",
-    "conversation.item.create",
-    "conversation.item.truncate",
-    "conversation.item.delete",
-    "conversation.item.retrieve",
-    "response.create",
-    "response.cancel",
-    "output_audio_buffer.clear",
-)
 
 
 def default_session(model: str) -> dict[str, Any]:
@@ -65,26 +52,30 @@ def default_session(model: str) -> dict[str, Any]:
     }
 
 
-class Connection(InputAudio, Responder):
-    """One client's session: its settings, conversation, input buffer and current response."""
+class Connection:
+    """One client's session: the events it takes, handed to the part that answers them."""
 
     def __init__(self, journal: Journal, conduct: Conduct, ws: ServerConnection, model: str) -> None:
-        self.journal, self.conduct = journal, conduct
-        self.ws = ws
-        self.model = model
-        self.session = default_session(model)
-        self.items: list[dict] = []
-        self.audio_spoken = False
-        self.input_chunks: list[np.ndarray] = []
-        self.input_samples = 0
-        self.session_samples = 0  # all the input audio of the session, as audio_start_ms counts it
-        self.vad = self._new_vad()
-        self.speech_item_id: str | None = None
-        self.response: _Response | None = None
-        self._last_task: asyncio.Task | None = None
-        self.spoken_ms: dict[str, int] = {}
-        self.heckled: set[str] = set()  # answers the listener cut short
-        self.truncated_at: dict[str, tuple[int, int]] = {}  # item -> (kept ms, spoken ms)
+        self.journal, self.conduct, self.ws = journal, conduct, ws
+        self.conversation = Conversation(model, default_session(model))
+        self.wire = Wire(ws, journal)
+        self.responder = Responder(self.conversation, self.wire, journal, conduct)
+        self.input = InputAudio(self.conversation, self.wire, self.responder, journal, conduct)
+        self.error = self.wire.error
+        self.send = self.wire.send
+        self._handlers: dict[str, Callable[[Event], Awaitable[None]]] = {  # the API's client events
+            "session.update": self.on_session_update,
+            "input_audio_buffer.append": self.input.on_append,
+            "input_audio_buffer.commit": self.input.on_commit,
+            "input_audio_buffer.clear": self.input.on_clear,
+            "conversation.item.create": self.on_conversation_item_create,
+            "conversation.item.truncate": self.on_conversation_item_truncate,
+            "conversation.item.delete": self.on_conversation_item_delete,
+            "conversation.item.retrieve": self.on_conversation_item_retrieve,
+            "response.create": self.responder.on_create,
+            "response.cancel": self.responder.on_cancel,
+            "output_audio_buffer.clear": self.on_output_audio_buffer_clear,
+        }
 
     # --- plumbing
 
@@ -101,36 +92,8 @@ class Connection(InputAudio, Responder):
 
         self._expiry_task = asyncio.create_task(expire())
 
-    async def send(self, event: Event) -> None:
-        self.journal.sent.append(event["type"])
-        await self.ws.send(protocol.encode(event))
-
-    async def send_garbage(self, ids: dict) -> None:
-        """Frames a client must skip: the garbage fault, for tests of what clients survive."""
-        bad_audio = protocol.encode(server_event("response.output_audio.delta", **ids, delta="@@"))
-        for frame in ("not json {", b"\x00\xff binary", "[1, 2]", '{"no": "type"}', bad_audio):
-            await self.ws.send(frame)
-
-    async def error(
-        self,
-        code: str,
-        message: str,
-        param: str | None = None,
-        event_id: str | None = None,
-        type_: str = "invalid_request_error",
-    ) -> None:
-        self.journal.errors.append(f"{code}: {message}")
-        await self.send(error_event(message, code=code, param=param, type_=type_, event_id=event_id))
-
-    def _new_vad(self) -> EnergyVad | None:
-        audio_in = self.session["audio"]["input"]
-        if not audio_in.get("turn_detection"):
-            return None
-        heard_ms = self.session_samples * 1000 // SAMPLE_RATE  # audio_start_ms counts the whole session
-        return vad.for_session(audio_in["turn_detection"], audio_in.get("noise_reduction"), heard_ms)
-
     async def run(self) -> None:
-        await self.send(server_event("session.created", session=self.session))
+        await self.send(server_event("session.created", session=self.conversation.session))
         expiry = asyncio.get_running_loop().call_later(self.conduct.max_session_seconds, self._expire)
         try:
             async for raw in self.ws:
@@ -139,8 +102,7 @@ class Connection(InputAudio, Responder):
             pass
         finally:
             expiry.cancel()
-            if self.response:
-                self.response.cancel.set()
+            self.responder.stop()
 
     async def handle(self, raw: str | bytes) -> None:
         try:
@@ -150,12 +112,12 @@ class Connection(InputAudio, Responder):
             return
         kind = event["type"]
         self.journal.received.append(kind)
-        handler = getattr(self, "on_" + kind.replace(".", "_"), None)
-        if kind not in CLIENT_EVENTS or handler is None:
+        handler = self._handlers.get(kind)
+        if handler is None:
             await self.error(
                 "invalid_value",
                 f"Invalid value: {kind!r}. Supported values are: "
-                + ", ".join(repr(k) for k in CLIENT_EVENTS)
+                + ", ".join(repr(k) for k in self._handlers)
                 + ".",
                 "type",
                 event.get("event_id"),
@@ -181,7 +143,7 @@ class Connection(InputAudio, Responder):
 
     async def on_session_update(self, event: Event) -> None:
         update = event.get("session")
-        if problem := check_session(update, self.model, self.conduct.today()):
+        if problem := check_session(update, self.conversation.model, self.conduct.today()):
             await self.error(*problem, event.get("event_id"))
             return
         if self.conduct.refuse_prompts and update.get("prompt") is not None:
@@ -194,7 +156,11 @@ class Connection(InputAudio, Responder):
             )
             return
         new_voice = (update.get("audio") or {}).get("output", {}).get("voice")
-        if new_voice and new_voice != self.session["audio"]["output"]["voice"] and self.audio_spoken:
+        if (
+            new_voice
+            and new_voice != self.conversation.session["audio"]["output"]["voice"]
+            and self.conversation.audio_spoken
+        ):
             await self.error(
                 "cannot_update_voice",
                 "Cannot update a conversation's voice if assistant audio is present.",
@@ -202,12 +168,12 @@ class Connection(InputAudio, Responder):
                 event.get("event_id"),
             )
             return
-        self.session = protocol.merge_session(self.session, update)
-        self.journal.session_updates.append(self.session)
+        self.conversation.session = protocol.merge_session(self.conversation.session, update)
+        self.journal.session_updates.append(self.conversation.session)
         listening = (update.get("audio") or {}).get("input") or {}
         if "turn_detection" in listening or "noise_reduction" in listening:
-            self.vad = self._new_vad()
-        await self.send(server_event("session.updated", session=self.session))
+            self.input.retune()
+        await self.send(server_event("session.updated", session=self.conversation.session))
 
     # --- conversation
 
@@ -231,23 +197,23 @@ class Connection(InputAudio, Responder):
             return
         item.setdefault("id", new_id("item"))
         item.update(object="realtime.item", status="completed")
-        previous = event.get("previous_item_id") or (self.items[-1]["id"] if self.items else None)
-        self.items.append(item)
+        previous = event.get("previous_item_id") or self.conversation.last_item_id()
+        self.conversation.items.append(item)
         await self.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
         await self.send(server_event("conversation.item.done", previous_item_id=previous, item=item))
 
     async def on_conversation_item_delete(self, event: Event) -> None:
         item_id = event["item_id"]
-        if not any(i["id"] == item_id for i in self.items):
+        if self.conversation.item(item_id) is None:
             await self.error(
                 "item_not_found", f"Item with item_id not found: {item_id}", "item_id", event.get("event_id")
             )
             return
-        self.items = [i for i in self.items if i["id"] != item_id]
+        self.conversation.items = [i for i in self.conversation.items if i["id"] != item_id]
         await self.send(server_event("conversation.item.deleted", item_id=item_id))
 
     async def on_conversation_item_retrieve(self, event: Event) -> None:
-        item = next((i for i in self.items if i["id"] == event["item_id"]), None)
+        item = self.conversation.item(event["item_id"])
         if item is None:
             await self.error(
                 "item_not_found",
@@ -260,7 +226,7 @@ class Connection(InputAudio, Responder):
 
     async def on_conversation_item_truncate(self, event: Event) -> None:
         item_id, end_ms = event["item_id"], event["audio_end_ms"]
-        item = next((i for i in self.items if i["id"] == item_id), None)
+        item = self.conversation.item(item_id)
         if item is None or item.get("role") != "assistant":
             await self.error(
                 "invalid_value",
@@ -269,7 +235,7 @@ class Connection(InputAudio, Responder):
                 event.get("event_id"),
             )
             return
-        spoken = self.spoken_ms.get(item_id, 0)
+        spoken = self.conversation.spoken_ms.get(item_id, 0)
         if not isinstance(end_ms, int) or end_ms < 0 or end_ms > spoken:
             await self.error(
                 "invalid_value",
@@ -280,10 +246,10 @@ class Connection(InputAudio, Responder):
             return
         if item["content"]:  # a finished answer; one still in progress is cut when it ends
             content = item["content"][event.get("content_index", 0)]
-            content["transcript"] = _cut(content.get("transcript") or "", end_ms, spoken)
-        self.truncated_at[item_id] = (end_ms, spoken)
-        self.spoken_ms[item_id] = end_ms
-        self.heckled.add(item_id)
+            content["transcript"] = cut_transcript(content.get("transcript") or "", end_ms, spoken)
+        self.conversation.truncated_at[item_id] = (end_ms, spoken)
+        self.conversation.spoken_ms[item_id] = end_ms
+        self.conversation.heckled.add(item_id)
         self.journal.truncations.append((item_id, end_ms))
         await self.send(
             server_event(
