@@ -337,8 +337,10 @@ def test_the_budget_caps_each_answer_and_ends_the_set_when_none_fits() -> None:
     cap = _sent(asked)[-1]["response"]["max_output_tokens"]
     assert 40 <= cap < 1200
     budget.spend("v", 0.029)
-    (closing,) = stage.answers.ask()
+    closing = stage.joke("dogs", T0 + 1)[-1]  # the next request: not even a short answer fits
     assert isinstance(closing, Close) and "spend limit of $0.03" in closing.reason and stage.shown.closing
+    stage.say("Performing…")
+    assert stage.status == "Not started"  # a set that is ending keeps its status for its reason
 
 
 def test_answers_the_owner_does_not_pay_for_are_not_capped() -> None:

@@ -231,13 +231,13 @@ class ComedySet(SetHands):
         """A fresh session: the old one's items go, the new one is told the set (`ConnectionEvents`)."""
         async with self._lock:
             await self.link.close()
-            await self._do(self.stage.connection.restarting(why))
+            await self._do(self.stage.restarting(why))
             try:
                 await self._open_session()
             except RealtimeError as exc:
                 self._say("Not connected", str(exc))
                 return
-            await self._do(self.stage.connection.restarted(why))
+            await self._do(self.stage.restarted(why))
             self._tasks.spawn(self._read(), "set-reader")
 
     # --- output: the speech port and the player's reports

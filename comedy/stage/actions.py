@@ -125,8 +125,24 @@ class AnswerEnded:
     asked_again: bool
 
 
+@dataclass(frozen=True)
+class Note:
+    """For the status line, not the pump: the stage's machines return these and the stage writes
+    them, in order, into the one record the page reads (`SetStatus`). `status`: the new status;
+    `problem`: the last problem ("" when the set is well again); neither: what the page shows
+    changed (a line, a score); `cut`: a cut was made; `censored`: whether the last answer was cut by
+    the content filter; `active_at`: when the visitor last did something."""
+
+    status: str | None = None
+    problem: str | None = None
+    cut: bool = False
+    censored: bool | None = None
+    active_at: float | None = None
+
+
 Action = (
-    Send
+    Note
+    | Send
     | Play
     | Caption
     | EndOfAnswer

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from comedy.realtime import protocol
 from comedy.realtime.protocol import Event
-from comedy.stage.actions import Action, Cover, DropSpeech, LoseSession, RetryLater, Send
+from comedy.stage.actions import Action, Cover, DropSpeech, LoseSession, Note, RetryLater, Send
 from comedy.stage.lifecycle import ANSWERING, ASKED, Lifecycle
 
 NEW_VOICE = "a new voice"  # why the set restarts its session when the voice changes
@@ -17,7 +17,7 @@ class ConnectionEvents:
     """Reads the connection's events for one set's answers."""
 
     def __init__(self, answers: Lifecycle) -> None:
-        self.answers, self.status, self.settings = answers, answers.status, answers.settings
+        self.answers, self.settings = answers, answers.settings
 
     def on_error(self, event: Event, now: float) -> list[Action]:
         """The API refused something: said; a rate limit is ridden out."""
@@ -26,21 +26,23 @@ class ConnectionEvents:
             return []  # a heckle raced the server's own cancel: nothing to say
         stored = self.settings.stored_prompt
         if stored is not None and stored.refuses(error):
-            self.status.say(error=stored.refuse(error))  # the API dropped the whole update: again, templated
-            return [Send(self.settings.session_update(), replace_settings=True)]
-        self.status.say(error=str(error))
+            # the API dropped the whole update: again, templated
+            return [
+                Note(problem=stored.refuse(error)),
+                Send(self.settings.session_update(), replace_settings=True),
+            ]
         if not error.retryable:
-            return []
+            return [Note(problem=str(error))]
         seconds = error.retry_after or 1.0
-        self.status.say(f"The Realtime API is busy: trying again in {seconds:.1f} s")
-        return [RetryLater(min(seconds, 10.0), "the Realtime API was busy")]
+        busy = Note(f"The Realtime API is busy: trying again in {seconds:.1f} s", str(error))
+        return [busy, RetryLater(min(seconds, 10.0), "the Realtime API was busy")]
 
     def on_disconnected(self, event: Event, now: float) -> list[Action]:
         """The socket dropped: what the player holds goes, and live, the house comedian covers."""
         self.answers.dropped(lost=bool(event.get("lost_answer")))
         expired = "session_expired" in event["message"]  # the API's 60-minute limit, said already
-        self.status.say("Reconnecting…", None if expired else event["message"])
-        return [DropSpeech()] + ([] if self.answers.rehearsal else [Cover()])
+        reconnecting = Note("Reconnecting…", None if expired else event["message"])
+        return [reconnecting, DropSpeech()] + ([] if self.answers.rehearsal else [Cover()])
 
     def on_reconnected(self, event: Event, now: float) -> list[Action]:
         """The session is back: it is told the set."""
@@ -49,25 +51,24 @@ class ConnectionEvents:
     def on_gave_up(self, event: Event, now: float) -> list[Action]:
         """Reconnecting failed: the next request connects again."""
         self.answers.gave_up()
-        self.status.say("Not connected: the set goes on with your next request", event["message"])
-        return [LoseSession()]
+        return [
+            Note("Not connected: the set goes on with your next request", event["message"]),
+            LoseSession(),
+        ]
 
     def on_timeout(self, event: Event, now: float) -> list[Action]:
         """The answer stalled: cancelled and asked again."""
-        self.status.say(error=event["message"])
-        return self.answers.stalled()
+        return [Note(problem=event["message"]), *self.answers.stalled()]
 
     def on_protocol_error(self, event: Event, now: float) -> list[Action]:
         """A frame that could not be read: said."""
-        self.status.say(error=event["message"])
-        return []
+        return [Note(problem=event["message"])]
 
     def restarting(self, why: str) -> list[Action]:
         """The set leaves its session for a fresh one (`why`: a new voice, a new model): an answer
         in flight is lost (the new session retells it), and the player drops the old voice."""
         self.answers.dropped(lost=self.answers.state in (ASKED, ANSWERING), note=f"cut: {why}")
-        self.status.say("Switching voice…" if why == NEW_VOICE else f"Switching to {why}…")
-        return [DropSpeech()]
+        return [Note("Switching voice…" if why == NEW_VOICE else f"Switching to {why}…"), DropSpeech()]
 
     def restarted(self, why: str) -> list[Action]:
         """The fresh session is open: it is told the set, and retells an answer the switch cut."""

@@ -8,7 +8,7 @@ from comedy.realtime import protocol
 from comedy.realtime.protocol import SAMPLE_RATE
 from comedy.sound.ear import Ear
 from comedy.sound.room import RoomReading
-from comedy.stage.actions import Action, ReadRoom, Send
+from comedy.stage.actions import Action, Note, ReadRoom, Send
 from comedy.stage.lifecycle import Lifecycle
 from comedy.stage.room_window import RoomWindow
 
@@ -20,7 +20,7 @@ class Crowd:
 
     def __init__(self, answers: Lifecycle, ear: Ear) -> None:
         self.answers, self.ear = answers, ear
-        self.status, self.settings = answers.status, answers.settings
+        self.settings = answers.settings
         self.window = RoomWindow()  # the room around the joke being told
         self.tags = 0  # tag lines ridden in a row
 
@@ -43,8 +43,7 @@ class Crowd:
         self.settings.room = reading
         if asked.joke is not None:
             asked.joke.score = reading
-        self.status.say()
-        actions: list[Action] = []
+        actions: list[Action] = [Note()]
         if self.settings.set_up.reaction == "auto":
             actions.append(Send(self.settings.session_update()))
         if asked.laughed and reading.kind in ("laughter", "applause"):

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 from comedy.realtime import protocol
 from comedy.realtime.protocol import Event
-from comedy.stage.actions import Action, DropSpeech, Send
+from comedy.stage.actions import Action, DropSpeech, Note, Send
 from comedy.stage.floor import Floor
 from comedy.stage.speaker import Speaker
-from comedy.stage.status import SetStatus
 from comedy.stage.transcript import Transcript
 
 RETRIES = 2  # an answer that failed, stalled or was lost is asked for again this many times
@@ -31,8 +30,8 @@ class Cutting:
     """The comedian stopped where the visitor stopped hearing: the speech dropped at once, then,
     once the player says where it fell silent, the item truncated there and the unheard deleted."""
 
-    def __init__(self, speaker: Speaker, floor: Floor, transcript: Transcript, status: SetStatus) -> None:
-        self.speaker, self.floor, self.transcript, self.status = speaker, floor, transcript, status
+    def __init__(self, speaker: Speaker, floor: Floor, transcript: Transcript) -> None:
+        self.speaker, self.floor, self.transcript = speaker, floor, transcript
         self.why = ""
         self.dropping = False  # a cut waits for the player's word: what it held is gone
         self.unheard: list[str] = []  # cut items never heard: deleted once the answer ends
@@ -57,8 +56,7 @@ class Cutting:
             self.unheard += cut.later
             if not responding:
                 actions += self.forget_unheard()
-        self.status.barges += 1
-        return actions
+        return [*actions, Note(cut=True)]
 
     def forget_unheard(self) -> list[Action]:
         """The answer ended: the cut items nobody heard are deleted."""

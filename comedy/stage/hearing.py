@@ -17,7 +17,7 @@ from comedy.realtime.protocol import Event
 from comedy.sound import transcripts
 from comedy.sound.ear import BARGE_IN, Ear, Faded, Verdict
 from comedy.sound.tape import loud as ear_loud
-from comedy.stage.actions import Action, Send
+from comedy.stage.actions import Action, Note, Send
 from comedy.stage.crowd import Crowd
 from comedy.stage.floor import HELD, OPEN, RIDING, Floor
 from comedy.stage.lifecycle import Lifecycle
@@ -32,7 +32,7 @@ class Hearing:
 
     def __init__(self, answers: Lifecycle) -> None:
         self.answers = answers
-        self.status, self.transcript, self.settings = answers.status, answers.transcript, answers.settings
+        self.transcript, self.settings = answers.transcript, answers.settings
         self.ear = Ear()
         self.crowd = Crowd(answers, self.ear)  # the room around the jokes: scores and tag lines
         self.verdicts: list[Verdict] = []  # the last few sounds heard, for the meters
@@ -40,8 +40,8 @@ class Hearing:
         self._room_items: dict[str, float] = {}  # heard as the room: words may overrule
         self._heckle_words: tuple[str, float] | None = None  # a heckle whose answer waits for its words
 
-    def _carry_on(self) -> None:
-        self.status.say("Performing…" if self.answers.responding else "Connected: your turn")
+    def _carry_on(self) -> Note:
+        return Note("Performing…" if self.answers.responding else "Connected: your turn")
 
     @property
     def floor(self) -> Floor:
@@ -53,7 +53,7 @@ class Hearing:
         held = self.floor.state is not OPEN
         actions = self.floor.due(now, self.ear.deciding)
         if held and self.floor.state is OPEN:
-            self._carry_on()
+            actions.append(self._carry_on())
         return actions
 
     def _may_hold(self) -> bool:
@@ -98,8 +98,7 @@ class Hearing:
         # for quiet); with the comedian held there is no echo left in it to mistake
         loud = ear_loud(pcm if linear is None else linear)
         if self._may_hold() and self.ear.sounding(pcm, settled):
-            actions += self.floor.sound("onset", now, echo=settled is not None)
-            self.status.say("Listening…")
+            actions += [*self.floor.sound("onset", now, echo=settled is not None), Note("Listening…")]
         actions += self.floor.heard(loud, now)
         actions += self._verdict(verdict, now) if verdict else []
         if faded is not None:
@@ -113,8 +112,7 @@ class Hearing:
         """A laugh the comedian rode is over: it scores the joke, and a comedian holding for it
         goes on."""
         self.crowd.window.faded(faded.kind, faded.audio)
-        self._carry_on()
-        return self._resume(now, riding=True)
+        return [self._carry_on(), *self._resume(now, riding=True)]
 
     @property
     def in_sound(self) -> bool:
@@ -130,16 +128,15 @@ class Hearing:
 
     def on_speech_started(self, event: Event, now: float) -> list[Action]:
         """A sound began: the ear decides what it is."""
-        self.status.last_activity = now
         self._in_sound = True
         padding = self.sent_microphone(PADDING_SECONDS)  # the audio before the report is committed too
         item_id = str(event.get("item_id") or protocol.new_id("item"))
         self.transcript.turn("user", item_id, now).note = "listening…"
-        self.status.say("Listening…")
+        listening = Note("Listening…", active_at=now)
         verdict = self.ear.started(item_id, event.get("audio_start_ms"), self.answers.talking, now)
         may_hold = self._may_hold()
         hold = self.floor.sound("reported", now, deciding=True, echo=self.ear.echo) if may_hold else []
-        return padding + hold + (self._verdict(verdict, now) if verdict else [])
+        return [*padding, listening, *hold, *(self._verdict(verdict, now) if verdict else [])]
 
     def _verdict(self, verdict: Verdict, now: float) -> list[Action]:
         """The ear heard what a sound is: speech is a heckle or a turn; anything else never is.
@@ -152,11 +149,10 @@ class Hearing:
         if turn is not None:
             self.transcript.remove(turn)  # the room's sound is not the visitor's line...
         if not verdict.hearing.reacts:
-            self._carry_on()
             # a cough, noise, the comedian's own echo: never a turn, and the comedian goes on once
             # it is over (a sound still going may yet be heard as talk)
             resume = [] if self.floor.loud else self._resume(now)
-            return [Send(protocol.audio_clear()), *resume]
+            return [self._carry_on(), Send(protocol.audio_clear()), *resume]
         if turn is not None:
             self._room_items[verdict.item_id] = now  # ...unless its transcript holds words
         self.ear.ride(verdict.hearing.kind, now)
@@ -166,12 +162,12 @@ class Hearing:
         held = self.floor.state is HELD
         hold = self.floor.laugh(verdict.hearing.kind, now) if self.answers.can_hold and held else []
         if self.floor.state is RIDING:
-            self.status.say("Holding for the laugh…" if laughing else "Holding for the applause…")
+            note = Note("Holding for the laugh…" if laughing else "Holding for the applause…")
         else:
-            self.status.say("The room is laughing: riding it…" if laughing else "Applause: riding it…")
+            note = Note("The room is laughing: riding it…" if laughing else "Applause: riding it…")
         # Not cleared: the server commits the laugh, and its transcript settles it (`on_heard`);
         # a heckle that follows in the same sound keeps its start.
-        return hold
+        return [*hold, note]
 
     def _speech(self, verdict: Verdict, turn, now: float) -> list[Action]:
         """The visitor spoke: over the comedian, a heckle that cuts it."""
@@ -182,7 +178,7 @@ class Hearing:
         if turn is not None:
             turn.note = "heckle" if verdict.talking else ""
         elif cut is not None:
-            self.status.say("Heckled: listening…")
+            cut = [*cut, Note("Heckled: listening…")]
         return cut or []
 
     def on_speech_stopped(self, event: Event, now: float) -> list[Action]:
@@ -196,8 +192,7 @@ class Hearing:
         turn = self.transcript.turn("user", item_id, now)
         if turn.note == "heckle":  # its words say whether it was a heckle or a laugh the ear misheard
             self._heckle_words = (item_id, now + WORDS_WAIT_SECONDS)
-            self.status.say("Heckled: listening…")
-            return actions
+            return [*actions, Note("Heckled: listening…")]
         return actions + self.answers.answer_turn(now)
 
     def words_overdue(self, now: float) -> list[Action]:
@@ -233,8 +228,7 @@ class Hearing:
             if transcripts.said(text) == "laughter":
                 return self._laughed_not_heckled(item_id, now)
             return self.answers.answer_turn(now)
-        self.status.say()
-        return []
+        return [Note()]
 
     def on_not_heard(self, event: Event, now: float) -> list[Action]:
         """The transcription failed: the ear's verdict stands (a room sound is deleted, a heckle answered)."""
@@ -254,6 +248,10 @@ class Hearing:
         The sound is no turn; the comedian picks up where it was cut."""
         self.ear.kinds[item_id] = "laughter"
         self.transcript.remove(self.transcript.turn("user", item_id, now))
-        self.status.say("The room laughed: picking up…")
         resume = prompts.resume_instructions(self.settings.shown_set_up(), self.settings.tonight())
-        return [Send(protocol.item_delete(item_id)), *self.answers.answer_turn(now, instructions=resume)]
+        picking_up = Note("The room laughed: picking up…")
+        return [
+            picking_up,
+            Send(protocol.item_delete(item_id)),
+            *self.answers.answer_turn(now, instructions=resume),
+        ]

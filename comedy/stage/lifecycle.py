@@ -25,6 +25,7 @@ from comedy.stage.actions import (
     Caption,
     Close,
     EndOfAnswer,
+    Note,
     Play,
     Send,
 )
@@ -32,7 +33,6 @@ from comedy.stage.cutting import RETRIES, Asked, Cutting
 from comedy.stage.floor import Floor
 from comedy.stage.session_settings import SessionSettings
 from comedy.stage.speaker import Speaker
-from comedy.stage.status import SetStatus
 from comedy.stage.transcript import Transcript, Turn
 
 CENSORED_NOTE = "Your last line was cut off by the content filter before you finished it."
@@ -93,13 +93,12 @@ class Lifecycle:
 
     def __init__(
         self,
-        status: SetStatus,
         transcript: Transcript,
         settings: SessionSettings,
         speaker: Speaker,
         rehearsal: bool = True,
     ) -> None:
-        self.status, self.transcript, self.settings, self.speaker = status, transcript, settings, speaker
+        self.transcript, self.settings, self.speaker = transcript, settings, speaker
         self.rehearsal = rehearsal
         self.state = IDLE
         self.floor = Floor()
@@ -109,7 +108,7 @@ class Lifecycle:
         self.then_ask = False  # a heckle's answer waits for the cut answer to end
         self._answering: Turn | None = None
         self.asked = Asked()  # what asked for the answer, sent again to a new session
-        self.cutting = Cutting(speaker, self.floor, transcript, status)
+        self.cutting = Cutting(speaker, self.floor, transcript)
         self._tell_censored = False  # the next answer hears of the filter, and makes a bit of it
         self._opener_item = ""
 
@@ -145,8 +144,7 @@ class Lifecycle:
     # --- asking
 
     def close(self, reason: str) -> list[Action]:
-        """End the set, saying why."""
-        self.status.closing = True
+        """End the set, saying why (its status from now on)."""
         return [Close(reason)]
 
     def ask(self) -> list[Action]:
@@ -177,9 +175,8 @@ class Lifecycle:
         self.asked.content = [*content, *(e for e in trigger if e["type"] != "response.create")]
         self.asked.trigger = asks[0] if asks else None
         self.asked.line, self.asked.retries_left = line, RETRIES
-        self.status.last_activity = now
         self.settings.meters.turn_ended(now)
-        actions: list[Action] = [Send(e) for e in self.asked.content]
+        actions: list[Action] = [Note(active_at=now), *(Send(e) for e in self.asked.content)]
         return actions + (self.ask() if asks else [])
 
     def answer_turn(self, now: float, instructions: str | None = None) -> list[Action]:
@@ -187,13 +184,14 @@ class Lifecycle:
         up after a laugh): answer it, once a cut answer has ended."""
         self.asked.line, self.asked.retries_left, self.asked.content = None, RETRIES, []
         self.asked.trigger = protocol.response_create(instructions=instructions)
+        notes: list[Action] = []
         if instructions is None:
             self.settings.meters.turn_ended(now)
-            self.status.say("Thinking…")
+            notes.append(Note("Thinking…"))
         if self.responding:
             self.then_ask = True
-            return []
-        return self.ask()
+            return notes
+        return notes + self.ask()
 
     def spend(self, usd: float) -> list[Action]:
         """`usd` of the owner's money is spent: the set ends when nothing fits, and the session is
@@ -208,11 +206,9 @@ class Lifecycle:
     def ask_again(self, why: str, conversation_lost: bool = False) -> list[Action]:
         """Retry the last answer a couple of times, saying so."""
         if self.asked.retries_left <= 0:
-            self.status.say("Connected: your turn", f"Gave up after {why}. Try again.")
-            return []
+            return [Note("Connected: your turn", f"Gave up after {why}. Try again.")]
         self.asked.retries_left -= 1
-        self.status.say(f"Trying again: {why}")
-        actions: list[Action] = []
+        actions: list[Action] = [Note(f"Trying again: {why}")]
         if conversation_lost:  # a new session has no conversation: ask again with the same content
             actions += [Send(e) for e in self.asked.content]
         return actions + self.ask()
@@ -221,8 +217,7 @@ class Lifecycle:
         """A new session knows nothing of the set: remind it, and ask again for an answer a drop lost."""
         lost = self.state is LOST
         self._go("retold")
-        actions = remind(self.transcript, skip=self.asked.line if lost else None)
-        self.status.say(status)
+        actions = [*remind(self.transcript, skip=self.asked.line if lost else None), Note(status)]
         if lost:
             actions += self.ask_again(why, conversation_lost=True)
         return actions
@@ -250,12 +245,12 @@ class Lifecycle:
 
     # --- lines the set says without asking
 
-    def opened(self, line: str, item_id: str, now: float) -> None:
+    def opened(self, line: str, item_id: str, now: float) -> list[Action]:
         """The cached opener is playing while the session connects: it is the set's first line."""
         voice = self.settings.set_up.voice
         self.transcript.add(Turn("assistant", line, item_id, "opener", self.transcript.at(now), voice=voice))
         self._opener_item = item_id
-        self.status.say()
+        return [Note()]
 
     # --- the server's answer
 
@@ -274,19 +269,17 @@ class Lifecycle:
         if not self._answering.text:
             self._answering.at, self._answering.voice = self.transcript.at(now), self.settings.set_up.voice
         self._answering.text += delta.text
-        self.status.say()
         if not delta.item_id:
-            return []
+            return [Note()]
         at = self.speaker.received.get(delta.item_id, 0)
         self._answering.marks.append((at, len(self._answering.text)))
-        return [Caption(delta.item_id, delta.text, at)]
+        return [Note(), Caption(delta.item_id, delta.text, at)]
 
     def on_created(self, event: Event, now: float) -> list[Action]:
         """The server started an answer."""
         self._go("created")
         self.speaker.new_answer()
-        self.status.say("Performing…")
-        return []
+        return [Note("Performing…")]
 
     def on_done(self, event: Event, now: float) -> list[Action]:
         """The answer ended: billed, its tail played, its ending noted; a failure is asked again."""
@@ -305,16 +298,15 @@ class Lifecycle:
             self.then_ask = False
             actions += self.ask()
         _note_ending(self.transcript, done, ending, now)
-        self.status.censored = ending.censored
         self._tell_censored = self._tell_censored or ending.censored
+        # a failure or a cut answer is the last problem; a whole one ends the last problem
+        problem = ending.words if ending.failed or ending.status == "incomplete" else None
+        if ending.status == "completed":
+            problem = ""
+        actions.append(Note(problem=problem, censored=ending.censored))
         if ending.failed:
-            self.status.say(error=ending.words)
             actions += self.ask_again("the answer failed")
-        elif ending.status == "incomplete":
-            self.status.say(error=ending.words)
-        elif ending.status == "completed":
-            self.status.well()
-        self.status.say("Connected: your turn")
+        actions.append(Note("Connected: your turn"))
         asked = any(isinstance(a, Send) and a.event["type"] == "response.create" for a in actions)
         return [*actions, AnswerEnded(ending, dict(done.response.get("usage") or {}), asked)]
 

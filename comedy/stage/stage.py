@@ -2,7 +2,9 @@
 
 `Stage` is the one door to a set's small machines: the answer's lifecycle (`lifecycle`), the room
 side (`hearing`), the session's settings (`session_settings`) and the owner's money
-(`comedy.money.spend`), the transcript (`transcript`) and what the page shows (`status`). It never
+(`comedy.money.spend`), the transcript (`transcript`) and what the page shows (`status`). The
+machines return status notes among their actions; the stage alone writes them, in order, into the
+status record, and hands the rest on. It never
 touches a socket, a task or a clock: each call takes the time (`now`, monotonic seconds) and returns
 what to do (`actions`). `comedy.show.ComedySet` is the pump that owns the socket and the tasks and
 carries those actions out (websockets' sans-I/O core is the model); it tells the page when
@@ -11,8 +13,10 @@ carries those actions out (websockets' sans-I/O core is the model); it tells the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +43,19 @@ from comedy.stage.view import StageView
 __all__ = ["RETRIES", "Action", "ReadRoom", "Stage", "Turn"]
 
 Handler = Callable[[Event, float], list[Action]]
+Doors = list[Action] | None
+
+
+def _noted(door: Callable[..., Doors]) -> Callable[..., Doors]:
+    """A door of the stage: the status notes among the actions its machines returned are written
+    into the status record, in order (a `Close` ends the status's changes), and the rest returned."""
+
+    @functools.wraps(door)
+    def noted(stage: Stage, *args: Any, **kwargs: Any) -> Doors:
+        actions = door(stage, *args, **kwargs)
+        return actions if actions is None else stage.shown.write(actions)
+
+    return noted
 
 
 class Stage(StageView):
@@ -65,7 +82,7 @@ class Stage(StageView):
             set_up, tuning, meters, self.money, hands_free, stored_prompt, transcript=self.lines
         )
         self.speaker = Speaker()
-        self.answers = Lifecycle(self.shown, self.lines, self.settings, self.speaker, rehearsal)
+        self.answers = Lifecycle(self.lines, self.settings, self.speaker, rehearsal)
         self.hearing = Hearing(self.answers)
         self.connection = ConnectionEvents(self.answers)  # and the set's own switch of session
         answers, hearing, connection = self.answers, self.hearing, self.connection
@@ -127,12 +144,14 @@ class Stage(StageView):
         """The answers asked for were billed, lost or will never be: their worst case is not held."""
         self.money.release()
 
+    @_noted
     def request(
         self, content: list[Event], trigger: list[Event], now: float, line: str | None = None
     ) -> list[Action]:
         """The visitor asks for an answer (see `Lifecycle.request`)."""
         return self.answers.request(content, trigger, now, line)
 
+    @_noted
     def joke(self, topic: str, now: float) -> list[Action]:
         """Ask for a joke about the topic, as the visitor's line."""
         self.hearing.crowd.tags = 0
@@ -169,42 +188,60 @@ class Stage(StageView):
             return [Restart(NEW_VOICE)]
         return [Send(self.session_update())]
 
+    @_noted
     def cut(self, why: str, now: float) -> list[Action] | None:
         """Stop the comedian at once, where the visitor stopped hearing (see `Lifecycle.cut`)."""
         return self.answers.cut(why, now)
 
+    @_noted
     def hold_due(self, now: float) -> list[Action]:
         """A hold's deadline (see `comedy.stage.floor`)."""
         return self.hearing.hold_due(now)
 
+    @_noted
     def finish_cut(self, now: float) -> list[Action]:
         """The second half of a cut, once the player said where it fell silent."""
         return self.answers.finish_cut(now)
 
+    @_noted
     def ask_again(self, why: str) -> list[Action]:
         """Retry the last answer a couple of times, saying so."""
         return self.answers.ask_again(why)
 
+    @_noted
     def retell(self, status: str) -> list[Action]:
         """A new session is told the set, and asked again for an answer a drop lost."""
         return self.answers.retell(status)
+
+    @_noted
+    def restarting(self, why: str) -> list[Action]:
+        """The set leaves its session for a fresh one (see `ConnectionEvents.restarting`)."""
+        return self.connection.restarting(why)
+
+    @_noted
+    def restarted(self, why: str) -> list[Action]:
+        """The fresh session is open (see `ConnectionEvents.restarted`)."""
+        return self.connection.restarted(why)
 
     def remind(self) -> list[Action]:
         """Tell a new session the last lines of the set."""
         return remind(self.lines)
 
+    @_noted
     def greet(self, line: str, now: float) -> list[Action]:
         """The show starts with no opener ready: the session says the opening line at once."""
         ask = protocol.response_create(instructions=prompts.audition_instructions(line, self.set_up.style))
         return self.answers.request([], [ask], now)
 
+    @_noted
     def opened(self, line: str, pcm: np.ndarray, now: float) -> list[Action]:
         """The cached opener plays while the session connects: it is the set's first line."""
         item_id = protocol.new_id("opener")
-        self.answers.opened(line, item_id, now)
+        noted = self.answers.opened(line, item_id, now)
         self.speaker.arrived(item_id, len(pcm))
-        return [Caption(item_id, line, 0), Play(item_id, pcm), EndOfAnswer(item_id)]
+        return [*noted, Caption(item_id, line, 0), Play(item_id, pcm), EndOfAnswer(item_id)]
 
+    @_noted
     def committed(self) -> list[Action]:
         """Push-to-talk released: what the visitor said is one turn, answered now."""
         return [Send(protocol.audio_commit()), *self.answers.ask()]
@@ -238,6 +275,7 @@ class Stage(StageView):
             self.lines.turn("assistant", item_id, at).latency = latency
             self.say()
 
+    @_noted
     def microphone(
         self,
         pcm: np.ndarray,
@@ -249,16 +287,19 @@ class Stage(StageView):
         """Microphone audio as sent to the API (see `Hearing.microphone`)."""
         return self.hearing.microphone(pcm, now, settled, linear, near)
 
+    @_noted
     def sent_microphone(self, seconds: float) -> list[Action]:
         """`seconds` of microphone audio went to the API (see `Hearing.sent_microphone`)."""
         return self.hearing.sent_microphone(seconds)
 
+    @_noted
     def room_read(self, reading: RoomReading, asked: ReadRoom, now: float) -> list[Action]:
         """The room's reading after a punchline (see `Crowd.room_read`)."""
         return self.hearing.crowd.room_read(reading, asked, now)
 
     # --- server events
 
+    @_noted
     def on_event(self, event: Event, now: float) -> list[Action]:
         """One server (or `local.*`) event in; what to do about it out."""
         handler = self._handlers.get(event["type"])

@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from comedy.realtime.redaction import redact
+from comedy.stage.actions import Action, Close, Note
 
 PROBLEMS_KEPT = 20
 
@@ -36,9 +37,30 @@ class SetStatus:
                 self.problems.append(self.last_error)
         self.version += 1
 
-    def well(self) -> None:
-        """The set is well again: the last problem is over."""
-        self.last_error = ""
+    def write(self, actions: list[Action]) -> list[Action]:
+        """The status notes among `actions` written, in order (a `Close` ends the status's
+        changes); the actions for the pump returned."""
+        rest: list[Action] = []
+        for action in actions:
+            if isinstance(action, Note):
+                self.note(action)
+                continue
+            if isinstance(action, Close):
+                self.closing = True  # the set is ending: its reason stays the status
+            rest.append(action)
+        return rest
+
+    def note(self, note: Note) -> None:
+        """What a machine of the stage noted."""
+        if note.cut:
+            self.barges += 1
+        if note.censored is not None:
+            self.censored = note.censored
+        if note.active_at is not None:
+            self.last_activity = note.active_at
+        if note.problem == "":
+            self.last_error = ""
+        self.say(note.status, note.problem or None)
 
     def end(self, reason: str) -> None:
         """The set is over: `reason` is its last status."""
