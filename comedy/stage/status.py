@@ -60,7 +60,8 @@ class SetStatus:
             self.last_activity = note.active_at
         if note.problem == "":
             self.last_error = ""
-        self.say(note.status, note.problem or None)
+        if note.status is not None or note.problem or note == Note():  # the page has news
+            self.say(note.status, note.problem or None)
 
     def end(self, reason: str) -> None:
         """The set is over: `reason` is its last status."""
