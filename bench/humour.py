@@ -50,8 +50,9 @@ STEPS = (  # one show: its topics in order, and a heckle while the comedian talk
 )
 HECKLES = ("you call that a joke", "get off the stage, my name is Sam", "boring, do the cat one again")
 GRID = (("witty", "club"), ("dry", "clean"), ("absurd", "roast"))  # style, edge
-JUDGE_MODEL = os.environ.get("COMEDY_JUDGE_MODEL", "gpt-5-mini")
-JUDGE_USD_PER_MTOK = (0.25, 2.0)  # the judge's list prices, input and output
+# gpt-5-mini is marked for deprecation on OpenAI's model page; its successor in the mini tier:
+JUDGE_MODEL = os.environ.get("COMEDY_JUDGE_MODEL", "gpt-5.4-mini")
+JUDGE_USD_PER_MTOK = (0.75, 4.50)  # the default judge's list prices per million tokens, input and output
 REPEAT_RATIO = 85.0  # two bits this alike (0-100) are the same joke
 BASELINE = "HEAD:comedy/prompts/comedian.md"
 
