@@ -106,3 +106,21 @@ def test_a_unit_test_module_opens_no_socket() -> None:
         if kind_of(path.name) == "unit" and path.name != "test_house.py" and SOCKETS.search(path.read_text())
     ]
     assert opened == []
+
+
+STATUS_WRITERS = {"stage.py", "status.py", "view.py"}  # the record, its doors and its read-only view
+
+
+def test_only_the_stages_doors_write_the_status_line() -> None:
+    """The stage's machines return status notes; none of them holds the status record."""
+    holders = []
+    for path in sorted((PACKAGE / "stage").glob("*.py")):
+        names = {
+            alias.name
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        if "SetStatus" in names and path.name not in STATUS_WRITERS:
+            holders.append(path.name)
+    assert holders == []
