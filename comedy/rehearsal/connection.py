@@ -61,8 +61,6 @@ class Connection:
         self.wire = Wire(ws, journal)
         self.responder = Responder(self.conversation, self.wire, journal, conduct)
         self.input = InputAudio(self.conversation, self.wire, self.responder, journal, conduct)
-        self.error = self.wire.error
-        self.send = self.wire.send
         self._handlers: dict[str, Callable[[Event], Awaitable[None]]] = {  # the API's client events
             "session.update": self.on_session_update,
             "input_audio_buffer.append": self.input.on_append,
@@ -85,7 +83,7 @@ class Connection:
         async def expire() -> None:
             minutes = self.conduct.max_session_seconds / 60
             with contextlib.suppress(ConnectionClosed):
-                await self.error(
+                await self.wire.error(
                     "session_expired", f"Your session hit the maximum duration of {minutes:g} minutes."
                 )
                 await self.ws.close(1000, "session_expired")
@@ -93,7 +91,7 @@ class Connection:
         self._expiry_task = asyncio.create_task(expire())
 
     async def run(self) -> None:
-        await self.send(server_event("session.created", session=self.conversation.session))
+        await self.wire.send(server_event("session.created", session=self.conversation.session))
         expiry = asyncio.get_running_loop().call_later(self.conduct.max_session_seconds, self._expire)
         try:
             async for raw in self.ws:
@@ -108,13 +106,13 @@ class Connection:
         try:
             event = protocol.decode(raw)
         except protocol.ProtocolError as exc:
-            await self.error("invalid_json", f"We could not parse the JSON body of your request: {exc}")
+            await self.wire.error("invalid_json", f"We could not parse the JSON body of your request: {exc}")
             return
         kind = event["type"]
         self.journal.received.append(kind)
         handler = self._handlers.get(kind)
         if handler is None:
-            await self.error(
+            await self.wire.error(
                 "invalid_value",
                 f"Invalid value: {kind!r}. Supported values are: "
                 + ", ".join(repr(k) for k in self._handlers)
@@ -126,12 +124,14 @@ class Connection:
         try:
             await handler(event)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            await self.error("invalid_request", f"Invalid '{kind}' event: {exc}", None, event.get("event_id"))
+            await self.wire.error(
+                "invalid_request", f"Invalid '{kind}' event: {exc}", None, event.get("event_id")
+            )
         except ConnectionClosed:
             raise
         except Exception as exc:  # a bug here must not cost the client its session
             log.exception("rehearsal server failed on %s", kind)
-            await self.error(
+            await self.wire.error(
                 "server_error",
                 f"The rehearsal server failed on '{kind}': {exc}",
                 None,
@@ -144,10 +144,10 @@ class Connection:
     async def on_session_update(self, event: Event) -> None:
         update = event.get("session")
         if problem := check_session(update, self.conversation.model, self.conduct.today()):
-            await self.error(*problem, event.get("event_id"))
+            await self.wire.error(*problem, event.get("event_id"))
             return
         if self.conduct.refuse_prompts and update.get("prompt") is not None:
-            await self.error(
+            await self.wire.error(
                 "invalid_value",
                 f"Prompt '{update['prompt'].get('id')}' cannot be used: stored prompts (v1/prompts) were "
                 "shut down on 2026-11-30. Move the prompt into 'instructions'.",
@@ -161,7 +161,7 @@ class Connection:
             and new_voice != self.conversation.session["audio"]["output"]["voice"]
             and self.conversation.audio_spoken
         ):
-            await self.error(
+            await self.wire.error(
                 "cannot_update_voice",
                 "Cannot update a conversation's voice if assistant audio is present.",
                 "session.audio.output.voice",
@@ -173,14 +173,14 @@ class Connection:
         listening = (update.get("audio") or {}).get("input") or {}
         if "turn_detection" in listening or "noise_reduction" in listening:
             self.input.retune()
-        await self.send(server_event("session.updated", session=self.conversation.session))
+        await self.wire.send(server_event("session.updated", session=self.conversation.session))
 
     # --- conversation
 
     async def on_conversation_item_create(self, event: Event) -> None:
         item = dict(event["item"])
         if item.get("type") != "message" or item.get("role") not in ("user", "assistant", "system"):
-            await self.error(
+            await self.wire.error(
                 "invalid_value",
                 "Only message items are supported in rehearsal mode.",
                 "item.type",
@@ -188,7 +188,7 @@ class Connection:
             )
             return
         if not isinstance(item.get("content"), list):
-            await self.error(
+            await self.wire.error(
                 "missing_required_parameter",
                 "Missing required parameter: 'item.content'.",
                 "item.content",
@@ -199,36 +199,36 @@ class Connection:
         item.update(object="realtime.item", status="completed")
         previous = event.get("previous_item_id") or self.conversation.last_item_id()
         self.conversation.items.append(item)
-        await self.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
-        await self.send(server_event("conversation.item.done", previous_item_id=previous, item=item))
+        await self.wire.send(server_event("conversation.item.added", previous_item_id=previous, item=item))
+        await self.wire.send(server_event("conversation.item.done", previous_item_id=previous, item=item))
 
     async def on_conversation_item_delete(self, event: Event) -> None:
         item_id = event["item_id"]
         if self.conversation.item(item_id) is None:
-            await self.error(
+            await self.wire.error(
                 "item_not_found", f"Item with item_id not found: {item_id}", "item_id", event.get("event_id")
             )
             return
         self.conversation.items = [i for i in self.conversation.items if i["id"] != item_id]
-        await self.send(server_event("conversation.item.deleted", item_id=item_id))
+        await self.wire.send(server_event("conversation.item.deleted", item_id=item_id))
 
     async def on_conversation_item_retrieve(self, event: Event) -> None:
         item = self.conversation.item(event["item_id"])
         if item is None:
-            await self.error(
+            await self.wire.error(
                 "item_not_found",
                 f"Item with item_id not found: {event['item_id']}",
                 "item_id",
                 event.get("event_id"),
             )
             return
-        await self.send(server_event("conversation.item.retrieved", item=public(item)))
+        await self.wire.send(server_event("conversation.item.retrieved", item=public(item)))
 
     async def on_conversation_item_truncate(self, event: Event) -> None:
         item_id, end_ms = event["item_id"], event["audio_end_ms"]
         item = self.conversation.item(item_id)
         if item is None or item.get("role") != "assistant":
-            await self.error(
+            await self.wire.error(
                 "invalid_value",
                 f"Item with item_id not found or not an assistant message: {item_id}",
                 "item_id",
@@ -237,7 +237,7 @@ class Connection:
             return
         spoken = self.conversation.spoken_ms.get(item_id, 0)
         if not isinstance(end_ms, int) or end_ms < 0 or end_ms > spoken:
-            await self.error(
+            await self.wire.error(
                 "invalid_value",
                 f"Audio content of {spoken}ms is shorter than the requested truncation point of {end_ms}ms.",
                 "audio_end_ms",
@@ -251,7 +251,7 @@ class Connection:
         self.conversation.spoken_ms[item_id] = end_ms
         self.conversation.heckled.add(item_id)
         self.journal.truncations.append((item_id, end_ms))
-        await self.send(
+        await self.wire.send(
             server_event(
                 "conversation.item.truncated",
                 item_id=item_id,
@@ -261,7 +261,7 @@ class Connection:
         )
 
     async def on_output_audio_buffer_clear(self, event: Event) -> None:
-        await self.error(
+        await self.wire.error(
             "invalid_value",
             "output_audio_buffer.clear is only supported for WebRTC.",
             "type",

@@ -41,6 +41,11 @@ class Conversation:
     heckled: set[str] = field(default_factory=set)  # answers the listener cut short
     truncated_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # item -> (kept, spoken ms)
 
+    def finished(self, response: Response) -> None:
+        """`response` is over (or cancelled): it is no longer the active one; a newer one stays."""
+        if self.response is response:
+            self.response = None
+
     def last_item_id(self) -> str | None:
         """The id of the newest item, which a new one follows."""
         return self.items[-1]["id"] if self.items else None

@@ -59,18 +59,10 @@ class Responder:
         self._last_task: asyncio.Task | None = None
         self.items = ItemStream(conversation, wire, journal, conduct)
 
-    @property
-    def response(self) -> Response | None:
-        return self.conversation.response
-
-    @response.setter
-    def response(self, response: Response | None) -> None:
-        self.conversation.response = response
-
     def stop(self) -> None:
         """The client left: the answer in progress stops."""
-        if self.response:
-            self.response.cancel.set()
+        if self.conversation.response:
+            self.conversation.response.cancel.set()
 
     async def on_create(self, event: Event) -> None:
         params = event.get("response") or {}
@@ -84,7 +76,7 @@ class Responder:
 
     async def on_cancel(self, event: Event) -> None:
         wanted = event.get("response_id")
-        if self.response is None or (wanted and wanted != self.response.id):
+        if self.conversation.response is None or (wanted and wanted != self.conversation.response.id):
             await self.wire.error(
                 "response_cancel_not_active",
                 "Cancellation failed: no active response found",
@@ -92,21 +84,20 @@ class Responder:
                 event.get("event_id"),
             )
             return
-        self.cancel(self.response, "client_cancelled", self.conduct.cancel_lag)
+        self.cancel(self.conversation.response, "client_cancelled", self.conduct.cancel_lag)
 
     def cancel(self, response: Response, reason: str, lag: float = 0.0) -> None:
         """Stop a response; it stops counting as active at once, as in the real API."""
         response.stop(reason, lag)
-        if self.response is response:
-            self.response = None
+        self.conversation.finished(response)
 
     async def start(self, params: dict, event_id: str | None = None) -> None:
         """Start an answer, unless one is in progress (an error, as the real API says)."""
-        if self.response is not None:
+        if self.conversation.response is not None:
             await self.wire.error(
                 "conversation_already_has_active_response",
                 f"Conversation already has an active response in progress: "
-                f"{self.response.id}. Wait until the response is finished before "
+                f"{self.conversation.response.id}. Wait until the response is finished before "
                 f"creating a new one.",
                 None,
                 event_id,
@@ -135,7 +126,7 @@ class Responder:
         modalities = params.get("output_modalities") or self.conversation.session["output_modalities"]
         voice_name = self.conversation.session["audio"]["output"]["voice"]
         response = Response(new_id("resp"), voice_name, list(modalities))
-        self.response = response
+        self.conversation.response = response
         previous, self._last_task = self._last_task, None
         self._last_task = asyncio.create_task(self._respond(response, params, faults, previous))
 
@@ -178,7 +169,7 @@ class Responder:
         except ConnectionClosed:
             return
         finally:
-            self.response = None if self.response is r else self.response
+            self.conversation.finished(r)
         usage = estimate_usage(c.session, c.items, c.spoken_ms, budget.text, output)
         self.journal.usages.append(usage)
         if status == "completed" and c.spoken_ms:  # the punchline: the audience may react to it

@@ -299,10 +299,8 @@ class Lifecycle:
             actions += self.ask()
         _note_ending(self.transcript, done, ending, now)
         self._tell_censored = self._tell_censored or ending.censored
-        # a failure or a cut answer is the last problem; a whole one ends the last problem
-        problem = ending.words if ending.failed or ending.status == "incomplete" else None
-        if ending.status == "completed":
-            problem = ""
+        # a failed or cut answer is the last problem; a whole one ("" words) ends the last problem
+        problem = ending.words if ending.status in ("completed", "failed", "incomplete") else None
         actions.append(Note(problem=problem, censored=ending.censored))
         if ending.failed:
             actions += self.ask_again("the answer failed")
